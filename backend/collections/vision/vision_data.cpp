@@ -1,0 +1,82 @@
+#include "vision/vision_data.h"
+
+#include "vision/idx_file.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace reef::vision {
+
+namespace {
+
+std::vector<std::string> classNames(const std::string& dataset) {
+  if (dataset == "fashion_mnist")
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+  return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+}
+
+std::shared_ptr<ImageSet> loadSplit(const fs::path& dir, const std::string& prefix, size_t classes) {
+  const fs::path imagesPath = dir / (prefix + "-images-idx3-ubyte");
+  const fs::path labelsPath = dir / (prefix + "-labels-idx1-ubyte");
+  IdxArray images = readIdx(imagesPath);
+  IdxArray labels = readIdx(labelsPath);
+  if (images.shape.size() != 3)
+    throw std::runtime_error("'" + imagesPath.string() + "' should hold images [N, H, W]");
+  if (labels.shape.size() != 1 || labels.shape[0] != images.shape[0])
+    throw std::runtime_error("'" + labelsPath.string() + "' holds " + std::to_string(labels.shape[0]) +
+                             " labels for " + std::to_string(images.shape[0]) + " images");
+  auto set = std::make_shared<ImageSet>();
+  set->shape = {1, images.shape[1], images.shape[2]};
+  set->pixels = std::move(images.data);
+  set->labels.reserve(labels.data.size());
+  for (uint8_t l : labels.data) {
+    if (l >= classes)
+      throw std::runtime_error("'" + labelsPath.string() + "' has label " + std::to_string(l) + " but the dataset has " +
+                               std::to_string(classes) + " classes");
+    set->labels.push_back(l);
+  }
+  return set;
+}
+
+}  // namespace
+
+std::vector<std::string> visionDatasetNames() { return {"mnist", "fashion_mnist"}; }
+
+VisionData loadVisionData(const fs::path& root, const std::string& dataset, int64_t valSize) {
+  const fs::path dir = root / dataset;
+  if (!fs::exists(dir / "train-images-idx3-ubyte"))
+    throw std::runtime_error("dataset '" + dataset + "' is not prepared: '" + (dir / "train-images-idx3-ubyte").string() +
+                             "' does not exist. Run scripts/prepare-data.sh, or point data.root (or $REEF_DATA) at "
+                             "the folder that holds " + dataset + "/");
+  VisionData out;
+  out.classes = classNames(dataset);
+  auto train = loadSplit(dir, "train", out.classes.size());
+  auto test = loadSplit(dir, "t10k", out.classes.size());
+  out.shape = train->shape;
+  if (test->shape.height != out.shape.height || test->shape.width != out.shape.width)
+    throw std::runtime_error("dataset '" + dataset + "': train and test images differ in size");
+  if (valSize >= train->size())
+    throw std::runtime_error("data.val_size is " + std::to_string(valSize) + " but '" + dataset + "' has only " +
+                             std::to_string(train->size()) + " training images");
+  const int64_t trainCount = train->size() - valSize;
+
+  // Normalisation statistics from the training images only.
+  const size_t trainBytes = static_cast<size_t>(trainCount * out.shape.pixels());
+  double sum = 0, sumSquares = 0;
+  for (size_t i = 0; i < trainBytes; ++i) {
+    const double x = train->pixels[i] / 255.0;
+    sum += x;
+    sumSquares += x * x;
+  }
+  const double mean = sum / static_cast<double>(trainBytes);
+  const double stddev = std::sqrt(std::max(1e-12, sumSquares / static_cast<double>(trainBytes) - mean * mean));
+
+  out.train = std::make_shared<ImageClassificationDataset>(train, 0, trainCount, float(mean), float(stddev));
+  out.val = std::make_shared<ImageClassificationDataset>(train, trainCount, valSize, float(mean), float(stddev));
+  out.test = std::make_shared<ImageClassificationDataset>(test, 0, test->size(), float(mean), float(stddev));
+  return out;
+}
+
+}  // namespace reef::vision

@@ -1,0 +1,98 @@
+#include "builtin_registry.h"
+#include "cli/commands.h"
+#include "protocol/event_log.h"
+#include "protocol/run_dir.h"
+#include "protocol/spec.h"
+#include "protocol/yaml_json.h"
+#include "trainer/progress.h"
+#include "trainer/settings.h"
+#include "trainer/trainer.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace reef::engine {
+
+namespace {
+
+struct TrainOptions {
+  std::string spec;
+  std::string runDir;
+  std::string workspace;
+  std::vector<std::string> sets;
+  bool plain = false;
+};
+
+fs::path defaultWorkspace() {
+  if (const char* env = std::getenv("REEF_WORKSPACE"); env && *env) return env;
+  return "workspace";
+}
+
+int train(const TrainOptions& options) {
+  // `reef train RUN_DIR` continues that run with the spec it was started with.
+  fs::path specPath = options.spec;
+  fs::path runRoot = options.runDir;
+  if (fs::is_directory(specPath)) {
+    if (!fs::exists(specPath / "spec.yaml"))
+      throw std::runtime_error("'" + specPath.string() + "' is a folder without spec.yaml: pass a spec file or a run directory");
+    if (runRoot.empty()) runRoot = specPath;
+    specPath /= "spec.yaml";
+  }
+  Json raw = protocol::loadSpecFile(specPath);
+  for (const auto& s : options.sets) protocol::applyOverride(raw, s);
+  const Json spec = protocol::resolveSpec(raw, engineCatalog(), specPath.string());
+  RunSettings::fromSpec(spec);  // cross-key checks, before anything is created
+
+  protocol::RunDir run = runRoot.empty() ? protocol::RunDir::create(options.workspace.empty() ? defaultWorkspace()
+                                                                                              : fs::path(options.workspace))
+                                         : protocol::RunDir(runRoot);
+  run.createLayout();
+  {
+    const fs::path temp = run.spec().string() + ".tmp";
+    std::ofstream out(temp, std::ios::trunc);
+    out << "# Resolved by reef " << engineCatalog().engineVersion << ": every key, defaults filled in.\n"
+        << protocol::toYaml(spec);
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write '" + temp.string() + "' (is the disk full?)");
+    out.close();
+    fs::rename(temp, run.spec());
+  }
+
+  protocol::EventWriter events(run.events());
+  std::fprintf(stderr, "run directory: %s\n", run.root().string().c_str());
+  try {
+    Trainer trainer(builtinRegistry(), run, spec, events, !options.plain && Progress::stderrIsTerminal());
+    const TrainResult result = trainer.run();
+    Json metrics = Json::object();
+    for (const auto& [k, v] : result.testMetrics) metrics[k] = v;
+    events.emit("run_finished", {{"status", result.status}, {"step", result.step}, {"metrics", metrics}, {"error", nullptr}});
+    std::printf("run %s: %s at step %lld\n", run.root().filename().c_str(), result.status.c_str(),
+                static_cast<long long>(result.step));
+    for (const auto& [k, v] : result.testMetrics) std::printf("  %-16s %.4f\n", k.c_str(), v);
+    std::printf("  run directory: %s\n", run.root().c_str());
+    return result.status == "completed" ? 0 : kExitCancelled;
+  } catch (const std::exception& e) {
+    events.emit("run_finished", {{"status", "failed"}, {"error", e.what()}});
+    throw;
+  }
+}
+
+}  // namespace
+
+void addTrainCommand(CLI::App& app, int& status) {
+  auto options = std::make_shared<TrainOptions>();
+  auto* cmd = app.add_subcommand("train", "Train a model from an experiment spec (or continue a run directory)");
+  cmd->add_option("spec", options->spec, "Spec YAML file, or a run directory to continue")->required();
+  cmd->add_option("--run-dir", options->runDir,
+                  "Train in this run directory (continuing it when it has checkpoints) instead of a new one");
+  cmd->add_option("--workspace", options->workspace,
+                  "Workspace whose runs/ gets the new run directory (default: $REEF_WORKSPACE or ./workspace)");
+  cmd->add_option("--set", options->sets, "Override a spec value, e.g. --set optim.lr=0.01 (repeatable)");
+  cmd->add_flag("--plain", options->plain, "Plain progress lines even on a terminal");
+  cmd->callback([options, &status] { status = train(*options); });
+}
+
+}  // namespace reef::engine

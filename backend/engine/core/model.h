@@ -1,0 +1,60 @@
+#pragma once
+// The model interface, in the spirit of NeMo's ModelPT: a collection's model is built from the
+// resolved spec, provides its datasets, computes the training loss of a batch and evaluates a
+// split. The trainer owns everything else (loop, optimizer, checkpoints, events).
+#include "core/dataset.h"
+#include "protocol/json.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace reef::engine {
+
+using MetricMap = std::map<std::string, double>;
+
+struct Artifact {
+  std::string kind;  // e.g. "confusion_matrix"
+  std::filesystem::path path;
+};
+
+// Accumulates one pass over a split. update() runs under torch::NoGradGuard in eval mode.
+class Evaluation {
+ public:
+  virtual ~Evaluation() = default;
+  virtual void update(const Batch& batch) = 0;
+  // Metrics without the split prefix ("loss", "acc"); the caller names them "val/acc" etc.
+  virtual MetricMap finish() = 0;
+  // Writes whatever a person inspects beyond numbers (confusion matrix, samples) into `dir`,
+  // file names starting with `prefix`. Called after finish().
+  virtual std::vector<Artifact> writeArtifacts(const std::filesystem::path& dir, const std::string& prefix) {
+    (void)dir;
+    (void)prefix;
+    return {};
+  }
+};
+
+struct ModelContext {
+  Json spec;                        // resolved
+  std::filesystem::path dataRoot;   // where prepared datasets live
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  // The trainable network; its named parameters and buffers are what checkpoints hold.
+  virtual torch::nn::Module& module() = 0;
+  virtual std::shared_ptr<Dataset> dataset(Split split) = 0;
+  // Forward pass and loss of one training batch (already on the model's device).
+  virtual torch::Tensor trainingStep(const Batch& batch) = 0;
+  virtual std::unique_ptr<Evaluation> evaluation(Split split) = 0;
+  // Moves the network to `device`; models with layout preferences (channels-last) keep them.
+  virtual void to(const torch::Device& device) { module().to(device); }
+};
+
+}  // namespace reef::engine

@@ -1,0 +1,29 @@
+#pragma once
+// LibTorch tensors in and out of safetensors files (the format itself is in protocol/).
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace reef::engine {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Parameters then buffers, under their module path names ("conv1.weight", "bn.running_mean").
+NamedTensors moduleState(const torch::nn::Module& module);
+
+void saveTensors(const std::filesystem::path& path, const NamedTensors& tensors,
+                 const std::map<std::string, std::string>& metadata = {});
+// Copies every tensor of the file into CPU tensors that own their memory.
+std::map<std::string, torch::Tensor> loadTensors(const std::filesystem::path& path);
+
+// Loads `path` into the module's parameters and buffers in place. Strict: a missing, unexpected
+// or differently shaped tensor is an error naming the tensor and the file.
+void loadModuleState(torch::nn::Module& module, const std::filesystem::path& path);
+void loadModuleState(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
+                     const std::string& source);
+
+}  // namespace reef::engine

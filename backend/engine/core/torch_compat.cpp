@@ -1,0 +1,49 @@
+#include "core/torch_compat.h"
+
+#include <ATen/autocast_mode.h>
+#include <ATen/core/Generator.h>
+#include <ATen/Context.h>
+#include <torch/version.h>
+
+#include <mutex>
+
+#define REEF_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace reef::engine::compat {
+
+void setAutocast(const torch::Device& device, bool enabled, torch::ScalarType dtype) {
+#if REEF_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(device.type(), enabled);
+  if (enabled) at::autocast::set_autocast_dtype(device.type(), dtype);
+#else
+  if (device.is_cuda()) {
+    at::autocast::set_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+  if (!enabled) at::autocast::clear_cache();
+}
+
+static at::Generator defaultGenerator(const torch::Device& device) {
+  return at::globalContext().defaultGenerator(device);
+}
+
+torch::Tensor rngState(const torch::Device& device) {
+  at::Generator gen = defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void setRngState(const torch::Device& device, const torch::Tensor& state) {
+  at::Generator gen = defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+}  // namespace reef::engine::compat

@@ -1,0 +1,18 @@
+#pragma once
+// The LibTorch calls whose spelling differs between Debian's 1.13 (CPU) and the 2.x builds that
+// GPU machines carry. Everything else in the engine uses the API common to both.
+#include <torch/torch.h>
+
+namespace reef::engine::compat {
+
+// Mixed-precision autocast for `device` (CPU or CUDA) in `dtype`; enabled=false turns it off and
+// drops the cast cache.
+void setAutocast(const torch::Device& device, bool enabled, torch::ScalarType dtype);
+
+// State of the default generator of `device` (CPU, or the current CUDA device).
+torch::Tensor rngState(const torch::Device& device);
+void setRngState(const torch::Device& device, const torch::Tensor& state);
+
+bool cudaAvailable();
+
+}  // namespace reef::engine::compat

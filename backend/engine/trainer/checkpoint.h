@@ -1,0 +1,66 @@
+#pragma once
+// Checkpoints: checkpoints/step-<N>/{model.safetensors, trainer_state.safetensors,
+// trainer_state.json}. A checkpoint is written into a temporary folder, synced to disk and renamed
+// into place, so a crash while writing leaves every earlier checkpoint valid.
+#include "core/data_loader.h"
+#include "core/model.h"
+#include "core/tensor_io.h"
+#include "protocol/run_dir.h"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reef::engine {
+
+// Everything besides tensors that a bit-exact resume needs (trainer_state.json).
+struct TrainerState {
+  int64_t step = 0;             // optimizer steps taken
+  DataPosition position;        // next training batch
+  int64_t optimizerSteps = 0;   // the optimizer's own count (bias correction)
+  int64_t samplesSeen = 0;
+  double trainSeconds = 0;      // wall time spent training, over all sessions of the run
+  std::optional<double> monitorValue;  // exp.monitor at this checkpoint
+  std::optional<double> bestMonitor;
+  int64_t validationsWithoutImprovement = 0;
+  MetricMap lastValidation;
+  std::string specHash;
+
+  Json toJson() const;
+  static TrainerState fromJson(const Json& json, const std::string& source);
+};
+
+struct LoadedCheckpoint {
+  int64_t step = 0;
+  TrainerState state;
+  std::map<std::string, torch::Tensor> weights;
+  std::map<std::string, torch::Tensor> trainerTensors;  // optimizer moments, RNG state
+};
+
+class CheckpointStore {
+ public:
+  explicit CheckpointStore(protocol::RunDir run) : run_(std::move(run)) {}
+
+  // Writes checkpoint `state.step` and returns its folder.
+  std::filesystem::path save(const TrainerState& state, const NamedTensors& weights,
+                             const NamedTensors& trainerTensors) const;
+  std::optional<int64_t> latest() const;
+  std::optional<int64_t> best(bool monitorMax) const;
+  // Reads and validates a checkpoint; errors name the file and how to recover.
+  LoadedCheckpoint load(int64_t step) const;
+  // Weights only (for evaluation and export).
+  std::map<std::string, torch::Tensor> loadWeights(int64_t step) const;
+  // Deletes temporary folders left by a save that was interrupted.
+  void removeIncomplete() const;
+  // Keeps the keepTopK checkpoints with the best monitor value plus the latest one; keepTopK < 0
+  // keeps all. Returns the steps deleted.
+  std::vector<int64_t> applyRetention(int64_t keepTopK, bool monitorMax) const;
+
+ private:
+  std::optional<double> monitorOf(int64_t step) const;
+  protocol::RunDir run_;
+};
+
+}  // namespace reef::engine

@@ -1,0 +1,47 @@
+#pragma once
+// SGD, Adam and AdamW, written for the engine rather than taken from torch::optim: their state is
+// keyed by parameter name, so it can be saved in safetensors, resumed bit-exactly and (later)
+// sharded across ranks.
+#include "core/tensor_io.h"
+#include "trainer/settings.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+namespace reef::engine {
+
+class Optimizer {
+ public:
+  Optimizer(NamedTensors parameters, OptimSettings settings);
+
+  // One update from the parameters' .grad() at learning rate `lr`; parameters without a gradient
+  // are left alone.
+  void step(double lr);
+  // Drops the gradients, so the next backward allocates them instead of adding to zeros.
+  void zeroGrad();
+  // sqrt of the sum of squared gradient norms over all parameters.
+  double gradNorm() const;
+  // Scales gradients so their global norm is at most maxNorm; returns the norm before clipping.
+  double clipGradNorm(double maxNorm);
+
+  int64_t steps() const { return steps_; }
+  // "<param>.momentum" (sgd) or "<param>.exp_avg" and "<param>.exp_avg_sq" (adam, adamw).
+  NamedTensors state() const;
+  void loadState(const std::map<std::string, torch::Tensor>& tensors, int64_t steps, const std::string& source);
+
+ private:
+  struct Slot {
+    std::string name;
+    torch::Tensor param;
+    bool decay;
+    torch::Tensor m;  // momentum buffer or first moment
+    torch::Tensor v;  // second moment
+  };
+  std::vector<Slot> slots_;
+  OptimSettings settings_;
+  int64_t steps_ = 0;
+};
+
+}  // namespace reef::engine

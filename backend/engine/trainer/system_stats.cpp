@@ -1,0 +1,58 @@
+#include "trainer/system_stats.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace reef::engine {
+
+namespace {
+
+struct ProcStat {
+  double cpuSeconds = 0;
+  long threads = 0;
+  double rssMb = 0;
+};
+
+ProcStat readProcStat() {
+  ProcStat s;
+  std::ifstream in("/proc/self/stat");
+  std::string line;
+  if (!std::getline(in, line)) return s;
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  long rssPages = 0;
+  for (int i = 3; rest >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+    if (i == 20) s.threads = std::stol(field);
+    if (i == 24) {
+      rssPages = std::stol(field);
+      break;
+    }
+  }
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  s.cpuSeconds = (utime + stime) / ticks;
+  s.rssMb = static_cast<double>(rssPages) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+  return s;
+}
+
+}  // namespace
+
+SystemStats::SystemStats() : lastCpuSeconds_(readProcStat().cpuSeconds), lastTime_(std::chrono::steady_clock::now()) {}
+
+Json SystemStats::sample() {
+  const ProcStat s = readProcStat();
+  const auto now = std::chrono::steady_clock::now();
+  const double wall = std::chrono::duration<double>(now - lastTime_).count();
+  const double cpu = wall > 0 ? 100.0 * (s.cpuSeconds - lastCpuSeconds_) / wall : 0.0;
+  lastCpuSeconds_ = s.cpuSeconds;
+  lastTime_ = now;
+  return {{"cpu_percent", cpu}, {"rss_mb", s.rssMb}, {"threads", s.threads}};
+}
+
+}  // namespace reef::engine

@@ -1,0 +1,314 @@
+#include "trainer/trainer.h"
+
+#include "core/data_loader.h"
+#include "core/data_settings.h"
+#include "core/threads.h"
+#include "core/torch_compat.h"
+#include "protocol/spec.h"
+#include "trainer/checkpoint.h"
+#include "trainer/evaluate.h"
+#include "trainer/lr_schedule.h"
+#include "trainer/optimizer.h"
+#include "trainer/progress.h"
+#include "trainer/run_log.h"
+#include "trainer/settings.h"
+#include "trainer/stop_signal.h"
+#include "trainer/system_stats.h"
+#include "version.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace reef::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+Json prefixed(const MetricMap& metrics, const std::string& prefix) {
+  Json values = Json::object();
+  for (const auto& [k, v] : metrics) values[prefix + k] = v;
+  return values;
+}
+
+std::string summary(const MetricMap& metrics, const std::string& prefix) {
+  std::ostringstream out;
+  out.precision(4);
+  bool first = true;
+  for (const auto& [k, v] : metrics) {
+    out << (first ? "" : "  ") << prefix << k << " " << v;
+    first = false;
+  }
+  return out.str();
+}
+
+}  // namespace
+
+torch::Device pickDevice(const std::string& accelerator) {
+  if (accelerator == "cuda") {
+    if (!compat::cudaAvailable())
+      throw std::runtime_error("trainer.accelerator is cuda but this LibTorch sees no CUDA device; "
+                               "use accelerator: cpu (or auto)");
+    return torch::Device(torch::kCUDA, 0);
+  }
+  if (accelerator == "auto" && compat::cudaAvailable()) return torch::Device(torch::kCUDA, 0);
+  return torch::kCPU;
+}
+
+Trainer::Trainer(const Registry& registry, protocol::RunDir run, Json spec, protocol::EventWriter& events,
+                 bool interactive)
+    : registry_(registry), run_(std::move(run)), spec_(std::move(spec)), events_(events),
+      interactive_(interactive) {}
+
+TrainResult Trainer::run() {
+  const RunSettings settings = RunSettings::fromSpec(spec_);
+  const DataSettings data = DataSettings::fromSpec(spec_);
+  const TrainerSettings& ts = settings.trainer;
+  const ExpSettings& exp = settings.exp;
+  RunLog log(run_.rankLog(0), &events_, 0);
+
+  const int threads = configureThreads(ts.threads);
+  const torch::Device device = pickDevice(ts.accelerator);
+  const bool bf16 = ts.precision == "bf16-mixed";
+  torch::manual_seed(exp.seed);
+
+  auto model = registry_.create({spec_, resolveDataRoot(data)});
+  model->to(device);
+  torch::nn::Module& net = model->module();
+  auto trainSet = model->dataset(Split::Train);
+  auto valSet = model->dataset(Split::Val);
+  const bool hasVal = valSet && valSet->size() > 0;
+
+  DataLoader loader(trainSet, {data.batchSize, /*shuffle=*/true, /*dropLast=*/true, exp.seed, data.workers, 2});
+  const int64_t stepsPerEpoch = std::max<int64_t>(1, loader.batchesPerEpoch() / ts.accumulate);
+  const int64_t totalSteps = ts.maxSteps > 0 ? ts.maxSteps : ts.maxEpochs * stepsPerEpoch;
+  const int64_t valInterval = ts.valInterval > 0 ? ts.valInterval : stepsPerEpoch;
+  const int64_t checkpointInterval = exp.checkpointInterval > 0 ? exp.checkpointInterval : valInterval;
+
+  NamedTensors parameters;
+  for (const auto& p : net.named_parameters(true)) parameters.emplace_back(p.key(), p.value());
+  int64_t parameterCount = 0;
+  for (const auto& [n, p] : parameters) parameterCount += p.numel();
+  Optimizer optimizer(parameters, settings.optim);
+  const LrSchedule schedule(settings.optim, totalSteps);
+
+  CheckpointStore store(run_);
+  store.removeIncomplete();
+  TrainerState state;
+  state.specHash = protocol::specHash(spec_);
+  std::optional<int64_t> resumedFrom;
+  if (auto latest = store.latest()) {
+    if (!exp.resumeAuto)
+      throw std::runtime_error("'" + run_.root().string() + "' already has checkpoints and exp.resume is never: "
+                               "train into a new run directory, or set exp.resume=auto to continue this run");
+    LoadedCheckpoint ckpt = store.load(*latest);
+    loadModuleState(net, ckpt.weights, (run_.checkpoint(*latest) / "model.safetensors").string());
+    optimizer.loadState(ckpt.trainerTensors, ckpt.state.optimizerSteps,
+                        (run_.checkpoint(*latest) / "trainer_state.safetensors").string());
+    auto rng = ckpt.trainerTensors.find("rng." + device.str());
+    if (rng == ckpt.trainerTensors.end())
+      throw std::runtime_error("checkpoint step-" + std::to_string(*latest) + " has no RNG state for " + device.str() +
+                               " (was it written on another device?)");
+    compat::setRngState(device, rng->second);
+    if (ckpt.state.specHash != state.specHash)
+      log.warn("the spec differs from the one checkpoint step-" + std::to_string(*latest) +
+               " was trained with; continuing with the new spec");
+    const std::string hash = state.specHash;
+    state = ckpt.state;
+    state.specHash = hash;
+    resumedFrom = *latest;
+    loader.seek(state.position);
+  }
+
+  Json runStarted = {{"run_id", run_.root().filename().string()},
+                     {"name", exp.name},
+                     {"spec_hash", state.specHash},
+                     {"world_size", 1},
+                     {"rank", 0},
+                     {"devices", Json::array({device.str()})},
+                     {"threads", threads},
+                     {"engine_version", REEF_VERSION},
+                     {"torch_version", TORCH_VERSION},
+                     {"parameters", parameterCount},
+                     {"total_steps", totalSteps},
+                     {"steps_per_epoch", stepsPerEpoch},
+                     {"resumed_from_step", resumedFrom ? Json(*resumedFrom) : Json()}};
+  events_.emit("run_started", runStarted);
+  log.info("training " + spec_["model"]["collection"].get<std::string>() + "/" +
+           spec_["model"]["arch"].get<std::string>() + " (" + std::to_string(parameterCount) + " parameters) for " +
+           std::to_string(totalSteps) + " steps on " + device.str() + " with " + std::to_string(threads) +
+           " threads" + (resumedFrom ? ", resumed from step " + std::to_string(*resumedFrom) : ""));
+
+  Progress progress("train", totalSteps, interactive_);
+  log.setConsole([&](const std::string& line) { progress.message(line); });
+  installStopHandlers();
+  SystemStats system;
+  auto lastSystem = Clock::now();
+
+  auto checkpoint = [&](std::optional<double> monitorValue) {
+    state.optimizerSteps = optimizer.steps();
+    state.monitorValue = monitorValue;
+    NamedTensors trainerTensors = optimizer.state();
+    trainerTensors.emplace_back("rng." + device.str(), compat::rngState(device));
+    const auto dir = store.save(state, moduleState(net), trainerTensors);
+    const auto removed = store.applyRetention(exp.keepTopK, exp.monitorMax);
+    events_.emit("checkpoint", {{"step", state.step},
+                                {"path", std::filesystem::relative(dir, run_.root()).string()},
+                                {"monitor", exp.monitor},
+                                {"value", monitorValue ? Json(*monitorValue) : Json()},
+                                {"removed_steps", removed}});
+  };
+
+  auto validate = [&]() -> std::optional<double> {
+    EvalOptions options{data.evalBatchSize, data.workers, ts.limitValBatches, device, bf16, std::nullopt, ""};
+    const auto started = Clock::now();
+    const MetricMap metrics = evaluate(*model, Split::Val, options).metrics;
+    state.lastValidation = metrics;
+    Json values = prefixed(metrics, "val/");
+    values["perf/val_seconds"] = secondsSince(started);
+    events_.emit("metric", {{"step", state.step}, {"values", values}});
+    progress.message("step " + std::to_string(state.step) + "  " + summary(metrics, "val/"));
+    if (!values.contains(exp.monitor)) {
+      std::string known;
+      for (const auto& [k, v] : values.items()) known += (known.empty() ? "" : ", ") + k;
+      throw protocol::SpecError("spec", {{"exp.monitor", "'" + exp.monitor +
+                                                             "' is not a metric this model reports; validation reports " + known}});
+    }
+    const double value = values[exp.monitor].get<double>();
+    const bool improved = !state.bestMonitor ||
+                          (exp.monitorMax ? value > *state.bestMonitor + ts.earlyStoppingMinDelta
+                                          : value < *state.bestMonitor - ts.earlyStoppingMinDelta);
+    if (improved) {
+      state.bestMonitor = value;
+      state.validationsWithoutImprovement = 0;
+    } else {
+      ++state.validationsWithoutImprovement;
+    }
+    return value;
+  };
+
+  net.train();
+  bool cancelled = false;
+  bool stoppedEarly = false;
+  double intervalLoss = 0;
+  int64_t intervalSteps = 0, intervalSamples = 0, intervalTokens = 0;
+  auto intervalStart = Clock::now();
+  auto sessionStart = Clock::now();
+  const double trainSecondsBefore = state.trainSeconds;
+  double lastLoss = NAN;
+
+  while (state.step < totalSteps) {
+    if (stopRequested()) {
+      cancelled = true;
+      break;
+    }
+    double stepLoss = 0;
+    for (int64_t micro = 0; micro < ts.accumulate; ++micro) {
+      Batch batch = loader.next().to(device);
+      torch::Tensor loss;
+      {
+        AutocastScope autocast(bf16, device);
+        loss = model->trainingStep(batch);
+      }
+      if (ts.accumulate > 1) loss = loss / static_cast<double>(ts.accumulate);
+      loss.backward();
+      stepLoss += loss.item<double>();
+      intervalSamples += batch.size;
+      intervalTokens += batch.tokens;
+      state.samplesSeen += batch.size;
+    }
+    if (!std::isfinite(stepLoss))
+      throw std::runtime_error("the training loss became " + std::to_string(stepLoss) + " at step " +
+                               std::to_string(state.step + 1) +
+                               ": lower optim.lr, add warm-up (optim.warmup_steps) or set trainer.gradient_clip_norm");
+    const bool logNow = (state.step + 1) % ts.logInterval == 0 || state.step + 1 == totalSteps;
+    double gradNorm = NAN;
+    if (ts.gradientClipNorm > 0)
+      gradNorm = optimizer.clipGradNorm(ts.gradientClipNorm);
+    else if (logNow)
+      gradNorm = optimizer.gradNorm();
+    const double lr = schedule.at(state.step);
+    optimizer.step(lr);
+    optimizer.zeroGrad();
+    ++state.step;
+    state.position = loader.position();
+    intervalLoss += stepLoss;
+    ++intervalSteps;
+    lastLoss = stepLoss;
+
+    const double epoch = static_cast<double>(state.position.epoch) +
+                         static_cast<double>(state.position.batch) / static_cast<double>(loader.batchesPerEpoch());
+    char detail[160];
+    std::snprintf(detail, sizeof detail, "epoch %.2f | loss %.4f", epoch, lastLoss);
+    progress.update(state.step, detail);
+
+    if (logNow) {
+      const double seconds = secondsSince(intervalStart);
+      Json values = {{"train/loss", intervalLoss / static_cast<double>(intervalSteps)},
+                     {"train/lr", lr},
+                     {"train/grad_norm", gradNorm},
+                     {"train/epoch", epoch},
+                     {"perf/samples_per_s", static_cast<double>(intervalSamples) / seconds},
+                     {"perf/step_ms", 1000.0 * seconds / static_cast<double>(intervalSteps)}};
+      if (intervalTokens > 0) values["perf/tokens_per_s"] = static_cast<double>(intervalTokens) / seconds;
+      events_.emit("metric", {{"step", state.step}, {"values", values}});
+      intervalLoss = 0;
+      intervalSteps = intervalSamples = intervalTokens = 0;
+      intervalStart = Clock::now();
+    }
+    if (secondsSince(lastSystem) >= 30) {
+      events_.emit("system", system.sample());
+      lastSystem = Clock::now();
+    }
+
+    const bool last = state.step == totalSteps;
+    std::optional<double> monitorValue;
+    if (hasVal && (state.step % valInterval == 0 || last)) {
+      const auto validationStart = Clock::now();
+      monitorValue = validate();
+      intervalStart += Clock::now() - validationStart;  // throughput counts training time only
+      if (ts.earlyStoppingPatience > 0 && state.validationsWithoutImprovement >= ts.earlyStoppingPatience) {
+        stoppedEarly = true;
+        log.info("early stopping at step " + std::to_string(state.step) + ": " + exp.monitor + " has not improved for " +
+                 std::to_string(state.validationsWithoutImprovement) + " validations");
+      }
+    }
+    state.trainSeconds = trainSecondsBefore + secondsSince(sessionStart);
+    if (state.step % checkpointInterval == 0 || last || stoppedEarly) checkpoint(monitorValue);
+    if (stoppedEarly) break;
+  }
+  state.trainSeconds = trainSecondsBefore + secondsSince(sessionStart);
+  progress.finish();
+
+  TrainResult result;
+  result.step = state.step;
+  if (cancelled) {
+    if (store.latest() != state.step) checkpoint(std::nullopt);
+    log.info("stopped at step " + std::to_string(state.step) + "; `reef train` on this run directory continues it");
+    result.status = "cancelled";
+    return result;
+  }
+  if (store.latest() != state.step) checkpoint(std::nullopt);
+
+  if (ts.testAtEnd) {
+    auto testSet = model->dataset(Split::Test);
+    if (testSet && testSet->size() > 0) {
+      EvalOptions options{data.evalBatchSize, data.workers, 0, device, bf16, run_.artifacts(), "test_"};
+      EvalResult test = evaluate(*model, Split::Test, options);
+      events_.emit("metric", {{"step", state.step}, {"values", prefixed(test.metrics, "test/")}});
+      for (const auto& a : test.artifacts)
+        events_.emit("artifact", {{"kind", a.kind}, {"path", std::filesystem::relative(a.path, run_.root()).string()}});
+      for (const auto& [k, v] : test.metrics) result.testMetrics["test/" + k] = v;
+    }
+  }
+  log.info("finished at step " + std::to_string(state.step) + " after " +
+           Progress::formatDuration(state.trainSeconds) + " of training");
+  result.status = "completed";
+  return result;
+}
+
+}  // namespace reef::engine

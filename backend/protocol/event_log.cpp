@@ -1,0 +1,75 @@
+#include "event_log.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace reef::protocol {
+
+double unixTime() {
+  using namespace std::chrono;
+  return duration_cast<duration<double>>(system_clock::now().time_since_epoch()).count();
+}
+
+EventWriter::EventWriter(const std::filesystem::path& path) : path_(path) {
+  file_ = std::fopen(path.c_str(), "ab");
+  if (!file_)
+    throw std::runtime_error("cannot open event stream '" + path.string() + "' for writing: " +
+                             std::strerror(errno));
+}
+
+EventWriter::~EventWriter() {
+  if (file_) std::fclose(file_);
+}
+
+void EventWriter::emit(const std::string& type, const Json& fields) {
+  Json line;
+  line["v"] = kEventVersion;
+  line["t"] = type;
+  line["time"] = unixTime();
+  for (const auto& [k, v] : fields.items()) line[k] = v;
+  // Non-finite floats are written as null (JSON has no spelling for them); invalid UTF-8 in a
+  // message is replaced rather than losing the whole event.
+  std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0)
+    throw std::runtime_error("cannot write to event stream '" + path_.string() + "': " +
+                             std::strerror(errno) + " (is the disk full?)");
+}
+
+EventReader::EventReader(std::filesystem::path path, uint64_t offset)
+    : path_(std::move(path)), offset_(offset) {}
+
+std::vector<Json> EventReader::poll() {
+  std::vector<Json> events;
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return events;
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<uint64_t>(in.tellg());
+  if (size <= offset_) return events;
+  in.seekg(static_cast<std::streamoff>(offset_));
+  std::string chunk(size - offset_, '\0');
+  in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+  chunk.resize(static_cast<size_t>(in.gcount()));
+  size_t start = 0;
+  for (size_t nl; (nl = chunk.find('\n', start)) != std::string::npos; start = nl + 1) {
+    std::string_view line(chunk.data() + start, nl - start);
+    if (line.empty()) continue;
+    Json event = Json::parse(line, nullptr, false);
+    if (event.is_discarded() || !event.is_object())
+      ++malformed_;
+    else
+      events.push_back(std::move(event));
+  }
+  offset_ += start;
+  return events;
+}
+
+std::vector<Json> readEvents(const std::filesystem::path& path) {
+  EventReader reader(path);
+  return reader.poll();
+}
+
+}  // namespace reef::protocol

@@ -1,0 +1,51 @@
+#pragma once
+// Hyper-parameter schema: what a collection, a model or the trainer declares about each key it
+// accepts. The same declaration drives spec validation, `reef catalog --json` and the studio's forms.
+#include "json.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reef::protocol {
+
+enum class ParamType { Int, Float, Bool, String, Choice };
+
+const char* paramTypeName(ParamType type);
+
+struct Param {
+  std::string key;
+  ParamType type = ParamType::String;
+  Json defaultValue;
+  std::optional<double> min;  // inclusive unless minExclusive
+  std::optional<double> max;  // inclusive
+  bool minExclusive = false;
+  std::vector<std::string> choices;
+  std::string description;
+
+  // Checks `value` against this declaration. On success returns std::nullopt and stores the value
+  // converted to the declared type in `normalized`; otherwise returns what is allowed, in words.
+  std::optional<std::string> check(const Json& value, Json& normalized) const;
+  // "an integer from 1 to 1024", "one of sgd, adam, adamw", ...
+  std::string allowed() const;
+};
+
+using Section = std::vector<Param>;
+
+Param intParam(std::string key, long long def, std::optional<double> min, std::optional<double> max,
+               std::string description);
+Param floatParam(std::string key, double def, std::optional<double> min, std::optional<double> max,
+                 std::string description, bool minExclusive = false);
+Param boolParam(std::string key, bool def, std::string description);
+Param stringParam(std::string key, std::string def, std::string description);
+Param choiceParam(std::string key, std::string def, std::vector<std::string> choices,
+                  std::string description);
+
+Json toJson(const Param& param);
+Param paramFromJson(const Json& json);
+Json toJson(const Section& section);
+Section sectionFromJson(const Json& json);
+
+const Param* findParam(const Section& section, const std::string& key);
+
+}  // namespace reef::protocol

@@ -1,0 +1,113 @@
+#include "yaml_json.h"
+
+#include "number_format.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <regex>
+#include <stdexcept>
+
+namespace reef::protocol {
+
+Json parseYamlScalar(const std::string& s) {
+  static const std::regex intRe("[-+]?[0-9]+");
+  static const std::regex floatRe("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (std::regex_match(s, intRe)) {
+    errno = 0;
+    long long v = std::strtoll(s.c_str(), nullptr, 10);
+    if (errno != ERANGE) return v;
+  }
+  if (std::regex_match(s, floatRe)) return std::strtod(s.c_str(), nullptr);
+  if (s == ".inf" || s == ".Inf" || s == "+.inf") return std::numeric_limits<double>::infinity();
+  if (s == "-.inf" || s == "-.Inf") return -std::numeric_limits<double>::infinity();
+  if (s == ".nan" || s == ".NaN") return std::numeric_limits<double>::quiet_NaN();
+  return s;
+}
+
+static std::string where(const std::string& source, const YAML::Mark& mark) {
+  return source + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+static Json convert(const YAML::Node& node, const std::string& source) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      // yaml-cpp tags quoted scalars "!" and plain ones "?".
+      if (node.Tag() == "!") return node.Scalar();
+      return parseYamlScalar(node.Scalar());
+    case YAML::NodeType::Sequence: {
+      Json arr = Json::array();
+      for (const auto& item : node) arr.push_back(convert(item, source));
+      return arr;
+    }
+    case YAML::NodeType::Map: {
+      Json obj = Json::object();
+      for (const auto& kv : node) {
+        if (!kv.first.IsScalar())
+          throw std::runtime_error(where(source, kv.first.Mark()) + ": keys must be plain names");
+        const std::string key = kv.first.Scalar();
+        if (obj.contains(key))
+          throw std::runtime_error(where(source, kv.first.Mark()) + ": key '" + key +
+                                   "' appears twice in the same mapping; keep one");
+        obj[key] = convert(kv.second, source);
+      }
+      return obj;
+    }
+  }
+  return nullptr;
+}
+
+Json parseYaml(const std::string& text, const std::string& sourceName) {
+  try {
+    return convert(YAML::Load(text), sourceName);
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error(where(sourceName, e.mark) + ": " + e.msg);
+  }
+}
+
+static void emit(YAML::Emitter& out, const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object:
+      out << YAML::BeginMap;
+      for (const auto& [k, v] : j.items()) {
+        out << YAML::Key << k << YAML::Value;
+        emit(out, v);
+      }
+      out << YAML::EndMap;
+      break;
+    case Json::value_t::array:
+      out << YAML::Flow << YAML::BeginSeq;
+      for (const auto& v : j) emit(out, v);
+      out << YAML::EndSeq;
+      break;
+    case Json::value_t::string: {
+      const std::string& s = j.get_ref<const std::string&>();
+      // Quote strings that would read back as another type.
+      if (!parseYamlScalar(s).is_string())
+        out << YAML::DoubleQuoted << s;
+      else
+        out << s;
+      break;
+    }
+    case Json::value_t::boolean: out << (j.get<bool>() ? "true" : "false"); break;
+    case Json::value_t::number_integer: out << j.get<long long>(); break;
+    case Json::value_t::number_unsigned: out << j.get<unsigned long long>(); break;
+    case Json::value_t::number_float: out << formatFloatLiteral(j.get<double>()); break;
+    default: out << YAML::Null; break;
+  }
+}
+
+std::string toYaml(const Json& json) {
+  YAML::Emitter out;
+  emit(out, json);
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace reef::protocol
