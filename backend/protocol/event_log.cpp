@@ -24,7 +24,7 @@ EventWriter::~EventWriter() {
   if (file_) std::fclose(file_);
 }
 
-void EventWriter::emit(const std::string& type, const Json& fields) {
+void EventWriter::write(const std::string& type, const Json& fields) {
   Json line;
   line["v"] = kEventVersion;
   line["t"] = type;

@@ -25,7 +25,7 @@ class EventWriter {
   EventWriter& operator=(const EventWriter&) = delete;
 
   // Writes {"v":1,"t":type,"time":now, ...fields} as one line and flushes it. Thread-safe.
-  void emit(const std::string& type, const Json& fields = Json::object());
+  void write(const std::string& type, const Json& fields = Json::object());
 
  private:
   std::mutex mutex_;

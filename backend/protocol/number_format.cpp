@@ -16,8 +16,12 @@ std::string formatNumber(double value) {
 std::string formatFloatLiteral(double value) {
   if (std::isnan(value)) return ".nan";
   if (std::isinf(value)) return value > 0 ? ".inf" : "-.inf";
+  // "1e-08" is a float to YAML 1.2 but a string to YAML 1.1 readers such as PyYAML, which want a
+  // dot in the mantissa: write "1.0e-08".
   std::string text = formatNumber(value);
-  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  const auto e = text.find('e');
+  const std::string mantissa = text.substr(0, e);
+  if (mantissa.find('.') == std::string::npos) text.insert(e == std::string::npos ? text.size() : e, ".0");
   return text;
 }
 

@@ -33,9 +33,9 @@ static std::string joined(const std::vector<std::string>& items) {
 
 std::string Param::allowed() const {
   auto range = [&]() -> std::string {
-    if (min && max)
-      return std::string(" from ") + formatNumber(*min) + (minExclusive ? " (exclusive)" : "") +
-             " to " + formatNumber(*max);
+    if (min && max && minExclusive)
+      return " greater than " + formatNumber(*min) + " and at most " + formatNumber(*max);
+    if (min && max) return " from " + formatNumber(*min) + " to " + formatNumber(*max);
     if (min) return std::string(minExclusive ? " greater than " : " of at least ") + formatNumber(*min);
     if (max) return " of at most " + formatNumber(*max);
     return "";

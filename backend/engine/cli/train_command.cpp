@@ -68,14 +68,14 @@ int train(const TrainOptions& options) {
     const TrainResult result = trainer.run();
     Json metrics = Json::object();
     for (const auto& [k, v] : result.testMetrics) metrics[k] = v;
-    events.emit("run_finished", {{"status", result.status}, {"step", result.step}, {"metrics", metrics}, {"error", nullptr}});
+    events.write("run_finished", {{"status", result.status}, {"step", result.step}, {"metrics", metrics}, {"error", nullptr}});
     std::printf("run %s: %s at step %lld\n", run.root().filename().c_str(), result.status.c_str(),
                 static_cast<long long>(result.step));
     for (const auto& [k, v] : result.testMetrics) std::printf("  %-16s %.4f\n", k.c_str(), v);
     std::printf("  run directory: %s\n", run.root().c_str());
     return result.status == "completed" ? 0 : kExitCancelled;
   } catch (const std::exception& e) {
-    events.emit("run_finished", {{"status", "failed"}, {"error", e.what()}});
+    events.write("run_finished", {{"status", "failed"}, {"error", e.what()}});
     throw;
   }
 }

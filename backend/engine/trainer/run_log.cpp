@@ -25,7 +25,7 @@ void RunLog::write(const char* level, const std::string& message, bool toConsole
     file_ << stamp << " [" << level << "] " << message << "\n";
     file_.flush();
   }
-  if (events_) events_->emit("log", {{"level", level}, {"rank", rank_}, {"message", message}});
+  if (events_) events_->write("log", {{"level", level}, {"rank", rank_}, {"message", message}});
   if (toConsole) {
     const std::string line = std::string(level) + ": " + message;
     if (console_)

@@ -137,7 +137,7 @@ TrainResult Trainer::run() {
                      {"total_steps", totalSteps},
                      {"steps_per_epoch", stepsPerEpoch},
                      {"resumed_from_step", resumedFrom ? Json(*resumedFrom) : Json()}};
-  events_.emit("run_started", runStarted);
+  events_.write("run_started", runStarted);
   log.info("training " + spec_["model"]["collection"].get<std::string>() + "/" +
            spec_["model"]["arch"].get<std::string>() + " (" + std::to_string(parameterCount) + " parameters) for " +
            std::to_string(totalSteps) + " steps on " + device.str() + " with " + std::to_string(threads) +
@@ -156,7 +156,7 @@ TrainResult Trainer::run() {
     trainerTensors.emplace_back("rng." + device.str(), compat::rngState(device));
     const auto dir = store.save(state, moduleState(net), trainerTensors);
     const auto removed = store.applyRetention(exp.keepTopK, exp.monitorMax);
-    events_.emit("checkpoint", {{"step", state.step},
+    events_.write("checkpoint", {{"step", state.step},
                                 {"path", std::filesystem::relative(dir, run_.root()).string()},
                                 {"monitor", exp.monitor},
                                 {"value", monitorValue ? Json(*monitorValue) : Json()},
@@ -170,7 +170,7 @@ TrainResult Trainer::run() {
     state.lastValidation = metrics;
     Json values = prefixed(metrics, "val/");
     values["perf/val_seconds"] = secondsSince(started);
-    events_.emit("metric", {{"step", state.step}, {"values", values}});
+    events_.write("metric", {{"step", state.step}, {"values", values}});
     progress.message("step " + std::to_string(state.step) + "  " + summary(metrics, "val/"));
     if (!values.contains(exp.monitor)) {
       std::string known;
@@ -255,13 +255,13 @@ TrainResult Trainer::run() {
                      {"perf/samples_per_s", static_cast<double>(intervalSamples) / seconds},
                      {"perf/step_ms", 1000.0 * seconds / static_cast<double>(intervalSteps)}};
       if (intervalTokens > 0) values["perf/tokens_per_s"] = static_cast<double>(intervalTokens) / seconds;
-      events_.emit("metric", {{"step", state.step}, {"values", values}});
+      events_.write("metric", {{"step", state.step}, {"values", values}});
       intervalLoss = 0;
       intervalSteps = intervalSamples = intervalTokens = 0;
       intervalStart = Clock::now();
     }
     if (secondsSince(lastSystem) >= 30) {
-      events_.emit("system", system.sample());
+      events_.write("system", system.sample());
       lastSystem = Clock::now();
     }
 
@@ -299,9 +299,9 @@ TrainResult Trainer::run() {
     if (testSet && testSet->size() > 0) {
       EvalOptions options{data.evalBatchSize, data.workers, 0, device, bf16, run_.artifacts(), "test_"};
       EvalResult test = evaluate(*model, Split::Test, options);
-      events_.emit("metric", {{"step", state.step}, {"values", prefixed(test.metrics, "test/")}});
+      events_.write("metric", {{"step", state.step}, {"values", prefixed(test.metrics, "test/")}});
       for (const auto& a : test.artifacts)
-        events_.emit("artifact", {{"kind", a.kind}, {"path", std::filesystem::relative(a.path, run_.root()).string()}});
+        events_.write("artifact", {{"kind", a.kind}, {"path", std::filesystem::relative(a.path, run_.root()).string()}});
       for (const auto& [k, v] : test.metrics) result.testMetrics["test/" + k] = v;
     }
   }
