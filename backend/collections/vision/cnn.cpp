@@ -1,10 +1,10 @@
 #include "vision/cnn.h"
 
+#include "core/dropout.h"
+
 #include <stdexcept>
 
 namespace reef::vision {
-
-namespace F = torch::nn::functional;
 
 SmallCnn::SmallCnn(ImageShape shape, int64_t classes, int64_t width, int64_t hidden, double dropout, bool batchNorm)
     : dropout_(dropout) {
@@ -28,9 +28,9 @@ torch::Tensor SmallCnn::forward(const torch::Tensor& images) {
   x = conv2_->forward(x);
   if (bn2_) x = bn2_->forward(x);
   x = torch::relu(torch::max_pool2d(x, 2));
-  x = F::dropout(x.flatten(1), F::DropoutFuncOptions().p(dropout_).training(is_training()));
+  x = engine::dropout(x.flatten(1), dropout_, is_training());
   x = torch::relu(fc1_->forward(x));
-  x = F::dropout(x, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+  x = engine::dropout(x, dropout_, is_training());
   return fc2_->forward(x);
 }
 

@@ -24,8 +24,10 @@ void ImageClassifier::to(const torch::Device& device) {
   network_->to(device);
   if (!network_->channelsLast()) return;
   torch::NoGradGuard noGrad;
+  // Tensor::to, not contiguous(): a kernel with one input channel counts as contiguous in both
+  // layouts, and only to() re-lays it out so that oneDNN picks channels-last for the whole network.
   for (auto& p : network_->parameters())
-    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+    if (p.dim() == 4) p.set_data(p.to(p.options(), false, false, torch::MemoryFormat::ChannelsLast));
 }
 
 torch::Tensor ImageClassifier::logits(const torch::Tensor& images) {

@@ -1,11 +1,11 @@
 #include "vision/vit.h"
 
 #include <cmath>
+#include "core/dropout.h"
+
 #include <stdexcept>
 
 namespace reef::vision {
-
-namespace F = torch::nn::functional;
 
 namespace {
 
@@ -26,11 +26,11 @@ class EncoderBlockImpl : public torch::nn::Module {
     torch::Tensor qkv = qkv_->forward(norm1_->forward(x)).view({b, n, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
     torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
     torch::Tensor attention = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(hd)), -1);
-    attention = F::dropout(attention, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+    attention = engine::dropout(attention, dropout_, is_training());
     torch::Tensor mixed = torch::matmul(attention, v).transpose(1, 2).reshape({b, n, d});
-    torch::Tensor y = x + F::dropout(proj_->forward(mixed), F::DropoutFuncOptions().p(dropout_).training(is_training()));
+    torch::Tensor y = x + engine::dropout(proj_->forward(mixed), dropout_, is_training());
     torch::Tensor h = fc2_->forward(torch::gelu(fc1_->forward(norm2_->forward(y))));
-    return y + F::dropout(h, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+    return y + engine::dropout(h, dropout_, is_training());
   }
 
  private:
@@ -68,7 +68,7 @@ VisionTransformer::VisionTransformer(ImageShape shape, int64_t classes, int64_t 
 torch::Tensor VisionTransformer::forward(const torch::Tensor& images) {
   torch::Tensor x = patchEmbed_->forward(images).flatten(2).transpose(1, 2);  // [B, N, D]
   x = torch::cat({classToken_.expand({x.size(0), 1, x.size(2)}), x}, 1) + positions_;
-  x = F::dropout(x, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+  x = engine::dropout(x, dropout_, is_training());
   x = norm_->forward(blocks_->forward(x));
   return head_->forward(x.select(1, 0));
 }

@@ -2,7 +2,7 @@
 #include "cli/commands.h"
 #include "core/data_settings.h"
 #include "core/tensor_io.h"
-#include "core/threads.h"
+#include "core/runtime.h"
 #include "protocol/run_dir.h"
 #include "protocol/spec.h"
 #include "trainer/checkpoint.h"
@@ -65,7 +65,7 @@ int evaluateCommand(const EvalCommandOptions& options) {
     throw std::runtime_error("'" + run.root().string() + "' has no checkpoint" +
                              (step ? " step-" + std::to_string(*step) : std::string()) + ": train it first");
 
-  configureThreads(settings.trainer.threads);
+  configureRuntime(settings.trainer.threads);
   const torch::Device device = pickDevice(settings.trainer.accelerator);
   auto model = builtinRegistry().create({spec, resolveDataRoot(data)});
   loadModuleState(model->module(), store.loadWeights(*step),

@@ -2,6 +2,7 @@
 
 #include <ATen/autocast_mode.h>
 #include <ATen/core/Generator.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <torch/version.h>
 
@@ -42,6 +43,12 @@ void setRngState(const torch::Device& device, const torch::Tensor& state) {
   at::Generator gen = defaultGenerator(device);
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
+}
+
+uint64_t nextRandom64() {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return at::check_generator<at::CPUGeneratorImpl>(gen)->random64();
 }
 
 bool cudaAvailable() { return torch::cuda::is_available(); }

@@ -13,6 +13,9 @@ void setAutocast(const torch::Device& device, bool enabled, torch::ScalarType dt
 torch::Tensor rngState(const torch::Device& device);
 void setRngState(const torch::Device& device, const torch::Tensor& state);
 
+// A 64-bit draw from the default CPU generator (advances its state like any other CPU sampling).
+uint64_t nextRandom64();
+
 bool cudaAvailable();
 
 }  // namespace reef::engine::compat

@@ -2,7 +2,7 @@
 
 #include "core/data_loader.h"
 #include "core/data_settings.h"
-#include "core/threads.h"
+#include "core/runtime.h"
 #include "core/torch_compat.h"
 #include "protocol/spec.h"
 #include "trainer/checkpoint.h"
@@ -71,7 +71,7 @@ TrainResult Trainer::run() {
   const ExpSettings& exp = settings.exp;
   RunLog log(run_.rankLog(0), &events_, 0);
 
-  const int threads = configureThreads(ts.threads);
+  const int threads = configureRuntime(ts.threads);
   const torch::Device device = pickDevice(ts.accelerator);
   const bool bf16 = ts.precision == "bf16-mixed";
   torch::manual_seed(exp.seed);

@@ -1,7 +1,9 @@
-#include "core/threads.h"
+#include "core/runtime.h"
 
+#include <malloc.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <torch/torch.h>
@@ -15,9 +17,15 @@ int availableCores() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-int configureThreads(int requested) {
+void tuneAllocatorForTraining() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's ceiling on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+int configureRuntime(int requested) {
   const int n = requested > 0 ? requested : availableCores();
   torch::set_num_threads(n);
+  tuneAllocatorForTraining();
   return n;
 }
 
