@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything Reef builds, tests and trains with, on Debian 12 as root, using only
+# Debian's packages and the npm registry. Safe to run again.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libgloo-dev python3-torch   # LibTorch 1.13 (CPU); c10d needs gloo's headers; the benchmark's baseline
+  libopenblas0-openmp                      # the reference BLAS is 6-9x slower; the pthread OpenBLAS fights OpenMP
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  qt6-base-dev                             # QtTest for the test suite
+)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)  # keep an existing Node.js (it may ship its own npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# LibTorch finds BLAS through Debian's alternatives: point them at the OpenMP OpenBLAS.
+for lib in libblas.so.3 liblapack.so.3; do
+  update-alternatives --set "$lib-x86_64-linux-gnu" "/usr/lib/x86_64-linux-gnu/openblas-openmp/$lib" >/dev/null
+done
+echo "install-deps: done (BLAS: $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3))"
