@@ -93,8 +93,9 @@ class TestCli : public QObject {
 
   void trainThenEvaluate() {
     const fs::path run = dir() / "short";
-    auto r = runReef({"train", example("vision/mnist_cnn.yaml"), "--run-dir", QString::fromStdString(run.string()),
-                      "--set", "trainer.max_steps=40", "--set", "trainer.limit_val_batches=2", "--set",
+    // --set may come before the spec: each takes exactly one value.
+    auto r = runReef({"train", "--set", "trainer.max_steps=40", example("vision/mnist_cnn.yaml"), "--run-dir",
+                      QString::fromStdString(run.string()), "--set", "trainer.limit_val_batches=2", "--set",
                       "trainer.test_at_end=false"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     auto eval = runReef({"eval", QString::fromStdString(run.string()), "--json"});

@@ -104,7 +104,8 @@ void addEvalCommand(CLI::App& app, int& status) {
   cmd->add_option("--checkpoint", options->checkpoint,
                   "best (by exp.monitor), last, or a step number (ignored when target is a checkpoint)")
       ->check(CLI::IsMember({"best", "last"}) | CLI::PositiveNumber);
-  cmd->add_option("--set", options->sets, "Override a spec value, e.g. --set data.root=/data (repeatable)");
+  cmd->add_option("--set", options->sets, "Override a spec value, e.g. --set data.root=/data (repeatable)")
+      ->allow_extra_args(false);  // one value per --set, so `--set k=v SPEC` keeps SPEC positional
   cmd->add_flag("--json", options->json, "Print the result as JSON");
   cmd->callback([options, &status] { status = evaluateCommand(*options); });
 }

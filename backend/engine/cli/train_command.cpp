@@ -90,7 +90,8 @@ void addTrainCommand(CLI::App& app, int& status) {
                   "Train in this run directory (continuing it when it has checkpoints) instead of a new one");
   cmd->add_option("--workspace", options->workspace,
                   "Workspace whose runs/ gets the new run directory (default: $REEF_WORKSPACE or ./workspace)");
-  cmd->add_option("--set", options->sets, "Override a spec value, e.g. --set optim.lr=0.01 (repeatable)");
+  cmd->add_option("--set", options->sets, "Override a spec value, e.g. --set optim.lr=0.01 (repeatable)")
+      ->allow_extra_args(false);  // one value per --set, so `--set k=v SPEC` keeps SPEC positional
   cmd->add_flag("--plain", options->plain, "Plain progress lines even on a terminal");
   cmd->callback([options, &status] { status = train(*options); });
 }
