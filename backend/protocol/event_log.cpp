@@ -57,14 +57,79 @@ std::vector<Json> EventReader::poll() {
   for (size_t nl; (nl = chunk.find('\n', start)) != std::string::npos; start = nl + 1) {
     std::string_view line(chunk.data() + start, nl - start);
     if (line.empty()) continue;
-    Json event = Json::parse(line, nullptr, false);
-    if (event.is_discarded() || !event.is_object())
-      ++malformed_;
+    if (auto event = parseEventLine(line))
+      events.push_back(std::move(*event));
     else
-      events.push_back(std::move(event));
+      ++malformed_;
   }
   offset_ += start;
   return events;
+}
+
+namespace {
+
+// Replaces every byte sequence that is not well-formed UTF-8 with U+FFFD.
+std::string validUtf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
+    if (ok && len == 2) ok = c >= 0xc2;  // no overlong forms
+    if (ok) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Turns bare NaN, Infinity and -Infinity outside strings into null.
+std::string nullForNonFinite(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  bool inString = false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (inString) {
+      out += c;
+      if (c == '\\' && i + 1 < in.size()) out += in[++i];
+      else if (c == '"') inString = false;
+      continue;
+    }
+    if (c == '"') inString = true;
+    bool replaced = false;
+    for (std::string_view token : {"-Infinity", "Infinity", "NaN"})
+      if (in.substr(i, token.size()) == token) {
+        out += "null";
+        i += token.size() - 1;
+        replaced = true;
+        break;
+      }
+    if (!replaced) out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<Json> parseEventLine(std::string_view line, bool* repaired) {
+  if (repaired) *repaired = false;
+  Json event = Json::parse(line, nullptr, false);
+  if (!event.is_discarded()) {
+    if (event.is_object()) return event;
+    return std::nullopt;
+  }
+  event = Json::parse(nullForNonFinite(validUtf8(line)), nullptr, false);
+  if (event.is_discarded() || !event.is_object()) return std::nullopt;
+  if (repaired) *repaired = true;
+  return event;
 }
 
 std::vector<Json> readEvents(const std::filesystem::path& path) {

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reef::protocol {
@@ -40,7 +42,7 @@ class EventReader {
   explicit EventReader(std::filesystem::path path, uint64_t offset = 0);
 
   // Returns the events of every complete line after the current offset and advances past them.
-  // A complete line that is not a JSON object is counted in malformedLines() and skipped.
+  // A complete line that parseEventLine() cannot read is counted in malformedLines() and skipped.
   std::vector<Json> poll();
   uint64_t offset() const { return offset_; }
   uint64_t malformedLines() const { return malformed_; }
@@ -50,6 +52,12 @@ class EventReader {
   uint64_t offset_ = 0;
   uint64_t malformed_ = 0;
 };
+
+// Parses one line of an event stream. A line that is not valid JSON only because of bytes that
+// are not UTF-8 or of bare NaN/Infinity tokens (as Python's json module writes) is repaired:
+// the bytes become U+FFFD, the tokens null, and `repaired` is set. Anything else that is not a
+// JSON object gives std::nullopt.
+std::optional<Json> parseEventLine(std::string_view line, bool* repaired = nullptr);
 
 // Reads a whole events file (tolerating a partial last line).
 std::vector<Json> readEvents(const std::filesystem::path& path);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <random>
 #include <stdexcept>
@@ -9,6 +10,11 @@
 namespace fs = std::filesystem;
 
 namespace reef::protocol {
+
+fs::path RunDir::defaultWorkspace() {
+  if (const char* env = std::getenv("REEF_WORKSPACE"); env && *env) return env;
+  return "workspace";
+}
 
 std::string RunDir::newRunId() {
   std::time_t now = std::time(nullptr);

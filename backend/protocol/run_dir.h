@@ -13,6 +13,8 @@ class RunDir {
  public:
   explicit RunDir(std::filesystem::path root) : root_(std::move(root)) {}
 
+  // $REEF_WORKSPACE, or ./workspace.
+  static std::filesystem::path defaultWorkspace();
   // A new run id: UTC time plus random hex, e.g. 20261127-031942-5f3a9c. Never user text.
   static std::string newRunId();
   // Creates <workspace>/runs/<new id>/ and returns it.

@@ -2,6 +2,8 @@
 
 #include "cli/commands.h"
 #include "protocol/spec.h"
+#include "storage/cli/commands.h"
+#include "storage/filter.h"
 #include "version.h"
 
 #include <torch/version.h>
@@ -18,6 +20,8 @@ int runCli(int argc, char** argv) {
   addTrainCommand(app, status);
   addEvalCommand(app, status);
   addCatalogCommand(app, status);
+  storage::addRunsCommand(app, status);
+  storage::addDbCommand(app, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -25,6 +29,9 @@ int runCli(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   } catch (const protocol::SpecError& e) {
     std::fprintf(stderr, "reef: invalid spec: %s\n", e.what());
+    return kExitUsage;
+  } catch (const storage::FilterError& e) {
+    std::fprintf(stderr, "reef: %s\n", e.what());
     return kExitUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "reef: error: %s\n", e.what());

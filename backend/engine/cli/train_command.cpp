@@ -9,7 +9,6 @@
 #include "trainer/trainer.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 
 namespace fs = std::filesystem;
@@ -26,11 +25,6 @@ struct TrainOptions {
   bool plain = false;
 };
 
-fs::path defaultWorkspace() {
-  if (const char* env = std::getenv("REEF_WORKSPACE"); env && *env) return env;
-  return "workspace";
-}
-
 int train(const TrainOptions& options) {
   // `reef train RUN_DIR` continues that run with the spec it was started with.
   fs::path specPath = options.spec;
@@ -46,7 +40,7 @@ int train(const TrainOptions& options) {
   const Json spec = protocol::resolveSpec(raw, engineCatalog(), specPath.string());
   RunSettings::fromSpec(spec);  // cross-key checks, before anything is created
 
-  protocol::RunDir run = runRoot.empty() ? protocol::RunDir::create(options.workspace.empty() ? defaultWorkspace()
+  protocol::RunDir run = runRoot.empty() ? protocol::RunDir::create(options.workspace.empty() ? protocol::RunDir::defaultWorkspace()
                                                                                               : fs::path(options.workspace))
                                          : protocol::RunDir(runRoot);
   run.createLayout();

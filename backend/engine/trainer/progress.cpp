@@ -1,5 +1,7 @@
 #include "trainer/progress.h"
 
+#include "protocol/number_format.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,19 +17,6 @@ Progress::Progress(std::string label, int64_t total, bool interactive)
 Progress::~Progress() { finish(); }
 
 bool Progress::stderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
-
-std::string Progress::formatDuration(double seconds) {
-  if (!(seconds >= 0) || seconds > 1e8) return "?";
-  const long s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-  else if (s >= 60)
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%lds", s);
-  return buf;
-}
 
 void Progress::update(int64_t done, const std::string& detail) {
   if (startDone_ < 0) {
@@ -55,11 +44,11 @@ void Progress::draw(bool force) {
     bar.append(static_cast<size_t>(width - filled), '-');
     std::fprintf(stderr, "\r\033[K%s [%s] %lld/%lld %3.0f%% | %s | ETA %s", label_.c_str(), bar.c_str(),
                  static_cast<long long>(done_), static_cast<long long>(total_), fraction * 100, detail_.c_str(),
-                 formatDuration(eta).c_str());
+                 protocol::formatDuration(eta).c_str());
     drawn_ = true;
   } else {
     std::fprintf(stderr, "%s %lld/%lld (%.0f%%) | %s | ETA %s\n", label_.c_str(), static_cast<long long>(done_),
-                 static_cast<long long>(total_), fraction * 100, detail_.c_str(), formatDuration(eta).c_str());
+                 static_cast<long long>(total_), fraction * 100, detail_.c_str(), protocol::formatDuration(eta).c_str());
   }
   std::fflush(stderr);
 }

@@ -19,7 +19,6 @@ class Progress {
   void finish();
 
   static bool stderrIsTerminal();
-  static std::string formatDuration(double seconds);  // "1h02m", "3m05s", "42s"
 
  private:
   void draw(bool force);

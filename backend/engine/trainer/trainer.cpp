@@ -4,6 +4,7 @@
 #include "core/data_settings.h"
 #include "core/runtime.h"
 #include "core/torch_compat.h"
+#include "protocol/number_format.h"
 #include "protocol/spec.h"
 #include "trainer/checkpoint.h"
 #include "trainer/evaluate.h"
@@ -16,6 +17,8 @@
 #include "trainer/system_stats.h"
 #include "version.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +29,12 @@ namespace reef::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::string hostName() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -127,6 +136,8 @@ TrainResult Trainer::run() {
   Json runStarted = {{"run_id", run_.root().filename().string()},
                      {"name", exp.name},
                      {"spec_hash", state.specHash},
+                     {"host", hostName()},
+                     {"pid", static_cast<int64_t>(::getpid())},
                      {"world_size", 1},
                      {"rank", 0},
                      {"devices", Json::array({device.str()})},
@@ -306,7 +317,7 @@ TrainResult Trainer::run() {
     }
   }
   log.info("finished at step " + std::to_string(state.step) + " after " +
-           Progress::formatDuration(state.trainSeconds) + " of training");
+           protocol::formatDuration(state.trainSeconds) + " of training");
   result.status = "completed";
   return result;
 }
