@@ -330,6 +330,7 @@ void addRunsCommand(CLI::App& app, int& status) {
 
 void addDbCommand(CLI::App& app, int& status) {
   auto workspace = std::make_shared<std::string>();
+  auto batchLines = std::make_shared<int64_t>(50000);
   auto* db = app.add_subcommand("db", "The workspace's run index (reef.db)");
   db->require_subcommand(1);
   auto* rebuild = db->add_subcommand("rebuild", "Recreate the index from the run directories");
@@ -345,11 +346,12 @@ void addDbCommand(CLI::App& app, int& status) {
   });
   auto* sync = db->add_subcommand("sync", "Bring the index up to date with the run directories");
   sync->add_option("workspace", *workspace, "Workspace folder (default: $REEF_WORKSPACE or ./workspace)");
-  sync->callback([workspace, &status] {
+  sync->add_option("--batch-lines", *batchLines, "Event lines per committed batch")->check(CLI::PositiveNumber);
+  sync->callback([workspace, batchLines, &status] {
     const fs::path ws = workspace->empty() ? protocol::RunDir::defaultWorkspace() : fs::path(*workspace);
     if (!fs::is_directory(ws)) throw std::runtime_error("workspace '" + ws.string() + "' does not exist");
     WorkspaceIndex index(ws);
-    const SyncReport r = index.sync();
+    const SyncReport r = index.sync(*batchLines);
     for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     std::printf("synced %s: %d runs (%d new, %d gone), %lld new events, %lld metric points\n",
                 WorkspaceIndex::databasePath(ws).c_str(), r.runs, r.created, r.removed, static_cast<long long>(r.lines),
