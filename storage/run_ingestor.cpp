@@ -68,6 +68,13 @@ int64_t experimentId(Database& db, const std::string& name) {
   return find.int64(0);
 }
 
+// The run's monitored metric decides "best" in its own direction.
+void applyMonitorDirection(MetricWriter& writer, int64_t run, const Json& spec) {
+  const Json exp = spec.is_object() ? spec.value("exp", Json::object()) : Json::object();
+  if (exp.contains("monitor") && exp["monitor"].is_string() && exp.contains("monitor_mode"))
+    writer.setDirection(run, exp["monitor"].get<std::string>(), exp["monitor_mode"] == "max");
+}
+
 // Reads spec.yaml (the resolved spec) into the run row and its params.
 void indexSpec(Database& db, MetricWriter& writer, int64_t run, const fs::path& runDir, IngestReport& report) {
   const fs::path specPath = runDir / "spec.yaml";
@@ -98,9 +105,7 @@ void indexSpec(Database& db, MetricWriter& writer, int64_t run, const fs::path& 
   clear.bind(1, run).run();
   auto insert = db.prepare("INSERT INTO params(run_id, key, type, num, text) VALUES(?,?,?,?,?)");
   for (const auto& p : flattenSpec(spec)) insert.bind(1, run).bind(2, p.key).bind(3, p.type).bind(4, p.num).bind(5, p.text).run();
-  // The run's monitored metric decides "best" in its own direction.
-  if (exp.contains("monitor") && exp["monitor"].is_string() && exp.contains("monitor_mode"))
-    writer.setDirection(run, exp["monitor"].get<std::string>(), exp["monitor_mode"] == "max");
+  applyMonitorDirection(writer, run, spec);
 }
 
 void indexAnnotations(Database& db, int64_t run, const fs::path& runDir, IngestReport& report) {
@@ -181,16 +186,22 @@ IngestReport RunIngestor::sync(const fs::path& runDir, int64_t batchLines) {
   const std::string runId = runDir.filename().string();
   int64_t id;
   {
-    auto find = db_.prepare("SELECT id FROM runs WHERE run_id = ?");
+    auto find = db_.prepare("SELECT id, path, spec FROM runs WHERE run_id = ?");
     find.bind(1, runId);
+    const std::string path = fs::absolute(runDir).lexically_normal().string();
     if (find.step()) {
       id = find.int64(0);
+      if (find.text(1) != path) {  // the workspace was moved
+        auto move = db_.prepare("UPDATE runs SET path = ? WHERE id = ?");
+        move.bind(1, path).bind(2, id).run();
+      }
+      applyMonitorDirection(writer_, id, Json::parse(find.text(2), nullptr, false));
     } else {
       Transaction t(db_);
       struct stat st {};
       const double created = ::stat(runDir.c_str(), &st) == 0 ? static_cast<double>(st.st_mtime) : protocol::unixTime();
       auto insert = db_.prepare("INSERT INTO runs(run_id, path, created) VALUES(?, ?, ?)");
-      insert.bind(1, runId).bind(2, fs::absolute(runDir).lexically_normal().string()).bind(3, created).run();
+      insert.bind(1, runId).bind(2, path).bind(3, created).run();
       id = db_.lastInsertId();
       indexSpec(db_, writer_, id, runDir, report);
       indexAnnotations(db_, id, runDir, report);
