@@ -9,7 +9,9 @@ packages=(
   libtorch-dev libgloo-dev python3-torch   # LibTorch 1.13 (CPU); c10d needs gloo's headers; the benchmark's baseline
   libopenblas0-openmp                      # the reference BLAS is 6-9x slower; the pthread OpenBLAS fights OpenMP
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev
-  qt6-base-dev                             # QtTest for the test suite
+  qt6-base-dev qt6-svg-dev                 # the studio, and QtTest for the test suite
+  libqcustomplot-dev libqcustomplot2.1-qt6 # the studio's plots
+  xvfb xauth                               # the studio's screenshot test runs real windows under Xvfb
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)  # keep an existing Node.js (it may ship its own npm)
 

@@ -1,6 +1,7 @@
 #include "storage/metric_store.h"
 
 #include "storage/metric_direction.h"
+#include "storage/series_decimation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -278,7 +279,6 @@ std::vector<MetricPoint> readSeries(Database& db, int64_t run, int64_t keyId, st
 
 std::vector<SeriesBucket> decimateSeries(Database& db, int64_t run, int64_t keyId, int buckets,
                                          std::optional<int64_t> fromStep, std::optional<int64_t> toStep) {
-  if (buckets <= 0) throw std::invalid_argument("decimation needs at least one bucket");
   if (!fromStep || !toStep) {
     auto range = db.prepare("SELECT min(first_step), max(last_step) FROM metric_chunks WHERE run_id = ? AND key_id = ?");
     range.bind(1, run).bind(2, keyId);
@@ -286,38 +286,19 @@ std::vector<SeriesBucket> decimateSeries(Database& db, int64_t run, int64_t keyI
     if (!fromStep) fromStep = range.int64(0);
     if (!toStep) toStep = range.int64(1);
   }
-  const int64_t s0 = *fromStep, s1 = *toStep;
-  if (s1 < s0) return {};
-  const auto span = static_cast<unsigned __int128>(s1 - s0) + 1;
-
-  std::vector<SeriesBucket> out;
-  out.reserve(static_cast<size_t>(buckets));
-  int64_t current = -1;
+  // Streamed chunk by chunk: a million points never sit in memory at once.
+  Decimator decimator(buckets, *fromStep, *toStep);
+  std::vector<MetricPoint> piece;
   auto s = db.prepare("SELECT count, data FROM metric_chunks WHERE run_id = ? AND key_id = ? AND last_step >= ? "
                       "AND first_step <= ? ORDER BY first_step");
-  s.bind(1, run).bind(2, keyId).bind(3, s0).bind(4, s1);
+  s.bind(1, run).bind(2, keyId).bind(3, *fromStep).bind(4, *toStep);
   while (s.step()) {
     const ChunkView v = viewOf(s, 1, s.int64(0));
-    for (size_t i = 0; i < v.n; ++i) {
-      const int64_t step = v.step(i);
-      if (step < s0 || step > s1) continue;
-      const auto b = static_cast<int64_t>(static_cast<unsigned __int128>(step - s0) * static_cast<unsigned>(buckets) / span);
-      const double value = v.value(i);
-      if (b != current) {
-        out.push_back({step, step, NAN, NAN, NAN, NAN, 0});
-        current = b;
-      }
-      SeriesBucket& bucket = out.back();
-      bucket.lastStep = step;
-      ++bucket.count;
-      if (!std::isfinite(value)) continue;
-      if (std::isnan(bucket.first)) bucket.first = bucket.min = bucket.max = value;
-      bucket.last = value;
-      bucket.min = std::min(bucket.min, value);
-      bucket.max = std::max(bucket.max, value);
-    }
+    piece.resize(v.n);
+    for (size_t i = 0; i < v.n; ++i) piece[i] = {v.step(i), 0.0, v.value(i)};
+    decimator.add(piece.data(), piece.size());
   }
-  return out;
+  return decimator.take();
 }
 
 }  // namespace reef::storage
