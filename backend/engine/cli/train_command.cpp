@@ -35,10 +35,21 @@ int train(const TrainOptions& options) {
     if (runRoot.empty()) runRoot = specPath;
     specPath /= "spec.yaml";
   }
-  Json raw = protocol::loadSpecFile(specPath);
-  for (const auto& s : options.sets) protocol::applyOverride(raw, s);
-  const Json spec = protocol::resolveSpec(raw, engineCatalog(), specPath.string());
-  RunSettings::fromSpec(spec);  // cross-key checks, before anything is created
+  Json spec;
+  try {
+    Json raw = protocol::loadSpecFile(specPath);
+    for (const auto& s : options.sets) protocol::applyOverride(raw, s);
+    spec = protocol::resolveSpec(raw, engineCatalog(), specPath.string());
+    RunSettings::fromSpec(spec);  // cross-key checks, before anything is created
+  } catch (const std::exception& e) {
+    // A run directory prepared by a launcher (the studio) records why it never started.
+    if (!runRoot.empty() && fs::is_directory(runRoot)) {
+      protocol::RunDir run(runRoot);
+      run.createLayout();
+      protocol::EventWriter(run.events()).write("run_finished", {{"status", "failed"}, {"error", e.what()}});
+    }
+    throw;
+  }
 
   protocol::RunDir run = runRoot.empty() ? protocol::RunDir::create(options.workspace.empty() ? protocol::RunDir::defaultWorkspace()
                                                                                               : fs::path(options.workspace))

@@ -1,0 +1,101 @@
+#include "cluster/local_backend.h"
+
+#include "protocol/run_dir.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace reef::cluster {
+
+int64_t spawnDetached(const std::vector<std::string>& argv, const fs::path& logFile) {
+  if (argv.empty()) throw std::invalid_argument("nothing to start");
+  // Everything the children need is prepared here: after fork() in a threaded program (the
+  // studio) only async-signal-safe calls are allowed, so no allocation happens there.
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const std::string log = logFile.string();
+  static const char kExecFailed[] = "reef: cannot start the engine (exec failed)\n";
+  int pipeFds[2];
+  if (::pipe2(pipeFds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  const pid_t child = ::fork();
+  if (child < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    // First child: new session, fork the worker, report its pid, exit (so nobody waits on it).
+    ::close(pipeFds[0]);
+    ::setsid();
+    const pid_t worker = ::fork();
+    if (worker == 0) {
+      const int in = ::open("/dev/null", O_RDONLY);
+      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (in >= 0) ::dup2(in, STDIN_FILENO);
+      if (out >= 0) {
+        ::dup2(out, STDOUT_FILENO);
+        ::dup2(out, STDERR_FILENO);
+      }
+      ::execv(args[0], args.data());
+      (void)!::write(STDERR_FILENO, kExecFailed, sizeof kExecFailed - 1);
+      ::_exit(127);
+    }
+    const int64_t pid = worker;
+    (void)!::write(pipeFds[1], &pid, sizeof pid);
+    ::_exit(worker > 0 ? 0 : 1);
+  }
+  ::close(pipeFds[1]);
+  int64_t pid = 0;
+  const ssize_t got = ::read(pipeFds[0], &pid, sizeof pid);
+  ::close(pipeFds[0]);
+  ::waitpid(child, nullptr, 0);
+  if (got != sizeof pid || pid <= 0) throw std::runtime_error("could not start " + argv[0]);
+  return pid;
+}
+
+LaunchedRun LocalBackend::submit(const LaunchRequest& request) {
+  if (!fs::exists(request.reefBinary))
+    throw std::runtime_error("the engine '" + request.reefBinary.string() + "' does not exist: build reef first");
+  protocol::RunDir run = protocol::RunDir::create(request.workspace);
+  {
+    std::ofstream spec(run.spec(), std::ios::trunc);
+    spec << request.specYaml;
+    spec.flush();
+    if (!spec) throw std::runtime_error("cannot write '" + run.spec().string() + "'");
+  }
+  std::vector<std::string> argv = {request.reefBinary.string(), "train", run.spec().string(), "--run-dir",
+                                   run.root().string(), "--plain"};
+  for (const auto& o : request.overrides) {
+    argv.push_back("--set");
+    argv.push_back(o);
+  }
+  return {run.root(), spawnDetached(argv, run.logs() / "launcher.log")};
+}
+
+LaunchedRun LocalBackend::resume(const fs::path& runDir, const fs::path& reefBinary) {
+  protocol::RunDir run(runDir);
+  if (!fs::exists(run.spec())) throw std::runtime_error("'" + runDir.string() + "' is not a run directory");
+  run.createLayout();
+  return {runDir, spawnDetached({reefBinary.string(), "train", runDir.string(), "--plain"}, run.logs() / "launcher.log")};
+}
+
+void LocalBackend::cancel(const fs::path& runDir, int64_t pid) {
+  // The pid must still be this run's engine: pids are reused.
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::stringstream text;
+  text << cmdline.rdbuf();
+  if (!cmdline || text.str().find(runDir.filename().string()) == std::string::npos)
+    throw std::runtime_error("run '" + runDir.filename().string() + "' has no process running here (pid " +
+                             std::to_string(pid) + " is gone or belongs to something else)");
+  if (::kill(static_cast<pid_t>(pid), SIGTERM) != 0)
+    throw std::runtime_error("cannot stop pid " + std::to_string(pid) + ": " + std::strerror(errno));
+}
+
+}  // namespace reef::cluster

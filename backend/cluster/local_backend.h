@@ -1,0 +1,20 @@
+#pragma once
+// Runs on this machine: `reef train` started as a detached process (its own session, so it keeps
+// training when the studio closes), its output in the run's logs/launcher.log.
+#include "cluster/backend.h"
+
+namespace reef::cluster {
+
+class LocalBackend : public Backend {
+ public:
+  std::string name() const override { return "local"; }
+  LaunchedRun submit(const LaunchRequest& request) override;
+  LaunchedRun resume(const std::filesystem::path& runDir, const std::filesystem::path& reefBinary) override;
+  void cancel(const std::filesystem::path& runDir, int64_t pid) override;
+};
+
+// Starts `argv` detached from this process (double fork + setsid), with stdin from /dev/null and
+// stdout/stderr appended to `logFile`; returns its pid.
+int64_t spawnDetached(const std::vector<std::string>& argv, const std::filesystem::path& logFile);
+
+}  // namespace reef::cluster

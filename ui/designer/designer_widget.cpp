@@ -1,0 +1,181 @@
+#include "designer_widget.h"
+
+#include "cluster/local_backend.h"
+#include "designer/spec_form.h"
+#include "engine_client.h"
+#include "protocol/spec.h"
+#include "protocol/yaml_json.h"
+
+#include <QComboBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QTextStream>
+#include <QVBoxLayout>
+
+namespace reef::ui {
+
+DesignerWidget::DesignerWidget(protocol::Catalog catalog, QString reefBinary, QWidget* parent)
+    : QWidget(parent), catalog_(std::move(catalog)), reefBinary_(std::move(reefBinary)) {
+  auto* layout = new QVBoxLayout(this);
+  auto* bar = new QHBoxLayout();
+  examples_ = new QComboBox(this);
+  examples_->addItem(tr("Start from an example..."));
+  for (const QString& path : exampleSpecs()) examples_->addItem(QFileInfo(path).baseName(), path);
+  auto* open = new QPushButton(tr("Open..."), this);
+  auto* saveButton = new QPushButton(tr("Save..."), this);
+  launch_ = new QPushButton(tr("Launch"), this);
+  launch_->setObjectName("launch");
+  launch_->setToolTip(tr("Start this spec as a new run on this machine"));
+  bar->addWidget(examples_, 1);
+  bar->addWidget(open);
+  bar->addWidget(saveButton);
+  bar->addWidget(launch_);
+  layout->addLayout(bar);
+
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  form_ = new SpecForm(catalog_, split);
+  auto* scroll = new QScrollArea(split);
+  scroll->setWidget(form_);
+  scroll->setWidgetResizable(true);
+  yaml_ = new QPlainTextEdit(split);
+  yaml_->setObjectName("yaml");
+  yaml_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  yaml_->setLineWrapMode(QPlainTextEdit::NoWrap);
+  split->addWidget(scroll);
+  split->addWidget(yaml_);
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, 1);
+  layout->addWidget(split, 1);
+  status_ = new QLabel(this);
+  status_->setObjectName("status");
+  status_->setWordWrap(true);
+  status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  layout->addWidget(status_);
+
+  yamlDebounce_.setSingleShot(true);
+  yamlDebounce_.setInterval(300);
+  connect(&yamlDebounce_, &QTimer::timeout, this, &DesignerWidget::yamlEdited);
+  connect(yaml_, &QPlainTextEdit::textChanged, this, [this] {
+    if (!syncing_) yamlDebounce_.start();
+  });
+  connect(form_, &SpecForm::edited, this, &DesignerWidget::formEdited);
+  connect(examples_, &QComboBox::activated, this, [this](int index) {
+    if (index > 0) loadSpecFile(examples_->itemData(index).toString());
+  });
+  connect(open, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open spec"), workspace_, tr("Specs (*.yaml *.yml)"));
+    if (!path.isEmpty()) loadSpecFile(path);
+  });
+  connect(saveButton, &QPushButton::clicked, this, &DesignerWidget::save);
+  connect(launch_, &QPushButton::clicked, this, &DesignerWidget::launch);
+  formEdited();
+}
+
+void DesignerWidget::setWorkspace(const QString& workspace) {
+  workspace_ = workspace;
+  launch_->setEnabled(valid_ && !workspace_.isEmpty());
+}
+
+void DesignerWidget::loadSpec(const Json& spec, const QString& origin) {
+  syncing_ = true;
+  form_->setSpec(spec);
+  yaml_->setPlainText(QString::fromStdString(protocol::toYaml(form_->spec())));
+  syncing_ = false;
+  validate(form_->spec());
+  status_->setText(tr("Loaded %1. ").arg(origin) + status_->text());
+}
+
+void DesignerWidget::loadSpecFile(const QString& path) {
+  try {
+    loadSpec(protocol::loadSpecFile(path.toStdString()), QFileInfo(path).fileName());
+  } catch (const std::exception& e) {
+    status_->setText(QString::fromStdString(e.what()));
+  }
+}
+
+Json DesignerWidget::currentSpec() const { return form_->spec(); }
+QString DesignerWidget::yamlText() const { return yaml_->toPlainText(); }
+
+void DesignerWidget::setYamlText(const QString& text) {
+  yaml_->setPlainText(text);
+  yamlDebounce_.stop();
+  yamlEdited();
+}
+
+void DesignerWidget::formEdited() {
+  if (syncing_) return;
+  syncing_ = true;
+  const Json spec = form_->spec();
+  yaml_->setPlainText(QString::fromStdString(protocol::toYaml(spec)));
+  syncing_ = false;
+  validate(spec);
+}
+
+void DesignerWidget::yamlEdited() {
+  Json raw;
+  try {
+    raw = protocol::parseYaml(yaml_->toPlainText().toStdString(), "spec");
+  } catch (const std::exception& e) {
+    valid_ = false;
+    launch_->setEnabled(false);
+    status_->setText("<span style='color:#c22'>" + QString::fromStdString(e.what()).toHtmlEscaped() + "</span>");
+    return;
+  }
+  syncing_ = true;
+  form_->setSpec(raw);
+  syncing_ = false;
+  validate(raw);  // the YAML as typed, so that keys the form cannot show are reported too
+}
+
+void DesignerWidget::validate(const Json& raw) {
+  try {
+    protocol::resolveSpec(raw, catalog_, "spec");
+    form_->showIssues({});
+    valid_ = true;
+    status_->setText(tr("The spec is valid."));
+  } catch (const protocol::SpecError& e) {
+    form_->showIssues(e.issues());
+    valid_ = false;
+    QString text = "<span style='color:#c22'>";
+    for (const auto& i : e.issues())
+      text += QString::fromStdString((i.key.empty() ? "" : i.key + ": ") + i.message).toHtmlEscaped() + "<br>";
+    status_->setText(text + "</span>");
+  }
+  launch_->setEnabled(valid_ && !workspace_.isEmpty());
+}
+
+void DesignerWidget::save() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save spec"), workspace_, tr("Specs (*.yaml)"));
+  if (path.isEmpty()) return;
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(yaml_->toPlainText().toUtf8()) < 0) {
+    QMessageBox::warning(this, tr("Save spec"), tr("Cannot write %1: %2").arg(path, file.errorString()));
+    return;
+  }
+  status_->setText(tr("Saved %1.").arg(path));
+}
+
+void DesignerWidget::launch() {
+  if (!valid_ || workspace_.isEmpty()) return;
+  try {
+    cluster::LocalBackend backend;
+    const cluster::LaunchedRun run =
+        backend.submit({workspace_.toStdString(), yaml_->toPlainText().toStdString(), {}, reefBinary_.toStdString()});
+    status_->setText(tr("Launched %1 (pid %2).").arg(QString::fromStdString(run.runDir.filename().string())).arg(run.pid));
+    emit launched(QString::fromStdString(run.runDir.string()));
+  } catch (const std::exception& e) {
+    status_->setText("<span style='color:#c22'>" + QString::fromStdString(e.what()).toHtmlEscaped() + "</span>");
+    emit failed(QString::fromStdString(e.what()));
+  }
+}
+
+}  // namespace reef::ui

@@ -1,0 +1,67 @@
+#pragma once
+// The experiment designer: the generated form beside the spec's YAML, kept in sync both ways and
+// validated by the engine's own rules (protocol::resolveSpec against `reef catalog`), starting
+// from an example spec, saved to a file, and launched on this machine.
+#include "protocol/catalog.h"
+#include "protocol/json.h"
+
+#include <QString>
+#include <QTimer>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+
+namespace reef::cluster {
+class Backend;
+}
+
+namespace reef::ui {
+
+class SpecForm;
+
+class DesignerWidget : public QWidget {
+  Q_OBJECT
+ public:
+  DesignerWidget(protocol::Catalog catalog, QString reefBinary, QWidget* parent = nullptr);
+
+  void setWorkspace(const QString& workspace);
+  // Loads a spec (an example, a saved file, or a run's spec to clone and edit).
+  void loadSpec(const Json& spec, const QString& origin);
+  void loadSpecFile(const QString& path);
+  Json currentSpec() const;
+  QString yamlText() const;
+  void setYamlText(const QString& text);  // as if typed: the form follows after validation
+  bool isValid() const { return valid_; }
+  SpecForm* form() const { return form_; }
+
+ public slots:
+  // Starts the spec as a new run on this machine; emits launched() with its run directory.
+  void launch();
+  void save();
+
+ signals:
+  void launched(QString runDir);
+  void failed(QString message);
+
+ private:
+  void formEdited();
+  void yamlEdited();
+  void validate(const Json& raw);
+
+  protocol::Catalog catalog_;
+  QString reefBinary_;
+  QString workspace_;
+  SpecForm* form_;
+  QPlainTextEdit* yaml_;
+  QComboBox* examples_;
+  QLabel* status_;
+  QPushButton* launch_;
+  QTimer yamlDebounce_;
+  bool syncing_ = false;
+  bool valid_ = false;
+};
+
+}  // namespace reef::ui

@@ -1,0 +1,165 @@
+#include "main_window.h"
+
+#include "designer/designer_widget.h"
+#include "plots/curve_plot.h"
+#include "runs/compare_view.h"
+#include "runs/log_view.h"
+#include "runs/run_details.h"
+#include "runs/runs_view.h"
+#include "storage/workspace_index.h"
+#include "workspace_session.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+
+namespace reef::ui {
+
+MainWindow::MainWindow(std::optional<protocol::Catalog> catalog, QString catalogError, QString reefBinary)
+    : catalog_(std::move(catalog)), catalogError_(std::move(catalogError)), reefBinary_(std::move(reefBinary)) {
+  setWindowTitle("Reef Studio");
+  auto* file = menuBar()->addMenu(tr("&Workspace"));
+  file->addAction(tr("&New workspace..."), QKeySequence::New, this, [this] { chooseWorkspace(true); });
+  file->addAction(tr("&Open workspace..."), QKeySequence::Open, this, [this] { chooseWorkspace(false); });
+  recent_ = file->addMenu(tr("&Recent workspaces"));
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+  rebuildRecentMenu();
+  statusBar()->showMessage(tr("Open or create a workspace (Workspace menu)"));
+  resize(1400, 880);
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+}
+
+MainWindow::~MainWindow() {
+  // Views hold references into the session: they go first.
+  delete takeCentralWidget();
+  for (auto* dock : findChildren<QDockWidget*>()) delete dock;
+}
+
+bool MainWindow::openWorkspace(const QString& path) {
+  std::unique_ptr<WorkspaceSession> session;
+  try {
+    session = std::make_unique<WorkspaceSession>(path);
+  } catch (const std::exception& e) {
+    QMessageBox::critical(this, tr("Open workspace"), tr("Cannot open %1:\n%2").arg(path, QString::fromStdString(e.what())));
+    return false;
+  }
+  delete takeCentralWidget();
+  for (auto* dock : findChildren<QDockWidget*>()) delete dock;
+  session_ = std::move(session);
+
+  runs_ = new RunsView(*session_, reefBinary_);
+  auto* dock = new QDockWidget(tr("Runs"), this);
+  dock->setObjectName("runsDock");
+  dock->setWidget(runs_);
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+  tabs_ = new QTabWidget(this);
+  curves_ = new CurvePlot(*session_);
+  tabs_->addTab(curves_, tr("Curves"));
+  if (catalog_) {
+    designer_ = new DesignerWidget(*catalog_, reefBinary_);
+    designer_->setWorkspace(session_->workspace());
+    tabs_->addTab(designer_, tr("Designer"));
+    connect(designer_, &DesignerWidget::launched, this, [this](const QString& runDir) {
+      // Index the new run now, so it is in the table before the engine has written anything.
+      session_->index().syncRun(runDir.toStdString());
+      runs_->refresh();
+      const auto id = session_->index().resolveRun(runDir.toStdString());
+      runs_->table()->clearSelection();
+      runs_->selectRun(id);
+      tabs_->setCurrentWidget(curves_);
+      session_->requestSync();
+    });
+  } else {
+    designer_ = nullptr;
+    auto* why = new QLabel(tr("The designer needs the engine's catalog, which could not be read:\n%1").arg(catalogError_));
+    why->setWordWrap(true);
+    tabs_->addTab(why, tr("Designer"));
+  }
+  compare_ = new CompareView(*session_);
+  tabs_->addTab(compare_, tr("Compare"));
+  logs_ = new LogView(*session_);
+  tabs_->addTab(logs_, tr("Logs"));
+  details_ = new RunDetails(*session_);
+  tabs_->addTab(details_, tr("Details"));
+  setCentralWidget(tabs_);
+
+  connect(runs_, &RunsView::selectionChanged, this, &MainWindow::selectionChanged);
+  connect(runs_, &RunsView::cloneRequested, this, [this](const QString& specJson, const QString& origin) {
+    if (!designer_) return;
+    designer_->loadSpec(Json::parse(specJson.toStdString(), nullptr, false), tr("a copy of %1").arg(origin));
+    tabs_->setCurrentWidget(designer_);
+  });
+  connect(session_.get(), &WorkspaceSession::changed, this, &MainWindow::sessionChanged);
+  connect(session_.get(), &WorkspaceSession::syncFailed, this,
+          [this](const QString& e) { statusBar()->showMessage(tr("Index update failed: %1").arg(e)); });
+  connect(session_.get(), &WorkspaceSession::warnings, this,
+          [this](const QStringList& w) { statusBar()->showMessage(w.back(), 10000); });
+
+  QSettings settings;
+  restoreState(settings.value("window/state").toByteArray());
+  rememberWorkspace(session_->workspace());
+  setWindowTitle(tr("Reef Studio — %1").arg(session_->workspace()));
+  statusBar()->showMessage(tr("Workspace %1").arg(session_->workspace()));
+  return true;
+}
+
+void MainWindow::selectionChanged(const QList<qint64>& runs) {
+  curves_->setRuns(runs);
+  compare_->setRuns(runs);
+  logs_->setRun(runs.isEmpty() ? 0 : runs.front());
+  details_->setRun(runs.isEmpty() ? 0 : runs.front());
+}
+
+void MainWindow::sessionChanged() {
+  runs_->refresh();
+  curves_->refresh();
+  if (tabs_->currentWidget() == logs_) logs_->refresh();
+  if (tabs_->currentWidget() == details_) details_->refresh();
+  if (tabs_->currentWidget() == compare_) compare_->refresh();
+}
+
+void MainWindow::chooseWorkspace(bool create) {
+  const QString path = create ? QFileDialog::getSaveFileName(this, tr("New workspace folder"))
+                              : QFileDialog::getExistingDirectory(this, tr("Open workspace"));
+  if (!path.isEmpty()) openWorkspace(path);
+}
+
+void MainWindow::rememberWorkspace(const QString& path) {
+  QSettings settings;
+  QStringList recent = settings.value("workspaces/recent").toStringList();
+  recent.removeAll(path);
+  recent.prepend(path);
+  while (recent.size() > 10) recent.removeLast();
+  settings.setValue("workspaces/recent", recent);
+  settings.setValue("workspaces/last", path);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recent_->clear();
+  for (const QString& path : QSettings().value("workspaces/recent").toStringList())
+    recent_->addAction(path, this, [this, path] { openWorkspace(path); });
+  recent_->setEnabled(!recent_->isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  // Runs keep training: they are separate processes; reopening catches up on their events.
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  event->accept();
+}
+
+}  // namespace reef::ui

@@ -1,0 +1,69 @@
+#pragma once
+// reef-studio's window: the runs of the open workspace on the left; curves, the designer,
+// compare, logs and run details as tabs. Layout, recent workspaces and view settings persist in
+// QSettings.
+#include "protocol/catalog.h"
+
+#include <QMainWindow>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+class QMenu;
+class QTabWidget;
+
+namespace reef::ui {
+
+class CompareView;
+class CurvePlot;
+class DesignerWidget;
+class LogView;
+class RunDetails;
+class RunsView;
+class WorkspaceSession;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  // `catalog` is empty when the engine could not be asked (the designer then says why).
+  MainWindow(std::optional<protocol::Catalog> catalog, QString catalogError, QString reefBinary);
+  ~MainWindow() override;
+
+  // Opens (creating if needed) a workspace; returns false after showing why it could not.
+  bool openWorkspace(const QString& path);
+
+  WorkspaceSession* session() const { return session_.get(); }
+  DesignerWidget* designer() const { return designer_; }
+  RunsView* runsView() const { return runs_; }
+  CurvePlot* curves() const { return curves_; }
+  CompareView* compare() const { return compare_; }
+  LogView* logs() const { return logs_; }
+  RunDetails* details() const { return details_; }
+  QTabWidget* tabs() const { return tabs_; }
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void chooseWorkspace(bool create);
+  void rememberWorkspace(const QString& path);
+  void rebuildRecentMenu();
+  void selectionChanged(const QList<qint64>& runs);
+  void sessionChanged();
+
+  std::optional<protocol::Catalog> catalog_;
+  QString catalogError_;
+  QString reefBinary_;
+  std::unique_ptr<WorkspaceSession> session_;
+  QTabWidget* tabs_ = nullptr;
+  DesignerWidget* designer_ = nullptr;
+  RunsView* runs_ = nullptr;
+  CurvePlot* curves_ = nullptr;
+  CompareView* compare_ = nullptr;
+  LogView* logs_ = nullptr;
+  RunDetails* details_ = nullptr;
+  QMenu* recent_ = nullptr;
+};
+
+}  // namespace reef::ui

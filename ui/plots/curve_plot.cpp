@@ -1,0 +1,444 @@
+#include "curve_plot.h"
+
+#include "plots/smoothing.h"
+#include "storage/run_query.h"
+#include "storage/series_decimation.h"
+#include "storage/workspace_index.h"
+#include "workspace_session.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenu>
+#include <QPushButton>
+#include <QSettings>
+#include <QSlider>
+#include <QSvgGenerator>
+#include <QTextStream>
+#include <QToolButton>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace reef::ui {
+
+struct CurvePlot::Curve {
+  qint64 run = 0;
+  QString runId;
+  QString label;
+  double startTime = 0;
+  const std::vector<storage::MetricPoint>* raw = nullptr;
+  std::vector<storage::MetricPoint> smoothed;
+  EmaSmoother smoother{0};
+  double weight = -1;
+  QCPGraph* rawGraph = nullptr;
+  QCPGraph* smoothGraph = nullptr;
+};
+
+namespace {
+
+// Appends a decimated series to `data`: per bucket its first, min, max and last point, the
+// extremes at the bucket's middle, so a spike shows as a vertical stroke.
+template <typename XOf>
+void appendBuckets(QVector<QCPGraphData>& data, const std::vector<storage::SeriesBucket>& buckets, XOf xOf) {
+  data.reserve(data.size() + 4 * static_cast<int>(buckets.size()));
+  for (const auto& b : buckets) {
+    if (std::isnan(b.first)) continue;
+    const double x0 = xOf(b.firstStep), x1 = xOf(b.lastStep), mid = (x0 + x1) / 2;
+    data.append({x0, b.first});
+    if (b.count > 2) {
+      data.append({mid, b.min});
+      data.append({mid, b.max});
+    }
+    if (b.count > 1) data.append({x1, b.last});
+  }
+}
+
+}  // namespace
+
+QColor CurvePlot::colorOfRun(const QString& runId) {
+  // A hue from the run id alone, so a run keeps its colour in every plot and session.
+  const double spread = static_cast<double>(qHash(runId) % 65521) * 0.618033988749895;
+  return QColor::fromHsv(static_cast<int>((spread - std::floor(spread)) * 359), 210, 200);
+}
+
+CurvePlot::CurvePlot(WorkspaceSession& session, QWidget* parent) : QWidget(parent), session_(session) {
+  auto* layout = new QVBoxLayout(this);
+  auto* bar = new QHBoxLayout();
+  metric_ = new QComboBox(this);
+  metric_->setObjectName("metric");
+  metric_->setMinimumContentsLength(18);
+  xAxis_ = new QComboBox(this);
+  xAxis_->addItems({tr("step"), tr("wall time"), tr("relative time")});
+  smoothing_ = new QSlider(Qt::Horizontal, this);
+  smoothing_->setObjectName("smoothing");
+  smoothing_->setRange(0, 99);
+  smoothing_->setMaximumWidth(160);
+  smoothingLabel_ = new QLabel(this);
+  logY_ = new QCheckBox(tr("log y"), this);
+  auto* reset = new QPushButton(tr("Reset view"), this);
+  auto* exportButton = new QToolButton(this);
+  exportButton->setText(tr("Export"));
+  exportButton->setPopupMode(QToolButton::InstantPopup);
+  auto* menu = new QMenu(exportButton);
+  menu->addAction(tr("Plot as PNG..."), this, [this] {
+    const QString p = QFileDialog::getSaveFileName(this, tr("Export PNG"), {}, "PNG (*.png)");
+    if (!p.isEmpty()) exportPng(p);
+  });
+  menu->addAction(tr("Plot as SVG..."), this, [this] {
+    const QString p = QFileDialog::getSaveFileName(this, tr("Export SVG"), {}, "SVG (*.svg)");
+    if (!p.isEmpty()) exportSvg(p);
+  });
+  menu->addAction(tr("Data as CSV..."), this, [this] {
+    const QString p = QFileDialog::getSaveFileName(this, tr("Export CSV"), {}, "CSV (*.csv)");
+    if (!p.isEmpty()) exportCsv(p);
+  });
+  exportButton->setMenu(menu);
+  bar->addWidget(new QLabel(tr("metric"), this));
+  bar->addWidget(metric_, 1);
+  bar->addWidget(new QLabel(tr("x"), this));
+  bar->addWidget(xAxis_);
+  bar->addWidget(new QLabel(tr("smoothing"), this));
+  bar->addWidget(smoothing_);
+  bar->addWidget(smoothingLabel_);
+  bar->addWidget(logY_);
+  bar->addWidget(reset);
+  bar->addWidget(exportButton);
+  layout->addLayout(bar);
+
+  plot_ = new QCustomPlot(this);
+  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot_->legend->setVisible(true);
+  plot_->legend->setFont(QFont(font().family(), 8));
+  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  plot_->setNoAntialiasingOnDrag(true);
+  plot_->setMouseTracking(true);
+  layout->addWidget(plot_, 1);
+
+  viewChanged_.setSingleShot(true);
+  viewChanged_.setInterval(30);
+  connect(&viewChanged_, &QTimer::timeout, this, &CurvePlot::redraw);
+  connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
+    if (!redrawing_) viewChanged_.start();
+  });
+  connect(plot_, &QCustomPlot::mousePress, this, [this] { autoRange_ = false; });
+  connect(plot_, &QCustomPlot::mouseWheel, this, [this] { autoRange_ = false; });
+  connect(plot_, &QCustomPlot::mouseMove, this, &CurvePlot::showReadout);
+  connect(metric_, &QComboBox::activated, this, [this] { setMetric(metric_->currentText()); });
+  connect(xAxis_, &QComboBox::activated, this, [this](int i) { setXAxis(static_cast<XAxis>(i)); });
+  connect(smoothing_, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
+  connect(logY_, &QCheckBox::toggled, this, &CurvePlot::setLogY);
+  connect(reset, &QPushButton::clicked, this, &CurvePlot::resetView);
+
+  QSettings settings;
+  smoothing_->setValue(settings.value("plot/smoothing", 60).toInt());
+  smoothingLabel_->setText(QString::number(smoothing_->value() / 100.0, 'f', 2));
+  logY_->setChecked(settings.value("plot/logY", false).toBool());
+  xAxis_->setCurrentIndex(settings.value("plot/xAxis", 0).toInt());
+  setXAxis(static_cast<XAxis>(xAxis_->currentIndex()));
+}
+
+CurvePlot::~CurvePlot() = default;
+
+QString CurvePlot::metric() const { return metric_->currentText(); }
+
+void CurvePlot::setRuns(const QList<qint64>& runs) {
+  runs_ = runs;
+  updateMetricChoices();
+  rebuildCurves();
+}
+
+void CurvePlot::updateMetricChoices() {
+  const QString current = metric_->currentText();
+  std::vector<int64_t> ids(runs_.begin(), runs_.end());
+  const auto keys = ids.empty() ? std::vector<std::string>{} : storage::metricKeys(session_.index().db(), ids);
+  QStringList items;
+  for (const auto& k : keys) items << QString::fromStdString(k);
+  QStringList existing;
+  for (int i = 0; i < metric_->count(); ++i) existing << metric_->itemText(i);
+  if (items == existing) return;
+  const QSignalBlocker block(metric_);
+  metric_->clear();
+  metric_->addItems(items);
+  QString pick = current;
+  if (!items.contains(pick)) pick = items.contains("train/loss") ? "train/loss" : (items.isEmpty() ? "" : items.front());
+  metric_->setCurrentText(pick);
+}
+
+void CurvePlot::setMetric(const QString& key) {
+  if (metric_->findText(key) < 0) metric_->addItem(key);
+  metric_->setCurrentText(key);
+  rebuildCurves();
+}
+
+void CurvePlot::setSmoothing(double weight) {
+  weight = std::clamp(weight, 0.0, 0.999);
+  {
+    const QSignalBlocker block(smoothing_);
+    smoothing_->setValue(static_cast<int>(std::lround(weight * 100)));
+  }
+  smoothingLabel_->setText(QString::number(weight, 'f', 2));
+  QSettings().setValue("plot/smoothing", smoothing_->value());
+  for (auto& c : curves_) c->weight = -1;  // recompute
+  refresh();
+}
+
+void CurvePlot::setLogY(bool on) {
+  {
+    const QSignalBlocker block(logY_);
+    logY_->setChecked(on);
+  }
+  QSettings().setValue("plot/logY", on);
+  plot_->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  if (on)
+    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+  else
+    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+  resetView();
+}
+
+void CurvePlot::setXAxis(XAxis axis) {
+  xAxis_->setCurrentIndex(static_cast<int>(axis));
+  QSettings().setValue("plot/xAxis", static_cast<int>(axis));
+  if (axis == XAxis::WallTime) {
+    auto ticker = QSharedPointer<QCPAxisTickerDateTime>::create();
+    ticker->setDateTimeFormat("hh:mm:ss\nyyyy-MM-dd");
+    plot_->xAxis->setTicker(ticker);
+    plot_->xAxis->setLabel(tr("wall time"));
+  } else if (axis == XAxis::RelativeTime) {
+    auto ticker = QSharedPointer<QCPAxisTickerTime>::create();
+    ticker->setTimeFormat("%h:%m:%s");
+    plot_->xAxis->setTicker(ticker);
+    plot_->xAxis->setLabel(tr("time since start"));
+  } else {
+    plot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+    plot_->xAxis->setLabel(tr("step"));
+  }
+  resetView();
+}
+
+void CurvePlot::rebuildCurves() {
+  plot_->clearGraphs();
+  curves_.clear();
+  cache_.clear();
+  const std::string key = metric_->currentText().toStdString();
+  plot_->yAxis->setLabel(metric_->currentText());
+  auto keyId = key.empty() ? std::nullopt : storage::findMetricKey(session_.index().db(), key);
+  for (qint64 run : runs_) {
+    const Json row = storage::runDetails(session_.index().db(), run)["run"];
+    auto c = std::make_unique<Curve>();
+    c->run = run;
+    c->runId = QString::fromStdString(row["run_id"].get<std::string>());
+    const std::string name = row["name"].get<std::string>();
+    c->label = name.empty() ? c->runId : QString::fromStdString(name) + " (" + c->runId.right(6) + ")";
+    c->startTime = row["started"].is_number() ? row["started"].get<double>() : 0.0;
+    const QColor color = colorOfRun(c->runId);
+    QColor faint = color;
+    faint.setAlpha(70);
+    c->rawGraph = plot_->addGraph();
+    c->rawGraph->setPen(QPen(faint, 1));
+    c->rawGraph->removeFromLegend();
+    c->smoothGraph = plot_->addGraph();
+    c->smoothGraph->setPen(QPen(color, 1.6));
+    c->smoothGraph->setName(c->label);
+    if (keyId) c->raw = &cache_.series(session_.index().db(), run, *keyId);
+    curves_.push_back(std::move(c));
+  }
+  autoRange_ = true;
+  refresh();
+}
+
+void CurvePlot::refresh() {
+  // A run that just started may have brought its first metrics: offer them, and pick one.
+  const QString before = metric_->currentText();
+  updateMetricChoices();
+  if (metric_->currentText() != before) {
+    rebuildCurves();
+    return;
+  }
+  const std::string key = metric_->currentText().toStdString();
+  const auto keyId = key.empty() ? std::nullopt : storage::findMetricKey(session_.index().db(), key);
+  const double weight = smoothing_->value() / 100.0;
+  for (auto& c : curves_) {
+    if (!keyId) continue;
+    const size_t before = c->raw ? c->raw->size() : 0;
+    c->raw = &cache_.series(session_.index().db(), c->run, *keyId);
+    const auto& raw = *c->raw;
+    const bool extended = c->weight == weight && c->smoothed.size() == before && raw.size() >= before &&
+                          (before == 0 || raw[before - 1].step == c->smoothed.back().step);
+    if (!extended) {  // smoothing changed or the series was re-read: start again
+      c->smoothed.clear();
+      c->smoother = EmaSmoother(weight);
+      c->weight = weight;
+    }
+    for (size_t i = c->smoothed.size(); i < raw.size(); ++i)
+      c->smoothed.push_back({raw[i].step, raw[i].time, c->smoother.push(raw[i].value)});
+  }
+  if (autoRange_)
+    resetView();
+  else
+    redraw();
+}
+
+double CurvePlot::xOf(const Curve& c, int64_t step) const {
+  const auto mode = static_cast<XAxis>(xAxis_->currentIndex());
+  if (mode == XAxis::Step) return static_cast<double>(step);
+  const auto& raw = *c.raw;
+  auto it = std::lower_bound(raw.begin(), raw.end(), step, [](const storage::MetricPoint& p, int64_t s) { return p.step < s; });
+  if (it == raw.end()) --it;
+  return mode == XAxis::WallTime ? it->time : it->time - c.startTime;
+}
+
+void CurvePlot::redraw() {
+  QElapsedTimer timer;
+  timer.start();
+  redrawing_ = true;
+  const auto mode = static_cast<XAxis>(xAxis_->currentIndex());
+  const int buckets = std::max(100, plot_->axisRect()->width());
+  const QCPRange view = plot_->xAxis->range();
+  const bool smoothing = smoothing_->value() > 0;
+  for (auto& c : curves_) {
+    QVector<QCPGraphData> rawData, smoothData;
+    if (c->raw && !c->raw->empty()) {
+      const auto& raw = *c->raw;
+      // The visible range in steps (time axes map through the run's times, which grow with steps).
+      int64_t s0 = raw.front().step, s1 = raw.back().step;
+      if (mode == XAxis::Step) {
+        s0 = std::max<int64_t>(s0, static_cast<int64_t>(std::floor(view.lower)) - 1);
+        s1 = std::min<int64_t>(s1, static_cast<int64_t>(std::ceil(view.upper)) + 1);
+      } else {
+        const double offset = mode == XAxis::WallTime ? 0 : c->startTime;
+        auto lo = std::lower_bound(raw.begin(), raw.end(), view.lower + offset,
+                                   [](const storage::MetricPoint& p, double t) { return p.time < t; });
+        auto hi = std::upper_bound(raw.begin(), raw.end(), view.upper + offset,
+                                   [](double t, const storage::MetricPoint& p) { return t < p.time; });
+        if (lo != raw.begin()) --lo;
+        if (hi != raw.end()) ++hi;
+        s0 = lo == raw.end() ? s1 : lo->step;
+        s1 = hi == raw.end() ? raw.back().step : hi->step;
+      }
+      auto x = [&](int64_t step) { return xOf(*c, step); };
+      if (s1 >= s0) {
+        appendBuckets(rawData, storage::decimate(raw.data(), raw.size(), buckets, s0, s1), x);
+        if (smoothing) appendBuckets(smoothData, storage::decimate(c->smoothed.data(), c->smoothed.size(), buckets, s0, s1), x);
+      }
+    }
+    c->rawGraph->data()->set(rawData, true);
+    c->smoothGraph->data()->set(smoothing ? smoothData : rawData, true);
+    c->rawGraph->setVisible(smoothing);
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+  redrawing_ = false;
+  lastRedrawMs_ = timer.nsecsElapsed() / 1e6;
+}
+
+void CurvePlot::resetView() {
+  autoRange_ = true;
+  redrawing_ = true;
+  bool any = false;
+  double xLo = 0, xHi = 1;
+  for (const auto& c : curves_) {
+    if (!c->raw || c->raw->empty()) continue;
+    const double a = xOf(*c, c->raw->front().step), b = xOf(*c, c->raw->back().step);
+    xLo = any ? std::min(xLo, a) : a;
+    xHi = any ? std::max(xHi, b) : b;
+    any = true;
+  }
+  if (xHi <= xLo) xHi = xLo + 1;
+  plot_->xAxis->setRange(xLo, xHi);
+  redraw();
+  redrawing_ = true;
+  bool found = false;
+  const QCPRange y = [&] {
+    QCPRange r;
+    for (int i = 0; i < plot_->graphCount(); ++i) {
+      bool ok = false;
+      const QCPRange g = plot_->graph(i)->getValueRange(ok, QCP::sdBoth);
+      if (!ok) continue;
+      r = found ? QCPRange(std::min(r.lower, g.lower), std::max(r.upper, g.upper)) : g;
+      found = true;
+    }
+    return r;
+  }();
+  if (found) {
+    const double pad = (y.upper - y.lower) * 0.05 + (y.upper == y.lower ? std::abs(y.upper) * 0.1 + 1e-9 : 0);
+    plot_->yAxis->setRange(logY_->isChecked() ? y.lower / 1.2 : y.lower - pad, logY_->isChecked() ? y.upper * 1.2 : y.upper + pad);
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+  redrawing_ = false;
+}
+
+size_t CurvePlot::pointCount(qint64 run) const {
+  for (const auto& c : curves_)
+    if (c->run == run) return c->raw ? c->raw->size() : 0;
+  return 0;
+}
+
+void CurvePlot::showReadout(QMouseEvent* event) {
+  if (curves_.empty()) return;
+  const double x = plot_->xAxis->pixelToCoord(event->pos().x());
+  QStringList lines;
+  const auto mode = static_cast<XAxis>(xAxis_->currentIndex());
+  for (const auto& c : curves_) {
+    if (!c->raw || c->raw->empty()) continue;
+    const auto& raw = *c->raw;
+    // Nearest point by the x in use.
+    size_t lo = 0, hi = raw.size() - 1;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (xOf(*c, raw[mid].step) < x)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo > 0 && std::abs(xOf(*c, raw[lo - 1].step) - x) < std::abs(xOf(*c, raw[lo].step) - x)) --lo;
+    QString line = QString("<span style='color:%1'>&#9632;</span> %2: %3 at step %4")
+                       .arg(colorOfRun(c->runId).name(), c->label.toHtmlEscaped(), QString::number(raw[lo].value, 'g', 6))
+                       .arg(raw[lo].step);
+    if (smoothing_->value() > 0 && lo < c->smoothed.size())
+      line += QString(" (smoothed %1)").arg(c->smoothed[lo].value, 0, 'g', 6);
+    lines << line;
+  }
+  (void)mode;
+  if (!lines.isEmpty()) QToolTip::showText(event->globalPosition().toPoint(), lines.join("<br>"), plot_);
+}
+
+bool CurvePlot::exportPng(const QString& path) { return plot_->savePng(path, plot_->width(), plot_->height(), 2.0); }
+
+bool CurvePlot::exportSvg(const QString& path) {
+  QSvgGenerator generator;
+  generator.setFileName(path);
+  generator.setSize(plot_->size());
+  generator.setViewBox(QRect(QPoint(0, 0), plot_->size()));
+  generator.setTitle(metric_->currentText());
+  QCPPainter painter;
+  if (!painter.begin(&generator)) return false;
+  plot_->toPainter(&painter, plot_->width(), plot_->height());
+  return painter.end();
+}
+
+bool CurvePlot::exportCsv(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
+  QTextStream out(&file);
+  out << "run_id,metric,step,time,value,smoothed\n";
+  for (const auto& c : curves_) {
+    if (!c->raw) continue;
+    for (size_t i = 0; i < c->raw->size(); ++i) {
+      const auto& p = (*c->raw)[i];
+      out << c->runId << ',' << metric_->currentText() << ',' << p.step << ',' << QString::number(p.time, 'f', 3) << ','
+          << QString::number(p.value, 'g', 17) << ','
+          << (i < c->smoothed.size() ? QString::number(c->smoothed[i].value, 'g', 17) : QString()) << '\n';
+    }
+  }
+  return out.status() == QTextStream::Ok;
+}
+
+}  // namespace reef::ui

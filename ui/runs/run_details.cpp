@@ -1,0 +1,153 @@
+#include "run_details.h"
+
+#include "protocol/json.h"
+#include "protocol/yaml_json.h"
+#include "storage/run_query.h"
+#include "storage/workspace_index.h"
+#include "workspace_session.h"
+
+#include <QFile>
+#include <QFontDatabase>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+namespace reef::ui {
+
+namespace {
+
+QString display(const Json& v) {
+  if (v.is_null()) return "-";
+  if (v.is_string()) return QString::fromStdString(v.get<std::string>());
+  if (v.is_number_float()) return QString::number(v.get<double>(), 'g', 6);
+  return QString::fromStdString(v.dump());
+}
+
+void fill(QTableWidget* table, const Json& rows, const QStringList& columns) {
+  table->clear();
+  table->setColumnCount(static_cast<int>(columns.size()));
+  table->setHorizontalHeaderLabels(columns);
+  table->setRowCount(static_cast<int>(rows.size()));
+  for (int r = 0; r < static_cast<int>(rows.size()); ++r)
+    for (int c = 0; c < columns.size(); ++c)
+      table->setItem(r, c, new QTableWidgetItem(display(rows[r].value(columns[c].toStdString(), Json()))));
+  table->resizeColumnsToContents();
+}
+
+}  // namespace
+
+RunDetails::RunDetails(WorkspaceSession& session, QWidget* parent) : QWidget(parent), session_(session) {
+  auto* layout = new QVBoxLayout(this);
+  title_ = new QLabel(tr("Select a run"), this);
+  title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  layout->addWidget(title_);
+  tabs_ = new QTabWidget(this);
+  const QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+  spec_ = new QPlainTextEdit(tabs_);
+  spec_->setReadOnly(true);
+  spec_->setFont(fixed);
+  events_ = new QPlainTextEdit(tabs_);
+  events_->setReadOnly(true);
+  events_->setFont(fixed);
+  events_->setLineWrapMode(QPlainTextEdit::NoWrap);
+  checkpoints_ = new QTableWidget(tabs_);
+  artifacts_ = new QTableWidget(tabs_);
+  confusion_ = new QCustomPlot(tabs_);
+  tabs_->addTab(spec_, tr("Spec"));
+  tabs_->addTab(events_, tr("Events"));
+  tabs_->addTab(checkpoints_, tr("Checkpoints"));
+  tabs_->addTab(artifacts_, tr("Artifacts"));
+  tabs_->addTab(confusion_, tr("Confusion matrix"));
+  layout->addWidget(tabs_, 1);
+}
+
+void RunDetails::setRun(qint64 run) {
+  run_ = run;
+  refresh();
+}
+
+void RunDetails::refresh() {
+  if (run_ == 0) return;
+  Json d;
+  try {
+    d = storage::runDetails(session_.index().db(), run_);
+  } catch (const std::exception& e) {
+    title_->setText(QString::fromStdString(e.what()));
+    return;
+  }
+  const Json& r = d["run"];
+  const QString path = QString::fromStdString(r["path"].get<std::string>());
+  title_->setText(QString("<b>%1</b> %2 &nbsp; [%3] &nbsp; %4")
+                      .arg(display(r["run_id"]), display(r["name"]).toHtmlEscaped(), display(r["status"]), path.toHtmlEscaped()) +
+                  (r["error"].get<std::string>().empty() ? QString()
+                                                         : "<br><span style='color:#c22'>" + display(r["error"]).toHtmlEscaped() + "</span>"));
+  spec_->setPlainText(r["spec"].is_object() ? QString::fromStdString(protocol::toYaml(r["spec"])) : tr("(no spec yet)"));
+  fill(checkpoints_, d["checkpoints"], {"step", "path", "monitor", "value", "removed"});
+  fill(artifacts_, d["artifacts"], {"kind", "path"});
+
+  QFile events(path + "/events.jsonl");
+  if (events.open(QIODevice::ReadOnly)) {
+    const qint64 tail = 64 * 1024;  // the last lines are what a person looks for
+    if (events.size() > tail) events.seek(events.size() - tail);
+    QString text = QString::fromUtf8(events.readAll());
+    if (events.size() > tail) text = text.mid(text.indexOf('\n') + 1);
+    events_->setPlainText(text);
+  }
+  QString confusion;
+  for (const auto& a : d["artifacts"])
+    if (a["kind"] == "confusion_matrix") confusion = path + "/" + QString::fromStdString(a["path"].get<std::string>());
+  showConfusionMatrix(confusion);
+}
+
+void RunDetails::showConfusionMatrix(const QString& path) {
+  confusion_->clearPlottables();
+  confusion_->plotLayout()->clear();
+  auto* rect = new QCPAxisRect(confusion_);
+  confusion_->plotLayout()->addElement(0, 0, rect);
+  QFile file(path);
+  if (path.isEmpty() || !file.open(QIODevice::ReadOnly)) {
+    confusion_->replot();
+    return;
+  }
+  const QByteArray bytes = file.readAll();
+  const Json m = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (m.is_discarded() || !m.contains("matrix")) return;
+  const auto& matrix = m["matrix"];
+  const int n = static_cast<int>(matrix.size());
+  auto* map = new QCPColorMap(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+  map->data()->setSize(n, n);
+  map->data()->setRange(QCPRange(0, n - 1), QCPRange(0, n - 1));
+  for (int t = 0; t < n; ++t) {
+    double rowTotal = 0;
+    for (const auto& v : matrix[t]) rowTotal += v.get<double>();
+    for (int p = 0; p < n; ++p)  // row-normalised, so rare classes show as clearly as common ones
+      map->data()->setCell(p, n - 1 - t, rowTotal > 0 ? matrix[t][p].get<double>() / rowTotal : 0);
+  }
+  map->setGradient(QCPColorGradient::gpThermal);
+  map->setInterpolate(false);
+  auto labels = QSharedPointer<QCPAxisTickerText>::create();
+  auto rowLabels = QSharedPointer<QCPAxisTickerText>::create();
+  for (int i = 0; i < n; ++i) {
+    const QString name = QString::fromStdString(m["classes"][i].get<std::string>());
+    labels->addTick(i, name);
+    rowLabels->addTick(n - 1 - i, name);
+  }
+  rect->axis(QCPAxis::atBottom)->setTicker(labels);
+  rect->axis(QCPAxis::atBottom)->setLabel(tr("predicted"));
+  rect->axis(QCPAxis::atLeft)->setTicker(rowLabels);
+  rect->axis(QCPAxis::atLeft)->setLabel(tr("true"));
+  auto* scale = new QCPColorScale(confusion_);
+  confusion_->plotLayout()->addElement(0, 1, scale);
+  map->setColorScale(scale);
+  scale->setDataRange(QCPRange(0, 1));
+  scale->setLabel(tr("share of the true class"));
+  rect->axis(QCPAxis::atBottom)->setRange(-0.5, n - 0.5);
+  rect->axis(QCPAxis::atLeft)->setRange(-0.5, n - 0.5);
+  confusion_->replot();
+}
+
+}  // namespace reef::ui

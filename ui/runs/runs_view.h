@@ -1,0 +1,53 @@
+#pragma once
+// The runs panel: filter box (storage's filter language, errors shown with their column), the
+// metric columns to show, the table, and the actions on selected runs: stop, resume, clone and
+// edit, delete.
+#include <QList>
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QTableView;
+
+namespace reef::ui {
+
+class RunsModel;
+class WorkspaceSession;
+
+class RunsView : public QWidget {
+  Q_OBJECT
+ public:
+  RunsView(WorkspaceSession& session, QString reefBinary, QWidget* parent = nullptr);
+
+  RunsModel* model() const { return model_; }
+  QTableView* table() const { return table_; }
+  QList<qint64> selectedRuns() const;
+  void selectRun(qint64 id);
+  // Re-reads the table, keeping the selection.
+  void refresh();
+  void setFilterText(const QString& text);
+  QString filterError() const;
+
+ signals:
+  void selectionChanged(QList<qint64> runs);
+  void cloneRequested(QString specJson, QString origin);
+
+ private:
+  void applyFilter();
+  void applyColumns();
+  void stopSelected();
+  void resumeSelected();
+  void cloneSelected();
+  void deleteSelected();
+
+  WorkspaceSession& session_;
+  QString reefBinary_;
+  RunsModel* model_;
+  QTableView* table_;
+  QLineEdit* filter_;
+  QLineEdit* columns_;
+  QLabel* message_;
+  QList<qint64> keptSelection_;
+};
+
+}  // namespace reef::ui
