@@ -59,7 +59,7 @@ class CurvePlot : public QWidget {
   void rebuildCurves();
   void updateMetricChoices();
   void showReadout(QMouseEvent* event);
-  double xOf(const Curve& c, int64_t step) const;
+  double xAt(const Curve& c, size_t index) const;
 
   WorkspaceSession& session_;
   storage::SeriesCache cache_;

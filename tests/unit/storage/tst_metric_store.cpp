@@ -2,6 +2,8 @@
 // the same points, across chunk boundaries, with out-of-order points, truncation and NaN.
 #include "storage/metric_store.h"
 #include "storage/schema.h"
+#include "storage/series_cache.h"
+#include "storage/series_decimation.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -10,6 +12,7 @@
 #include <random>
 
 using namespace reef::storage;
+namespace storage = reef::storage;
 
 namespace {
 
@@ -187,6 +190,22 @@ class TestMetricStore : public QObject {
       double highest = 0;
       for (const auto& b : got) highest = std::max(highest, b.max);
       QCOMPARE(highest, 1e6);  // the spike survives any bucket count
+    }
+    // The plot's in-memory path (block index) gives the same columns as the point-by-point one.
+    storage::CachedSeries cached;
+    cached.assign({points.begin(), points.begin() + 7000});
+    cached.append({points.begin() + 7000, points.end()});
+    for (int buckets : {3, 333, 1521}) {
+      const auto viaBlocks = cached.decimate(buckets, 50, 30000);
+      const auto direct = storage::decimate(points.data(), points.size(), buckets, 50, 30000);
+      QCOMPARE(viaBlocks.size(), direct.size());
+      for (size_t i = 0; i < direct.size(); ++i) {
+        QCOMPARE(viaBlocks[i].firstStep, direct[i].firstStep);
+        QCOMPARE(viaBlocks[i].lastStep, direct[i].lastStep);
+        QCOMPARE(viaBlocks[i].count, direct[i].count);
+        QVERIFY(same(viaBlocks[i].min, direct[i].min) && same(viaBlocks[i].max, direct[i].max));
+        QVERIFY(same(viaBlocks[i].first, direct[i].first) && same(viaBlocks[i].last, direct[i].last));
+      }
     }
     // A step window.
     const auto window = decimateSeries(f.db, 1, key, 10, 1000, 2000);
