@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # README command 1: install what Reef needs, prepare the example data, build, and run Reef's main
-# job. Until the studio exists that is the headless demo: train the MNIST example with a progress
-# display and print its test accuracy.
+# job: the studio when there is a display, otherwise the headless demo (train the MNIST example
+# with a progress display and print its test accuracy).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/install-deps.sh"
 "$repo/scripts/prepare-data.sh"
 "$repo/scripts/build.sh"
 cd "$repo"
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  exec build/app/reef-studio workspace
+fi
 exec build/app/reef train resources/examples/vision/mnist_cnn.yaml
