@@ -5,6 +5,8 @@
 #include "main_window.h"
 #include "plots/curve_plot.h"
 #include "runs/run_details.h"
+
+#include <QListWidget>
 #include "runs/runs_model.h"
 #include "runs/runs_view.h"
 #include "workspace_session.h"
@@ -77,6 +79,11 @@ class TestScreenshots : public QObject {
     window.details()->tabs()->setCurrentIndex(4);
     QTest::qWait(300);
     save(&window, "studio-confusion-matrix.png");
+
+    window.details()->tabs()->setCurrentIndex(5);
+    QVERIFY(window.details()->predictions()->count() >= 24);  // examples of the test split, wrong ones first
+    QTest::qWait(200);
+    save(&window, "studio-predictions.png");
   }
 };
 

@@ -10,6 +10,7 @@
 #include <QFontDatabase>
 #include <QHeaderView>
 #include <QLabel>
+#include <QListWidget>
 #include <QPlainTextEdit>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -62,6 +63,14 @@ RunDetails::RunDetails(WorkspaceSession& session, QWidget* parent) : QWidget(par
   tabs_->addTab(checkpoints_, tr("Checkpoints"));
   tabs_->addTab(artifacts_, tr("Artifacts"));
   tabs_->addTab(confusion_, tr("Confusion matrix"));
+  predictions_ = new QListWidget(tabs_);
+  predictions_->setViewMode(QListView::IconMode);
+  predictions_->setIconSize(QSize(84, 84));
+  predictions_->setGridSize(QSize(150, 130));
+  predictions_->setResizeMode(QListView::Adjust);
+  predictions_->setMovement(QListView::Static);
+  predictions_->setWordWrap(true);
+  tabs_->addTab(predictions_, tr("Predictions"));
   layout->addWidget(tabs_, 1);
 }
 
@@ -97,10 +106,36 @@ void RunDetails::refresh() {
     if (events.size() > tail) text = text.mid(text.indexOf('\n') + 1);
     events_->setPlainText(text);
   }
-  QString confusion;
-  for (const auto& a : d["artifacts"])
-    if (a["kind"] == "confusion_matrix") confusion = path + "/" + QString::fromStdString(a["path"].get<std::string>());
+  QString confusion, samples;
+  for (const auto& a : d["artifacts"]) {
+    const QString file = path + "/" + QString::fromStdString(a["path"].get<std::string>());
+    if (a["kind"] == "confusion_matrix") confusion = file;
+    if (a["kind"] == "sample_predictions") samples = file;
+  }
   showConfusionMatrix(confusion);
+  showPredictions(path, samples);
+}
+
+void RunDetails::showPredictions(const QString& runPath, const QString& indexPath) {
+  predictions_->clear();
+  QFile file(indexPath);
+  if (indexPath.isEmpty() || !file.open(QIODevice::ReadOnly)) return;
+  const QByteArray bytes = file.readAll();
+  const Json index = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (!index.is_array()) return;
+  // The artifact lists the wrong predictions first.
+  for (const auto& e : index) {
+    const QImage image(runPath + "/artifacts/" + QString::fromStdString(e.value("file", "")));
+    const bool correct = e.value("correct", false);
+    auto* item = new QListWidgetItem(
+        QIcon(QPixmap::fromImage(image.scaled(84, 84, Qt::KeepAspectRatio, Qt::FastTransformation))),
+        tr("%1 → %2\n(%3)")
+            .arg(QString::fromStdString(e.value("truth", "")), QString::fromStdString(e.value("predicted", "")))
+            .arg(e.value("confidence", 0.0), 0, 'f', 2));
+    item->setForeground(correct ? QColor("#2a7a2a") : QColor("#c22"));
+    item->setToolTip(correct ? tr("correct") : tr("wrong"));
+    predictions_->addItem(item);
+  }
 }
 
 void RunDetails::showConfusionMatrix(const QString& path) {

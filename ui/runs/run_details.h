@@ -5,6 +5,7 @@
 
 class QCustomPlot;
 class QLabel;
+class QListWidget;
 class QPlainTextEdit;
 class QTableWidget;
 class QTabWidget;
@@ -20,10 +21,12 @@ class RunDetails : public QWidget {
   void setRun(qint64 run);
   void refresh();
   QCustomPlot* confusionPlot() const { return confusion_; }
+  QListWidget* predictions() const { return predictions_; }
   QTabWidget* tabs() const { return tabs_; }
 
  private:
   void showConfusionMatrix(const QString& path);
+  void showPredictions(const QString& runPath, const QString& indexPath);
 
   WorkspaceSession& session_;
   qint64 run_ = 0;
@@ -34,6 +37,7 @@ class RunDetails : public QWidget {
   QTableWidget* checkpoints_;
   QTableWidget* artifacts_;
   QCustomPlot* confusion_;
+  QListWidget* predictions_;
 };
 
 }  // namespace reef::ui

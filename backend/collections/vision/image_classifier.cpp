@@ -1,6 +1,6 @@
 #include "vision/image_classifier.h"
 
-#include "core/classification_evaluation.h"
+#include "vision/image_evaluation.h"
 
 namespace reef::vision {
 
@@ -41,8 +41,8 @@ torch::Tensor ImageClassifier::trainingStep(const engine::Batch& batch) {
 }
 
 std::unique_ptr<engine::Evaluation> ImageClassifier::evaluation(engine::Split) {
-  return std::make_unique<engine::ClassificationEvaluation>(
-      [this](const engine::Batch& b) { return logits(b.at("image")); }, "label", data_.classes);
+  return std::make_unique<ImageClassificationEvaluation>(
+      [this](const engine::Batch& b) { return logits(b.at("image")); }, data_.classes);
 }
 
 }  // namespace reef::vision

@@ -6,7 +6,8 @@ namespace reef::engine {
 
 ClassificationEvaluation::ClassificationEvaluation(LogitsFn logits, std::string labelField,
                                                    std::vector<std::string> classNames)
-    : logits_(std::move(logits)), labelField_(std::move(labelField)), confusion_(std::move(classNames)) {}
+    : logits_(std::move(logits)), labelField_(std::move(labelField)), names_(classNames),
+      confusion_(std::move(classNames)) {}
 
 void ClassificationEvaluation::update(const Batch& batch) {
   const torch::Tensor labels = batch.at(labelField_);
@@ -14,12 +15,14 @@ void ClassificationEvaluation::update(const Batch& batch) {
   lossSum_ += torch::nn::functional::cross_entropy(
                   logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                   .item<double>();
-  const torch::Tensor predicted = logits.argmax(1).to(torch::kCPU).contiguous();
+  const auto [confidence, best] = torch::softmax(logits, 1).max(1);
+  const torch::Tensor predicted = best.to(torch::kCPU).contiguous();
   const torch::Tensor truth = labels.to(torch::kCPU, torch::kInt64).contiguous();
   const int64_t* p = predicted.data_ptr<int64_t>();
   const int64_t* t = truth.data_ptr<int64_t>();
   for (int64_t i = 0; i < truth.numel(); ++i) confusion_.add(t[i], p[i]);
   samples_ += truth.numel();
+  observe(batch, predicted, confidence.to(torch::kCPU).contiguous());
 }
 
 MetricMap ClassificationEvaluation::finish() {

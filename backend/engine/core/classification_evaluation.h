@@ -19,9 +19,20 @@ class ClassificationEvaluation : public Evaluation {
   MetricMap finish() override;  // loss, acc, macro_f1
   std::vector<Artifact> writeArtifacts(const std::filesystem::path& dir, const std::string& prefix) override;
 
+ protected:
+  // Sees every batch's predictions (CPU, int64) and their softmax confidence (CPU, float), for
+  // collections that keep examples to show.
+  virtual void observe(const Batch& batch, const torch::Tensor& predicted, const torch::Tensor& confidence) {
+    (void)batch;
+    (void)predicted;
+    (void)confidence;
+  }
+  const std::vector<std::string>& classNames() const { return names_; }
+
  private:
   LogitsFn logits_;
   std::string labelField_;
+  std::vector<std::string> names_;
   ConfusionMatrix confusion_;
   double lossSum_ = 0;
   int64_t samples_ = 0;
