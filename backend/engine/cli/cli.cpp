@@ -20,6 +20,7 @@ int runCli(int argc, char** argv) {
   addTrainCommand(app, status);
   addEvalCommand(app, status);
   addCatalogCommand(app, status);
+  addLaunchCommand(app, status);
   storage::addRunsCommand(app, status);
   storage::addDbCommand(app, status);
   try {

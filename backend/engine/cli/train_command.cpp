@@ -6,6 +6,7 @@
 #include "protocol/yaml_json.h"
 #include "trainer/progress.h"
 #include "trainer/settings.h"
+#include "parallel/dist_env.h"
 #include "trainer/trainer.h"
 
 #include <cstdio>
@@ -43,7 +44,7 @@ int train(const TrainOptions& options) {
     RunSettings::fromSpec(spec);  // cross-key checks, before anything is created
   } catch (const std::exception& e) {
     // A run directory prepared by a launcher (the studio) records why it never started.
-    if (!runRoot.empty() && fs::is_directory(runRoot)) {
+    if (!runRoot.empty() && fs::is_directory(runRoot) && DistEnv::fromEnvironment().rank == 0) {
       protocol::RunDir run(runRoot);
       run.createLayout();
       protocol::EventWriter(run.events()).write("run_finished", {{"status", "failed"}, {"error", e.what()}});
@@ -51,11 +52,16 @@ int train(const TrainOptions& options) {
     throw;
   }
 
+  const DistEnv dist = DistEnv::fromEnvironment();
+  if (dist.distributed() && runRoot.empty())
+    throw std::runtime_error("a distributed job needs one run directory for all ranks: pass --run-dir "
+                             "(reef launch does this for you)");
   protocol::RunDir run = runRoot.empty() ? protocol::RunDir::create(options.workspace.empty() ? protocol::RunDir::defaultWorkspace()
                                                                                               : fs::path(options.workspace))
                                          : protocol::RunDir(runRoot);
   run.createLayout();
-  {
+  std::unique_ptr<protocol::EventWriter> events;  // rank 0 writes the run's spec and events
+  if (dist.rank == 0) {
     const fs::path temp = run.spec().string() + ".tmp";
     std::ofstream out(temp, std::ios::trunc);
     out << "# Resolved by reef " << engineCatalog().engineVersion << ": every key, defaults filled in.\n"
@@ -64,23 +70,23 @@ int train(const TrainOptions& options) {
     if (!out) throw std::runtime_error("cannot write '" + temp.string() + "' (is the disk full?)");
     out.close();
     fs::rename(temp, run.spec());
+    events = std::make_unique<protocol::EventWriter>(run.events());
+    std::fprintf(stderr, "run directory: %s\n", run.root().string().c_str());
   }
-
-  protocol::EventWriter events(run.events());
-  std::fprintf(stderr, "run directory: %s\n", run.root().string().c_str());
   try {
-    Trainer trainer(builtinRegistry(), run, spec, events, !options.plain && Progress::stderrIsTerminal());
+    Trainer trainer(builtinRegistry(), run, spec, events.get(), !options.plain && Progress::stderrIsTerminal());
     const TrainResult result = trainer.run();
+    if (!events) return result.status == "completed" ? 0 : kExitCancelled;
     Json metrics = Json::object();
     for (const auto& [k, v] : result.testMetrics) metrics[k] = v;
-    events.write("run_finished", {{"status", result.status}, {"step", result.step}, {"metrics", metrics}, {"error", nullptr}});
+    events->write("run_finished", {{"status", result.status}, {"step", result.step}, {"metrics", metrics}, {"error", nullptr}});
     std::printf("run %s: %s at step %lld\n", run.root().filename().c_str(), result.status.c_str(),
                 static_cast<long long>(result.step));
     for (const auto& [k, v] : result.testMetrics) std::printf("  %-16s %.4f\n", k.c_str(), v);
     std::printf("  run directory: %s\n", run.root().c_str());
     return result.status == "completed" ? 0 : kExitCancelled;
   } catch (const std::exception& e) {
-    events.write("run_finished", {{"status", "failed"}, {"error", e.what()}});
+    if (events) events->write("run_finished", {{"status", "failed"}, {"error", e.what()}});
     throw;
   }
 }

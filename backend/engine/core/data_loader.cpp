@@ -34,8 +34,8 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, Options options)
     : dataset_(std::move(dataset)), options_(options) {
   if (options_.batchSize <= 0) throw std::invalid_argument("data loader: batch size must be positive");
   const int64_t n = dataset_->size();
-  batchesPerEpoch_ = options_.dropLast ? n / options_.batchSize
-                                       : (n + options_.batchSize - 1) / options_.batchSize;
+  const int64_t global = options_.batchSize * options_.world;
+  batchesPerEpoch_ = options_.dropLast ? n / global : (n + global - 1) / global;
   if (batchesPerEpoch_ == 0)
     throw std::invalid_argument("data loader: the dataset has " + std::to_string(n) +
                                 " samples, fewer than one batch of " + std::to_string(options_.batchSize));
@@ -46,7 +46,7 @@ DataLoader::~DataLoader() { stopWorkers(); }
 
 std::vector<int64_t> DataLoader::indices(int64_t epoch, int64_t batch) const {
   const int64_t n = dataset_->size();
-  const int64_t begin = batch * options_.batchSize;
+  const int64_t begin = std::min(n, (batch * options_.world + options_.rank) * options_.batchSize);
   const int64_t end = std::min(n, begin + options_.batchSize);
   std::vector<int64_t> out;
   out.reserve(static_cast<size_t>(end - begin));

@@ -29,6 +29,10 @@ class DataLoader {
     uint64_t seed = 0;
     int workers = 0;   // 0: batches are built on the calling thread
     int prefetch = 2;  // batches kept ready per worker
+    // Data parallelism: the global batch is batchSize * world samples, and this rank takes the
+    // rank-th slice of it, so all ranks together see exactly what one process would.
+    int rank = 0;
+    int world = 1;
   };
 
   DataLoader(std::shared_ptr<const Dataset> dataset, Options options);

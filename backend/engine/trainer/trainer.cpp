@@ -3,6 +3,9 @@
 #include "core/data_loader.h"
 #include "core/data_settings.h"
 #include "core/runtime.h"
+#include "parallel/data_parallel.h"
+#include "parallel/dist_env.h"
+#include "parallel/process_group.h"
 #include "core/torch_compat.h"
 #include "protocol/number_format.h"
 #include "protocol/spec.h"
@@ -68,7 +71,7 @@ torch::Device pickDevice(const std::string& accelerator) {
   return torch::kCPU;
 }
 
-Trainer::Trainer(const Registry& registry, protocol::RunDir run, Json spec, protocol::EventWriter& events,
+Trainer::Trainer(const Registry& registry, protocol::RunDir run, Json spec, protocol::EventWriter* events,
                  bool interactive)
     : registry_(registry), run_(std::move(run)), spec_(std::move(spec)), events_(events),
       interactive_(interactive) {}
@@ -78,21 +81,32 @@ TrainResult Trainer::run() {
   const DataSettings data = DataSettings::fromSpec(spec_);
   const TrainerSettings& ts = settings.trainer;
   const ExpSettings& exp = settings.exp;
-  RunLog log(run_.rankLog(0), &events_, 0);
+  const DistEnv dist = DistEnv::fromEnvironment();
+  const bool rank0 = dist.rank == 0;
+  auto emit = [&](const std::string& type, const Json& fields) {
+    if (events_) events_->write(type, fields);
+  };
+  RunLog log(run_.rankLog(dist.rank), events_, dist.rank);
 
   const int threads = configureRuntime(ts.threads);
-  const torch::Device device = pickDevice(ts.accelerator);
+  torch::Device device = pickDevice(ts.accelerator);
+  if (device.is_cuda()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist.localRank));
   const bool bf16 = ts.precision == "bf16-mixed";
-  torch::manual_seed(exp.seed);
+  // Collectives wait long enough for rank 0 to validate and checkpoint; a dead rank is noticed by
+  // the launcher (or Slurm), which ends the others.
+  auto group = ProcessGroup::create(dist, device, std::chrono::minutes(30));
+  torch::manual_seed(exp.seed);  // the same initial weights on every rank
 
   auto model = registry_.create({spec_, resolveDataRoot(data)});
   model->to(device);
   torch::nn::Module& net = model->module();
+  if (dist.distributed()) torch::manual_seed(exp.seed + 7919 * static_cast<uint64_t>(dist.rank));  // own dropout per rank
   auto trainSet = model->dataset(Split::Train);
   auto valSet = model->dataset(Split::Val);
   const bool hasVal = valSet && valSet->size() > 0;
 
-  DataLoader loader(trainSet, {data.batchSize, /*shuffle=*/true, /*dropLast=*/true, exp.seed, data.workers, 2});
+  DataLoader loader(trainSet, {data.batchSize, /*shuffle=*/true, /*dropLast=*/true, exp.seed, data.workers, 2, dist.rank,
+                               dist.world});
   const int64_t stepsPerEpoch = std::max<int64_t>(1, loader.batchesPerEpoch() / ts.accumulate);
   const int64_t totalSteps = ts.maxSteps > 0 ? ts.maxSteps : ts.maxEpochs * stepsPerEpoch;
   const int64_t valInterval = ts.valInterval > 0 ? ts.valInterval : stepsPerEpoch;
@@ -104,9 +118,14 @@ TrainResult Trainer::run() {
   for (const auto& [n, p] : parameters) parameterCount += p.numel();
   Optimizer optimizer(parameters, settings.optim);
   const LrSchedule schedule(settings.optim, totalSteps);
+  std::unique_ptr<DataParallel> ddp;
+  if (dist.distributed()) {
+    ddp = std::make_unique<DataParallel>(group, parameters);
+    ddp->broadcastFrom0(moduleState(net));
+  }
 
   CheckpointStore store(run_);
-  store.removeIncomplete();
+  if (rank0) store.removeIncomplete();
   TrainerState state;
   state.specHash = protocol::specHash(spec_);
   std::optional<int64_t> resumedFrom;
@@ -122,7 +141,7 @@ TrainResult Trainer::run() {
     if (rng == ckpt.trainerTensors.end())
       throw std::runtime_error("checkpoint step-" + std::to_string(*latest) + " has no RNG state for " + device.str() +
                                " (was it written on another device?)");
-    compat::setRngState(device, rng->second);
+    if (rank0) compat::setRngState(device, rng->second);  // (other ranks keep their own dropout streams)
     if (ckpt.state.specHash != state.specHash)
       log.warn("the spec differs from the one checkpoint step-" + std::to_string(*latest) +
                " was trained with; continuing with the new spec");
@@ -138,8 +157,10 @@ TrainResult Trainer::run() {
                      {"spec_hash", state.specHash},
                      {"host", hostName()},
                      {"pid", static_cast<int64_t>(::getpid())},
-                     {"world_size", 1},
-                     {"rank", 0},
+                     {"world_size", dist.world},
+                     {"rank", dist.rank},
+                     {"strategy", dist.distributed() ? "ddp" : "single"},
+                     {"backend", group->backend()},
                      {"devices", Json::array({device.str()})},
                      {"threads", threads},
                      {"engine_version", REEF_VERSION},
@@ -148,13 +169,14 @@ TrainResult Trainer::run() {
                      {"total_steps", totalSteps},
                      {"steps_per_epoch", stepsPerEpoch},
                      {"resumed_from_step", resumedFrom ? Json(*resumedFrom) : Json()}};
-  events_.write("run_started", runStarted);
+  emit("run_started", runStarted);
   log.info("training " + spec_["model"]["collection"].get<std::string>() + "/" +
            spec_["model"]["arch"].get<std::string>() + " (" + std::to_string(parameterCount) + " parameters) for " +
            std::to_string(totalSteps) + " steps on " + device.str() + " with " + std::to_string(threads) +
            " threads" + (resumedFrom ? ", resumed from step " + std::to_string(*resumedFrom) : ""));
 
-  Progress progress("train", totalSteps, interactive_);
+  Progress progress(dist.distributed() ? "train[rank " + std::to_string(dist.rank) + "]" : "train", totalSteps,
+                    interactive_ && rank0);
   log.setConsole([&](const std::string& line) { progress.message(line); });
   installStopHandlers();
   SystemStats system;
@@ -167,7 +189,7 @@ TrainResult Trainer::run() {
     trainerTensors.emplace_back("rng." + device.str(), compat::rngState(device));
     const auto dir = store.save(state, moduleState(net), trainerTensors);
     const auto removed = store.applyRetention(exp.keepTopK, exp.monitorMax);
-    events_.write("checkpoint", {{"step", state.step},
+    emit("checkpoint", {{"step", state.step},
                                 {"path", std::filesystem::relative(dir, run_.root()).string()},
                                 {"monitor", exp.monitor},
                                 {"value", monitorValue ? Json(*monitorValue) : Json()},
@@ -181,7 +203,7 @@ TrainResult Trainer::run() {
     state.lastValidation = metrics;
     Json values = prefixed(metrics, "val/");
     values["perf/val_seconds"] = secondsSince(started);
-    events_.write("metric", {{"step", state.step}, {"values", values}});
+    emit("metric", {{"step", state.step}, {"values", values}});
     progress.message("step " + std::to_string(state.step) + "  " + summary(metrics, "val/"));
     if (!values.contains(exp.monitor)) {
       std::string known;
@@ -213,12 +235,13 @@ TrainResult Trainer::run() {
   double lastLoss = NAN;
 
   while (state.step < totalSteps) {
-    if (stopRequested()) {
+    if (!dist.distributed() && stopRequested()) {  // (a job decides together, after each step)
       cancelled = true;
       break;
     }
     double stepLoss = 0;
     for (int64_t micro = 0; micro < ts.accumulate; ++micro) {
+      if (ddp) ddp->setSync(micro + 1 == ts.accumulate);
       Batch batch = loader.next().to(device);
       torch::Tensor loss;
       {
@@ -232,6 +255,7 @@ TrainResult Trainer::run() {
       intervalTokens += batch.tokens;
       state.samplesSeen += batch.size;
     }
+    if (ddp) ddp->finishGradients();
     if (!std::isfinite(stepLoss))
       throw std::runtime_error("the training loss became " + std::to_string(stepLoss) + " at step " +
                                std::to_string(state.step + 1) +
@@ -259,6 +283,14 @@ TrainResult Trainer::run() {
 
     if (logNow) {
       const double seconds = secondsSince(intervalStart);
+      if (dist.distributed()) {  // the loss of the global batch, and the samples of every rank
+        torch::Tensor sums = torch::tensor({intervalLoss, static_cast<double>(intervalSamples), static_cast<double>(intervalTokens)},
+                                           torch::kFloat64);
+        group->allReduceSum(sums);
+        intervalLoss = sums[0].item<double>() / dist.world;
+        intervalSamples = static_cast<int64_t>(sums[1].item<double>());
+        intervalTokens = static_cast<int64_t>(sums[2].item<double>());
+      }
       Json values = {{"train/loss", intervalLoss / static_cast<double>(intervalSteps)},
                      {"train/lr", lr},
                      {"train/grad_norm", gradNorm},
@@ -266,19 +298,19 @@ TrainResult Trainer::run() {
                      {"perf/samples_per_s", static_cast<double>(intervalSamples) / seconds},
                      {"perf/step_ms", 1000.0 * seconds / static_cast<double>(intervalSteps)}};
       if (intervalTokens > 0) values["perf/tokens_per_s"] = static_cast<double>(intervalTokens) / seconds;
-      events_.write("metric", {{"step", state.step}, {"values", values}});
+      emit("metric", {{"step", state.step}, {"values", values}});
       intervalLoss = 0;
       intervalSteps = intervalSamples = intervalTokens = 0;
       intervalStart = Clock::now();
     }
     if (secondsSince(lastSystem) >= 30) {
-      events_.write("system", system.sample());
+      emit("system", system.sample());
       lastSystem = Clock::now();
     }
 
     const bool last = state.step == totalSteps;
     std::optional<double> monitorValue;
-    if (hasVal && (state.step % valInterval == 0 || last)) {
+    if (rank0 && hasVal && (state.step % valInterval == 0 || last)) {
       const auto validationStart = Clock::now();
       monitorValue = validate();
       intervalStart += Clock::now() - validationStart;  // throughput counts training time only
@@ -289,7 +321,14 @@ TrainResult Trainer::run() {
       }
     }
     state.trainSeconds = trainSecondsBefore + secondsSince(sessionStart);
-    if (state.step % checkpointInterval == 0 || last || stoppedEarly) checkpoint(monitorValue);
+    if (rank0 && (state.step % checkpointInterval == 0 || last || stoppedEarly)) checkpoint(monitorValue);
+    if (dist.distributed()) {  // every rank stops at the same step: a signal to any, or rank 0's early stop
+      torch::Tensor flags = torch::tensor({stopRequested() ? 1.0 : 0.0, stoppedEarly ? 1.0 : 0.0}, torch::kFloat64);
+      group->allReduceMax(flags);
+      if (flags[0].item<double>() > 0) cancelled = true;
+      if (flags[1].item<double>() > 0) stoppedEarly = true;
+      if (cancelled && !last) break;
+    }
     if (stoppedEarly) break;
   }
   state.trainSeconds = trainSecondsBefore + secondsSince(sessionStart);
@@ -297,6 +336,10 @@ TrainResult Trainer::run() {
 
   TrainResult result;
   result.step = state.step;
+  if (!rank0) {  // rank 0 checkpoints, tests and reports for the job
+    result.status = cancelled ? "cancelled" : "completed";
+    return result;
+  }
   if (cancelled) {
     if (store.latest() != state.step) checkpoint(std::nullopt);
     log.info("stopped at step " + std::to_string(state.step) + "; `reef train` on this run directory continues it");
@@ -310,9 +353,9 @@ TrainResult Trainer::run() {
     if (testSet && testSet->size() > 0) {
       EvalOptions options{data.evalBatchSize, data.workers, 0, device, bf16, run_.artifacts(), "test_"};
       EvalResult test = evaluate(*model, Split::Test, options);
-      events_.write("metric", {{"step", state.step}, {"values", prefixed(test.metrics, "test/")}});
+      emit("metric", {{"step", state.step}, {"values", prefixed(test.metrics, "test/")}});
       for (const auto& a : test.artifacts)
-        events_.write("artifact", {{"kind", a.kind}, {"path", std::filesystem::relative(a.path, run_.root()).string()}});
+        emit("artifact", {{"kind", a.kind}, {"path", std::filesystem::relative(a.path, run_.root()).string()}});
       for (const auto& [k, v] : test.metrics) result.testMetrics["test/" + k] = v;
     }
   }

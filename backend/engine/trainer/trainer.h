@@ -18,8 +18,9 @@ struct TrainResult {
 
 class Trainer {
  public:
-  // `spec` is resolved; `events` is the run's stream (rank 0 only).
-  Trainer(const Registry& registry, protocol::RunDir run, Json spec, protocol::EventWriter& events,
+  // `spec` is resolved; `events` is the run's stream, given to rank 0 only (nullptr elsewhere).
+  // The job (rank, world size, rendezvous) comes from the environment: see parallel/dist_env.h.
+  Trainer(const Registry& registry, protocol::RunDir run, Json spec, protocol::EventWriter* events,
           bool interactive);
   TrainResult run();
 
@@ -27,7 +28,7 @@ class Trainer {
   const Registry& registry_;
   protocol::RunDir run_;
   Json spec_;
-  protocol::EventWriter& events_;
+  protocol::EventWriter* events_;
   bool interactive_;
 };
 

@@ -1,0 +1,193 @@
+#include "parallel/process_group.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace reef::engine {
+
+void ProcessGroup::allReduceMean(torch::Tensor& tensor) {
+  allReduceSum(tensor);
+  if (size() > 1) tensor.div_(size());
+}
+
+namespace {
+
+class C10dPending : public PendingCollective {
+ public:
+  explicit C10dPending(c10::intrusive_ptr<c10d::Work> work) : work_(std::move(work)) {}
+  void wait() override {
+    if (work_) work_->wait();
+    work_.reset();
+  }
+
+ private:
+  c10::intrusive_ptr<c10d::Work> work_;
+};
+
+class Done : public PendingCollective {
+ public:
+  void wait() override {}
+};
+
+using Backend = c10d::ProcessGroup;
+
+class C10dGroup : public ProcessGroup {
+ public:
+  C10dGroup(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Backend> pg, bool nccl, bool local,
+            std::chrono::milliseconds timeout)
+      : store_(std::move(store)), pg_(std::move(pg)), nccl_(nccl), local_(local), timeout_(timeout) {}
+
+  int rank() const override { return pg_->getRank(); }
+  int size() const override { return pg_->getSize(); }
+  std::string backend() const override { return nccl_ ? "nccl" : "gloo"; }
+
+  std::unique_ptr<PendingCollective> allReduceSumAsync(torch::Tensor& tensor) override {
+    std::vector<at::Tensor> tensors = {tensor};
+    c10d::AllreduceOptions options;
+    options.reduceOp = c10d::ReduceOp::SUM;
+    return std::make_unique<C10dPending>(pg_->allreduce(tensors, options));
+  }
+
+  void allReduceMax(torch::Tensor& tensor) override {
+    std::vector<at::Tensor> tensors = {tensor};
+    c10d::AllreduceOptions options;
+    options.reduceOp = c10d::ReduceOp::MAX;
+    pg_->allreduce(tensors, options)->wait();
+  }
+
+  void broadcast(torch::Tensor& tensor, int root) override {
+    std::vector<at::Tensor> tensors = {tensor};
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    pg_->broadcast(tensors, options)->wait();
+  }
+
+  torch::Tensor allGather(const torch::Tensor& tensor) override {
+    std::vector<at::Tensor> input = {tensor.contiguous()};
+    std::vector<std::vector<at::Tensor>> output(1);
+    for (int r = 0; r < size(); ++r) output[0].push_back(torch::empty_like(input[0]));
+    pg_->allgather(output, input)->wait();
+    return torch::cat(output[0], 0);
+  }
+
+  torch::Tensor reduceScatterSum(const torch::Tensor& input) override {
+    const int64_t rows = input.size(0) / size();
+    if (rows * size() != input.size(0))
+      throw std::invalid_argument("reduce-scatter: dimension 0 (" + std::to_string(input.size(0)) +
+                                  ") is not divisible by the group size " + std::to_string(size()));
+    if (nccl_) {
+      std::vector<at::Tensor> output = {torch::empty_like(input.narrow(0, 0, rows))};
+      std::vector<std::vector<at::Tensor>> parts(1);
+      for (int r = 0; r < size(); ++r) parts[0].push_back(input.narrow(0, r * rows, rows).contiguous());
+      c10d::ReduceScatterOptions options;
+      options.reduceOp = c10d::ReduceOp::SUM;
+      pg_->reduce_scatter(output, parts, options)->wait();
+      return output[0];
+    }
+    // Gloo has no reduce-scatter: all-reduce, then keep this rank's part. Twice the traffic of a
+    // ring reduce-scatter, the same result.
+    torch::Tensor sum = input.contiguous().clone();
+    allReduceSum(sum);
+    return sum.narrow(0, rank() * rows, rows).clone();
+  }
+
+  torch::Tensor allToAll(const torch::Tensor& input, const std::vector<int64_t>& inSplits,
+                         const std::vector<int64_t>& outSplits) override {
+    int64_t outRows = 0;
+    for (int64_t s : outSplits) outRows += s;
+    std::vector<int64_t> shape = input.sizes().vec();
+    shape[0] = outRows;
+    torch::Tensor output = torch::empty(shape, input.options());
+    torch::Tensor in = input.contiguous();
+    std::vector<int64_t> outS = outSplits, inS = inSplits;
+    pg_->alltoall_base(output, in, outS, inS)->wait();
+    return output;
+  }
+
+  void barrier() override { pg_->barrier()->wait(); }
+
+  std::shared_ptr<ProcessGroup> subgroup(const std::vector<int>& ranks, const std::string& name) override {
+    const auto it = std::find(ranks.begin(), ranks.end(), rank());
+    if (it == ranks.end()) return nullptr;
+    auto store = c10::make_intrusive<c10d::PrefixStore>("group/" + name, store_);
+    return std::make_shared<C10dGroup>(store, makeBackend(store, static_cast<int>(it - ranks.begin()),
+                                                          static_cast<int>(ranks.size()), nccl_, local_, timeout_),
+                                       nccl_, local_, timeout_);
+  }
+
+  static c10::intrusive_ptr<Backend> makeBackend(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                                 bool nccl, bool local, std::chrono::milliseconds timeout) {
+#ifdef USE_C10D_NCCL
+    if (nccl) {
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
+    }
+#else
+    if (nccl) throw std::runtime_error("this LibTorch was built without NCCL");
+#endif
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    options->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                     : c10d::ProcessGroupGloo::createDefaultDevice());
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
+  }
+
+ private:
+  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<Backend> pg_;
+  bool nccl_, local_;
+  std::chrono::milliseconds timeout_;
+};
+
+class SingleGroup : public ProcessGroup {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::string backend() const override { return "single"; }
+  std::unique_ptr<PendingCollective> allReduceSumAsync(torch::Tensor&) override { return std::make_unique<Done>(); }
+  void allReduceMax(torch::Tensor&) override {}
+  void broadcast(torch::Tensor&, int) override {}
+  torch::Tensor allGather(const torch::Tensor& t) override { return t.clone(); }
+  torch::Tensor reduceScatterSum(const torch::Tensor& input) override { return input.clone(); }
+  torch::Tensor allToAll(const torch::Tensor& input, const std::vector<int64_t>&, const std::vector<int64_t>&) override {
+    return input.clone();
+  }
+  void barrier() override {}
+  std::shared_ptr<ProcessGroup> subgroup(const std::vector<int>& ranks, const std::string&) override {
+    return ranks.size() == 1 && ranks[0] == 0 ? singleProcessGroup() : nullptr;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<ProcessGroup> singleProcessGroup() { return std::make_shared<SingleGroup>(); }
+
+std::shared_ptr<ProcessGroup> ProcessGroup::create(const DistEnv& env, const torch::Device& device,
+                                                   std::chrono::milliseconds timeout) {
+  if (!env.distributed()) return singleProcessGroup();
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(env.masterPort);
+  options.isServer = env.rank == 0;
+  options.numWorkers = static_cast<std::size_t>(env.world);
+  options.timeout = timeout;
+  c10::intrusive_ptr<c10d::Store> store;
+  try {
+    store = c10::make_intrusive<c10d::TCPStore>(env.masterAddr, options);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("rank " + std::to_string(env.rank) + " cannot reach the rendezvous at " + env.masterAddr + ":" +
+                             std::to_string(env.masterPort) + " (MASTER_ADDR/MASTER_PORT): " + e.what());
+  }
+  const bool local = env.masterAddr == "127.0.0.1" || env.masterAddr == "localhost";
+  const bool nccl = device.is_cuda();
+  return std::make_shared<C10dGroup>(store, C10dGroup::makeBackend(store, env.rank, env.world, nccl, local, timeout), nccl,
+                                     local, timeout);
+}
+
+}  // namespace reef::engine

@@ -1,0 +1,122 @@
+// Distributed training through `reef launch`: data parallelism over 2 and 4 Gloo processes gives
+// the losses and parameters of one process on the same global batch (within 1e-5 relative), and a
+// rank that dies ends the job with its name in the error, quickly.
+#include "reef_cli.h"
+
+#include "protocol/safetensors.h"
+
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <signal.h>
+
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+using namespace reef;
+using namespace reef::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const QStringList kSettings = {"--set", "trainer.max_steps=5",      "--set", "trainer.log_interval=1",
+                               "--set", "model.dropout=0",          "--set", "data.workers=0",
+                               "--set", "trainer.test_at_end=false", "--set", "trainer.limit_val_batches=1",
+                               "--set", "optim.warmup_steps=0",     "--set", "optim.name=sgd",
+                               "--set", "optim.lr=0.05",            "--plain"};
+
+std::vector<double> losses(const fs::path& run) {
+  std::vector<double> out;
+  for (const auto& m : eventsOfType(run, "metric"))
+    if (m["values"].contains("train/loss")) out.push_back(m["values"]["train/loss"].get<double>());
+  return out;
+}
+
+// The largest, over the tensors of two checkpoints, of |a - b| / |a| (Euclidean norms).
+double relativeDifference(const fs::path& a, const fs::path& b) {
+  auto fa = protocol::SafetensorsFile::open(a), fb = protocol::SafetensorsFile::open(b);
+  double worst = 0;
+  for (const auto& ea : fa.tensors()) {
+    const auto* eb = fb.find(ea.name);
+    if (!eb || eb->nbytes != ea.nbytes) return INFINITY;
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < ea.nbytes / 4; ++i) {
+      float x, y;
+      std::memcpy(&x, ea.data + 4 * i, 4);
+      std::memcpy(&y, eb->data + 4 * i, 4);
+      diff += (double(x) - y) * (double(x) - y);
+      norm += double(x) * x;
+    }
+    worst = std::max(worst, std::sqrt(diff) / std::max(1e-12, std::sqrt(norm)));
+  }
+  return worst;
+}
+
+}  // namespace
+
+class TestParallel : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  fs::path path(const QString& name) const { return fs::path(dir_.path().toStdString()) / name.toStdString(); }
+
+ private slots:
+  void dataParallelEqualsOneProcess_data() {
+    QTest::addColumn<int>("ranks");
+    QTest::newRow("2 ranks") << 2;
+    QTest::newRow("4 ranks") << 4;
+  }
+
+  void dataParallelEqualsOneProcess() {
+    QFETCH(int, ranks);
+    const fs::path single = path(QString("single-%1").arg(ranks)), job = path(QString("ddp-%1").arg(ranks));
+    auto one = runReef(QStringList{"train", example("vision/mnist_cnn.yaml"), "--run-dir", QString::fromStdString(single.string()),
+                                   "--set", "data.batch_size=64"} + kSettings);
+    QVERIFY2(one.exitCode == 0, qPrintable(one.err));
+    auto many = runReef(QStringList{"launch", "--nproc", QString::number(ranks), example("vision/mnist_cnn.yaml"), "--run-dir",
+                                    QString::fromStdString(job.string()), "--set",
+                                    QString("data.batch_size=%1").arg(64 / ranks)} + kSettings);
+    QVERIFY2(many.exitCode == 0, qPrintable(many.err));
+    const auto a = losses(single), b = losses(job);
+    QCOMPARE(a.size(), size_t(5));
+    QCOMPARE(b.size(), size_t(5));
+    for (size_t i = 0; i < a.size(); ++i)
+      QVERIFY2(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]), qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
+    const double diff = relativeDifference(single / "checkpoints/step-5/model.safetensors", job / "checkpoints/step-5/model.safetensors");
+    QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
+    QCOMPARE(eventsOfType(job, "run_started")[0]["world_size"].get<int>(), ranks);
+    QCOMPARE(eventsOfType(job, "run_finished").size(), size_t(1));  // rank 0 alone writes events
+  }
+
+  void aDeadRankEndsTheJobWithItsName() {
+    const fs::path job = path("killed");
+    QProcess launcher;
+    launcher.start(QStringLiteral(REEF_BINARY),
+                   {"launch", "--nproc", "2", example("vision/mnist_cnn.yaml"), "--run-dir", QString::fromStdString(job.string()),
+                    "--set", "trainer.max_steps=100000", "--set", "trainer.val_interval=100000", "--plain"});
+    QVERIFY(launcher.waitForStarted());
+    // Wait until both ranks train, then kill rank 1 the hard way.
+    bool training = false;
+    for (int i = 0; i < 600 && !training; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (const auto& m : eventsOfType(job, "metric")) training = training || m["step"].get<int>() >= 50;
+    }
+    QVERIFY2(training, "the job did not start training");
+    std::ifstream in(job / "logs/launch.json");
+    const Json launch = Json::parse(in);
+    const auto rank1 = static_cast<pid_t>(launch["ranks"][1]["pid"].get<int64_t>());
+    QElapsedTimer timer;
+    timer.start();
+    ::kill(rank1, SIGKILL);
+    QVERIFY(launcher.waitForFinished(30000));
+    QVERIFY2(timer.elapsed() < 30000, "the job did not end within 30 s");
+    QCOMPARE(launcher.exitCode(), 1);
+    const QString err = QString::fromUtf8(launcher.readAllStandardError());
+    QVERIFY2(err.contains("rank 1") && err.contains("killed by signal 9"), qPrintable(err));
+    qInfo("job ended %.1f s after rank 1 was killed", timer.elapsed() / 1000.0);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestParallel)
+#include "tst_parallel.moc"
