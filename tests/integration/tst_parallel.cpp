@@ -61,7 +61,7 @@ class TestParallel : public QObject {
   QTemporaryDir dir_;
   fs::path path(const QString& name) const { return fs::path(dir_.path().toStdString()) / name.toStdString(); }
 
- private slots:
+ private Q_SLOTS:
   void dataParallelEqualsOneProcess_data() {
     QTest::addColumn<int>("ranks");
     QTest::newRow("2 ranks") << 2;
