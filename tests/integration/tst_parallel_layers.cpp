@@ -3,6 +3,7 @@
 // 1e-5 relative, with 2 and 4 Gloo processes. The test starts copies of itself as the ranks.
 #include <torch/torch.h>
 
+#include "parallel/fully_sharded.h"
 #include "parallel/mixture_of_experts.h"
 #include "parallel/process_group.h"
 #include "parallel/tensor_parallel.h"
@@ -77,6 +78,37 @@ struct EpModel : torch::nn::Module {
   }
 };
 
+struct FsdpModel {
+  std::shared_ptr<torch::nn::Sequential> first;
+  std::shared_ptr<torch::nn::Linear> second;
+  std::unique_ptr<FullyShardedUnit> unit1, unit2;
+  std::shared_ptr<ProcessGroup> group;
+  explicit FsdpModel(std::shared_ptr<ProcessGroup> g) : group(g) {
+    first = std::make_shared<torch::nn::Sequential>(torch::nn::Linear(8, 32), torch::nn::GELU());
+    second = std::make_shared<torch::nn::Linear>(32, 5);
+    unit1 = std::make_unique<FullyShardedUnit>("first", first->ptr(), g);
+    unit2 = std::make_unique<FullyShardedUnit>("second", second->ptr(), g);
+  }
+  torch::Tensor loss(const torch::Tensor& x, const torch::Tensor& y) {
+    torch::Tensor h = unit1->forward(x, [this](const torch::Tensor& in) { return (*first)->forward(in); });
+    h = unit2->forward(h, [this](const torch::Tensor& in) { return (*second)->forward(in); });
+    return torch::nn::functional::cross_entropy(h, y);
+  }
+  void step() {
+    torch::NoGradGuard noGrad;
+    for (auto* u : {unit1.get(), unit2.get()}) {
+      u->shard().sub_(u->shard().grad() * kLr);
+      u->shard().mutable_grad() = torch::Tensor();
+    }
+  }
+  std::map<std::string, torch::Tensor> full() {
+    std::map<std::string, torch::Tensor> out;
+    for (auto* u : {unit1.get(), unit2.get()})
+      for (auto& [name, t] : u->gatherFull()) out[name] = t;
+    return out;
+  }
+};
+
 void sgd(torch::nn::Module& m) {
   torch::NoGradGuard noGrad;
   for (auto& p : m.parameters()) {
@@ -122,6 +154,28 @@ int worker(const std::string& kase, const std::string& outPath) {
       sgd(model);
       losses.push_back(total.item<double>() + balance.item<double>());
     }
+    params = model.full();
+  } else if (kase.rfind("fsdp", 0) == 0) {
+    // "fsdp": 5 steps; "fsdp-save": 3 steps, then a sharded checkpoint; "fsdp-load": resumes it
+    // (in any world size) for the last 2 steps.
+    FsdpModel model(world);
+    const std::filesystem::path checkpoint = std::filesystem::path(outPath).parent_path() / "fsdp-checkpoint";
+    int from = 0, to = kSteps;
+    if (kase == "fsdp-save") to = 3;
+    if (kase == "fsdp-load") {
+      loadShardedState(checkpoint, {model.unit1.get(), model.unit2.get()});
+      from = 3;
+    }
+    const int64_t per = 32 / world->size(), first = world->rank() * per;
+    for (int s = from; s < to; ++s) {
+      torch::Tensor loss = model.loss(x.narrow(0, first, per), y.narrow(0, first, per));
+      loss.backward();
+      model.step();
+      torch::Tensor total = loss.detach().clone();
+      world->allReduceMean(total);
+      losses.push_back(total.item<double>());
+    }
+    if (kase == "fsdp-save") saveShardedState(checkpoint, {model.unit1.get(), model.unit2.get()}, *world);
     params = model.full();
   } else {  // "tpdp": tensor-parallel pairs {0,1}, {2,3}; data-parallel pairs {0,2}, {1,3}
     const int tpSize = world->size() >= 2 ? 2 : 1, dpSize = world->size() / tpSize;
@@ -203,6 +257,8 @@ class TestParallelLayers : public QObject {
     QTest::newRow("expert parallel, 2") << "ep" << 2;
     QTest::newRow("expert parallel, 4") << "ep" << 4;
     QTest::newRow("tp x dp, 2 x 2") << "tpdp" << 4;
+    QTest::newRow("fsdp, 2") << "fsdp" << 2;
+    QTest::newRow("fsdp, 4") << "fsdp" << 4;
   }
 
   void equalsOneProcess() {
@@ -217,6 +273,25 @@ class TestParallelLayers : public QObject {
       QVERIFY2(std::abs(a - b) <= 1e-5 * std::abs(a), qPrintable(QString("step %1: %2 vs %3").arg(s + 1).arg(a).arg(b)));
     }
     QCOMPARE(one["losses"][0].get<double>() > one["losses"][kSteps - 1].get<double>(), true);  // it learns
+    expectSameParams(one, many);
+  }
+
+  // A sharded checkpoint written by 2 ranks resumes in one process to the same result as 5 steps.
+  void fsdpCheckpointResumesInOneProcess() {
+    const Json straight = runCase("fsdp", 1, dir_.path());
+    QVERIFY(!runCase("fsdp-save", 2, dir_.path()).is_null());
+    const Json resumed = runCase("fsdp-load", 1, dir_.path());
+    QVERIFY2(!resumed.is_null() && !resumed.is_discarded(), "the resumed run failed");
+    QCOMPARE(resumed["losses"].size(), size_t(2));
+    for (int s = 0; s < 2; ++s) {
+      const double a = straight["losses"][3 + s].get<double>(), b = resumed["losses"][s].get<double>();
+      QVERIFY2(std::abs(a - b) <= 1e-5 * std::abs(a), qPrintable(QString("step %1: %2 vs %3").arg(4 + s).arg(a).arg(b)));
+    }
+    expectSameParams(straight, resumed);
+  }
+
+ private:
+  void expectSameParams(const Json& one, const Json& many) {
     for (const auto& [name, values] : one["params"].items()) {
       const auto& other = many["params"][name];
       QCOMPARE(other.size(), values.size());

@@ -1,0 +1,198 @@
+#include "parallel/fully_sharded.h"
+
+#include "parallel/collective_ops.h"
+#include "protocol/json.h"
+
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+
+namespace reef::engine {
+
+namespace {
+
+std::mutex unitsMutex;
+std::vector<FullyShardedUnit*>& units() {
+  static std::vector<FullyShardedUnit*> all;
+  return all;
+}
+
+int64_t unitId(FullyShardedUnit* unit) {
+  std::lock_guard<std::mutex> lock(unitsMutex);
+  auto& all = units();
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i] == unit) return static_cast<int64_t>(i);
+  all.push_back(unit);
+  return static_cast<int64_t>(all.size() - 1);
+}
+
+FullyShardedUnit* unitById(int64_t id) {
+  std::lock_guard<std::mutex> lock(unitsMutex);
+  return units().at(static_cast<size_t>(id));
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+struct ShardedForward : torch::autograd::Function<ShardedForward> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& shard, int64_t unit) {
+    FullyShardedUnit* u = unitById(unit);
+    u->materialize(u->group()->allGather(shard.detach()));
+    torch::Tensor out;
+    {
+      torch::NoGradGuard noGrad;  // recomputed with gradients in backward
+      out = u->runner()(input);
+    }
+    u->release();
+    ctx->saved_data["unit"] = unit;
+    ctx->save_for_backward({input});
+    return out;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    FullyShardedUnit* u = unitById(ctx->saved_data["unit"].toInt());
+    const torch::Tensor input = ctx->get_saved_variables()[0];
+    u->materialize(u->group()->allGather(u->shard().detach()));
+    torch::Tensor x = input.detach().requires_grad_(input.requires_grad());
+    {
+      torch::AutoGradMode enable(true);
+      torch::Tensor out = u->runner()(x);
+      torch::autograd::backward({out}, {grads[0]});
+    }
+    // Gradients of the local batch, averaged over the ranks' batches, this rank's slice kept.
+    torch::Tensor shardGrad = u->group()->reduceScatterSum(u->flatGradient()).div_(u->group()->size());
+    u->release();
+    return {input.requires_grad() ? x.grad() : torch::Tensor(), shardGrad, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+FullyShardedUnit::FullyShardedUnit(std::string name, std::shared_ptr<torch::nn::Module> module,
+                                   std::shared_ptr<ProcessGroup> group)
+    : name_(std::move(name)), module_(std::move(module)), group_(std::move(group)) {
+  for (const auto& p : module_->named_parameters(true)) {
+    params_.emplace_back(p.key(), p.value());
+    shapes_.push_back(p.value().sizes().vec());
+    offsets_.push_back(numel_);
+    numel_ += p.value().numel();
+  }
+  const int64_t world = group_->size();
+  padded_ = (numel_ + world - 1) / world * world;  // equal shards
+  torch::Tensor flat = torch::zeros({padded_}, params_.empty() ? torch::TensorOptions() : params_.front().second.options());
+  {
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < params_.size(); ++i)
+      flat.narrow(0, offsets_[i], params_[i].second.numel()).copy_(params_[i].second.reshape(-1));
+  }
+  const int64_t size = padded_ / world;
+  shard_ = flat.narrow(0, group_->rank() * size, size).clone().set_requires_grad(true);
+  release();
+}
+
+void FullyShardedUnit::materialize(const torch::Tensor& flat) {
+  torch::NoGradGuard noGrad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    torch::Tensor& p = params_[i].second;
+    const int64_t n = c10::multiply_integers(shapes_[i]);
+    p.set_data(flat.narrow(0, offsets_[i], n).view(shapes_[i]));
+    p.mutable_grad() = torch::Tensor();
+  }
+}
+
+void FullyShardedUnit::release() {
+  // Empty storage of the right dtype: the full parameters exist only while gathered.
+  for (auto& [name, p] : params_) {
+    p.set_data(torch::empty({0}, p.options()));
+    p.mutable_grad() = torch::Tensor();
+  }
+}
+
+torch::Tensor FullyShardedUnit::flatGradient() const {
+  torch::Tensor flat = torch::zeros({padded_}, shard_.options());
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (params_[i].second.grad().defined())
+      flat.narrow(0, offsets_[i], params_[i].second.grad().numel()).copy_(params_[i].second.grad().reshape(-1));
+  return flat;
+}
+
+torch::Tensor FullyShardedUnit::forward(const torch::Tensor& input, std::function<torch::Tensor(const torch::Tensor&)> run) {
+  run_ = std::move(run);
+  return ShardedForward::apply(input, shard_, unitId(this));
+}
+
+NamedTensors FullyShardedUnit::gatherFull() const {
+  torch::NoGradGuard noGrad;
+  const torch::Tensor flat = group_->allGather(shard_.detach());
+  NamedTensors out;
+  for (size_t i = 0; i < params_.size(); ++i)
+    out.emplace_back(name_ + "." + params_[i].first,
+                     flat.narrow(0, offsets_[i], c10::multiply_integers(shapes_[i])).view(shapes_[i]).clone());
+  return out;
+}
+
+void FullyShardedUnit::loadFull(const std::map<std::string, torch::Tensor>& tensors, const std::string& source) {
+  torch::NoGradGuard noGrad;
+  torch::Tensor flat = torch::zeros({padded_}, shard_.options());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const std::string key = name_ + "." + params_[i].first;
+    auto it = tensors.find(key);
+    if (it == tensors.end()) throw std::runtime_error("'" + source + "' has no tensor '" + key + "'");
+    if (it->second.sizes().vec() != shapes_[i])
+      throw std::runtime_error("'" + source + "': tensor '" + key + "' has another shape than the model's");
+    flat.narrow(0, offsets_[i], it->second.numel()).copy_(it->second.reshape(-1));
+  }
+  const int64_t size = padded_ / group_->size();
+  shard_.copy_(flat.narrow(0, group_->rank() * size, size));
+}
+
+std::vector<std::pair<std::string, std::pair<int64_t, std::vector<int64_t>>>> FullyShardedUnit::layout() const {
+  std::vector<std::pair<std::string, std::pair<int64_t, std::vector<int64_t>>>> out;
+  for (size_t i = 0; i < params_.size(); ++i) out.push_back({params_[i].first, {offsets_[i], shapes_[i]}});
+  return out;
+}
+
+void saveShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& shardedUnits,
+                      const ProcessGroup& group) {
+  std::filesystem::create_directories(dir);
+  NamedTensors shards;
+  for (auto* u : shardedUnits) shards.emplace_back(u->name(), u->shard().detach());
+  saveTensors(dir / ("fsdp-rank-" + std::to_string(group.rank()) + ".safetensors"), shards);
+  if (group.rank() != 0) return;
+  Json layout;
+  layout["format"] = "reef-fsdp";
+  layout["world"] = group.size();
+  for (auto* u : shardedUnits) {
+    Json unit;
+    unit["padded"] = u->paddedSize();
+    for (const auto& [name, place] : u->layout()) unit["params"].push_back({{"name", name}, {"offset", place.first}, {"shape", place.second}});
+    layout["units"][u->name()] = unit;
+  }
+  std::ofstream(dir / "fsdp-layout.json") << layout.dump(2) << "\n";
+}
+
+void loadShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& shardedUnits) {
+  std::ifstream in(dir / "fsdp-layout.json");
+  const Json layout = Json::parse(in, nullptr, false);
+  if (layout.is_discarded() || layout.value("format", "") != "reef-fsdp")
+    throw std::runtime_error("'" + (dir / "fsdp-layout.json").string() + "' is missing or not an FSDP layout");
+  const int world = layout["world"].get<int>();
+  std::vector<std::map<std::string, torch::Tensor>> ranks;
+  for (int r = 0; r < world; ++r) ranks.push_back(loadTensors(dir / ("fsdp-rank-" + std::to_string(r) + ".safetensors")));
+  for (auto* u : shardedUnits) {
+    if (!layout["units"].contains(u->name()))
+      throw std::runtime_error("the sharded checkpoint in '" + dir.string() + "' has no unit '" + u->name() + "'");
+    std::vector<torch::Tensor> parts;
+    for (auto& r : ranks) parts.push_back(r.at(u->name()));
+    const torch::Tensor flat = torch::cat(parts);  // the saving world's padded flat buffer
+    std::map<std::string, torch::Tensor> full;
+    for (const auto& p : layout["units"][u->name()]["params"]) {
+      const auto shape = p["shape"].get<std::vector<int64_t>>();
+      full[u->name() + "." + p["name"].get<std::string>()] =
+          flat.narrow(0, p["offset"].get<int64_t>(), c10::multiply_integers(shape)).view(shape);
+    }
+    u->loadFull(full, dir.string());
+  }
+}
+
+}  // namespace reef::engine

@@ -1,0 +1,63 @@
+#pragma once
+// FSDP / ZeRO-3: a wrapped module's parameters live as one flat shard per rank. They are
+// all-gathered for the module's forward and freed after; gathered again in backward, where the
+// forward is recomputed (as activation checkpointing does) to obtain the gradients, which are
+// reduce-scattered back onto the shards. The optimizer sees only shards, so its state is sharded
+// too. LibTorch has no module hooks, so a model calls its units through forward() explicitly.
+#include "core/tensor_io.h"
+#include "parallel/process_group.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace reef::engine {
+
+class FullyShardedUnit {
+ public:
+  // `module` keeps its parameters' names and shapes; their data moves into the shard.
+  FullyShardedUnit(std::string name, std::shared_ptr<torch::nn::Module> module, std::shared_ptr<ProcessGroup> group);
+
+  // Runs `run(input)` (which uses the module) with the parameters gathered.
+  torch::Tensor forward(const torch::Tensor& input, std::function<torch::Tensor(const torch::Tensor&)> run);
+
+  const std::string& name() const { return name_; }
+  int64_t paddedSize() const { return padded_; }
+  // "<param>" -> (offset in the flat buffer, shape), in order.
+  std::vector<std::pair<std::string, std::pair<int64_t, std::vector<int64_t>>>> layout() const;
+  // This rank's slice of the flat parameters: what the optimizer updates.
+  torch::Tensor& shard() { return shard_; }
+  // The full parameters by name ("<unit>.<param>"), gathered from every rank.
+  NamedTensors gatherFull() const;
+  // Takes full parameters (from any world size's checkpoint) and keeps this rank's slice.
+  void loadFull(const std::map<std::string, torch::Tensor>& tensors, const std::string& source);
+
+  // Internals for the autograd function.
+  void materialize(const torch::Tensor& flat);
+  void release();
+  const std::function<torch::Tensor(const torch::Tensor&)>& runner() const { return run_; }
+  std::shared_ptr<ProcessGroup> group() const { return group_; }
+  torch::Tensor flatGradient() const;
+
+ private:
+  std::string name_;
+  std::shared_ptr<torch::nn::Module> module_;
+  std::shared_ptr<ProcessGroup> group_;
+  std::vector<std::pair<std::string, torch::Tensor>> params_;  // the module's own parameter handles
+  std::vector<std::vector<int64_t>> shapes_;
+  std::vector<int64_t> offsets_;
+  int64_t numel_ = 0, padded_ = 0;
+  torch::Tensor shard_;
+  std::function<torch::Tensor(const torch::Tensor&)> run_;
+};
+
+// Sharded checkpoints: each rank writes its shards; any world size (1 included) reads them back.
+void saveShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& units,
+                      const ProcessGroup& group);
+void loadShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& units);
+
+}  // namespace reef::engine
