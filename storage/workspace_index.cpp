@@ -40,6 +40,30 @@ void add(SyncReport& total, const IngestReport& r) {
     if (total.warnings.size() < 50) total.warnings.push_back(w);
 }
 
+// Ingests every run directory under <workspace>/runs, in name order. A run that cannot be read is
+// reported and skipped; a database error stops everything.
+SyncReport ingestAll(RunIngestor& ingestor, const fs::path& workspace, int64_t batchLines) {
+  SyncReport report;
+  const fs::path runs = workspace / "runs";
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  if (fs::is_directory(runs, ec))
+    for (const auto& entry : fs::directory_iterator(runs, ec))
+      if (entry.is_directory()) dirs.push_back(entry.path());
+  std::sort(dirs.begin(), dirs.end());
+  for (const auto& dir : dirs) {
+    try {
+      add(report, ingestor.sync(dir, batchLines));
+    } catch (const SqliteError&) {
+      throw;
+    } catch (const std::exception& e) {
+      report.warnings.push_back(dir.filename().string() + ": not indexed: " + e.what());
+    }
+    ++report.runs;
+  }
+  return report;
+}
+
 }  // namespace
 
 fs::path WorkspaceIndex::databasePath(const fs::path& workspace) { return workspace / "reef.db"; }
@@ -52,24 +76,7 @@ IngestReport WorkspaceIndex::syncRun(const fs::path& runDir, int64_t batchLines)
 }
 
 SyncReport WorkspaceIndex::sync(int64_t batchLines) {
-  SyncReport report;
-  const fs::path runs = workspace_ / "runs";
-  std::vector<fs::path> dirs;
-  std::error_code ec;
-  if (fs::is_directory(runs, ec))
-    for (const auto& entry : fs::directory_iterator(runs, ec))
-      if (entry.is_directory()) dirs.push_back(entry.path());
-  std::sort(dirs.begin(), dirs.end());
-  for (const auto& dir : dirs) {
-    try {
-      add(report, ingestor_.sync(dir, batchLines));
-    } catch (const SqliteError&) {
-      throw;  // the database itself is in trouble: stop
-    } catch (const std::exception& e) {
-      report.warnings.push_back(dir.filename().string() + ": not indexed: " + e.what());
-    }
-    ++report.runs;
-  }
+  SyncReport report = ingestAll(ingestor_, workspace_, batchLines);
   // Rows whose directory is gone (deleted outside Reef).
   std::vector<int64_t> vanished;
   auto rows = db_.prepare("SELECT id, path FROM runs");
@@ -108,23 +115,7 @@ SyncReport WorkspaceIndex::rebuild(const fs::path& workspace) {
   {
     Database db = openMigrated(temp);
     RunIngestor ingestor(db);
-    const fs::path runs = workspace / "runs";
-    std::vector<fs::path> dirs;
-    std::error_code ec;
-    if (fs::is_directory(runs, ec))
-      for (const auto& entry : fs::directory_iterator(runs, ec))
-        if (entry.is_directory()) dirs.push_back(entry.path());
-    std::sort(dirs.begin(), dirs.end());
-    for (const auto& dir : dirs) {
-      try {
-        add(report, ingestor.sync(dir));
-      } catch (const SqliteError&) {
-        throw;
-      } catch (const std::exception& e) {
-        report.warnings.push_back(dir.filename().string() + ": not indexed: " + e.what());
-      }
-      ++report.runs;
-    }
+    report = ingestAll(ingestor, workspace, 50000);
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(target.string() + suffix);
