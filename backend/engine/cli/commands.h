@@ -8,6 +8,7 @@ void addTrainCommand(CLI::App& app, int& status);
 void addEvalCommand(CLI::App& app, int& status);
 void addCatalogCommand(CLI::App& app, int& status);
 void addLaunchCommand(CLI::App& app, int& status);
+void addTextCommands(CLI::App& app, int& status);
 
 // Exit statuses shared by the commands.
 inline constexpr int kExitFailure = 1;
