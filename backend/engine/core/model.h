@@ -53,6 +53,9 @@ class Model {
   // Forward pass and loss of one training batch (already on the model's device).
   virtual torch::Tensor trainingStep(const Batch& batch) = 0;
   virtual std::unique_ptr<Evaluation> evaluation(Split split) = 0;
+  // Floating-point operations of one training token (forward and backward), for model FLOPs
+  // utilisation; 0 when the model does not say.
+  virtual double trainingFlopsPerToken() const { return 0; }
   // Moves the network to `device`; models with layout preferences (channels-last) keep them.
   virtual void to(const torch::Device& device) { module().to(device); }
 };

@@ -85,15 +85,17 @@ std::map<std::string, torch::Tensor> loadTensors(const std::filesystem::path& pa
   return out;
 }
 
-void loadModuleState(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
-                     const std::string& source) {
+size_t loadModuleState(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
+                       const std::string& source, const TensorFilter& mayBeMissing) {
   torch::NoGradGuard noGrad;
   size_t used = 0;
   for (auto& [name, target] : moduleState(module)) {
     auto it = tensors.find(name);
-    if (it == tensors.end())
+    if (it == tensors.end()) {
+      if (mayBeMissing && mayBeMissing(name)) continue;
       throw std::runtime_error("'" + source + "' has no tensor '" + name +
                                "': it was saved from a different model (check model.arch and its settings)");
+    }
     if (it->second.sizes() != target.sizes())
       throw std::runtime_error("'" + source + "': tensor '" + name + "' has shape " + shapeText(it->second.sizes()) +
                                " but the model expects " + shapeText(target.sizes()) +
@@ -112,10 +114,11 @@ void loadModuleState(torch::nn::Module& module, const std::map<std::string, torc
     throw std::runtime_error("'" + source + "' holds tensors the model does not have (" + extra +
                              "): it was saved from a different model");
   }
+  return used;
 }
 
-void loadModuleState(torch::nn::Module& module, const std::filesystem::path& path) {
-  loadModuleState(module, loadTensors(path), path.string());
+size_t loadModuleState(torch::nn::Module& module, const std::filesystem::path& path) {
+  return loadModuleState(module, loadTensors(path), path.string());
 }
 
 }  // namespace reef::engine

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -20,10 +21,14 @@ void saveTensors(const std::filesystem::path& path, const NamedTensors& tensors,
 // Copies every tensor of the file into CPU tensors that own their memory.
 std::map<std::string, torch::Tensor> loadTensors(const std::filesystem::path& path);
 
-// Loads `path` into the module's parameters and buffers in place. Strict: a missing, unexpected
-// or differently shaped tensor is an error naming the tensor and the file.
-void loadModuleState(torch::nn::Module& module, const std::filesystem::path& path);
-void loadModuleState(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
-                     const std::string& source);
+// Names of module tensors a file may lack (they keep their values), e.g. new LoRA adapters.
+using TensorFilter = std::function<bool(const std::string& name)>;
+
+// Loads `path` into the module's parameters and buffers in place. Strict: a missing (unless
+// `mayBeMissing` accepts it), unexpected or differently shaped tensor is an error naming the
+// tensor and the file. Returns how many tensors were loaded.
+size_t loadModuleState(torch::nn::Module& module, const std::filesystem::path& path);
+size_t loadModuleState(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
+                       const std::string& source, const TensorFilter& mayBeMissing = {});
 
 }  // namespace reef::engine

@@ -1,5 +1,7 @@
 #include "trainer/checkpoint.h"
 
+#include "protocol/spec.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -191,6 +193,43 @@ std::vector<int64_t> CheckpointStore::applyRetention(int64_t keepTopK, bool moni
   }
   std::sort(removed.begin(), removed.end());
   return removed;
+}
+
+CheckpointRef findCheckpoint(const std::string& target, const std::string& which) {
+  fs::path path = fs::path(target).lexically_normal();
+  if (path.filename().empty()) path = path.parent_path();
+  std::optional<int64_t> step;
+  fs::path root = path;
+  if (auto s = protocol::parseCheckpointDirName(path.filename().string())) {
+    step = s;
+    root = path.parent_path().parent_path();
+  }
+  CheckpointRef ref{protocol::RunDir(root), 0};
+  if (!fs::exists(ref.run.spec()))
+    throw std::runtime_error("'" + target + "' is neither a run directory nor a checkpoint in one (no " +
+                             ref.run.spec().string() + ")");
+  if (!step) {
+    const CheckpointStore store(ref.run);
+    if (which == "best") {
+      // The run's spec.yaml is resolved: exp.monitor_mode is always there.
+      const Json spec = protocol::loadSpecFile(ref.run.spec());
+      const bool monitorMax = spec.contains("exp") && spec["exp"].value("monitor_mode", "min") == "max";
+      step = store.best(monitorMax);
+    } else if (which == "last") {
+      step = store.latest();
+    } else {
+      try {
+        step = std::stoll(which);
+      } catch (const std::exception&) {
+        throw std::runtime_error("checkpoint '" + which + "': expected best, last or a step number");
+      }
+    }
+  }
+  if (!step || !fs::exists(ref.run.checkpoint(*step)))
+    throw std::runtime_error("'" + ref.run.root().string() + "' has no checkpoint" +
+                             (step ? " step-" + std::to_string(*step) : std::string()) + ": train it first");
+  ref.step = *step;
+  return ref;
 }
 
 }  // namespace reef::engine

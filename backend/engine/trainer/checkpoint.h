@@ -63,4 +63,16 @@ class CheckpointStore {
   protocol::RunDir run_;
 };
 
+// One checkpoint of a run, named the way people name it on the command line.
+struct CheckpointRef {
+  protocol::RunDir run{""};
+  int64_t step = 0;
+  std::filesystem::path weights() const { return run.checkpoint(step) / "model.safetensors"; }
+};
+
+// `target` is a run directory or a checkpoints/step-<N> folder in one; for a run directory,
+// `which` picks "best" (by the run's exp.monitor), "last", or a step number. Errors say what is
+// missing and what to do.
+CheckpointRef findCheckpoint(const std::string& target, const std::string& which);
+
 }  // namespace reef::engine

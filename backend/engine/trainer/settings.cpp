@@ -26,6 +26,9 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
                     "Stop after this many validations without improvement of exp.monitor; 0 never stops early"),
            floatParam("early_stopping_min_delta", 0.0, 0, 1e9, "Smallest change of exp.monitor that counts as an improvement"),
            boolParam("test_at_end", true, "Evaluate the test split after training and emit test/* metrics"),
+           stringParam("init_from", "",
+                       "Run directory (its best checkpoint) or checkpoint folder whose weights start this run, "
+                       "for fine-tuning; tensors the model adds (LoRA adapters) keep their initial values"),
        }},
       {"optim",
        {
@@ -73,6 +76,7 @@ RunSettings RunSettings::fromSpec(const Json& spec) {
   s.trainer.earlyStoppingPatience = t.at("early_stopping_patience").get<int64_t>();
   s.trainer.earlyStoppingMinDelta = t.at("early_stopping_min_delta").get<double>();
   s.trainer.testAtEnd = t.at("test_at_end").get<bool>();
+  s.trainer.initFrom = t.at("init_from").get<std::string>();
   if (s.trainer.maxSteps < 0 && s.trainer.maxEpochs == 0)
     throw SpecError("spec", {{"trainer.max_steps", "training has no length: set max_steps > 0 or max_epochs > 0"}});
 

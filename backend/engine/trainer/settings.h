@@ -38,6 +38,7 @@ struct TrainerSettings {
   int64_t earlyStoppingPatience = 0;
   double earlyStoppingMinDelta = 0;
   bool testAtEnd = true;
+  std::string initFrom;  // run or checkpoint whose weights start a new run
 };
 
 struct ExpSettings {

@@ -2,6 +2,7 @@
 
 #include "core/data_loader.h"
 #include "core/data_settings.h"
+#include "core/lora.h"
 #include "core/runtime.h"
 #include "parallel/data_parallel.h"
 #include "parallel/dist_env.h"
@@ -114,8 +115,11 @@ TrainResult Trainer::run() {
 
   NamedTensors parameters;
   for (const auto& p : net.named_parameters(true)) parameters.emplace_back(p.key(), p.value());
-  int64_t parameterCount = 0;
-  for (const auto& [n, p] : parameters) parameterCount += p.numel();
+  int64_t parameterCount = 0, trainableCount = 0;
+  for (const auto& [n, p] : parameters) {
+    parameterCount += p.numel();
+    if (p.requires_grad()) trainableCount += p.numel();
+  }
   Optimizer optimizer(parameters, settings.optim);
   const LrSchedule schedule(settings.optim, totalSteps);
   std::unique_ptr<DataParallel> ddp;
@@ -150,8 +154,18 @@ TrainResult Trainer::run() {
     state.specHash = hash;
     resumedFrom = *latest;
     loader.seek(state.position);
+  } else if (!ts.initFrom.empty()) {
+    const CheckpointRef source = findCheckpoint(ts.initFrom, "best");
+    const auto own = moduleState(net);
+    const size_t loaded = loadModuleState(net, loadTensors(source.weights()), source.weights().string(),
+                                          [](const std::string& name) { return isAdapterTensor(name); });
+    log.info("initialised " + std::to_string(loaded) + " of " + std::to_string(own.size()) + " tensors from " +
+             source.weights().string());
   }
 
+  // Model FLOPs utilisation: the model's FLOPs per token against this machine's matmul rate.
+  const double flopsPerToken = model->trainingFlopsPerToken();
+  const double peakGflops = flopsPerToken > 0 ? matmulGflops(device, bf16 ? torch::kBFloat16 : torch::kFloat32) : 0;
   Json runStarted = {{"run_id", run_.root().filename().string()},
                      {"name", exp.name},
                      {"spec_hash", state.specHash},
@@ -166,8 +180,11 @@ TrainResult Trainer::run() {
                      {"engine_version", REEF_VERSION},
                      {"torch_version", TORCH_VERSION},
                      {"parameters", parameterCount},
+                     {"trainable_parameters", trainableCount},
+                     {"init_from", ts.initFrom.empty() ? Json() : Json(ts.initFrom)},
                      {"total_steps", totalSteps},
                      {"steps_per_epoch", stepsPerEpoch},
+                     {"peak_matmul_gflops", peakGflops},
                      {"resumed_from_step", resumedFrom ? Json(*resumedFrom) : Json()}};
   emit("run_started", runStarted);
   log.info("training " + spec_["model"]["collection"].get<std::string>() + "/" +
@@ -297,7 +314,14 @@ TrainResult Trainer::run() {
                      {"train/epoch", epoch},
                      {"perf/samples_per_s", static_cast<double>(intervalSamples) / seconds},
                      {"perf/step_ms", 1000.0 * seconds / static_cast<double>(intervalSteps)}};
-      if (intervalTokens > 0) values["perf/tokens_per_s"] = static_cast<double>(intervalTokens) / seconds;
+      if (intervalTokens > 0) {
+        const double tokensPerSecond = static_cast<double>(intervalTokens) / seconds;
+        values["perf/tokens_per_s"] = tokensPerSecond;
+        if (flopsPerToken > 0) {
+          values["perf/model_gflops"] = tokensPerSecond * flopsPerToken / 1e9;
+          values["perf/mfu"] = tokensPerSecond * flopsPerToken / 1e9 / (peakGflops * dist.world);
+        }
+      }
       emit("metric", {{"step", state.step}, {"values", values}});
       intervalLoss = 0;
       intervalSteps = intervalSamples = intervalTokens = 0;
