@@ -22,6 +22,8 @@ int runCli(int argc, char** argv) {
   addCatalogCommand(app, status);
   addLaunchCommand(app, status);
   addTextCommands(app, status);
+  addGenerateCommand(app, status);
+  addLoraCommand(app, status);
   storage::addRunsCommand(app, status);
   storage::addDbCommand(app, status);
   try {

@@ -9,6 +9,8 @@ void addEvalCommand(CLI::App& app, int& status);
 void addCatalogCommand(CLI::App& app, int& status);
 void addLaunchCommand(CLI::App& app, int& status);
 void addTextCommands(CLI::App& app, int& status);
+void addGenerateCommand(CLI::App& app, int& status);
+void addLoraCommand(CLI::App& app, int& status);
 
 // Exit statuses shared by the commands.
 inline constexpr int kExitFailure = 1;

@@ -1,5 +1,6 @@
 #include "builtin_registry.h"
 #include "cli/commands.h"
+#include "cli/run_loading.h"
 #include "protocol/event_log.h"
 #include "protocol/run_dir.h"
 #include "protocol/spec.h"
@@ -62,14 +63,7 @@ int train(const TrainOptions& options) {
   run.createLayout();
   std::unique_ptr<protocol::EventWriter> events;  // rank 0 writes the run's spec and events
   if (dist.rank == 0) {
-    const fs::path temp = run.spec().string() + ".tmp";
-    std::ofstream out(temp, std::ios::trunc);
-    out << "# Resolved by reef " << engineCatalog().engineVersion << ": every key, defaults filled in.\n"
-        << protocol::toYaml(spec);
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write '" + temp.string() + "' (is the disk full?)");
-    out.close();
-    fs::rename(temp, run.spec());
+    writeRunSpec(run, spec);
     events = std::make_unique<protocol::EventWriter>(run.events());
     std::fprintf(stderr, "run directory: %s\n", run.root().string().c_str());
   }

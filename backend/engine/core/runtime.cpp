@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include <torch/torch.h>
@@ -20,6 +21,28 @@ int availableCores() {
 void tuneAllocatorForTraining() {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's ceiling on 64-bit
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+double matmulGflops(const torch::Device& device, torch::ScalarType dtype) {
+  const int64_t n = 1024;
+  const auto options = torch::TensorOptions().device(device).dtype(dtype);
+  const torch::Tensor a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
+  torch::Tensor c = torch::mm(a, b);  // warm-up
+  // The best of several short windows: the machine's rate, not whatever else ran during one.
+  double best = 0;
+  for (int window = 0; window < 5; ++window) {
+    int iterations = 0;
+    const auto start = std::chrono::steady_clock::now();
+    double seconds = 0;
+    while (seconds < 0.1) {
+      c = torch::mm(a, b);
+      ++iterations;
+      if (device.is_cuda()) c.cpu();
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    best = std::max(best, 2.0 * n * n * n * iterations / seconds / 1e9);
+  }
+  return best;
 }
 
 int configureRuntime(int requested) {

@@ -2,6 +2,8 @@
 // Process-wide settings that training speed depends on: LibTorch's thread count and how the C
 // library's allocator recycles tensor buffers.
 
+#include <torch/torch.h>
+
 namespace reef::engine {
 
 // Cores this process may run on (its CPU affinity, which respects taskset and cgroup cpusets).
@@ -17,5 +19,9 @@ int configureRuntime(int requested);
 // step spends a third of its time zero-filling such pages). Raising both thresholds keeps freed
 // buffers for reuse, as the jemalloc/tcmalloc preloads that PyTorch users reach for do.
 void tuneAllocatorForTraining();
+
+// This machine's dense matrix-multiply rate (GFLOP/s) on `device` in `dtype`, measured for about
+// a third of a second: the denominator of model FLOPs utilisation.
+double matmulGflops(const torch::Device& device, torch::ScalarType dtype);
 
 }  // namespace reef::engine
