@@ -46,6 +46,16 @@ if [ ! -s "$data/text/fortunes.jsonl" ]; then
   mv "$data/text/fortunes.jsonl.tmp" "$data/text/fortunes.jsonl"
 fi
 echo "prepare-data: fortunes in $data/text/fortunes.jsonl"
+# Fine-tuning pairs for the LLM's SFT example: each verse as input, the next verse of its chapter
+# as output.
+if [ ! -s "$data/text/kjv_next_verse.jsonl" ]; then
+  awk 'function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
+    /^$/ { prev = ""; next }
+    prev != "" { printf "{\"input\": \"%s\", \"output\": \"%s\"}\n", esc(prev), esc($0) }
+    { prev = $0 }' "$data/text/kjv.txt" > "$data/text/kjv_next_verse.jsonl.tmp"
+  mv "$data/text/kjv_next_verse.jsonl.tmp" "$data/text/kjv_next_verse.jsonl"
+fi
+echo "prepare-data: kjv next-verse pairs ($(wc -l < "$data/text/kjv_next_verse.jsonl")) in $data/text/kjv_next_verse.jsonl"
 
 # Token shards for the LLM example need the engine (tokenizer training, tokenization): done when
 # reef is built (scripts/build.sh runs before this in bootstrap.sh and .ci/run).

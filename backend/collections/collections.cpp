@@ -1,9 +1,13 @@
 #include "collections.h"
 
+#include "llm/llm_collection.h"
 #include "vision/vision_collection.h"
 
 namespace reef::collections {
 
-void registerAll(engine::Registry& registry) { vision::registerVisionCollection(registry); }
+void registerAll(engine::Registry& registry) {
+  vision::registerVisionCollection(registry);
+  llm::registerLlmCollection(registry);
+}
 
 }  // namespace reef::collections

@@ -1,0 +1,165 @@
+#include "llm/causal_lm.h"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace reef::llm {
+
+namespace {
+
+// Next-token cross-entropy in nats, per target: [B, T] for tokens [B, T + 1].
+torch::Tensor targetNats(LlamaForCausalLM& net, const torch::Tensor& tokens) {
+  const int64_t t = tokens.size(1) - 1;
+  const torch::Tensor logits = net->forward(tokens.narrow(1, 0, t));
+  return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32),
+                                              tokens.narrow(1, 1, t).reshape(-1),
+                                              torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
+      .view({tokens.size(0), t});
+}
+
+// Loss, perplexity and bits per byte over the counted targets. Fine-tuning batches carry their
+// output bytes; pretraining windows use the held-out split's bytes per token.
+class LanguageModelEvaluation : public engine::Evaluation {
+ public:
+  LanguageModelEvaluation(LlamaForCausalLM net, double bytesPerToken, double xzBitsPerByte)
+      : net_(std::move(net)), bytesPerToken_(bytesPerToken), xz_(xzBitsPerByte) {}
+
+  void update(const engine::Batch& batch) override {
+    const torch::Tensor nats = targetNats(net_, batch.at("tokens"));
+    if (batch.fields.count("loss_mask")) {
+      const torch::Tensor mask = batch.at("loss_mask");
+      nats_ += (nats * mask).sum().item<double>();
+      count_ += mask.sum().item<double>();
+      bytes_ += batch.at("bytes").sum().item<double>();
+    } else {
+      nats_ += nats.sum().item<double>();
+      count_ += static_cast<double>(nats.numel());
+      bytes_ += static_cast<double>(nats.numel()) * bytesPerToken_;
+    }
+  }
+
+  engine::MetricMap finish() override {
+    const double loss = count_ > 0 ? nats_ / count_ : NAN;
+    engine::MetricMap m = {{"loss", loss}, {"ppl", std::exp(loss)}, {"bpb", nats_ / std::log(2.0) / bytes_}};
+    if (std::isfinite(xz_)) m["xz_bpb"] = xz_;
+    return m;
+  }
+
+ private:
+  LlamaForCausalLM net_;
+  double bytesPerToken_, xz_;
+  double nats_ = 0, count_ = 0, bytes_ = 0;
+};
+
+}  // namespace
+
+LlamaConfig CausalLM::configFromSpec(const Json& spec, int64_t vocab) {
+  const Json& m = spec.at("model");
+  LlamaConfig c;
+  c.vocab = vocab;
+  c.dim = m.at("dim").get<int64_t>();
+  c.layers = m.at("layers").get<int64_t>();
+  c.heads = m.at("heads").get<int64_t>();
+  c.kvHeads = m.at("kv_heads").get<int64_t>();
+  if (c.kvHeads == 0) c.kvHeads = c.heads;
+  c.ffnHidden = m.at("ffn_hidden").get<int64_t>();
+  c.maxContext = m.at("max_context").get<int64_t>();
+  c.ropeTheta = m.at("rope_theta").get<double>();
+  c.normEps = m.at("norm_eps").get<double>();
+  c.tieEmbeddings = m.at("tie_embeddings").get<bool>();
+  if (m.contains("experts")) {
+    c.experts = m.at("experts").get<int64_t>();
+    c.topK = m.at("top_k").get<int64_t>();
+    c.capacityFactor = m.at("capacity_factor").get<double>();
+  }
+  return c;
+}
+
+CausalLM::CausalLM(const engine::ModelContext& context) {
+  const Json& data = context.spec.at("data");
+  folder_ = context.dataRoot / "llm" / data.at("dataset").get<std::string>();
+  if (!fs::exists(folder_ / "meta.json"))
+    throw std::runtime_error("token shards '" + folder_.string() +
+                             "' are not prepared: run scripts/prepare-data.sh (for kjv) or `reef data prepare-text`");
+  train_ = std::make_shared<TokenShard>(TokenShard::open(folder_, "train"));
+  val_ = std::make_shared<TokenShard>(TokenShard::open(folder_, "val"));
+  tokenizer_ = Tokenizer::load(folder_ / "tokenizer.model");
+  const Json& meta = train_->meta();
+  bytesPerToken_ = meta.at("val_bytes").get<double>() / meta.at("val_tokens").get<double>();
+  context_ = data.at("context").get<int64_t>();
+  config_ = configFromSpec(context.spec, meta.at("vocab_size").get<int64_t>());
+  if (context_ > config_.maxContext)
+    throw std::runtime_error("data.context (" + std::to_string(context_) + ") exceeds model.max_context (" +
+                             std::to_string(config_.maxContext) + ")");
+  const Json& m = context.spec.at("model");
+  auxCoefficient_ = m.contains("aux_loss_coef") ? m.at("aux_loss_coef").get<double>() : 0.0;
+  net_ = LlamaForCausalLM(config_);
+  if (const auto sft = data.at("sft").get<std::string>(); !sft.empty()) {
+    const fs::path file = fs::path(sft).is_absolute() ? fs::path(sft) : context.dataRoot / sft;
+    sft_ = loadSftExamples(file, tokenizer_, context_);
+    xz_ = NAN;  // xz's figure describes the pretraining text, not the fine-tuning outputs
+  }
+  engine::LoraSettings lora;
+  lora.rank = m.at("lora_rank").get<int64_t>();
+  lora.alpha = m.at("lora_alpha").get<double>();
+  lora.targets = engine::parseTargetList(m.at("lora_targets").get<std::string>());
+  engine::attachLora(*net_, lora);
+}
+
+std::shared_ptr<engine::Dataset> CausalLM::dataset(engine::Split split) {
+  if (sft_) {
+    if (split == engine::Split::Test) return nullptr;
+    return std::make_shared<SftDataset>(split == engine::Split::Train ? sft_->train : sft_->val, context_,
+                                        tokenizer_.eos());
+  }
+  switch (split) {
+    case engine::Split::Train: return std::make_shared<LmDataset>(train_, context_);
+    case engine::Split::Val: return std::make_shared<LmDataset>(val_, context_);
+    case engine::Split::Test: return nullptr;  // the held-out split is the validation split
+  }
+  return nullptr;
+}
+
+torch::Tensor CausalLM::trainingStep(const engine::Batch& batch) {
+  const torch::Tensor nats = targetNats(net_, batch.at("tokens"));
+  torch::Tensor loss;
+  if (batch.fields.count("loss_mask")) {
+    const torch::Tensor mask = batch.at("loss_mask");
+    loss = (nats * mask).sum() / mask.sum().clamp_min(1);
+  } else {
+    loss = nats.mean();
+  }
+  if (auxCoefficient_ > 0) {
+    const torch::Tensor aux = net_->auxLoss();
+    if (aux.defined()) loss = loss + auxCoefficient_ * aux;
+  }
+  return loss;
+}
+
+std::unique_ptr<engine::Evaluation> CausalLM::evaluation(engine::Split) {
+  return std::make_unique<LanguageModelEvaluation>(net_, bytesPerToken_, xzBitsPerByte());
+}
+
+double CausalLM::trainingFlopsPerToken() const { return config_.trainingFlopsPerToken(context_); }
+
+double CausalLM::xzBitsPerByte() {
+  if (xz_) return *xz_;
+  const fs::path text = folder_ / "val.txt";
+  std::error_code ec;
+  const auto raw = static_cast<double>(fs::file_size(text, ec));
+  double compressed = 0;
+  if (!ec && raw > 0) {
+    const std::string command = "xz -9 -c -- '" + text.string() + "' 2>/dev/null | wc -c";
+    if (FILE* p = popen(command.c_str(), "r")) {
+      if (std::fscanf(p, "%lf", &compressed) != 1) compressed = 0;
+      pclose(p);
+    }
+  }
+  xz_ = compressed > 0 ? 8.0 * compressed / raw : NAN;
+  return *xz_;
+}
+
+}  // namespace reef::llm

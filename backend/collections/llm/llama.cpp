@@ -1,0 +1,187 @@
+#include "llm/llama.h"
+
+#include "parallel/process_group.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace reef::llm {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+engine::LoraLinear linear(int64_t in, int64_t out) { return engine::LoraLinear(in, out, /*bias=*/false); }
+
+torch::Tensor rotateHalf(const torch::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+torch::Tensor rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  return x * cos + rotateHalf(x) * sin;
+}
+
+}  // namespace
+
+double LlamaConfig::trainingFlopsPerToken(int64_t context) const {
+  const double nonEmbedding = static_cast<double>(parameterCount() - (tieEmbeddings ? vocab * dim : 2 * vocab * dim)) +
+                              static_cast<double>(vocab * dim);  // the output projection is compute
+  const double attention = 2.0 * static_cast<double>(layers * context * dim);  // QK^T and AV per token, forward
+  return 6.0 * nonEmbedding + 3.0 * attention;
+}
+
+int64_t LlamaConfig::parameterCount() const {
+  const int64_t hd = headDim();
+  const int64_t attention = dim * heads * hd + 2 * dim * kvHeads * hd + heads * hd * dim;
+  const int64_t ffn = experts > 0 ? dim * experts + experts * 2 * dim * hidden() : 3 * dim * hidden();
+  return vocab * dim * (tieEmbeddings ? 1 : 2) + layers * (attention + ffn + 2 * dim) + dim;
+}
+
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : eps_(eps) { weight = register_parameter("weight", torch::ones({dim})); }
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor x32 = x.to(torch::kFloat32);
+  return (x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + eps_)).to(x.scalar_type()) * weight;
+}
+
+AttentionImpl::AttentionImpl(const LlamaConfig& c) : heads_(c.heads), kvHeads_(c.kvHeads), headDim_(c.headDim()) {
+  if (c.dim % c.heads != 0) throw std::runtime_error("model.dim must be divisible by model.heads");
+  if (c.heads % c.kvHeads != 0) throw std::runtime_error("model.heads must be a multiple of model.kv_heads");
+  if (headDim_ % 2 != 0) throw std::runtime_error("model.dim / model.heads must be even for rotary embeddings");
+  q_proj = register_module("q_proj", linear(c.dim, c.heads * headDim_));
+  k_proj = register_module("k_proj", linear(c.dim, c.kvHeads * headDim_));
+  v_proj = register_module("v_proj", linear(c.dim, c.kvHeads * headDim_));
+  o_proj = register_module("o_proj", linear(c.heads * headDim_, c.dim));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                     KvCache* cache, size_t layer) {
+  const int64_t b = x.size(0), t = x.size(1);
+  torch::Tensor q = rope(q_proj->forward(x).view({b, t, heads_, headDim_}).transpose(1, 2), cos, sin);
+  torch::Tensor k = rope(k_proj->forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2), cos, sin);
+  torch::Tensor v = v_proj->forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2);
+  int64_t offset = 0;
+  if (cache) {
+    offset = cache->length;
+    if (offset + t > cache->keys[layer].size(2)) throw std::runtime_error("the KV cache is full: generate fewer tokens");
+    cache->keys[layer].narrow(2, offset, t).copy_(k);
+    cache->values[layer].narrow(2, offset, t).copy_(v);
+    k = cache->keys[layer].narrow(2, 0, offset + t);
+    v = cache->values[layer].narrow(2, 0, offset + t);
+  }
+  if (kvHeads_ != heads_) {  // grouped-query attention: each key/value head serves heads / kvHeads queries
+    k = k.repeat_interleave(heads_ / kvHeads_, 1);
+    v = v.repeat_interleave(heads_ / kvHeads_, 1);
+  }
+  const int64_t s = k.size(2);
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(headDim_));
+  if (t > 1) {  // query i (position offset + i) sees keys 0 .. offset + i
+    const torch::Tensor future = torch::ones({t, s}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(offset + 1);
+    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  }
+  const torch::Tensor attention = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
+  return o_proj->forward(torch::matmul(attention, v).transpose(1, 2).reshape({b, t, heads_ * headDim_}));
+}
+
+FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t hidden) {
+  gate_proj = register_module("gate_proj", linear(dim, hidden));
+  up_proj = register_module("up_proj", linear(dim, hidden));
+  down_proj = register_module("down_proj", linear(hidden, dim));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+  return down_proj->forward(torch::silu(gate_proj->forward(x)) * up_proj->forward(x));
+}
+
+DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& c) {
+  self_attn = register_module("self_attn", Attention(c));
+  if (c.experts > 0)
+    block_sparse_moe = register_module(
+        "block_sparse_moe",
+        engine::MixtureOfExperts(engine::MoeOptions{c.dim, c.hidden(), c.experts, c.topK, c.capacityFactor},
+                                 engine::singleProcessGroup()));
+  else
+    mlp = register_module("mlp", FeedForward(c.dim, c.hidden()));
+  input_layernorm = register_module("input_layernorm", RmsNorm(c.dim, c.normEps));
+  post_attention_layernorm = register_module("post_attention_layernorm", RmsNorm(c.dim, c.normEps));
+}
+
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                        KvCache* cache, size_t layer) {
+  const torch::Tensor h = x + self_attn->forward(input_layernorm->forward(x), cos, sin, cache, layer);
+  const torch::Tensor n = post_attention_layernorm->forward(h);
+  if (block_sparse_moe) {
+    const auto shape = n.sizes().vec();
+    return h + block_sparse_moe->forward(n.reshape({-1, shape.back()})).view(shape);
+  }
+  return h + mlp->forward(n);
+}
+
+torch::Tensor DecoderLayerImpl::auxLoss() const {
+  return block_sparse_moe ? block_sparse_moe->auxLoss() : torch::Tensor();
+}
+
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) : config_(c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab, c.dim));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.layers; ++i) layers->push_back(DecoderLayer(c));
+  norm = register_module("norm", RmsNorm(c.dim, c.normEps));
+  const int64_t hd = c.headDim();
+  const torch::Tensor invFreq =
+      1.0 / torch::pow(c.ropeTheta, torch::arange(0, hd, 2, torch::kFloat64) / static_cast<double>(hd));
+  const torch::Tensor freqs = torch::outer(torch::arange(c.maxContext, torch::kFloat64), invFreq);
+  const torch::Tensor angles = torch::cat({freqs, freqs}, -1);
+  cos_ = angles.cos().to(torch::kFloat32);
+  sin_ = angles.sin().to(torch::kFloat32);
+}
+
+torch::Tensor LlamaModelImpl::forward(const torch::Tensor& ids, KvCache* cache) {
+  const int64_t t = ids.size(1), offset = cache ? cache->length : 0;
+  if (offset + t > config_.maxContext)
+    throw std::runtime_error("sequence of " + std::to_string(offset + t) + " tokens exceeds the model's context of " +
+                             std::to_string(config_.maxContext));
+  if (cos_.device() != ids.device()) {
+    cos_ = cos_.to(ids.device());
+    sin_ = sin_.to(ids.device());
+  }
+  const torch::Tensor cos = cos_.narrow(0, offset, t), sin = sin_.narrow(0, offset, t);
+  torch::Tensor h = embed_tokens->forward(ids);
+  for (size_t i = 0; i < layers->size(); ++i) h = layers[i]->as<DecoderLayer>()->forward(h, cos, sin, cache, i);
+  if (cache) cache->length += t;
+  return norm->forward(h);
+}
+
+LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c) : config_(c) {
+  model = register_module("model", LlamaModel(c));
+  if (!c.tieEmbeddings) lm_head = register_module("lm_head", linear(c.dim, c.vocab));
+  // Small initial weights keep the first losses near log(vocab), as GPT-style inits do.
+  torch::NoGradGuard noGrad;
+  for (auto& p : parameters())
+    if (p.dim() == 2) p.normal_(0.0, 0.02);
+}
+
+torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& ids, KvCache* cache) {
+  const torch::Tensor h = model->forward(ids, cache);
+  return lm_head ? lm_head->forward(h) : F::linear(h, model->embed_tokens->weight);
+}
+
+torch::Tensor LlamaForCausalLMImpl::auxLoss() const {
+  torch::Tensor total;
+  for (const auto& layer : *model->layers) {
+    const torch::Tensor aux = layer->as<DecoderLayer>()->auxLoss();
+    if (aux.defined()) total = total.defined() ? total + aux : aux;
+  }
+  return total;
+}
+
+KvCache LlamaForCausalLMImpl::newCache(int64_t batch, int64_t capacity, const torch::TensorOptions& options) const {
+  KvCache cache;
+  for (int64_t i = 0; i < config_.layers; ++i) {
+    cache.keys.push_back(torch::zeros({batch, config_.kvHeads, capacity, config_.headDim()}, options));
+    cache.values.push_back(torch::zeros({batch, config_.kvHeads, capacity, config_.headDim()}, options));
+  }
+  return cache;
+}
+
+}  // namespace reef::llm

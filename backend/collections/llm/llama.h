@@ -1,0 +1,126 @@
+#pragma once
+// A decoder-only transformer in the Llama layout: RMSNorm, rotary position embeddings (the
+// rotate-half convention), grouped-query attention, SwiGLU feed-forward (or the engine's
+// mixture of experts: the Mixtral variant), optional tied embeddings. Parameter names are the
+// Hugging Face Llama names ("model.layers.0.self_attn.q_proj.weight", "lm_head.weight"), so an
+// export needs no renaming. Every linear layer can take a LoRA adapter. Attention is exact (softmax(QK^T / sqrt(d) + causal mask) V); a KV
+// cache serves generation.
+#include "core/lora.h"
+#include "parallel/mixture_of_experts.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace reef::llm {
+
+struct LlamaConfig {
+  int64_t vocab = 0;
+  int64_t dim = 256;
+  int64_t layers = 4;
+  int64_t heads = 4;
+  int64_t kvHeads = 4;
+  int64_t ffnHidden = 0;  // 0: 8/3 * dim rounded up to a multiple of 64
+  int64_t maxContext = 256;
+  double ropeTheta = 10000;
+  double normEps = 1e-5;
+  bool tieEmbeddings = true;
+  int64_t experts = 0;  // > 0: the Mixtral variant
+  int64_t topK = 2;
+  double capacityFactor = 1.25;
+
+  int64_t headDim() const { return dim / heads; }
+  int64_t hidden() const { return ffnHidden > 0 ? ffnHidden : (8 * dim / 3 + 63) / 64 * 64; }
+  // Multiply-adds x 2 per token of a forward+backward pass (6 N plus attention), for MFU.
+  double trainingFlopsPerToken(int64_t context) const;
+  int64_t parameterCount() const;
+};
+
+// Per layer keys and values of the tokens seen so far, for generation.
+struct KvCache {
+  std::vector<torch::Tensor> keys, values;  // [batch, kvHeads, capacity, headDim]
+  int64_t length = 0;
+};
+
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  RmsNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RmsNorm);
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  explicit AttentionImpl(const LlamaConfig& c);
+  // x [B, T, dim]; cos/sin [T, headDim] for the positions of x; with a cache, attends to the
+  // cached tokens too and appends x's keys and values.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, KvCache* cache,
+                        size_t layer);
+  engine::LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+
+ private:
+  int64_t heads_, kvHeads_, headDim_;
+};
+TORCH_MODULE(Attention);
+
+class FeedForwardImpl : public torch::nn::Module {
+ public:
+  FeedForwardImpl(int64_t dim, int64_t hidden);
+  torch::Tensor forward(const torch::Tensor& x);
+  engine::LoraLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(FeedForward);
+
+class DecoderLayerImpl : public torch::nn::Module {
+ public:
+  explicit DecoderLayerImpl(const LlamaConfig& c);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, KvCache* cache,
+                        size_t layer);
+  // The balance loss of the layer's mixture of experts in the last forward (0 when dense).
+  torch::Tensor auxLoss() const;
+
+  Attention self_attn{nullptr};
+  FeedForward mlp{nullptr};
+  engine::MixtureOfExperts block_sparse_moe{nullptr};
+  RmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+};
+TORCH_MODULE(DecoderLayer);
+
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  explicit LlamaModelImpl(const LlamaConfig& c);
+  torch::Tensor forward(const torch::Tensor& ids, KvCache* cache);
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RmsNorm norm{nullptr};
+
+ private:
+  LlamaConfig config_;
+  torch::Tensor cos_, sin_;  // [maxContext, headDim], not parameters
+};
+TORCH_MODULE(LlamaModel);
+
+class LlamaForCausalLMImpl : public torch::nn::Module {
+ public:
+  explicit LlamaForCausalLMImpl(const LlamaConfig& c);
+  // ids [B, T] -> logits [B, T, vocab].
+  torch::Tensor forward(const torch::Tensor& ids, KvCache* cache = nullptr);
+  torch::Tensor auxLoss() const;  // summed over layers
+  KvCache newCache(int64_t batch, int64_t capacity, const torch::TensorOptions& options) const;
+  const LlamaConfig& config() const { return config_; }
+
+  LlamaModel model{nullptr};
+  engine::LoraLinear lm_head{nullptr};
+
+ private:
+  LlamaConfig config_;
+};
+TORCH_MODULE(LlamaForCausalLM);
+
+}  // namespace reef::llm

@@ -1,0 +1,168 @@
+// Benchmark of the LLM collection, all figures from one run:
+//  1. the KJV Llama's training step (resources/examples/llm/kjv_llama.yaml: batch 32 x 128 tokens,
+//     AdamW) in Reef against the same model in Python PyTorch on the same LibTorch (Debian's
+//     python3-torch, bench/llm_train_step.py), interleaved rounds, medians;
+//  2. Reef's model FLOP/s while training against this machine's torch::mm rate (fp32);
+//  3. generation tokens/s with the KV cache against recomputing the whole sequence per token.
+//
+//   reef-bench-llm [--threads N] [--steps S] [--rounds R] [--tokens T]
+#include <torch/torch.h>
+
+#include "builtin_registry.h"
+#include "core/data_settings.h"
+#include "core/runtime.h"
+#include "llm/causal_lm.h"
+#include "llm/generation.h"
+#include "protocol/spec.h"
+#include "trainer/optimizer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace reef;
+using namespace reef::engine;
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int argValue(int argc, char** argv, const char* name, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == name) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+Json exampleSpec() {
+  const Json raw = protocol::loadSpecFile(REEF_SOURCE_DIR "/resources/examples/llm/kjv_llama.yaml");
+  return protocol::resolveSpec(raw, engineCatalog(), "kjv_llama.yaml");
+}
+
+// Reef's own path: the registry builds the example's model, CausalLM::trainingStep computes the
+// loss, Reef's AdamW updates (the trainer's loop without data loading and events).
+class ReefStep {
+ public:
+  explicit ReefStep(const Json& spec) {
+    torch::manual_seed(0);
+    model_ = builtinRegistry().create({spec, resolveDataRoot(DataSettings::fromSpec(spec))});
+    model_->module().train();
+    const int64_t batch = spec["data"]["batch_size"].get<int64_t>();
+    std::vector<int64_t> indices(static_cast<size_t>(batch));
+    for (int64_t i = 0; i < batch; ++i) indices[static_cast<size_t>(i)] = i * 37;
+    data_ = model_->dataset(Split::Train)->get(indices);
+    NamedTensors params;
+    for (const auto& p : model_->module().named_parameters()) params.emplace_back(p.key(), p.value());
+    OptimSettings optim;
+    optim.name = "adamw";
+    optim.weightDecay = 0.1;
+    optim.beta2 = 0.95;
+    optimizer_ = std::make_unique<Optimizer>(params, optim);
+  }
+
+  double stepMs() {
+    const auto start = std::chrono::steady_clock::now();
+    torch::Tensor loss = model_->trainingStep(data_);
+    loss.backward();
+    optimizer_->step(1e-3);
+    optimizer_->zeroGrad();
+    loss.item<double>();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  int64_t tokensPerStep() const { return data_.tokens; }
+  Model& model() { return *model_; }
+
+ private:
+  std::unique_ptr<Model> model_;
+  Batch data_;
+  std::unique_ptr<Optimizer> optimizer_;
+};
+
+double pythonMs(const Json& spec, int threads, int steps, std::string& torchVersion) {
+  const Json& m = spec["model"];
+  const int64_t dim = m["dim"].get<int64_t>();
+  const std::string command =
+      std::string("/usr/bin/python3 ") + REEF_SOURCE_DIR + "/bench/llm_train_step.py --threads " + std::to_string(threads) +
+      " --dim " + std::to_string(dim) + " --layers " + std::to_string(m["layers"].get<int64_t>()) + " --heads " +
+      std::to_string(m["heads"].get<int64_t>()) + " --kv-heads " + std::to_string(m["kv_heads"].get<int64_t>()) +
+      " --hidden " + std::to_string((8 * dim / 3 + 63) / 64 * 64) + " --batch " +
+      std::to_string(spec["data"]["batch_size"].get<int64_t>()) + " --context " +
+      std::to_string(spec["data"]["context"].get<int64_t>()) + " --steps " + std::to_string(steps);
+  FILE* python = popen(command.c_str(), "r");
+  if (!python) throw std::runtime_error("cannot start /usr/bin/python3 (install python3-torch)");
+  double ms = 0;
+  char line[512];
+  while (std::fgets(line, sizeof line, python)) {
+    const Json result = Json::parse(line, nullptr, false);
+    if (result.is_discarded() || !result.contains("ms_per_step")) continue;
+    ms = result["ms_per_step"].get<double>();
+    torchVersion = result["torch"].get<std::string>();
+  }
+  if (pclose(python) != 0 || ms <= 0) throw std::runtime_error("the Python side failed: run `" + command + "` to see why");
+  return ms;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = configureRuntime(argValue(argc, argv, "--threads", 0));
+  const int steps = argValue(argc, argv, "--steps", 5);
+  const int rounds = argValue(argc, argv, "--rounds", 3);
+  const int genTokens = argValue(argc, argv, "--tokens", 200);
+  try {
+    const Json spec = exampleSpec();
+    ReefStep reef(spec);
+    auto* lm = dynamic_cast<llm::CausalLM*>(&reef.model());
+    const int64_t tokens = reef.tokensPerStep();
+    std::printf("Llama training step (kjv_llama.yaml: %lld parameters, %lld tokens per step, AdamW), %d threads\n"
+                "median of %d rounds of %d steps; each round times Reef, then Python\n",
+                static_cast<long long>(lm->network()->config().parameterCount()), static_cast<long long>(tokens), threads,
+                rounds, steps);
+    for (int i = 0; i < 2; ++i) reef.stepMs();
+    std::vector<double> reefTimes, pythonTimes;
+    std::string torchVersion;
+    for (int r = 0; r < rounds; ++r) {
+      std::vector<double> round;
+      for (int i = 0; i < steps; ++i) round.push_back(reef.stepMs());
+      reefTimes.push_back(median(round));
+      pythonTimes.push_back(pythonMs(spec, threads, steps, torchVersion));
+      std::printf("  round %d: reef %.1f ms/step, python %.1f ms/step\n", r, reefTimes.back(), pythonTimes.back());
+    }
+    const double reefMs = median(reefTimes), pyMs = median(pythonTimes);
+    std::printf("  %-28s %8.1f ms/step %8.0f tokens/s\n", "reef (C++ engine)", reefMs, 1000.0 * tokens / reefMs);
+    std::printf("  %-28s %8.1f ms/step %8.0f tokens/s   reef is %.2fx\n", ("python (torch " + torchVersion + ")").c_str(),
+                pyMs, 1000.0 * tokens / pyMs, pyMs / reefMs);
+
+    const double modelGflops = reef.model().trainingFlopsPerToken() * tokens / (reefMs / 1000.0) / 1e9;
+    const double mmGflops = matmulGflops(torch::kCPU, torch::kFloat32);
+    std::printf("Model FLOP/s while training (6N + attention per token) vs torch::mm 1024^3, fp32\n"
+                "  model %.1f GFLOP/s, torch::mm %.1f GFLOP/s: MFU %.0f%%\n",
+                modelGflops, mmGflops, 100.0 * modelGflops / mmGflops);
+
+    llm::SamplingOptions o;
+    o.maxTokens = genTokens;
+    o.temperature = 0;
+    o.ignoreEos = true;
+    std::printf("Generation, %d tokens after \"In the beginning\" (greedy, batch 1)\n", genTokens);
+    double cachedRate = 0;
+    for (bool cache : {true, false}) {
+      o.useCache = cache;
+      const llm::GenerationResult r = llm::generate(lm->network(), lm->tokenizer(), "In the beginning", o);
+      const double rate = static_cast<double>(r.tokens.size()) / r.seconds;
+      if (cache) cachedRate = rate;
+      std::printf("  %-28s %8.1f tokens/s%s\n", cache ? "with KV cache" : "without (recompute all)", rate,
+                  cache ? "" : ("   the cache is " + std::to_string(cachedRate / rate).substr(0, 5) + "x").c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reef-bench-llm: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
