@@ -1,6 +1,7 @@
-// Distributed training through `reef launch`: data parallelism over 2 and 4 Gloo processes gives
-// the losses and parameters of one process on the same global batch (within 1e-5 relative), and a
-// rank that dies ends the job with its name in the error, quickly.
+// Distributed training through `reef launch`: data parallelism over 2 and 4 Gloo processes, and
+// the Llama model split by trainer.tensor_parallel (tp 2, and tp 2 x dp 2), give the losses and
+// parameters of one process on the same global batch (within 1e-5 relative), with checkpoints
+// that hold the whole model; a rank that dies ends the job with its name in the error, quickly.
 #include "reef_cli.h"
 
 #include "protocol/safetensors.h"
@@ -87,6 +88,81 @@ class TestParallel : public QObject {
     QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
     QCOMPARE(eventsOfType(job, "run_started")[0]["world_size"].get<int>(), ranks);
     QCOMPARE(eventsOfType(job, "run_finished").size(), size_t(1));  // rank 0 alone writes events
+  }
+
+  void tensorParallelLlamaEqualsOneProcess_data() {
+    QTest::addColumn<int>("ranks");
+    QTest::addColumn<bool>("tied");
+    QTest::newRow("tp 2, tied embeddings") << 2 << true;
+    QTest::newRow("tp 2 x dp 2, separate output head") << 4 << false;
+  }
+
+  void tensorParallelLlamaEqualsOneProcess() {
+    QFETCH(int, ranks);
+    QFETCH(bool, tied);
+    const int dp = ranks / 2;
+    // Small enough for four processes on two cores; clipping engages, so the gradient norm must
+    // count every shard once.
+    const QStringList llama = {"--set", "model.dim=64", "--set", "model.layers=2", "--set", "model.heads=4",
+                               "--set", "model.kv_heads=2", "--set", QString("model.tie_embeddings=") + (tied ? "true" : "false"),
+                               "--set", "data.context=32", "--set", "data.workers=0", "--set", "trainer.max_steps=5",
+                               "--set", "trainer.log_interval=1", "--set", "trainer.limit_val_batches=1",
+                               "--set", "trainer.gradient_clip_norm=0.5", "--set", "optim.warmup_steps=0",
+                               "--set", "optim.name=sgd", "--set", "optim.lr=0.1", "--plain"};
+    const QString spec = example("llm/kjv_llama.yaml");
+    const fs::path single = path(QString("llama-single-%1").arg(ranks)), job = path(QString("llama-tp-%1").arg(ranks));
+    auto one = runReef(QStringList{"train", spec, "--run-dir", QString::fromStdString(single.string()), "--set",
+                                   "data.batch_size=8"} + llama);
+    QVERIFY2(one.exitCode == 0, qPrintable(one.err));
+    auto many = runReef(QStringList{"launch", "--nproc", QString::number(ranks), spec, "--run-dir", QString::fromStdString(job.string()),
+                                    "--set", "trainer.tensor_parallel=2", "--set", QString("data.batch_size=%1").arg(8 / dp)} +
+                        llama);
+    QVERIFY2(many.exitCode == 0, qPrintable(many.err));
+    const auto a = losses(single), b = losses(job);
+    QCOMPARE(a.size(), size_t(5));
+    QCOMPARE(b.size(), size_t(5));
+    for (size_t i = 0; i < a.size(); ++i)
+      QVERIFY2(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]), qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
+    const double diff = relativeDifference(single / "checkpoints/step-5/model.safetensors", job / "checkpoints/step-5/model.safetensors");
+    QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
+    const auto norms = [](const fs::path& run) {
+      std::vector<double> out;
+      for (const auto& m : eventsOfType(run, "metric"))
+        if (m["values"].contains("train/grad_norm")) out.push_back(m["values"]["train/grad_norm"].get<double>());
+      return out;
+    };
+    const auto na = norms(single), nb = norms(job);
+    QVERIFY2(na.size() == 5 && na[0] > 0.5, "clipping engages in this test");
+    for (size_t i = 0; i < na.size(); ++i)
+      QVERIFY2(std::abs(na[i] - nb[i]) <= 1e-5 * na[i], qPrintable(QString("grad norm %1 vs %2").arg(na[i]).arg(nb[i])));
+    const Json started = eventsOfType(job, "run_started")[0];
+    QCOMPARE(started["tensor_parallel"].get<int>(), 2);
+    QCOMPARE(started["strategy"].get<std::string>(), std::string(dp > 1 ? "tp+ddp" : "tp"));
+    const auto val = [](const fs::path& run) {
+      double v = NAN;
+      for (const auto& m : eventsOfType(run, "metric"))
+        if (m["values"].contains("val/loss")) v = m["values"]["val/loss"].get<double>();
+      return v;
+    };
+    QVERIFY2(std::abs(val(single) - val(job)) < 1e-5 * val(single), "validation split across ranks");
+
+    // The whole-model checkpoint continues in one process.
+    auto resumed = runReef(QStringList{"train", QString::fromStdString(job.string()), "--set", "trainer.max_steps=6",
+                                       "--set", "trainer.tensor_parallel=1", "--set", QString("data.batch_size=%1").arg(8 / dp), "--plain"});
+    QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+    QVERIFY(fs::exists(job / "checkpoints/step-6/model.safetensors"));
+  }
+
+  void tensorParallelNeedsAModelThatSplits() {
+    const fs::path job = path("cnn-tp");
+    auto r = runReef(QStringList{"launch", "--nproc", "2", example("vision/mnist_cnn.yaml"), "--run-dir",
+                                 QString::fromStdString(job.string()), "--set", "trainer.tensor_parallel=2"} + kSettings);
+    QVERIFY(r.exitCode != 0);
+    QVERIFY2(r.err.contains("has no tensor-parallel layers"), qPrintable(r.err));
+    auto odd = runReef(QStringList{"train", example("llm/kjv_llama.yaml"), "--run-dir", QString::fromStdString(path("odd").string()),
+                                   "--set", "trainer.tensor_parallel=2", "--plain"});
+    QVERIFY(odd.exitCode != 0);
+    QVERIFY2(odd.err.contains("must divide the number of ranks"), qPrintable(odd.err));
   }
 
   void aDeadRankEndsTheJobWithItsName() {

@@ -40,7 +40,7 @@ struct TpModel : torch::nn::Module {
   torch::Tensor loss(const torch::Tensor& ids, const torch::Tensor& targets) {
     torch::Tensor h = embed->forward(ids);
     h = h + down->forward(torch::gelu(up->forward(h)));
-    return vocabParallelCrossEntropy(head->forward(h), targets, tp->rank() * (32 / tp->size()), tp);
+    return vocabParallelCrossEntropy(head->forward(h), targets, tp->rank() * (32 / tp->size()), tp).mean();
   }
   // Full parameters, gathered over the tensor-parallel group, by name.
   std::map<std::string, torch::Tensor> full() {

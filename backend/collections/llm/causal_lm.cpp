@@ -10,16 +10,6 @@ namespace reef::llm {
 
 namespace {
 
-// Next-token cross-entropy in nats, per target: [B, T] for tokens [B, T + 1].
-torch::Tensor targetNats(LlamaForCausalLM& net, const torch::Tensor& tokens) {
-  const int64_t t = tokens.size(1) - 1;
-  const torch::Tensor logits = net->forward(tokens.narrow(1, 0, t));
-  return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32),
-                                              tokens.narrow(1, 1, t).reshape(-1),
-                                              torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
-      .view({tokens.size(0), t});
-}
-
 // Loss, perplexity and bits per byte over the counted targets. Fine-tuning batches carry their
 // output bytes; pretraining windows use the held-out split's bytes per token.
 class LanguageModelEvaluation : public engine::Evaluation {
@@ -28,7 +18,7 @@ class LanguageModelEvaluation : public engine::Evaluation {
       : net_(std::move(net)), bytesPerToken_(bytesPerToken), xz_(xzBitsPerByte) {}
 
   void update(const engine::Batch& batch) override {
-    const torch::Tensor nats = targetNats(net_, batch.at("tokens"));
+    const torch::Tensor nats = net_->nextTokenNats(batch.at("tokens"));
     if (batch.fields.count("loss_mask")) {
       const torch::Tensor mask = batch.at("loss_mask");
       nats_ += (nats * mask).sum().item<double>();
@@ -91,6 +81,7 @@ CausalLM::CausalLM(const engine::ModelContext& context) {
   bytesPerToken_ = meta.at("val_bytes").get<double>() / meta.at("val_tokens").get<double>();
   context_ = data.at("context").get<int64_t>();
   config_ = configFromSpec(context.spec, meta.at("vocab_size").get<int64_t>());
+  config_.tensorParallel = context.tensorParallel;
   if (context_ > config_.maxContext)
     throw std::runtime_error("data.context (" + std::to_string(context_) + ") exceeds model.max_context (" +
                              std::to_string(config_.maxContext) + ")");
@@ -106,6 +97,9 @@ CausalLM::CausalLM(const engine::ModelContext& context) {
   lora.rank = m.at("lora_rank").get<int64_t>();
   lora.alpha = m.at("lora_alpha").get<double>();
   lora.targets = engine::parseTargetList(m.at("lora_targets").get<std::string>());
+  if (lora.rank > 0 && config_.tpSize() > 1)
+    throw std::runtime_error("LoRA adapters are not split across tensor-parallel ranks: set trainer.tensor_parallel: 1 "
+                             "(fine-tuning with adapters fits one process) or model.lora_rank: 0");
   engine::attachLora(*net_, lora);
 }
 
@@ -124,7 +118,7 @@ std::shared_ptr<engine::Dataset> CausalLM::dataset(engine::Split split) {
 }
 
 torch::Tensor CausalLM::trainingStep(const engine::Batch& batch) {
-  const torch::Tensor nats = targetNats(net_, batch.at("tokens"));
+  const torch::Tensor nats = net_->nextTokenNats(batch.at("tokens"));
   torch::Tensor loss;
   if (batch.fields.count("loss_mask")) {
     const torch::Tensor mask = batch.at("loss_mask");

@@ -24,6 +24,7 @@ class CausalLM : public engine::Model {
   torch::Tensor trainingStep(const engine::Batch& batch) override;
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
   double trainingFlopsPerToken() const override;
+  bool supportsTensorParallel() const override { return true; }
 
   LlamaForCausalLM& network() { return net_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }

@@ -1,6 +1,7 @@
 #include "llm/llama.h"
 
-#include "parallel/process_group.h"
+#include "parallel/collective_ops.h"
+#include "parallel/tensor_parallel.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -11,7 +12,24 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-engine::LoraLinear linear(int64_t in, int64_t out) { return engine::LoraLinear(in, out, /*bias=*/false); }
+// A projection split by output features across the tensor-parallel group, or whole.
+torch::nn::AnyModule columnLinear(const LlamaConfig& c, int64_t in, int64_t out) {
+  if (c.tpSize() > 1) return torch::nn::AnyModule(engine::ColumnParallelLinear(in, out, c.tensorParallel, false));
+  return torch::nn::AnyModule(engine::LoraLinear(in, out, false));
+}
+
+// A projection split by input features (its input is a column-parallel output), or whole.
+torch::nn::AnyModule rowLinear(const LlamaConfig& c, int64_t in, int64_t out) {
+  if (c.tpSize() > 1) return torch::nn::AnyModule(engine::RowParallelLinear(in, out, c.tensorParallel, false, true));
+  return torch::nn::AnyModule(engine::LoraLinear(in, out, false));
+}
+
+int64_t perRank(int64_t count, const LlamaConfig& c, const char* what) {
+  if (count % c.tpSize() != 0)
+    throw std::runtime_error(std::string(what) + " (" + std::to_string(count) + ") must be divisible by trainer.tensor_parallel (" +
+                             std::to_string(c.tpSize()) + ")");
+  return count / c.tpSize();
+}
 
 torch::Tensor rotateHalf(const torch::Tensor& x) {
   const int64_t half = x.size(-1) / 2;
@@ -45,22 +63,27 @@ torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
   return (x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + eps_)).to(x.scalar_type()) * weight;
 }
 
-AttentionImpl::AttentionImpl(const LlamaConfig& c) : heads_(c.heads), kvHeads_(c.kvHeads), headDim_(c.headDim()) {
+AttentionImpl::AttentionImpl(const LlamaConfig& c)
+    : heads_(perRank(c.heads, c, "model.heads")), kvHeads_(perRank(c.kvHeads, c, "model.kv_heads")), headDim_(c.headDim()) {
   if (c.dim % c.heads != 0) throw std::runtime_error("model.dim must be divisible by model.heads");
   if (c.heads % c.kvHeads != 0) throw std::runtime_error("model.heads must be a multiple of model.kv_heads");
   if (headDim_ % 2 != 0) throw std::runtime_error("model.dim / model.heads must be even for rotary embeddings");
-  q_proj = register_module("q_proj", linear(c.dim, c.heads * headDim_));
-  k_proj = register_module("k_proj", linear(c.dim, c.kvHeads * headDim_));
-  v_proj = register_module("v_proj", linear(c.dim, c.kvHeads * headDim_));
-  o_proj = register_module("o_proj", linear(c.heads * headDim_, c.dim));
+  q_proj = columnLinear(c, c.dim, c.heads * headDim_);
+  k_proj = columnLinear(c, c.dim, c.kvHeads * headDim_);
+  v_proj = columnLinear(c, c.dim, c.kvHeads * headDim_);
+  o_proj = rowLinear(c, c.heads * headDim_, c.dim);
+  register_module("q_proj", q_proj.ptr());
+  register_module("k_proj", k_proj.ptr());
+  register_module("v_proj", v_proj.ptr());
+  register_module("o_proj", o_proj.ptr());
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                      KvCache* cache, size_t layer) {
   const int64_t b = x.size(0), t = x.size(1);
-  torch::Tensor q = rope(q_proj->forward(x).view({b, t, heads_, headDim_}).transpose(1, 2), cos, sin);
-  torch::Tensor k = rope(k_proj->forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2), cos, sin);
-  torch::Tensor v = v_proj->forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2);
+  torch::Tensor q = rope(q_proj.forward(x).view({b, t, heads_, headDim_}).transpose(1, 2), cos, sin);
+  torch::Tensor k = rope(k_proj.forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2), cos, sin);
+  torch::Tensor v = v_proj.forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2);
   int64_t offset = 0;
   if (cache) {
     offset = cache->length;
@@ -81,17 +104,21 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
   }
   const torch::Tensor attention = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
-  return o_proj->forward(torch::matmul(attention, v).transpose(1, 2).reshape({b, t, heads_ * headDim_}));
+  return o_proj.forward(torch::matmul(attention, v).transpose(1, 2).reshape({b, t, heads_ * headDim_}));
 }
 
-FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t hidden) {
-  gate_proj = register_module("gate_proj", linear(dim, hidden));
-  up_proj = register_module("up_proj", linear(dim, hidden));
-  down_proj = register_module("down_proj", linear(hidden, dim));
+FeedForwardImpl::FeedForwardImpl(const LlamaConfig& c) {
+  perRank(c.hidden(), c, "the feed-forward width (model.ffn_hidden)");
+  gate_proj = columnLinear(c, c.dim, c.hidden());
+  up_proj = columnLinear(c, c.dim, c.hidden());
+  down_proj = rowLinear(c, c.hidden(), c.dim);
+  register_module("gate_proj", gate_proj.ptr());
+  register_module("up_proj", up_proj.ptr());
+  register_module("down_proj", down_proj.ptr());
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  return down_proj->forward(torch::silu(gate_proj->forward(x)) * up_proj->forward(x));
+  return down_proj.forward(torch::silu(gate_proj.forward(x)) * up_proj.forward(x));
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& c) {
@@ -102,7 +129,7 @@ DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& c) {
         engine::MixtureOfExperts(engine::MoeOptions{c.dim, c.hidden(), c.experts, c.topK, c.capacityFactor},
                                  engine::singleProcessGroup()));
   else
-    mlp = register_module("mlp", FeedForward(c.dim, c.hidden()));
+    mlp = register_module("mlp", FeedForward(c));
   input_layernorm = register_module("input_layernorm", RmsNorm(c.dim, c.normEps));
   post_attention_layernorm = register_module("post_attention_layernorm", RmsNorm(c.dim, c.normEps));
 }
@@ -123,7 +150,13 @@ torch::Tensor DecoderLayerImpl::auxLoss() const {
 }
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) : config_(c) {
-  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab, c.dim));
+  if (c.tpSize() > 1) {
+    perRank(c.vocab, c, "the vocabulary size");
+    embed_tokens = torch::nn::AnyModule(engine::VocabParallelEmbedding(c.vocab, c.dim, c.tensorParallel));
+  } else {
+    embed_tokens = torch::nn::AnyModule(torch::nn::Embedding(c.vocab, c.dim));
+  }
+  register_module("embed_tokens", embed_tokens.ptr());
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.layers; ++i) layers->push_back(DecoderLayer(c));
   norm = register_module("norm", RmsNorm(c.dim, c.normEps));
@@ -146,24 +179,56 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& ids, KvCache* cache) 
     sin_ = sin_.to(ids.device());
   }
   const torch::Tensor cos = cos_.narrow(0, offset, t), sin = sin_.narrow(0, offset, t);
-  torch::Tensor h = embed_tokens->forward(ids);
+  torch::Tensor h = embed_tokens.forward(ids);
   for (size_t i = 0; i < layers->size(); ++i) h = layers[i]->as<DecoderLayer>()->forward(h, cos, sin, cache, i);
   if (cache) cache->length += t;
   return norm->forward(h);
 }
 
+torch::Tensor LlamaModelImpl::embeddingWeight() const {
+  return embed_tokens.ptr()->named_parameters(false)["weight"];
+}
+
 LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c) : config_(c) {
   model = register_module("model", LlamaModel(c));
-  if (!c.tieEmbeddings) lm_head = register_module("lm_head", linear(c.dim, c.vocab));
-  // Small initial weights keep the first losses near log(vocab), as GPT-style inits do.
+  if (!c.tieEmbeddings) {
+    lm_head = columnLinear(c, c.dim, c.vocab);
+    register_module("lm_head", lm_head.ptr());
+  }
+  // Small initial weights keep the first losses near log(vocab), as GPT-style inits do. Each
+  // matrix is drawn whole and sliced, so every tensor-parallel size starts from the same model.
   torch::NoGradGuard noGrad;
-  for (auto& p : parameters())
-    if (p.dim() == 2) p.normal_(0.0, 0.02);
+  const auto layout = engine::tensorParallelLayout(*this);
+  for (auto& p : named_parameters()) {
+    if (p.value().dim() != 2) continue;
+    const int64_t dim = engine::splitDimension(layout, p.key());
+    if (dim < 0) {
+      p.value().normal_(0.0, 0.02);
+      continue;
+    }
+    auto shape = p.value().sizes().vec();
+    const int64_t rows = shape[dim];
+    shape[dim] *= c.tpSize();
+    p.value().copy_(torch::empty(shape).normal_(0.0, 0.02).narrow(dim, c.tensorParallel->rank() * rows, rows));
+  }
 }
 
 torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& ids, KvCache* cache) {
   const torch::Tensor h = model->forward(ids, cache);
-  return lm_head ? lm_head->forward(h) : F::linear(h, model->embed_tokens->weight);
+  if (!lm_head.is_empty()) return lm_head.forward(h);
+  // Tied: this rank's embedding rows are its slice of the output vocabulary.
+  const torch::Tensor input = config_.tpSize() > 1 ? engine::collective::copyToGroup(h, config_.tensorParallel) : h;
+  return F::linear(input, model->embeddingWeight());
+}
+
+torch::Tensor LlamaForCausalLMImpl::nextTokenNats(const torch::Tensor& tokens) {
+  const int64_t t = tokens.size(1) - 1;
+  const torch::Tensor logits = forward(tokens.narrow(1, 0, t));
+  const torch::Tensor targets = tokens.narrow(1, 1, t).reshape(-1);
+  const auto group = config_.tpSize() > 1 ? config_.tensorParallel : engine::singleProcessGroup();
+  const int64_t firstClass = group->rank() * logits.size(-1);
+  return engine::vocabParallelCrossEntropy(logits.reshape({-1, logits.size(-1)}), targets, firstClass, group)
+      .view({tokens.size(0), t});
 }
 
 torch::Tensor LlamaForCausalLMImpl::auxLoss() const {

@@ -3,10 +3,13 @@
 // rotate-half convention), grouped-query attention, SwiGLU feed-forward (or the engine's
 // mixture of experts: the Mixtral variant), optional tied embeddings. Parameter names are the
 // Hugging Face Llama names ("model.layers.0.self_attn.q_proj.weight", "lm_head.weight"), so an
-// export needs no renaming. Every linear layer can take a LoRA adapter. Attention is exact (softmax(QK^T / sqrt(d) + causal mask) V); a KV
-// cache serves generation.
+// export needs no renaming. Attention is exact (softmax(QK^T / sqrt(d) + causal mask) V); a KV
+// cache serves generation. Linear layers are either whole (and can take a LoRA adapter) or, with
+// a tensor-parallel group, split Megatron-style: q/k/v, gate/up and the output head by columns,
+// o and down by rows, the embedding by vocabulary rows; each rank then holds heads / tp heads.
 #include "core/lora.h"
 #include "parallel/mixture_of_experts.h"
+#include "parallel/process_group.h"
 
 #include <torch/torch.h>
 
@@ -30,8 +33,10 @@ struct LlamaConfig {
   int64_t experts = 0;  // > 0: the Mixtral variant
   int64_t topK = 2;
   double capacityFactor = 1.25;
+  std::shared_ptr<engine::ProcessGroup> tensorParallel;  // null: every layer whole
 
   int64_t headDim() const { return dim / heads; }
+  int64_t tpSize() const { return tensorParallel ? tensorParallel->size() : 1; }
   int64_t hidden() const { return ffnHidden > 0 ? ffnHidden : (8 * dim / 3 + 63) / 64 * 64; }
   // Multiply-adds x 2 per token of a forward+backward pass (6 N plus attention), for MFU.
   double trainingFlopsPerToken(int64_t context) const;
@@ -62,18 +67,18 @@ class AttentionImpl : public torch::nn::Module {
   // cached tokens too and appends x's keys and values.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, KvCache* cache,
                         size_t layer);
-  engine::LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  torch::nn::AnyModule q_proj, k_proj, v_proj, o_proj;
 
  private:
-  int64_t heads_, kvHeads_, headDim_;
+  int64_t heads_, kvHeads_, headDim_;  // heads_ and kvHeads_: this rank's
 };
 TORCH_MODULE(Attention);
 
 class FeedForwardImpl : public torch::nn::Module {
  public:
-  FeedForwardImpl(int64_t dim, int64_t hidden);
+  explicit FeedForwardImpl(const LlamaConfig& c);
   torch::Tensor forward(const torch::Tensor& x);
-  engine::LoraLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  torch::nn::AnyModule gate_proj, up_proj, down_proj;
 };
 TORCH_MODULE(FeedForward);
 
@@ -96,7 +101,9 @@ class LlamaModelImpl : public torch::nn::Module {
  public:
   explicit LlamaModelImpl(const LlamaConfig& c);
   torch::Tensor forward(const torch::Tensor& ids, KvCache* cache);
-  torch::nn::Embedding embed_tokens{nullptr};
+  // The embedding table (this rank's vocabulary rows under tensor parallelism).
+  torch::Tensor embeddingWeight() const;
+  torch::nn::AnyModule embed_tokens;
   torch::nn::ModuleList layers{nullptr};
   RmsNorm norm{nullptr};
 
@@ -109,14 +116,17 @@ TORCH_MODULE(LlamaModel);
 class LlamaForCausalLMImpl : public torch::nn::Module {
  public:
   explicit LlamaForCausalLMImpl(const LlamaConfig& c);
-  // ids [B, T] -> logits [B, T, vocab].
+  // ids [B, T] -> logits [B, T, vocab] (this rank's vocabulary slice under tensor parallelism).
   torch::Tensor forward(const torch::Tensor& ids, KvCache* cache = nullptr);
+  // Next-token cross-entropy in nats of tokens [B, T + 1]: [B, T]. Exact under tensor parallelism
+  // without gathering the logits.
+  torch::Tensor nextTokenNats(const torch::Tensor& tokens);
   torch::Tensor auxLoss() const;  // summed over layers
   KvCache newCache(int64_t batch, int64_t capacity, const torch::TensorOptions& options) const;
   const LlamaConfig& config() const { return config_; }
 
   LlamaModel model{nullptr};
-  engine::LoraLinear lm_head{nullptr};
+  torch::nn::AnyModule lm_head;  // empty with tied embeddings
 
  private:
   LlamaConfig config_;

@@ -39,9 +39,13 @@ class Evaluation {
   }
 };
 
+class ProcessGroup;
+
 struct ModelContext {
   Json spec;                        // resolved
   std::filesystem::path dataRoot;   // where prepared datasets live
+  // trainer.tensor_parallel > 1: the ranks that split this model's layers (null otherwise).
+  std::shared_ptr<ProcessGroup> tensorParallel;
 };
 
 class Model {
@@ -56,6 +60,8 @@ class Model {
   // Floating-point operations of one training token (forward and backward), for model FLOPs
   // utilisation; 0 when the model does not say.
   virtual double trainingFlopsPerToken() const { return 0; }
+  // Whether the model splits its layers across ModelContext::tensorParallel.
+  virtual bool supportsTensorParallel() const { return false; }
   // Moves the network to `device`; models with layout preferences (channels-last) keep them.
   virtual void to(const torch::Device& device) { module().to(device); }
 };

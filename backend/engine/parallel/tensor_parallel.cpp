@@ -86,7 +86,7 @@ struct VocabParallelCrossEntropy : torch::autograd::Function<VocabParallelCrossE
     torch::Tensor target = shifted.gather(1, local.unsqueeze(1)).squeeze(1).masked_fill(inside.logical_not(), 0.0).contiguous();
     g->allReduceSum(target);
     ctx->save_for_backward({exp / sum.unsqueeze(1), local, inside});
-    return (sum.log() - target).mean();
+    return sum.log() - target;
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
@@ -95,7 +95,7 @@ struct VocabParallelCrossEntropy : torch::autograd::Function<VocabParallelCrossE
     const torch::Tensor& local = saved[1];
     const torch::Tensor& inside = saved[2];
     grad.scatter_add_(1, local.unsqueeze(1), -inside.to(grad.scalar_type()).unsqueeze(1));
-    grad.mul_(grads[0] / static_cast<double>(grad.size(0)));
+    grad.mul_(grads[0].unsqueeze(1));
     return {grad, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
@@ -104,8 +104,71 @@ struct VocabParallelCrossEntropy : torch::autograd::Function<VocabParallelCrossE
 
 torch::Tensor vocabParallelCrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets, int64_t firstClass,
                                         const std::shared_ptr<ProcessGroup>& group) {
-  if (group->size() == 1) return F::cross_entropy(logits.to(torch::kFloat32), targets);
+  if (group->size() == 1)
+    return F::cross_entropy(logits.to(torch::kFloat32), targets, F::CrossEntropyFuncOptions().reduction(torch::kNone));
   return VocabParallelCrossEntropy::apply(logits, targets, firstClass, collective::groupId(group));
+}
+
+TensorParallelLayout tensorParallelLayout(torch::nn::Module& module) {
+  TensorParallelLayout layout;
+  auto add = [&](const std::string& path, torch::nn::Module* m) {
+    const std::string prefix = path.empty() ? "" : path + ".";
+    if (dynamic_cast<ColumnParallelLinearImpl*>(m)) {
+      layout[prefix + "weight"] = 0;
+      if (m->named_parameters(false).contains("bias")) layout[prefix + "bias"] = 0;
+    } else if (dynamic_cast<RowParallelLinearImpl*>(m)) {
+      layout[prefix + "weight"] = 1;
+    } else if (dynamic_cast<VocabParallelEmbeddingImpl*>(m)) {
+      layout[prefix + "weight"] = 0;
+    }
+  };
+  // Not named_modules() with the module itself: that needs a shared_ptr, which a model still
+  // being constructed does not have yet.
+  add("", &module);
+  for (const auto& item : module.named_modules("", /*include_self=*/false)) add(item.key(), item.value().get());
+  return layout;
+}
+
+int64_t splitDimension(const TensorParallelLayout& layout, const std::string& name) {
+  for (std::string key = name;;) {
+    if (const auto it = layout.find(key); it != layout.end()) return it->second;
+    const auto dot = key.rfind('.');
+    if (dot == std::string::npos) return -1;
+    key.resize(dot);  // "<parameter>.exp_avg" -> "<parameter>"
+  }
+}
+
+NamedTensors gatherShards(const NamedTensors& local, const TensorParallelLayout& layout,
+                          const std::shared_ptr<ProcessGroup>& group) {
+  torch::NoGradGuard noGrad;
+  NamedTensors whole;
+  for (const auto& [name, tensor] : local) {
+    const int64_t dim = group->size() > 1 ? splitDimension(layout, name) : -1;
+    if (dim < 0) {
+      whole.emplace_back(name, tensor);
+      continue;
+    }
+    // allGather concatenates along dimension 0: bring the split dimension there and back.
+    const torch::Tensor gathered = group->allGather(tensor.transpose(0, dim).contiguous());
+    whole.emplace_back(name, gathered.transpose(0, dim).contiguous());
+  }
+  return whole;
+}
+
+std::map<std::string, torch::Tensor> sliceShards(const std::map<std::string, torch::Tensor>& whole,
+                                                 const TensorParallelLayout& layout,
+                                                 const std::shared_ptr<ProcessGroup>& group) {
+  std::map<std::string, torch::Tensor> local;
+  for (const auto& [name, tensor] : whole) {
+    const int64_t dim = group->size() > 1 ? splitDimension(layout, name) : -1;
+    if (dim < 0) {
+      local.emplace(name, tensor);
+      continue;
+    }
+    const int64_t rows = part(tensor.size(dim), group, ("dimension " + std::to_string(dim) + " of " + name).c_str());
+    local.emplace(name, tensor.narrow(dim, group->rank() * rows, rows).contiguous());
+  }
+  return local;
 }
 
 }  // namespace reef::engine

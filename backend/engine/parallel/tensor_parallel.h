@@ -3,11 +3,14 @@
 // ranks of a group by output rows (column-parallel) or input columns (row-parallel), a
 // vocabulary-parallel embedding, and the cross-entropy over vocabulary-parallel logits. Each
 // shard is sliced from the same full initialisation, so a group of one is the plain layer.
+#include "core/tensor_io.h"
 #include "parallel/process_group.h"
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
+#include <string>
 
 namespace reef::engine {
 
@@ -55,9 +58,26 @@ class VocabParallelEmbeddingImpl : public torch::nn::Module {
 };
 TORCH_MODULE(VocabParallelEmbedding);
 
-// Mean cross-entropy of logits [N, V / group] (this rank's slice of the vocabulary, starting at
-// firstClass) against global targets [N], without ever gathering the full logits.
+// Cross-entropy of each row of logits [N, V / group] (this rank's slice of the vocabulary,
+// starting at firstClass) against global targets [N], without ever gathering the full logits: [N].
 torch::Tensor vocabParallelCrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets, int64_t firstClass,
                                         const std::shared_ptr<ProcessGroup>& group);
+
+// Where each tensor-parallel parameter of `module` is split: its name -> the dimension cut across
+// the group (column-parallel rows, row-parallel columns, embedding rows). Absent names are whole
+// on every rank. Optimizer state named "<parameter>.<slot>" follows its parameter.
+using TensorParallelLayout = std::map<std::string, int64_t>;
+TensorParallelLayout tensorParallelLayout(torch::nn::Module& module);
+
+// The split dimension of `name` (a parameter, or its optimizer state), or -1 when it is whole.
+int64_t splitDimension(const TensorParallelLayout& layout, const std::string& name);
+
+// Whole tensors from this rank's shards (every member of the group calls it), and back: what a
+// checkpoint holds is the model as one process would have it, loadable at any tensor-parallel size.
+NamedTensors gatherShards(const NamedTensors& local, const TensorParallelLayout& layout,
+                          const std::shared_ptr<ProcessGroup>& group);
+std::map<std::string, torch::Tensor> sliceShards(const std::map<std::string, torch::Tensor>& whole,
+                                                 const TensorParallelLayout& layout,
+                                                 const std::shared_ptr<ProcessGroup>& group);
 
 }  // namespace reef::engine

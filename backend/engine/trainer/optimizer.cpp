@@ -61,15 +61,25 @@ void Optimizer::zeroGrad() {
   for (auto& s : slots_) s.param.mutable_grad() = torch::Tensor();
 }
 
+void Optimizer::setSharded(std::shared_ptr<ProcessGroup> group, const std::function<bool(const std::string&)>& isSharded) {
+  shardGroup_ = std::move(group);
+  for (auto& s : slots_) s.sharded = isSharded(s.name);
+}
+
 double Optimizer::gradNorm() const {
   torch::NoGradGuard noGrad;
-  double sumSquares = 0;
+  double whole = 0, sharded = 0;
   for (const auto& s : slots_)
     if (s.param.grad().defined()) {
       const double n = s.param.grad().norm().item<double>();
-      sumSquares += n * n;
+      (s.sharded ? sharded : whole) += n * n;
     }
-  return std::sqrt(sumSquares);
+  if (shardGroup_ && shardGroup_->size() > 1) {
+    torch::Tensor sum = torch::tensor({sharded}, torch::kFloat64);
+    shardGroup_->allReduceSum(sum);
+    sharded = sum.item<double>();
+  }
+  return std::sqrt(whole + sharded);
 }
 
 double Optimizer::clipGradNorm(double maxNorm) {

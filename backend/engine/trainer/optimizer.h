@@ -3,11 +3,14 @@
 // keyed by parameter name, so it can be saved in safetensors, resumed bit-exactly and (later)
 // sharded across ranks.
 #include "core/tensor_io.h"
+#include "parallel/process_group.h"
 #include "trainer/settings.h"
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace reef::engine {
@@ -21,6 +24,9 @@ class Optimizer {
   void step(double lr);
   // Drops the gradients, so the next backward allocates them instead of adding to zeros.
   void zeroGrad();
+  // Parameters split across `group` (tensor parallelism): their squared gradient norms are summed
+  // over the group, so the norm is that of the whole model.
+  void setSharded(std::shared_ptr<ProcessGroup> group, const std::function<bool(const std::string&)>& isSharded);
   // sqrt of the sum of squared gradient norms over all parameters.
   double gradNorm() const;
   // Scales gradients so their global norm is at most maxNorm; returns the norm before clipping.
@@ -38,10 +44,12 @@ class Optimizer {
     bool decay;
     torch::Tensor m;  // momentum buffer or first moment
     torch::Tensor v;  // second moment
+    bool sharded = false;
   };
   std::vector<Slot> slots_;
   OptimSettings settings_;
   int64_t steps_ = 0;
+  std::shared_ptr<ProcessGroup> shardGroup_;
 };
 
 }  // namespace reef::engine

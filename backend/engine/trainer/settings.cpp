@@ -29,6 +29,9 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
            stringParam("init_from", "",
                        "Run directory (its best checkpoint) or checkpoint folder whose weights start this run, "
                        "for fine-tuning; tensors the model adds (LoRA adapters) keep their initial values"),
+           intParam("tensor_parallel", 1, 1, 1024,
+                    "Ranks that split each layer (Megatron-style tensor parallelism); the world size must be a multiple, "
+                    "and the remaining factor is data parallel (tp x dp)"),
        }},
       {"optim",
        {
@@ -77,6 +80,7 @@ RunSettings RunSettings::fromSpec(const Json& spec) {
   s.trainer.earlyStoppingMinDelta = t.at("early_stopping_min_delta").get<double>();
   s.trainer.testAtEnd = t.at("test_at_end").get<bool>();
   s.trainer.initFrom = t.at("init_from").get<std::string>();
+  s.trainer.tensorParallel = t.at("tensor_parallel").get<int>();
   if (s.trainer.maxSteps < 0 && s.trainer.maxEpochs == 0)
     throw SpecError("spec", {{"trainer.max_steps", "training has no length: set max_steps > 0 or max_epochs > 0"}});
 

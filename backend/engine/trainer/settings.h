@@ -39,6 +39,7 @@ struct TrainerSettings {
   double earlyStoppingMinDelta = 0;
   bool testAtEnd = true;
   std::string initFrom;  // run or checkpoint whose weights start a new run
+  int tensorParallel = 1;
 };
 
 struct ExpSettings {

@@ -7,6 +7,7 @@
 #include "parallel/data_parallel.h"
 #include "parallel/dist_env.h"
 #include "parallel/process_group.h"
+#include "parallel/tensor_parallel.h"
 #include "core/torch_compat.h"
 #include "protocol/number_format.h"
 #include "protocol/spec.h"
@@ -96,9 +97,32 @@ TrainResult Trainer::run() {
   // Collectives wait long enough for rank 0 to validate and checkpoint; a dead rank is noticed by
   // the launcher (or Slurm), which ends the others.
   auto group = ProcessGroup::create(dist, device, std::chrono::minutes(30));
+  // tp x dp: consecutive ranks split the model; ranks with the same position in their tensor-parallel
+  // group hold the same shards and average their gradients.
+  const int tp = ts.tensorParallel;
+  if (dist.world % tp != 0)
+    throw std::runtime_error("trainer.tensor_parallel (" + std::to_string(tp) + ") must divide the number of ranks (" +
+                             std::to_string(dist.world) + "): launch a multiple of it, e.g. reef launch --nproc " +
+                             std::to_string(tp));
+  std::shared_ptr<ProcessGroup> tpGroup, dpGroup = group;
+  if (tp > 1) {
+    std::vector<int> tpRanks, dpRanks;
+    for (int r = 0; r < tp; ++r) tpRanks.push_back(dist.rank / tp * tp + r);
+    for (int d = 0; d < dist.world / tp; ++d) dpRanks.push_back(d * tp + dist.rank % tp);
+    tpGroup = group->subgroup(tpRanks, "tp" + std::to_string(dist.rank / tp));
+    dpGroup = group->subgroup(dpRanks, "dp" + std::to_string(dist.rank % tp));
+  }
+  const int dpRank = dist.rank / tp, dpSize = dist.world / tp;
+  // The ranks of data-parallel replica 0 validate and checkpoint (under tensor parallelism each
+  // forward needs all of them); rank 0 writes and reports.
+  const bool validator = dpRank == 0;
   torch::manual_seed(exp.seed);  // the same initial weights on every rank
 
-  auto model = registry_.create({spec_, resolveDataRoot(data)});
+  auto model = registry_.create({spec_, resolveDataRoot(data), tpGroup});
+  if (tp > 1 && !model->supportsTensorParallel())
+    throw std::runtime_error("model " + spec_["model"]["collection"].get<std::string>() + "/" +
+                             spec_["model"]["arch"].get<std::string>() +
+                             " has no tensor-parallel layers: set trainer.tensor_parallel: 1 (data parallel)");
   model->to(device);
   torch::nn::Module& net = model->module();
   if (dist.distributed()) torch::manual_seed(exp.seed + 7919 * static_cast<uint64_t>(dist.rank));  // own dropout per rank
@@ -106,8 +130,8 @@ TrainResult Trainer::run() {
   auto valSet = model->dataset(Split::Val);
   const bool hasVal = valSet && valSet->size() > 0;
 
-  DataLoader loader(trainSet, {data.batchSize, /*shuffle=*/true, /*dropLast=*/true, exp.seed, data.workers, 2, dist.rank,
-                               dist.world});
+  DataLoader loader(trainSet, {data.batchSize, /*shuffle=*/true, /*dropLast=*/true, exp.seed, data.workers, 2, dpRank,
+                               dpSize});
   const int64_t stepsPerEpoch = std::max<int64_t>(1, loader.batchesPerEpoch() / ts.accumulate);
   const int64_t totalSteps = ts.maxSteps > 0 ? ts.maxSteps : ts.maxEpochs * stepsPerEpoch;
   const int64_t valInterval = ts.valInterval > 0 ? ts.valInterval : stepsPerEpoch;
@@ -121,10 +145,16 @@ TrainResult Trainer::run() {
     if (p.requires_grad()) trainableCount += p.numel();
   }
   Optimizer optimizer(parameters, settings.optim);
+  const TensorParallelLayout layout = tp > 1 ? tensorParallelLayout(net) : TensorParallelLayout{};
+  if (tp > 1) optimizer.setSharded(tpGroup, [&](const std::string& name) { return splitDimension(layout, name) >= 0; });
+  // Checkpoints hold the whole model; each tensor-parallel rank loads its slice.
+  auto ownSlice = [&](const std::map<std::string, torch::Tensor>& whole) {
+    return tp > 1 ? sliceShards(whole, layout, tpGroup) : whole;
+  };
   const LrSchedule schedule(settings.optim, totalSteps);
   std::unique_ptr<DataParallel> ddp;
-  if (dist.distributed()) {
-    ddp = std::make_unique<DataParallel>(group, parameters);
+  if (dpSize > 1) {
+    ddp = std::make_unique<DataParallel>(dpGroup, parameters);
     ddp->broadcastFrom0(moduleState(net));
   }
 
@@ -138,8 +168,8 @@ TrainResult Trainer::run() {
       throw std::runtime_error("'" + run_.root().string() + "' already has checkpoints and exp.resume is never: "
                                "train into a new run directory, or set exp.resume=auto to continue this run");
     LoadedCheckpoint ckpt = store.load(*latest);
-    loadModuleState(net, ckpt.weights, (run_.checkpoint(*latest) / "model.safetensors").string());
-    optimizer.loadState(ckpt.trainerTensors, ckpt.state.optimizerSteps,
+    loadModuleState(net, ownSlice(ckpt.weights), (run_.checkpoint(*latest) / "model.safetensors").string());
+    optimizer.loadState(ownSlice(ckpt.trainerTensors), ckpt.state.optimizerSteps,
                         (run_.checkpoint(*latest) / "trainer_state.safetensors").string());
     auto rng = ckpt.trainerTensors.find("rng." + device.str());
     if (rng == ckpt.trainerTensors.end())
@@ -157,7 +187,7 @@ TrainResult Trainer::run() {
   } else if (!ts.initFrom.empty()) {
     const CheckpointRef source = findCheckpoint(ts.initFrom, "best");
     const auto own = moduleState(net);
-    const size_t loaded = loadModuleState(net, loadTensors(source.weights()), source.weights().string(),
+    const size_t loaded = loadModuleState(net, ownSlice(loadTensors(source.weights())), source.weights().string(),
                                           [](const std::string& name) { return isAdapterTensor(name); });
     log.info("initialised " + std::to_string(loaded) + " of " + std::to_string(own.size()) + " tensors from " +
              source.weights().string());
@@ -173,7 +203,8 @@ TrainResult Trainer::run() {
                      {"pid", static_cast<int64_t>(::getpid())},
                      {"world_size", dist.world},
                      {"rank", dist.rank},
-                     {"strategy", dist.distributed() ? "ddp" : "single"},
+                     {"strategy", tp > 1 ? (dpSize > 1 ? "tp+ddp" : "tp") : dist.distributed() ? "ddp" : "single"},
+                     {"tensor_parallel", tp},
                      {"backend", group->backend()},
                      {"devices", Json::array({device.str()})},
                      {"threads", threads},
@@ -199,12 +230,19 @@ TrainResult Trainer::run() {
   SystemStats system;
   auto lastSystem = Clock::now();
 
-  auto checkpoint = [&](std::optional<double> monitorValue) {
+  std::optional<int64_t> checkpointedStep = resumedFrom;
+  auto checkpoint = [&](std::optional<double> monitorValue) {  // (every validator calls it)
+    checkpointedStep = state.step;
+    NamedTensors weights = moduleState(net), trainerTensors = optimizer.state();
+    if (tp > 1) {
+      weights = gatherShards(weights, layout, tpGroup);
+      trainerTensors = gatherShards(trainerTensors, layout, tpGroup);
+    }
+    if (!rank0) return;
     state.optimizerSteps = optimizer.steps();
     state.monitorValue = monitorValue;
-    NamedTensors trainerTensors = optimizer.state();
     trainerTensors.emplace_back("rng." + device.str(), compat::rngState(device));
-    const auto dir = store.save(state, moduleState(net), trainerTensors);
+    const auto dir = store.save(state, weights, trainerTensors);
     const auto removed = store.applyRetention(exp.keepTopK, exp.monitorMax);
     emit("checkpoint", {{"step", state.step},
                                 {"path", std::filesystem::relative(dir, run_.root()).string()},
@@ -221,7 +259,7 @@ TrainResult Trainer::run() {
     Json values = prefixed(metrics, "val/");
     values["perf/val_seconds"] = secondsSince(started);
     emit("metric", {{"step", state.step}, {"values", values}});
-    progress.message("step " + std::to_string(state.step) + "  " + summary(metrics, "val/"));
+    if (rank0) progress.message("step " + std::to_string(state.step) + "  " + summary(metrics, "val/"));
     if (!values.contains(exp.monitor)) {
       std::string known;
       for (const auto& [k, v] : values.items()) known += (known.empty() ? "" : ", ") + k;
@@ -305,8 +343,8 @@ TrainResult Trainer::run() {
                                            torch::kFloat64);
         group->allReduceSum(sums);
         intervalLoss = sums[0].item<double>() / dist.world;
-        intervalSamples = static_cast<int64_t>(sums[1].item<double>());
-        intervalTokens = static_cast<int64_t>(sums[2].item<double>());
+        intervalSamples = static_cast<int64_t>(sums[1].item<double>()) / tp;  // a tensor-parallel group shares its batch
+        intervalTokens = static_cast<int64_t>(sums[2].item<double>()) / tp;
       }
       Json values = {{"train/loss", intervalLoss / static_cast<double>(intervalSteps)},
                      {"train/lr", lr},
@@ -334,7 +372,7 @@ TrainResult Trainer::run() {
 
     const bool last = state.step == totalSteps;
     std::optional<double> monitorValue;
-    if (rank0 && hasVal && (state.step % valInterval == 0 || last)) {
+    if (validator && hasVal && (state.step % valInterval == 0 || last)) {
       const auto validationStart = Clock::now();
       monitorValue = validate();
       intervalStart += Clock::now() - validationStart;  // throughput counts training time only
@@ -345,7 +383,7 @@ TrainResult Trainer::run() {
       }
     }
     state.trainSeconds = trainSecondsBefore + secondsSince(sessionStart);
-    if (rank0 && (state.step % checkpointInterval == 0 || last || stoppedEarly)) checkpoint(monitorValue);
+    if (validator && (state.step % checkpointInterval == 0 || last || stoppedEarly)) checkpoint(monitorValue);
     if (dist.distributed()) {  // every rank stops at the same step: a signal to any, or rank 0's early stop
       torch::Tensor flags = torch::tensor({stopRequested() ? 1.0 : 0.0, stoppedEarly ? 1.0 : 0.0}, torch::kFloat64);
       group->allReduceMax(flags);
@@ -360,22 +398,18 @@ TrainResult Trainer::run() {
 
   TrainResult result;
   result.step = state.step;
-  if (!rank0) {  // rank 0 checkpoints, tests and reports for the job
-    result.status = cancelled ? "cancelled" : "completed";
-    return result;
-  }
+  result.status = cancelled ? "cancelled" : "completed";
+  if (validator && checkpointedStep != state.step) checkpoint(std::nullopt);
   if (cancelled) {
-    if (store.latest() != state.step) checkpoint(std::nullopt);
-    log.info("stopped at step " + std::to_string(state.step) + "; `reef train` on this run directory continues it");
-    result.status = "cancelled";
+    if (rank0) log.info("stopped at step " + std::to_string(state.step) + "; `reef train` on this run directory continues it");
     return result;
   }
-  if (store.latest() != state.step) checkpoint(std::nullopt);
 
-  if (ts.testAtEnd) {
+  if (ts.testAtEnd && validator) {
     auto testSet = model->dataset(Split::Test);
     if (testSet && testSet->size() > 0) {
-      EvalOptions options{data.evalBatchSize, data.workers, 0, device, bf16, run_.artifacts(), "test_"};
+      EvalOptions options{data.evalBatchSize, data.workers, 0, device, bf16,
+                          rank0 ? std::optional(run_.artifacts()) : std::nullopt, "test_"};
       EvalResult test = evaluate(*model, Split::Test, options);
       emit("metric", {{"step", state.step}, {"values", prefixed(test.metrics, "test/")}});
       for (const auto& a : test.artifacts)
@@ -385,7 +419,6 @@ TrainResult Trainer::run() {
   }
   log.info("finished at step " + std::to_string(state.step) + " after " +
            protocol::formatDuration(state.trainSeconds) + " of training");
-  result.status = "completed";
   return result;
 }
 
