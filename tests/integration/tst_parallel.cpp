@@ -1,5 +1,6 @@
 // Distributed training through `reef launch`: data parallelism over 2 and 4 Gloo processes, and
-// the Llama model split by trainer.tensor_parallel (tp 2, and tp 2 x dp 2), give the losses and
+// the Llama model split by trainer.tensor_parallel (tp 2, and tp 2 x dp 2) or sharded by
+// trainer.strategy fsdp, give the losses and
 // parameters of one process on the same global batch (within 1e-5 relative), with checkpoints
 // that hold the whole model; a rank that dies ends the job with its name in the error, quickly.
 #include "reef_cli.h"
@@ -35,11 +36,15 @@ std::vector<double> losses(const fs::path& run) {
   return out;
 }
 
-// The largest, over the tensors of two checkpoints, of |a - b| / |a| (Euclidean norms).
-double relativeDifference(const fs::path& a, const fs::path& b) {
+// The largest, over the (float) tensors of two checkpoints whose names end with `suffix`, of
+// |a - b| / |a| (Euclidean norms).
+double relativeDifference(const fs::path& a, const fs::path& b, const std::string& suffix = "") {
   auto fa = protocol::SafetensorsFile::open(a), fb = protocol::SafetensorsFile::open(b);
   double worst = 0;
+  size_t compared = 0;
   for (const auto& ea : fa.tensors()) {
+    if (ea.name.size() < suffix.size() || ea.name.compare(ea.name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    ++compared;
     const auto* eb = fb.find(ea.name);
     if (!eb || eb->nbytes != ea.nbytes) return INFINITY;
     double diff = 0, norm = 0;
@@ -52,7 +57,7 @@ double relativeDifference(const fs::path& a, const fs::path& b) {
     }
     worst = std::max(worst, std::sqrt(diff) / std::max(1e-12, std::sqrt(norm)));
   }
-  return worst;
+  return compared > 0 ? worst : INFINITY;
 }
 
 }  // namespace
@@ -90,19 +95,27 @@ class TestParallel : public QObject {
     QCOMPARE(eventsOfType(job, "run_finished").size(), size_t(1));  // rank 0 alone writes events
   }
 
-  void tensorParallelLlamaEqualsOneProcess_data() {
+  void shardedLlamaEqualsOneProcess_data() {
     QTest::addColumn<int>("ranks");
+    QTest::addColumn<int>("dp");
+    QTest::addColumn<QStringList>("strategy");
     QTest::addColumn<bool>("tied");
-    QTest::newRow("tp 2, tied embeddings") << 2 << true;
-    QTest::newRow("tp 2 x dp 2, separate output head") << 4 << false;
+    QTest::addColumn<QString>("reported");
+    QTest::newRow("tp 2, tied embeddings") << 2 << 1 << QStringList{"--set", "trainer.tensor_parallel=2"} << true << "tp";
+    QTest::newRow("tp 2 x dp 2, separate output head")
+        << 4 << 2 << QStringList{"--set", "trainer.tensor_parallel=2"} << false << "tp+ddp";
+    QTest::newRow("fsdp 2") << 2 << 2 << QStringList{"--set", "trainer.strategy=fsdp"} << true << "fsdp";
   }
 
-  void tensorParallelLlamaEqualsOneProcess() {
+  void shardedLlamaEqualsOneProcess() {
     QFETCH(int, ranks);
+    QFETCH(int, dp);
+    QFETCH(QStringList, strategy);
     QFETCH(bool, tied);
-    const int dp = ranks / 2;
+    QFETCH(QString, reported);
     // Small enough for four processes on two cores; clipping engages, so the gradient norm must
-    // count every shard once.
+    // count every shard once; SGD with momentum and weight decay (of matrices only, also inside
+    // FSDP's flat shards).
     const QStringList llama = {"--set", "model.dim=64", "--set", "model.layers=2", "--set", "model.heads=4",
                                "--set", "model.kv_heads=2", "--set", QString("model.tie_embeddings=") + (tied ? "true" : "false"),
                                "--set", "data.context=32", "--set", "data.workers=0", "--set", "trainer.max_steps=5",
@@ -110,13 +123,14 @@ class TestParallel : public QObject {
                                "--set", "trainer.gradient_clip_norm=0.5", "--set", "optim.warmup_steps=0",
                                "--set", "optim.name=sgd", "--set", "optim.lr=0.1", "--plain"};
     const QString spec = example("llm/kjv_llama.yaml");
-    const fs::path single = path(QString("llama-single-%1").arg(ranks)), job = path(QString("llama-tp-%1").arg(ranks));
+    const QString tag = QString(QTest::currentDataTag()).replace(' ', '_');
+    const fs::path single = path("llama-single-" + tag), job = path("llama-" + tag);
     auto one = runReef(QStringList{"train", spec, "--run-dir", QString::fromStdString(single.string()), "--set",
                                    "data.batch_size=8"} + llama);
     QVERIFY2(one.exitCode == 0, qPrintable(one.err));
     auto many = runReef(QStringList{"launch", "--nproc", QString::number(ranks), spec, "--run-dir", QString::fromStdString(job.string()),
-                                    "--set", "trainer.tensor_parallel=2", "--set", QString("data.batch_size=%1").arg(8 / dp)} +
-                        llama);
+                                    "--set", QString("data.batch_size=%1").arg(8 / dp)} +
+                        strategy + llama);
     QVERIFY2(many.exitCode == 0, qPrintable(many.err));
     const auto a = losses(single), b = losses(job);
     QCOMPARE(a.size(), size_t(5));
@@ -125,6 +139,9 @@ class TestParallel : public QObject {
       QVERIFY2(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]), qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
     const double diff = relativeDifference(single / "checkpoints/step-5/model.safetensors", job / "checkpoints/step-5/model.safetensors");
     QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
+    const double momentum = relativeDifference(single / "checkpoints/step-5/trainer_state.safetensors",
+                                               job / "checkpoints/step-5/trainer_state.safetensors", ".momentum");
+    QVERIFY2(momentum < 1e-5, qPrintable(QString("optimizer state differs by %1 (relative)").arg(momentum)));
     const auto norms = [](const fs::path& run) {
       std::vector<double> out;
       for (const auto& m : eventsOfType(run, "metric"))
@@ -136,8 +153,8 @@ class TestParallel : public QObject {
     for (size_t i = 0; i < na.size(); ++i)
       QVERIFY2(std::abs(na[i] - nb[i]) <= 1e-5 * na[i], qPrintable(QString("grad norm %1 vs %2").arg(na[i]).arg(nb[i])));
     const Json started = eventsOfType(job, "run_started")[0];
-    QCOMPARE(started["tensor_parallel"].get<int>(), 2);
-    QCOMPARE(started["strategy"].get<std::string>(), std::string(dp > 1 ? "tp+ddp" : "tp"));
+    QCOMPARE(QString::fromStdString(started["strategy"].get<std::string>()), reported);
+    QCOMPARE(started["parameters"], eventsOfType(single, "run_started")[0]["parameters"]);
     const auto val = [](const fs::path& run) {
       double v = NAN;
       for (const auto& m : eventsOfType(run, "metric"))
@@ -148,21 +165,49 @@ class TestParallel : public QObject {
 
     // The whole-model checkpoint continues in one process.
     auto resumed = runReef(QStringList{"train", QString::fromStdString(job.string()), "--set", "trainer.max_steps=6",
-                                       "--set", "trainer.tensor_parallel=1", "--set", QString("data.batch_size=%1").arg(8 / dp), "--plain"});
+                                       "--set", "trainer.tensor_parallel=1", "--set", "trainer.strategy=ddp", "--plain"});
     QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
     QVERIFY(fs::exists(job / "checkpoints/step-6/model.safetensors"));
   }
 
-  void tensorParallelNeedsAModelThatSplits() {
+  void shardingNeedsAModelThatSplits() {
     const fs::path job = path("cnn-tp");
     auto r = runReef(QStringList{"launch", "--nproc", "2", example("vision/mnist_cnn.yaml"), "--run-dir",
                                  QString::fromStdString(job.string()), "--set", "trainer.tensor_parallel=2"} + kSettings);
     QVERIFY(r.exitCode != 0);
     QVERIFY2(r.err.contains("has no tensor-parallel layers"), qPrintable(r.err));
+    auto unsharded = runReef(QStringList{"launch", "--nproc", "2", example("vision/mnist_cnn.yaml"), "--run-dir",
+                                         QString::fromStdString(path("cnn-fsdp").string()), "--set", "trainer.strategy=fsdp"} +
+                             kSettings);
+    QVERIFY(unsharded.exitCode != 0);
+    QVERIFY2(unsharded.err.contains("has no blocks to shard"), qPrintable(unsharded.err));
     auto odd = runReef(QStringList{"train", example("llm/kjv_llama.yaml"), "--run-dir", QString::fromStdString(path("odd").string()),
                                    "--set", "trainer.tensor_parallel=2", "--plain"});
     QVERIFY(odd.exitCode != 0);
     QVERIFY2(odd.err.contains("must divide the number of ranks"), qPrintable(odd.err));
+  }
+
+  void dataParallelResumesExactlyWithDropout() {
+    // Every rank's dropout stream is in the checkpoint: 3 steps, a new job continuing to 6, equals
+    // 6 steps in one go, bit for bit.
+    QStringList settings = kSettings;
+    settings.replace(settings.indexOf("model.dropout=0"), "model.dropout=0.3");
+    settings << "--set" << "optim.schedule=constant" << "--set" << "data.batch_size=32";
+    QStringList six = settings, three = settings;
+    six.replace(six.indexOf("trainer.max_steps=5"), "trainer.max_steps=6");
+    three.replace(three.indexOf("trainer.max_steps=5"), "trainer.max_steps=3");
+    const fs::path whole = path("ddp-whole"), split = path("ddp-split");
+    auto a = runReef(QStringList{"launch", "--nproc", "2", example("vision/mnist_cnn.yaml"), "--run-dir",
+                                 QString::fromStdString(whole.string())} + six);
+    QVERIFY2(a.exitCode == 0, qPrintable(a.err));
+    auto b = runReef(QStringList{"launch", "--nproc", "2", example("vision/mnist_cnn.yaml"), "--run-dir",
+                                 QString::fromStdString(split.string())} + three);
+    QVERIFY2(b.exitCode == 0, qPrintable(b.err));
+    auto c = runReef(QStringList{"launch", "--nproc", "2", QString::fromStdString(split.string()), "--set", "trainer.max_steps=6",
+                                 "--plain"});
+    QVERIFY2(c.exitCode == 0, qPrintable(c.err));
+    const double diff = relativeDifference(whole / "checkpoints/step-6/model.safetensors", split / "checkpoints/step-6/model.safetensors");
+    QVERIFY2(diff == 0, qPrintable(QString("resumed parameters differ by %1 (relative)").arg(diff)));
   }
 
   void aDeadRankEndsTheJobWithItsName() {

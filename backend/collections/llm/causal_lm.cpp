@@ -137,6 +137,16 @@ std::unique_ptr<engine::Evaluation> CausalLM::evaluation(engine::Split) {
   return std::make_unique<LanguageModelEvaluation>(net_, bytesPerToken_, xzBitsPerByte());
 }
 
+std::vector<engine::FullyShardedUnit*> CausalLM::shardFully(const std::shared_ptr<engine::ProcessGroup>& group) {
+  if (config_.tpSize() > 1)
+    throw std::runtime_error("trainer.strategy fsdp with trainer.tensor_parallel > 1 is not supported: choose one");
+  for (const auto& p : net_->parameters())
+    if (!p.requires_grad())
+      throw std::runtime_error("FSDP shards whole layers, and LoRA freezes most of them: fine-tune with adapters on "
+                               "trainer.strategy: ddp (the base is small enough to replicate)");
+  return net_->model->shardLayers(group);
+}
+
 double CausalLM::trainingFlopsPerToken() const { return config_.trainingFlopsPerToken(context_); }
 
 double CausalLM::xzBitsPerByte() {

@@ -25,6 +25,7 @@ class CausalLM : public engine::Model {
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
   double trainingFlopsPerToken() const override;
   bool supportsTensorParallel() const override { return true; }
+  std::vector<engine::FullyShardedUnit*> shardFully(const std::shared_ptr<engine::ProcessGroup>& group) override;
 
   LlamaForCausalLM& network() { return net_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }

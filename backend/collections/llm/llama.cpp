@@ -180,9 +180,29 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& ids, KvCache* cache) 
   }
   const torch::Tensor cos = cos_.narrow(0, offset, t), sin = sin_.narrow(0, offset, t);
   torch::Tensor h = embed_tokens.forward(ids);
-  for (size_t i = 0; i < layers->size(); ++i) h = layers[i]->as<DecoderLayer>()->forward(h, cos, sin, cache, i);
+  for (size_t i = 0; i < layers->size(); ++i) {
+    auto layer = layers->ptr<DecoderLayerImpl>(i);
+    if (units_.empty()) {
+      h = layer->forward(h, cos, sin, cache, i);
+      continue;
+    }
+    if (cache) throw std::runtime_error("generation runs on one process: load the checkpoint without FSDP");
+    h = units_[i]->forward(h, [layer, cos, sin, i](const torch::Tensor& x) { return layer->forward(x, cos, sin, nullptr, i); });
+  }
   if (cache) cache->length += t;
   return norm->forward(h);
+}
+
+std::vector<engine::FullyShardedUnit*> LlamaModelImpl::shardLayers(const std::shared_ptr<engine::ProcessGroup>& group) {
+  if (config_.experts > 0)
+    throw std::runtime_error("FSDP recomputes each layer in backward, which would lose the Mixtral balance loss: "
+                             "train the Mixtral variant with trainer.strategy: ddp");
+  std::vector<engine::FullyShardedUnit*> out;
+  for (size_t i = 0; i < layers->size(); ++i) {
+    units_.push_back(std::make_unique<engine::FullyShardedUnit>("model.layers." + std::to_string(i), layers[i], group));
+    out.push_back(units_.back().get());
+  }
+  return out;
 }
 
 torch::Tensor LlamaModelImpl::embeddingWeight() const {

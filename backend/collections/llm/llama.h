@@ -8,6 +8,7 @@
 // a tensor-parallel group, split Megatron-style: q/k/v, gate/up and the output head by columns,
 // o and down by rows, the embedding by vocabulary rows; each rank then holds heads / tp heads.
 #include "core/lora.h"
+#include "parallel/fully_sharded.h"
 #include "parallel/mixture_of_experts.h"
 #include "parallel/process_group.h"
 
@@ -106,9 +107,12 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::nn::AnyModule embed_tokens;
   torch::nn::ModuleList layers{nullptr};
   RmsNorm norm{nullptr};
+  // FSDP: each decoder layer becomes a unit ("model.layers.<i>") sharded over `group`.
+  std::vector<engine::FullyShardedUnit*> shardLayers(const std::shared_ptr<engine::ProcessGroup>& group);
 
  private:
   LlamaConfig config_;
+  std::vector<std::unique_ptr<engine::FullyShardedUnit>> units_;
   torch::Tensor cos_, sin_;  // [maxContext, headDim], not parameters
 };
 TORCH_MODULE(LlamaModel);

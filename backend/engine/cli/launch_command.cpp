@@ -62,10 +62,12 @@ std::string lastLines(const fs::path& file, int count) {
 
 int launch(const LaunchOptions& o) {
   if (o.nproc < 1) throw std::runtime_error("--nproc must be at least 1");
-  const protocol::RunDir run = o.runDir.empty()
-                                   ? protocol::RunDir::create(o.workspace.empty() ? protocol::RunDir::defaultWorkspace()
-                                                                                  : fs::path(o.workspace))
-                                   : protocol::RunDir(o.runDir);
+  // Like `reef train RUN_DIR`, a run directory as the spec continues that run.
+  const bool continuing = o.runDir.empty() && fs::is_directory(o.spec);
+  const protocol::RunDir run = continuing        ? protocol::RunDir(o.spec)
+                               : o.runDir.empty() ? protocol::RunDir::create(o.workspace.empty() ? protocol::RunDir::defaultWorkspace()
+                                                                                                  : fs::path(o.workspace))
+                                                  : protocol::RunDir(o.runDir);
   run.createLayout();
   const int port = freePort();
   std::vector<std::string> args = {"/proc/self/exe", "train", o.spec, "--run-dir", run.root().string()};

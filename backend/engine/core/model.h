@@ -40,6 +40,7 @@ class Evaluation {
 };
 
 class ProcessGroup;
+class FullyShardedUnit;
 
 struct ModelContext {
   Json spec;                        // resolved
@@ -62,6 +63,12 @@ class Model {
   virtual double trainingFlopsPerToken() const { return 0; }
   // Whether the model splits its layers across ModelContext::tensorParallel.
   virtual bool supportsTensorParallel() const { return false; }
+  // FSDP: wraps the model's blocks into units sharded over `group` and routes its forward through
+  // them; the units, named by their module paths. Empty: the model has no blocks to shard.
+  virtual std::vector<FullyShardedUnit*> shardFully(const std::shared_ptr<ProcessGroup>& group) {
+    (void)group;
+    return {};
+  }
   // Moves the network to `device`; models with layout preferences (channels-last) keep them.
   virtual void to(const torch::Device& device) { module().to(device); }
 };

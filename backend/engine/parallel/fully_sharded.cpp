@@ -121,21 +121,28 @@ torch::Tensor FullyShardedUnit::forward(const torch::Tensor& input, std::functio
   return ShardedForward::apply(input, shard_, unitId(this));
 }
 
-NamedTensors FullyShardedUnit::gatherFull() const {
+NamedTensors FullyShardedUnit::gatherFull() const { return gatherFlat(shard_, ""); }
+
+NamedTensors FullyShardedUnit::gatherFlat(const torch::Tensor& shardLike, const std::string& suffix) const {
   torch::NoGradGuard noGrad;
-  const torch::Tensor flat = group_->allGather(shard_.detach());
+  const torch::Tensor flat = group_->allGather(shardLike.detach());
   NamedTensors out;
   for (size_t i = 0; i < params_.size(); ++i)
-    out.emplace_back(name_ + "." + params_[i].first,
+    out.emplace_back(name_ + "." + params_[i].first + suffix,
                      flat.narrow(0, offsets_[i], c10::multiply_integers(shapes_[i])).view(shapes_[i]).clone());
   return out;
 }
 
 void FullyShardedUnit::loadFull(const std::map<std::string, torch::Tensor>& tensors, const std::string& source) {
   torch::NoGradGuard noGrad;
-  torch::Tensor flat = torch::zeros({padded_}, shard_.options());
+  shard_.copy_(sliceFlat(tensors, "", source));
+}
+
+torch::Tensor FullyShardedUnit::sliceFlat(const std::map<std::string, torch::Tensor>& tensors, const std::string& suffix,
+                                          const std::string& source) const {
+  torch::Tensor flat = torch::zeros({padded_}, shard_.options().requires_grad(false));
   for (size_t i = 0; i < params_.size(); ++i) {
-    const std::string key = name_ + "." + params_[i].first;
+    const std::string key = name_ + "." + params_[i].first + suffix;
     auto it = tensors.find(key);
     if (it == tensors.end()) throw std::runtime_error("'" + source + "' has no tensor '" + key + "'");
     if (it->second.sizes().vec() != shapes_[i])
@@ -143,7 +150,15 @@ void FullyShardedUnit::loadFull(const std::map<std::string, torch::Tensor>& tens
     flat.narrow(0, offsets_[i], it->second.numel()).copy_(it->second.reshape(-1));
   }
   const int64_t size = padded_ / group_->size();
-  shard_.copy_(flat.narrow(0, group_->rank() * size, size));
+  return flat.narrow(0, group_->rank() * size, size).clone();
+}
+
+torch::Tensor FullyShardedUnit::matrixMask() const {
+  torch::Tensor flat = torch::zeros({padded_}, shard_.options().requires_grad(false));
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (shapes_[i].size() >= 2) flat.narrow(0, offsets_[i], c10::multiply_integers(shapes_[i])).fill_(1);
+  const int64_t size = padded_ / group_->size();
+  return flat.narrow(0, group_->rank() * size, size).clone();
 }
 
 std::vector<std::pair<std::string, std::pair<int64_t, std::vector<int64_t>>>> FullyShardedUnit::layout() const {

@@ -31,10 +31,19 @@ class FullyShardedUnit {
   std::vector<std::pair<std::string, std::pair<int64_t, std::vector<int64_t>>>> layout() const;
   // This rank's slice of the flat parameters: what the optimizer updates.
   torch::Tensor& shard() { return shard_; }
+  // Parameters in the module (padding excluded).
+  int64_t numel() const { return numel_; }
   // The full parameters by name ("<unit>.<param>"), gathered from every rank.
   NamedTensors gatherFull() const;
   // Takes full parameters (from any world size's checkpoint) and keeps this rank's slice.
   void loadFull(const std::map<std::string, torch::Tensor>& tensors, const std::string& source);
+  // The same for any tensor laid out like the shard (optimizer moments): gathered and split into
+  // "<unit>.<param><suffix>", or cut from those names back to this rank's slice.
+  NamedTensors gatherFlat(const torch::Tensor& shardLike, const std::string& suffix) const;
+  torch::Tensor sliceFlat(const std::map<std::string, torch::Tensor>& tensors, const std::string& suffix,
+                          const std::string& source) const;
+  // 1 where the shard holds elements of matrices (decayed by the optimizer), 0 elsewhere.
+  torch::Tensor matrixMask() const;
 
   // Internals for the autograd function.
   void materialize(const torch::Tensor& flat);

@@ -21,7 +21,10 @@ void Optimizer::step(double lr) {
     for (auto& s : slots_) {
       if (!s.param.grad().defined()) continue;
       torch::Tensor g = s.param.grad();
-      if (wd != 0 && s.decay) g = g.add(s.param, wd);
+      if (wd != 0 && s.decayMask.defined())
+        g = g.add(s.param * s.decayMask, wd);
+      else if (wd != 0 && s.decay)
+        g = g.add(s.param, wd);
       if (mu != 0) {
         if (!s.m.defined())
           s.m = g.clone();
@@ -40,7 +43,12 @@ void Optimizer::step(double lr) {
   for (auto& s : slots_) {
     if (!s.param.grad().defined()) continue;
     torch::Tensor g = s.param.grad();
-    if (wd != 0 && s.decay) {
+    if (wd != 0 && s.decayMask.defined()) {
+      if (decoupled)
+        s.param.mul_(1 - lr * wd * s.decayMask);
+      else
+        g = g.add(s.param * s.decayMask, wd);
+    } else if (wd != 0 && s.decay) {
       if (decoupled)
         s.param.mul_(1 - lr * wd);
       else
@@ -59,6 +67,15 @@ void Optimizer::step(double lr) {
 
 void Optimizer::zeroGrad() {
   for (auto& s : slots_) s.param.mutable_grad() = torch::Tensor();
+}
+
+void Optimizer::setDecayMask(const std::string& name, torch::Tensor mask) {
+  for (auto& s : slots_)
+    if (s.name == name) {
+      s.decayMask = std::move(mask);
+      return;
+    }
+  throw std::invalid_argument("the optimizer has no parameter '" + name + "'");
 }
 
 void Optimizer::setSharded(std::shared_ptr<ProcessGroup> group, const std::function<bool(const std::string&)>& isSharded) {

@@ -27,6 +27,9 @@ class Optimizer {
   // Parameters split across `group` (tensor parallelism): their squared gradient norms are summed
   // over the group, so the norm is that of the whole model.
   void setSharded(std::shared_ptr<ProcessGroup> group, const std::function<bool(const std::string&)>& isSharded);
+  // Weight decay for part of a parameter only: a flat FSDP shard holds matrices (decayed) and
+  // vectors (not); `mask` is 1 where decay applies.
+  void setDecayMask(const std::string& name, torch::Tensor mask);
   // sqrt of the sum of squared gradient norms over all parameters.
   double gradNorm() const;
   // Scales gradients so their global norm is at most maxNorm; returns the norm before clipping.
@@ -45,6 +48,7 @@ class Optimizer {
     torch::Tensor m;  // momentum buffer or first moment
     torch::Tensor v;  // second moment
     bool sharded = false;
+    torch::Tensor decayMask;  // defined: decay these elements only
   };
   std::vector<Slot> slots_;
   OptimSettings settings_;

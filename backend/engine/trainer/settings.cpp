@@ -29,6 +29,9 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
            stringParam("init_from", "",
                        "Run directory (its best checkpoint) or checkpoint folder whose weights start this run, "
                        "for fine-tuning; tensors the model adds (LoRA adapters) keep their initial values"),
+           choiceParam("strategy", "ddp", {"ddp", "fsdp"},
+                       "How several ranks share the work: ddp replicates the model and averages gradients; fsdp "
+                       "shards each block's parameters, gradients and optimizer state (ZeRO-3), for models built of blocks"),
            intParam("tensor_parallel", 1, 1, 1024,
                     "Ranks that split each layer (Megatron-style tensor parallelism); the world size must be a multiple, "
                     "and the remaining factor is data parallel (tp x dp)"),
@@ -81,6 +84,7 @@ RunSettings RunSettings::fromSpec(const Json& spec) {
   s.trainer.testAtEnd = t.at("test_at_end").get<bool>();
   s.trainer.initFrom = t.at("init_from").get<std::string>();
   s.trainer.tensorParallel = t.at("tensor_parallel").get<int>();
+  s.trainer.strategy = t.at("strategy").get<std::string>();
   if (s.trainer.maxSteps < 0 && s.trainer.maxEpochs == 0)
     throw SpecError("spec", {{"trainer.max_steps", "training has no length: set max_steps > 0 or max_epochs > 0"}});
 

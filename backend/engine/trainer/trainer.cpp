@@ -6,6 +6,7 @@
 #include "core/runtime.h"
 #include "parallel/data_parallel.h"
 #include "parallel/dist_env.h"
+#include "parallel/fully_sharded.h"
 #include "parallel/process_group.h"
 #include "parallel/tensor_parallel.h"
 #include "core/torch_compat.h"
@@ -113,9 +114,12 @@ TrainResult Trainer::run() {
     dpGroup = group->subgroup(dpRanks, "dp" + std::to_string(dist.rank % tp));
   }
   const int dpRank = dist.rank / tp, dpSize = dist.world / tp;
-  // The ranks of data-parallel replica 0 validate and checkpoint (under tensor parallelism each
-  // forward needs all of them); rank 0 writes and reports.
-  const bool validator = dpRank == 0;
+  const bool fsdp = ts.strategy == "fsdp" && dist.distributed();
+  if (fsdp && tp > 1)
+    throw std::runtime_error("trainer.strategy fsdp and trainer.tensor_parallel > 1 do not combine yet: choose one");
+  // The ranks of data-parallel replica 0 validate and checkpoint (under tensor parallelism or FSDP
+  // each forward needs all of them); rank 0 writes and reports.
+  const bool validator = dpRank == 0 || fsdp;
   torch::manual_seed(exp.seed);  // the same initial weights on every rank
 
   auto model = registry_.create({spec_, resolveDataRoot(data), tpGroup});
@@ -125,6 +129,25 @@ TrainResult Trainer::run() {
                              " has no tensor-parallel layers: set trainer.tensor_parallel: 1 (data parallel)");
   model->to(device);
   torch::nn::Module& net = model->module();
+  std::vector<FullyShardedUnit*> units;
+  if (fsdp) {
+    units = model->shardFully(group);
+    if (units.empty())
+      throw std::runtime_error("model " + spec_["model"]["collection"].get<std::string>() + "/" +
+                               spec_["model"]["arch"].get<std::string>() +
+                               " has no blocks to shard: set trainer.strategy: ddp");
+  }
+  // Parameters inside FSDP units exist only while gathered; the units' flat shards stand for them.
+  auto inUnit = [&](const std::string& name) {
+    for (const auto* u : units)
+      if (name.compare(0, u->name().size() + 1, u->name() + ".") == 0) return true;
+    return false;
+  };
+  auto unitOfShard = [&](const std::string& name) -> FullyShardedUnit* {
+    for (auto* u : units)
+      if (name.compare(0, u->name().size() + 6, u->name() + ".flat.") == 0 || name == u->name() + ".flat") return u;
+    return nullptr;
+  };
   if (dist.distributed()) torch::manual_seed(exp.seed + 7919 * static_cast<uint64_t>(dist.rank));  // own dropout per rank
   auto trainSet = model->dataset(Split::Train);
   auto valSet = model->dataset(Split::Val);
@@ -137,25 +160,80 @@ TrainResult Trainer::run() {
   const int64_t valInterval = ts.valInterval > 0 ? ts.valInterval : stepsPerEpoch;
   const int64_t checkpointInterval = exp.checkpointInterval > 0 ? exp.checkpointInterval : valInterval;
 
-  NamedTensors parameters;
-  for (const auto& p : net.named_parameters(true)) parameters.emplace_back(p.key(), p.value());
-  int64_t parameterCount = 0, trainableCount = 0;
-  for (const auto& [n, p] : parameters) {
-    parameterCount += p.numel();
-    if (p.requires_grad()) trainableCount += p.numel();
+  NamedTensors parameters, replicated;  // what the optimizer updates; what DDP averages
+  for (const auto& p : net.named_parameters(true))
+    if (!inUnit(p.key())) replicated.emplace_back(p.key(), p.value());
+  parameters = replicated;
+  for (auto* u : units) parameters.emplace_back(u->name() + ".flat", u->shard());
+  const TensorParallelLayout layout = tp > 1 ? tensorParallelLayout(net) : TensorParallelLayout{};
+  int64_t parameterCount = 0, trainableCount = 0;  // of the whole model
+  for (const auto& [name, p] : replicated) {
+    const int64_t n = p.numel() * (splitDimension(layout, name) >= 0 ? tp : 1);
+    parameterCount += n;
+    if (p.requires_grad()) trainableCount += n;
+  }
+  for (const auto* u : units) {
+    parameterCount += u->numel();
+    trainableCount += u->numel();
   }
   Optimizer optimizer(parameters, settings.optim);
-  const TensorParallelLayout layout = tp > 1 ? tensorParallelLayout(net) : TensorParallelLayout{};
+  for (auto* u : units) optimizer.setDecayMask(u->name() + ".flat", u->matrixMask());
+  if (fsdp) optimizer.setSharded(group, [&](const std::string& name) { return unitOfShard(name) != nullptr; });
   if (tp > 1) optimizer.setSharded(tpGroup, [&](const std::string& name) { return splitDimension(layout, name) >= 0; });
   // Checkpoints hold the whole model; each tensor-parallel rank loads its slice.
   auto ownSlice = [&](const std::map<std::string, torch::Tensor>& whole) {
     return tp > 1 ? sliceShards(whole, layout, tpGroup) : whole;
   };
+  // The model's tensors as one process holds them (every rank of a sharded model calls this).
+  auto wholeModelState = [&]() {
+    NamedTensors whole;
+    for (auto& [name, t] : moduleState(net))
+      if (!inUnit(name)) whole.emplace_back(name, t);
+    for (auto* u : units)
+      for (auto& e : u->gatherFull()) whole.push_back(std::move(e));
+    return tp > 1 ? gatherShards(whole, layout, tpGroup) : whole;
+  };
+  auto wholeOptimizerState = [&]() {
+    NamedTensors whole;
+    for (auto& [name, t] : optimizer.state()) {
+      if (auto* u = unitOfShard(name)) {  // "<unit>.flat.<slot>" -> "<unit>.<param>.<slot>"
+        for (auto& e : u->gatherFlat(t, name.substr(u->name().size() + 5))) whole.push_back(std::move(e));
+      } else {
+        whole.emplace_back(name, t);
+      }
+    }
+    return tp > 1 ? gatherShards(whole, layout, tpGroup) : whole;
+  };
+  auto loadWholeModel = [&](const std::map<std::string, torch::Tensor>& whole, const std::string& source,
+                            const TensorFilter& mayBeMissing) {
+    std::map<std::string, torch::Tensor> rest;
+    for (const auto& [name, t] : ownSlice(whole))
+      if (!inUnit(name)) rest.emplace(name, t);
+    size_t loaded = 0;
+    for (auto* u : units) {
+      u->loadFull(whole, source);
+      loaded += u->layout().size();
+    }
+    return loaded + loadModuleState(net, rest, source, [&](const std::string& name) {
+      return inUnit(name) || (mayBeMissing && mayBeMissing(name));
+    });
+  };
+  auto loadWholeOptimizer = [&](const std::map<std::string, torch::Tensor>& whole, int64_t steps, const std::string& source) {
+    std::map<std::string, torch::Tensor> own = ownSlice(whole);
+    for (auto* u : units)
+      for (const char* slot : {".momentum", ".exp_avg", ".exp_avg_sq"})
+        if (own.count(u->name() + "." + u->layout().front().first + slot))
+          own[u->name() + ".flat" + slot] = u->sliceFlat(own, slot, source);
+    optimizer.loadState(own, steps, source);
+  };
   const LrSchedule schedule(settings.optim, totalSteps);
   std::unique_ptr<DataParallel> ddp;
   if (dpSize > 1) {
-    ddp = std::make_unique<DataParallel>(dpGroup, parameters);
-    ddp->broadcastFrom0(moduleState(net));
+    ddp = std::make_unique<DataParallel>(dpGroup, replicated);
+    NamedTensors state;
+    for (auto& [name, t] : moduleState(net))
+      if (!inUnit(name)) state.emplace_back(name, t);
+    ddp->broadcastFrom0(state);
   }
 
   CheckpointStore store(run_);
@@ -168,14 +246,21 @@ TrainResult Trainer::run() {
       throw std::runtime_error("'" + run_.root().string() + "' already has checkpoints and exp.resume is never: "
                                "train into a new run directory, or set exp.resume=auto to continue this run");
     LoadedCheckpoint ckpt = store.load(*latest);
-    loadModuleState(net, ownSlice(ckpt.weights), (run_.checkpoint(*latest) / "model.safetensors").string());
-    optimizer.loadState(ownSlice(ckpt.trainerTensors), ckpt.state.optimizerSteps,
-                        (run_.checkpoint(*latest) / "trainer_state.safetensors").string());
+    loadWholeModel(ckpt.weights, (run_.checkpoint(*latest) / "model.safetensors").string(), nullptr);
+    loadWholeOptimizer(ckpt.trainerTensors, ckpt.state.optimizerSteps,
+                       (run_.checkpoint(*latest) / "trainer_state.safetensors").string());
     auto rng = ckpt.trainerTensors.find("rng." + device.str());
     if (rng == ckpt.trainerTensors.end())
       throw std::runtime_error("checkpoint step-" + std::to_string(*latest) + " has no RNG state for " + device.str() +
                                " (was it written on another device?)");
-    if (rank0) compat::setRngState(device, rng->second);  // (other ranks keep their own dropout streams)
+    const auto own = ckpt.trainerTensors.find("rng." + device.str() + ".rank-" + std::to_string(dist.rank));
+    if (dist.distributed() && own != ckpt.trainerTensors.end())
+      compat::setRngState(device, own->second);
+    else if (rank0)
+      compat::setRngState(device, rng->second);
+    else
+      log.warn("checkpoint step-" + std::to_string(*latest) + " has no generator state for rank " + std::to_string(dist.rank) +
+               " (written by fewer ranks): its dropout continues from a fresh stream");
     if (ckpt.state.specHash != state.specHash)
       log.warn("the spec differs from the one checkpoint step-" + std::to_string(*latest) +
                " was trained with; continuing with the new spec");
@@ -187,8 +272,8 @@ TrainResult Trainer::run() {
   } else if (!ts.initFrom.empty()) {
     const CheckpointRef source = findCheckpoint(ts.initFrom, "best");
     const auto own = moduleState(net);
-    const size_t loaded = loadModuleState(net, ownSlice(loadTensors(source.weights())), source.weights().string(),
-                                          [](const std::string& name) { return isAdapterTensor(name); });
+    const size_t loaded = loadWholeModel(loadTensors(source.weights()), source.weights().string(),
+                                         [](const std::string& name) { return isAdapterTensor(name); });
     log.info("initialised " + std::to_string(loaded) + " of " + std::to_string(own.size()) + " tensors from " +
              source.weights().string());
   }
@@ -203,7 +288,7 @@ TrainResult Trainer::run() {
                      {"pid", static_cast<int64_t>(::getpid())},
                      {"world_size", dist.world},
                      {"rank", dist.rank},
-                     {"strategy", tp > 1 ? (dpSize > 1 ? "tp+ddp" : "tp") : dist.distributed() ? "ddp" : "single"},
+                     {"strategy", tp > 1 ? (dpSize > 1 ? "tp+ddp" : "tp") : fsdp ? "fsdp" : dist.distributed() ? "ddp" : "single"},
                      {"tensor_parallel", tp},
                      {"backend", group->backend()},
                      {"devices", Json::array({device.str()})},
@@ -231,17 +316,18 @@ TrainResult Trainer::run() {
   auto lastSystem = Clock::now();
 
   std::optional<int64_t> checkpointedStep = resumedFrom;
-  auto checkpoint = [&](std::optional<double> monitorValue) {  // (every validator calls it)
+  auto checkpoint = [&](std::optional<double> monitorValue) {  // (every rank calls it; rank 0 writes)
     checkpointedStep = state.step;
-    NamedTensors weights = moduleState(net), trainerTensors = optimizer.state();
-    if (tp > 1) {
-      weights = gatherShards(weights, layout, tpGroup);
-      trainerTensors = gatherShards(trainerTensors, layout, tpGroup);
-    }
+    NamedTensors weights = wholeModelState(), trainerTensors = wholeOptimizerState();
+    // Every rank's generator, so that each one's dropout continues exactly after a resume.
+    const torch::Tensor rng = compat::rngState(device);
+    const torch::Tensor ranksRng = dist.distributed() ? group->allGather(rng.to(device)).cpu().view({dist.world, -1}) : torch::Tensor();
     if (!rank0) return;
     state.optimizerSteps = optimizer.steps();
     state.monitorValue = monitorValue;
-    trainerTensors.emplace_back("rng." + device.str(), compat::rngState(device));
+    trainerTensors.emplace_back("rng." + device.str(), rng);
+    for (int r = 0; r < (dist.distributed() ? dist.world : 0); ++r)
+      trainerTensors.emplace_back("rng." + device.str() + ".rank-" + std::to_string(r), ranksRng[r].clone());
     const auto dir = store.save(state, weights, trainerTensors);
     const auto removed = store.applyRetention(exp.keepTopK, exp.monitorMax);
     emit("checkpoint", {{"step", state.step},
@@ -383,15 +469,14 @@ TrainResult Trainer::run() {
       }
     }
     state.trainSeconds = trainSecondsBefore + secondsSince(sessionStart);
-    if (validator && (state.step % checkpointInterval == 0 || last || stoppedEarly)) checkpoint(monitorValue);
     if (dist.distributed()) {  // every rank stops at the same step: a signal to any, or rank 0's early stop
       torch::Tensor flags = torch::tensor({stopRequested() ? 1.0 : 0.0, stoppedEarly ? 1.0 : 0.0}, torch::kFloat64);
       group->allReduceMax(flags);
       if (flags[0].item<double>() > 0) cancelled = true;
       if (flags[1].item<double>() > 0) stoppedEarly = true;
-      if (cancelled && !last) break;
     }
-    if (stoppedEarly) break;
+    if (state.step % checkpointInterval == 0 || last || stoppedEarly) checkpoint(monitorValue);
+    if ((cancelled && !last) || stoppedEarly) break;
   }
   state.trainSeconds = trainSecondsBefore + secondsSince(sessionStart);
   progress.finish();
@@ -399,7 +484,7 @@ TrainResult Trainer::run() {
   TrainResult result;
   result.step = state.step;
   result.status = cancelled ? "cancelled" : "completed";
-  if (validator && checkpointedStep != state.step) checkpoint(std::nullopt);
+  if (checkpointedStep != state.step) checkpoint(std::nullopt);
   if (cancelled) {
     if (rank0) log.info("stopped at step " + std::to_string(state.step) + "; `reef train` on this run directory continues it");
     return result;
