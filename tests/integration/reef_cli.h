@@ -25,21 +25,32 @@ struct ReefRun {
 inline QString sourceDir() { return QStringLiteral(REEF_SOURCE_DIR); }
 inline QString example(const QString& relative) { return sourceDir() + "/resources/examples/" + relative; }
 
-inline ReefRun runReef(const QStringList& args, int timeoutMs = 120000,
-                       const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+// Runs `program`; one that outlives `timeoutMs` is killed and reported as failed.
+inline ReefRun runProgram(const QString& program, const QStringList& args, int timeoutMs = 120000,
+                          const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
   QProcess p;
   p.setProcessEnvironment(env);
   QElapsedTimer timer;
   timer.start();
-  p.start(QStringLiteral(REEF_BINARY), args);
-  p.waitForFinished(timeoutMs);
+  p.start(program, args);
+  const bool finished = p.waitForFinished(timeoutMs);
+  if (!finished) {
+    p.kill();
+    p.waitForFinished();
+  }
   ReefRun r;
-  r.exitCode = p.exitCode();
+  r.exitCode = finished ? p.exitCode() : -1;
   r.exitStatus = p.exitStatus();
   r.out = QString::fromUtf8(p.readAllStandardOutput());
   r.err = QString::fromUtf8(p.readAllStandardError());
+  if (!finished) r.err += QString("\n[%1 killed after %2 s: it did not finish in time]").arg(program).arg(timeoutMs / 1000);
   r.seconds = timer.elapsed() / 1000.0;
   return r;
+}
+
+inline ReefRun runReef(const QStringList& args, int timeoutMs = 120000,
+                       const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+  return runProgram(QStringLiteral(REEF_BINARY), args, timeoutMs, env);
 }
 
 inline std::vector<Json> eventsOf(const std::filesystem::path& runDir) {

@@ -146,7 +146,8 @@ class TestLlmWorkflow : public QObject {
     const double a = jsonOf(evalTuned)["metrics"]["val/loss"].get<double>();
     const double b = jsonOf(evalMerged)["metrics"]["val/loss"].get<double>();
     QVERIFY2(std::abs(a - b) < 1e-4, qPrintable(QString("adapted %1, merged %2").arg(a).arg(b)));
-    for (const auto& t : protocol::SafetensorsFile::open(merged / "checkpoints/step-30/model.safetensors").tensors())
+    const auto mergedFile = protocol::SafetensorsFile::open(merged / "checkpoints/step-30/model.safetensors");
+    for (const auto& t : mergedFile.tensors())
       QVERIFY2(t.name.find("lora_") == std::string::npos, t.name.c_str());
   }
 };
