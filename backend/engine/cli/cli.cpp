@@ -12,7 +12,7 @@
 
 namespace reef::engine {
 
-int runCli(int argc, char** argv) {
+int runCli(int argc, char** argv, const std::vector<CommandAdder>& more) {
   CLI::App app{"Reef: train, evaluate and serve deep learning models (the engine behind reef-studio)", "reef"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("reef ") + REEF_VERSION + " (LibTorch " + TORCH_VERSION + ")");
@@ -26,6 +26,7 @@ int runCli(int argc, char** argv) {
   addLoraCommand(app, status);
   storage::addRunsCommand(app, status);
   storage::addDbCommand(app, status);
+  for (const auto& add : more) add(app, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -37,6 +37,7 @@ int generateCommand(GenerateOptions& o) {
                       {"text", r.text},
                       {"tokens", r.tokens},
                       {"prompt_tokens", r.promptTokens.size()},
+                      {"prompt_ids", r.promptTokens},
                       {"finish_reason", r.finishReason},
                       {"seconds", r.seconds},
                       {"tokens_per_s", r.seconds > 0 ? static_cast<double>(r.tokens.size()) / r.seconds : 0.0},

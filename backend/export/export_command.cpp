@@ -1,0 +1,63 @@
+// `reef export RUN --format hf|gguf`: a trained model in the layouts other runtimes load.
+#include "export_command.h"
+
+#include "cli/commands.h"
+#include "cli/run_loading.h"
+#include "formats/llama_formats.h"
+
+#include <cstdio>
+#include <memory>
+
+namespace fs = std::filesystem;
+
+namespace reef::exporting {
+
+namespace {
+
+struct ExportOptions {
+  std::string target, checkpoint = "best", format, out, type = "f16";
+};
+
+llm::CausalLM& languageModel(engine::LoadedRun& loaded, const std::string& format) {
+  auto* lm = dynamic_cast<llm::CausalLM*>(loaded.model.get());
+  if (!lm)
+    throw std::runtime_error("--format " + format + " exports language models; this run is a " +
+                             loaded.spec["model"]["collection"].get<std::string>() + "/" +
+                             loaded.spec["model"]["arch"].get<std::string>() + " model");
+  lm->module().to(torch::kCPU);
+  return *lm;
+}
+
+int exportCommand(const ExportOptions& o) {
+  engine::LoadedRun loaded = engine::loadRun(o.target, o.checkpoint, {});
+  const std::string step = "step-" + std::to_string(loaded.step);
+  const std::string name = loaded.spec["exp"]["name"].get<std::string>();
+  if (o.format == "hf") {
+    const fs::path dir = o.out.empty() ? loaded.run.exports() / ("hf-" + step) : fs::path(o.out);
+    for (const auto& f : writeHuggingFaceLlama(languageModel(loaded, o.format), dir)) std::printf("%s\n", f.c_str());
+    return 0;
+  }
+  const GgmlType type = o.type == "f32" ? GgmlType::F32 : o.type == "f16" ? GgmlType::F16 : GgmlType::Q8_0;
+  fs::path file = o.out.empty() ? loaded.run.exports() / (name + "-" + step + "-" + o.type + ".gguf") : fs::path(o.out);
+  if (file.has_parent_path()) fs::create_directories(file.parent_path());
+  writeLlamaGguf(languageModel(loaded, o.format), file, type, name);
+  std::printf("%s\n", file.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void addExportCommand(CLI::App& app, int& status) {
+  auto o = std::make_shared<ExportOptions>();
+  auto* cmd = app.add_subcommand("export", "Write a trained model in a format other runtimes load");
+  cmd->add_option("target", o->target, "Run directory, or a checkpoints/step-<N> folder of one")->required();
+  cmd->add_option("--format", o->format, "hf (Hugging Face Llama folder) or gguf (llama.cpp)")
+      ->required()
+      ->check(CLI::IsMember({"hf", "gguf"}));
+  cmd->add_option("--checkpoint", o->checkpoint, "best, last, or a step number");
+  cmd->add_option("--out", o->out, "Destination (default: under the run's exports/)");
+  cmd->add_option("--type", o->type, "GGUF weight type: f32, f16 or q8_0")->check(CLI::IsMember({"f32", "f16", "q8_0"}));
+  cmd->callback([o, &status] { status = exportCommand(*o); });
+}
+
+}  // namespace reef::exporting
