@@ -31,6 +31,15 @@ size_t completeUtf8(const std::string& s) {
   return i;
 }
 
+// The generated text as it continues the prompt: a piece's leading "\u2581" is the space before
+// it, except at the start of a document, where SentencePiece drops its dummy prefix.
+std::string continuation(const Tokenizer& tokenizer, const std::vector<int>& ids, bool documentStart) {
+  if (documentStart) return tokenizer.decode(ids);
+  std::string out;
+  for (int id : ids) out += tokenizer.tokenText(id);
+  return out;
+}
+
 // Length of the longest tail of `text` that could still grow into a stop string: held back from
 // the stream, so that a stop string never reaches the caller in part.
 size_t pendingStop(const std::string& text, const std::vector<std::string>& stops) {
@@ -121,7 +130,7 @@ GenerationResult generate(LlamaForCausalLM& net, const Tokenizer& tokenizer, con
     }
     result.tokens.push_back(next);
     all.push_back(next);
-    text = tokenizer.decode(result.tokens);
+    text = continuation(tokenizer, result.tokens, encoded.empty());
     bool stopped = false;
     for (const auto& s : o.stop) {
       const auto at = s.empty() ? std::string::npos : text.find(s);

@@ -117,8 +117,8 @@ TrainResult Trainer::run() {
   const bool fsdp = ts.strategy == "fsdp" && dist.distributed();
   if (fsdp && tp > 1)
     throw std::runtime_error("trainer.strategy fsdp and trainer.tensor_parallel > 1 do not combine yet: choose one");
-  // The ranks of data-parallel replica 0 validate and checkpoint (under tensor parallelism or FSDP
-  // each forward needs all of them); rank 0 writes and reports.
+  // The ranks of data-parallel replica 0 validate (under tensor parallelism or FSDP each forward
+  // needs all of them); every rank takes part in checkpoints; rank 0 writes and reports.
   const bool validator = dpRank == 0 || fsdp;
   torch::manual_seed(exp.seed);  // the same initial weights on every rank
 

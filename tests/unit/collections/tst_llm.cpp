@@ -110,6 +110,10 @@ class TestLlm : public QObject {
       QCOMPARE(cached.tokens, plain.tokens);
       QCOMPARE(cached.text, plain.text);
       QVERIFY(!cached.tokens.empty());
+      // The text continues the prompt: the first piece keeps the space it stands for.
+      std::string pieces;
+      for (int id : cached.tokens) pieces += tokenizer.tokenText(id);
+      QCOMPARE(cached.text, pieces);
     }
   }
 
