@@ -1,4 +1,5 @@
-// `reef export RUN --format hf|gguf`: a trained model in the layouts other runtimes load.
+// `reef export RUN_OR_BUNDLE --format bundle|hf|gguf`: a trained model as one file Reef's
+// deployment consumes, or in the layouts other runtimes load.
 #include "export_command.h"
 
 #include "cli/commands.h"
@@ -32,13 +33,21 @@ int exportCommand(const ExportOptions& o) {
   engine::LoadedRun loaded = engine::loadRun(o.target, o.checkpoint, {});
   const std::string step = "step-" + std::to_string(loaded.step);
   const std::string name = loaded.spec["exp"]["name"].get<std::string>();
+  // Beside a bundle, or in the run's exports/.
+  const fs::path exports = loaded.bundle.empty() ? loaded.run.exports() : loaded.bundle.parent_path();
+  if (o.format == "bundle") {
+    const fs::path file = o.out.empty() ? exports / (name + "-" + step + ".reef") : fs::path(o.out);
+    engine::writeBundleOf(loaded, file);
+    std::printf("%s\n", file.c_str());
+    return 0;
+  }
   if (o.format == "hf") {
-    const fs::path dir = o.out.empty() ? loaded.run.exports() / ("hf-" + step) : fs::path(o.out);
+    const fs::path dir = o.out.empty() ? exports / ("hf-" + step) : fs::path(o.out);
     for (const auto& f : writeHuggingFaceLlama(languageModel(loaded, o.format), dir)) std::printf("%s\n", f.c_str());
     return 0;
   }
   const GgmlType type = o.type == "f32" ? GgmlType::F32 : o.type == "f16" ? GgmlType::F16 : GgmlType::Q8_0;
-  fs::path file = o.out.empty() ? loaded.run.exports() / (name + "-" + step + "-" + o.type + ".gguf") : fs::path(o.out);
+  fs::path file = o.out.empty() ? exports / (name + "-" + step + "-" + o.type + ".gguf") : fs::path(o.out);
   if (file.has_parent_path()) fs::create_directories(file.parent_path());
   writeLlamaGguf(languageModel(loaded, o.format), file, type, name);
   std::printf("%s\n", file.c_str());
@@ -50,10 +59,10 @@ int exportCommand(const ExportOptions& o) {
 void addExportCommand(CLI::App& app, int& status) {
   auto o = std::make_shared<ExportOptions>();
   auto* cmd = app.add_subcommand("export", "Write a trained model in a format other runtimes load");
-  cmd->add_option("target", o->target, "Run directory, or a checkpoints/step-<N> folder of one")->required();
-  cmd->add_option("--format", o->format, "hf (Hugging Face Llama folder) or gguf (llama.cpp)")
+  cmd->add_option("target", o->target, "Run directory, a checkpoints/step-<N> folder of one, or a .reef bundle")->required();
+  cmd->add_option("--format", o->format, "bundle (one .reef file: spec, weights, tokenizer), hf (Hugging Face Llama folder) or gguf (llama.cpp)")
       ->required()
-      ->check(CLI::IsMember({"hf", "gguf"}));
+      ->check(CLI::IsMember({"bundle", "hf", "gguf"}));
   cmd->add_option("--checkpoint", o->checkpoint, "best, last, or a step number");
   cmd->add_option("--out", o->out, "Destination (default: under the run's exports/)");
   cmd->add_option("--type", o->type, "GGUF weight type: f32, f16 or q8_0")->check(CLI::IsMember({"f32", "f16", "q8_0"}));

@@ -2,7 +2,8 @@
 // pretraining run (separate output head, grouped-query attention) is exported as GGUF in f32,
 // f16 and q8_0 and run by llama.cpp (npm node-llama-cpp 3.21.1, installed by prepare-data.sh),
 // and as a Hugging Face Llama folder run by an independent PyTorch reading of that format; greedy
-// tokens are compared with `reef generate --temperature 0`.
+// tokens are compared with `reef generate --temperature 0`. A .reef bundle generates without the
+// data, evaluates like the run where the data is, and feeds export.
 #include "reef_cli.h"
 
 #include <QTemporaryDir>
@@ -95,6 +96,40 @@ class TestLlmExport : public QObject {
                                           QString::fromStdString(reef_["prompt_ids"].dump()), QString::number(kTokens)});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(jsonOf(r.out)["tokens"], reef_["tokens"]);
+  }
+
+  void aBundleCarriesTheModelAlone() {
+    const QString bundle = dir_.filePath("kjv.reef");
+    auto e = runReef({"export", QString::fromStdString(run_.string()), "--format", "bundle", "--out", bundle});
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+    // On a machine without the data (an empty data root): the bundle's tokenizer suffices.
+    QTemporaryDir empty;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("REEF_DATA", empty.path());
+    auto g = runReef({"generate", bundle, "--prompt", kPrompt, "--max-tokens", QString::number(kTokens), "--temperature", "0",
+                      "--json"},
+                     120000, env);
+    QVERIFY2(g.exitCode == 0, qPrintable(g.err));
+    QCOMPARE(jsonOf(g.out)["tokens"], reef_["tokens"]);
+    QCOMPARE(jsonOf(g.out)["checkpoint"], reef_["checkpoint"]);
+    auto noData = runReef({"eval", bundle}, 120000, env);
+    QCOMPARE(noData.exitCode, 1);
+    QVERIFY2(noData.err.contains("a bundle carries the tokenizer, not the datasets"), qPrintable(noData.err));
+    // Where the data is, evaluation from the bundle equals evaluation of the run.
+    auto fromBundle = runReef({"eval", bundle, "--json"});
+    auto fromRun = runReef({"eval", QString::fromStdString(run_.string()), "--json"});
+    QVERIFY2(fromBundle.exitCode == 0 && fromRun.exitCode == 0, qPrintable(fromBundle.err + fromRun.err));
+    QCOMPARE(jsonOf(fromBundle.out)["metrics"], jsonOf(fromRun.out)["metrics"]);
+    // And the bundle is what export consumes.
+    const QString gguf = dir_.filePath("from-bundle.gguf");
+    auto again = runReef({"export", bundle, "--format", "gguf", "--type", "f32", "--out", gguf});
+    QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+    QVERIFY(QFileInfo(gguf).size() > 1000000);
+    // A safetensors file that is not a bundle is refused with the reason.
+    auto notBundle = runReef({"generate", QString::fromStdString((run_ / "checkpoints/step-80/model.safetensors").string()),
+                              "--prompt", "x"});
+    QCOMPARE(notBundle.exitCode, 1);
+    QVERIFY2(notBundle.err.contains("not a Reef bundle"), qPrintable(notBundle.err));
   }
 
   void exportRefusesWhatItCannotWrite() {

@@ -70,17 +70,14 @@ LlamaConfig CausalLM::configFromSpec(const Json& spec, int64_t vocab) {
 
 CausalLM::CausalLM(const engine::ModelContext& context) {
   const Json& data = context.spec.at("data");
-  folder_ = context.dataRoot / "llm" / data.at("dataset").get<std::string>();
-  if (!fs::exists(folder_ / "meta.json"))
+  dataset_ = data.at("dataset").get<std::string>();
+  folder_ = context.dataRoot / "llm" / dataset_;
+  if (!fs::exists(folder_ / "tokenizer.model"))
     throw std::runtime_error("token shards '" + folder_.string() +
                              "' are not prepared: run scripts/prepare-data.sh (for kjv) or `reef data prepare-text`");
-  train_ = std::make_shared<TokenShard>(TokenShard::open(folder_, "train"));
-  val_ = std::make_shared<TokenShard>(TokenShard::open(folder_, "val"));
   tokenizer_ = Tokenizer::load(folder_ / "tokenizer.model");
-  const Json& meta = train_->meta();
-  bytesPerToken_ = meta.at("val_bytes").get<double>() / meta.at("val_tokens").get<double>();
   context_ = data.at("context").get<int64_t>();
-  config_ = configFromSpec(context.spec, meta.at("vocab_size").get<int64_t>());
+  config_ = configFromSpec(context.spec, tokenizer_.vocabSize());
   config_.tensorParallel = context.tensorParallel;
   if (context_ > config_.maxContext)
     throw std::runtime_error("data.context (" + std::to_string(context_) + ") exceeds model.max_context (" +
@@ -89,8 +86,7 @@ CausalLM::CausalLM(const engine::ModelContext& context) {
   auxCoefficient_ = m.contains("aux_loss_coef") ? m.at("aux_loss_coef").get<double>() : 0.0;
   net_ = LlamaForCausalLM(config_);
   if (const auto sft = data.at("sft").get<std::string>(); !sft.empty()) {
-    const fs::path file = fs::path(sft).is_absolute() ? fs::path(sft) : context.dataRoot / sft;
-    sft_ = loadSftExamples(file, tokenizer_, context_);
+    sftFile_ = fs::path(sft).is_absolute() ? fs::path(sft) : context.dataRoot / sft;
     xz_ = NAN;  // xz's figure describes the pretraining text, not the fine-tuning outputs
   }
   engine::LoraSettings lora;
@@ -103,7 +99,32 @@ CausalLM::CausalLM(const engine::ModelContext& context) {
   engine::attachLora(*net_, lora);
 }
 
+void CausalLM::openData() {
+  if (!sftFile_.empty()) {
+    if (!sft_) sft_ = loadSftExamples(sftFile_, tokenizer_, context_);
+    return;
+  }
+  if (train_) return;
+  if (!fs::exists(folder_ / "meta.json"))
+    throw std::runtime_error("token shards '" + folder_.string() +
+                             "' are not prepared: run scripts/prepare-data.sh (for kjv) or `reef data prepare-text`"
+                             " (a bundle carries the tokenizer, not the datasets)");
+  train_ = std::make_shared<TokenShard>(TokenShard::open(folder_, "train"));
+  val_ = std::make_shared<TokenShard>(TokenShard::open(folder_, "val"));
+  const Json& meta = train_->meta();
+  if (meta.at("vocab_size").get<int64_t>() != config_.vocab)
+    throw std::runtime_error("the token shards in '" + folder_.string() + "' were made with another tokenizer (vocabulary " +
+                             std::to_string(meta.at("vocab_size").get<int64_t>()) + ", the model's " +
+                             std::to_string(config_.vocab) + "): prepare them again");
+  bytesPerToken_ = meta.at("val_bytes").get<double>() / meta.at("val_tokens").get<double>();
+}
+
+std::optional<std::vector<fs::path>> CausalLM::inferenceAssets() const {
+  return std::vector<fs::path>{fs::path("llm") / dataset_ / "tokenizer.model"};
+}
+
 std::shared_ptr<engine::Dataset> CausalLM::dataset(engine::Split split) {
+  openData();
   if (sft_) {
     if (split == engine::Split::Test) return nullptr;
     return std::make_shared<SftDataset>(split == engine::Split::Train ? sft_->train : sft_->val, context_,
@@ -134,6 +155,7 @@ torch::Tensor CausalLM::trainingStep(const engine::Batch& batch) {
 }
 
 std::unique_ptr<engine::Evaluation> CausalLM::evaluation(engine::Split) {
+  openData();
   return std::make_unique<LanguageModelEvaluation>(net_, bytesPerToken_, xzBitsPerByte());
 }
 

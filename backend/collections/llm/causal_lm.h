@@ -26,6 +26,7 @@ class CausalLM : public engine::Model {
   double trainingFlopsPerToken() const override;
   bool supportsTensorParallel() const override { return true; }
   std::vector<engine::FullyShardedUnit*> shardFully(const std::shared_ptr<engine::ProcessGroup>& group) override;
+  std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override;
 
   LlamaForCausalLM& network() { return net_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
@@ -35,6 +36,11 @@ class CausalLM : public engine::Model {
   static LlamaConfig configFromSpec(const Json& spec, int64_t vocab);
 
  private:
+  // The token shards (or the fine-tuning examples), opened on first use: generation needs only
+  // the tokenizer.
+  void openData();
+  std::string dataset_;
+  std::filesystem::path sftFile_;
   std::filesystem::path folder_;
   std::shared_ptr<const TokenShard> train_, val_;
   Tokenizer tokenizer_;
@@ -42,7 +48,7 @@ class CausalLM : public engine::Model {
   LlamaForCausalLM net_{nullptr};
   int64_t context_;
   double auxCoefficient_;
-  double bytesPerToken_;  // of the held-out split
+  double bytesPerToken_ = NAN;  // of the held-out split
   std::optional<double> xz_;
   std::optional<SftExamples> sft_;  // data.sft: fine-tuning examples instead of token shards
 };

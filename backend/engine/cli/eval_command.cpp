@@ -38,12 +38,15 @@ int evaluateCommand(const EvalCommandOptions& options) {
     splitName = test && test->size() > 0 ? "test" : "val";
   }
   const Split split = parseSplit(splitName);
+  // A bundle has no run directory: its evaluation reports numbers only.
+  const std::string source = loaded.bundle.empty() ? run.root().string() : loaded.bundle.string();
   EvalOptions eval{data.evalBatchSize, data.workers, 0, device, settings.trainer.precision == "bf16-mixed",
-                   run.artifacts(), "eval_" + splitName + "_step" + std::to_string(loaded.step) + "_"};
+                   loaded.bundle.empty() ? std::optional(run.artifacts()) : std::nullopt,
+                   "eval_" + splitName + "_step" + std::to_string(loaded.step) + "_"};
   const EvalResult result = evaluate(*model, split, eval);
 
   if (options.json) {
-    Json out = {{"run", run.root().string()}, {"checkpoint", loaded.step}, {"split", splitName}};
+    Json out = {{"run", source}, {"checkpoint", loaded.step}, {"split", splitName}};
     Json metrics = Json::object();
     for (const auto& [k, v] : result.metrics) metrics[splitName + "/" + k] = v;
     out["metrics"] = metrics;
@@ -52,7 +55,7 @@ int evaluateCommand(const EvalCommandOptions& options) {
     out["artifacts"] = artifacts;
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    std::printf("%s, checkpoint step-%lld, %s split:\n", run.root().c_str(), static_cast<long long>(loaded.step),
+    std::printf("%s, checkpoint step-%lld, %s split:\n", source.c_str(), static_cast<long long>(loaded.step),
                 splitName.c_str());
     for (const auto& [k, v] : result.metrics) std::printf("  %s/%-12s %.4f\n", splitName.c_str(), k.c_str(), v);
     for (const auto& a : result.artifacts) std::printf("  %s: %s\n", a.kind.c_str(), a.path.c_str());

@@ -1,4 +1,4 @@
-// `reef generate RUN_OR_CHECKPOINT --prompt ...`: text from a trained LLM, streamed to stdout.
+// `reef generate RUN_OR_BUNDLE --prompt ...`: text from a trained LLM, streamed to stdout.
 #include "cli/commands.h"
 #include "cli/run_loading.h"
 #include "llm/causal_lm.h"
@@ -56,7 +56,7 @@ int generateCommand(GenerateOptions& o) {
 void addGenerateCommand(CLI::App& app, int& status) {
   auto o = std::make_shared<GenerateOptions>();
   auto* cmd = app.add_subcommand("generate", "Generate text with a trained language model");
-  cmd->add_option("target", o->target, "Run directory, or a checkpoints/step-<N> folder of one")->required();
+  cmd->add_option("target", o->target, "Run directory, a checkpoints/step-<N> folder of one, or a .reef bundle")->required();
   cmd->add_option("--prompt", o->prompt, "Text to continue")->required();
   cmd->add_option("--checkpoint", o->checkpoint, "best, last, or a step number");
   cmd->add_option("--max-tokens", o->sampling.maxTokens, "Tokens to generate at most")->check(CLI::Range(1, 1 << 20));

@@ -30,7 +30,8 @@ LoadedRun loadAdaptedRun(const LoraOptions& o) {
 
 int extractCommand(const LoraOptions& o) {
   const LoadedRun loaded = loadAdaptedRun(o);
-  const fs::path out = o.out.empty() ? loaded.run.exports() / ("lora-step-" + std::to_string(loaded.step)) : fs::path(o.out);
+  const fs::path exports = loaded.bundle.empty() ? loaded.run.exports() : loaded.bundle.parent_path();
+  const fs::path out = o.out.empty() ? exports / ("lora-step-" + std::to_string(loaded.step)) : fs::path(o.out);
   fs::create_directories(out);
   NamedTensors adapters;
   int64_t count = 0;

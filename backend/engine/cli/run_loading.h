@@ -12,7 +12,9 @@
 namespace reef::engine {
 
 struct LoadedRun {
-  protocol::RunDir run{""};
+  protocol::RunDir run{""};  // empty for a bundle
+  std::filesystem::path bundle;
+  std::shared_ptr<const std::filesystem::path> assets;  // a bundle's unpacked files, removed with the last copy
   Json spec;
   RunSettings settings;
   int64_t step = 0;
@@ -20,9 +22,13 @@ struct LoadedRun {
   std::unique_ptr<Model> model;
 };
 
-// checkpoint: "best" (by exp.monitor), "last", or a step number; ignored when `target` names a
-// checkpoint. `sets` override spec values (section.key=value).
+// `target`: a run directory, a checkpoints/step-<N> folder or a .reef bundle. checkpoint: "best"
+// (by exp.monitor), "last", or a step number; ignored unless `target` is a run. `sets` override
+// spec values (section.key=value).
 LoadedRun loadRun(const std::string& target, const std::string& checkpoint, const std::vector<std::string>& sets);
+
+// Writes `loaded`'s model as a .reef bundle (weights, resolved spec, the model's inference assets).
+void writeBundleOf(const LoadedRun& loaded, const std::filesystem::path& file);
 
 // Writes the run's spec.yaml (resolved: every key) atomically.
 void writeRunSpec(const protocol::RunDir& run, const Json& resolved);

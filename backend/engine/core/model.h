@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +70,9 @@ class Model {
     (void)group;
     return {};
   }
+  // The files under the data root that building this model for inference needs (its tokenizer),
+  // which a bundle carries; nullopt when the model cannot be built without its datasets.
+  virtual std::optional<std::vector<std::filesystem::path>> inferenceAssets() const { return std::nullopt; }
   // Moves the network to `device`; models with layout preferences (channels-last) keep them.
   virtual void to(const torch::Device& device) { module().to(device); }
 };

@@ -58,6 +58,12 @@ NamedTensors moduleState(const torch::nn::Module& module) {
   return out;
 }
 
+protocol::TensorData tensorData(const std::string& name, const torch::Tensor& t) {
+  if (!t.device().is_cpu() || !t.is_contiguous()) throw std::invalid_argument("tensor '" + name + "' is not a contiguous CPU tensor");
+  return {name, toDType(t.scalar_type()), std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr(),
+          static_cast<size_t>(t.numel()) * t.element_size()};
+}
+
 void saveTensors(const std::filesystem::path& path, const NamedTensors& tensors,
                  const std::map<std::string, std::string>& metadata) {
   // Keep the contiguous CPU copies alive until the file is written.
@@ -66,10 +72,7 @@ void saveTensors(const std::filesystem::path& path, const NamedTensors& tensors,
   host.reserve(tensors.size());
   for (const auto& [name, tensor] : tensors) {
     host.push_back(tensor.detach().to(torch::kCPU).contiguous());
-    const auto& t = host.back();
-    records.push_back({name, toDType(t.scalar_type()),
-                       std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr(),
-                       static_cast<size_t>(t.numel()) * t.element_size()});
+    records.push_back(tensorData(name, host.back()));
   }
   protocol::writeSafetensors(path, records, metadata);
 }

@@ -1,5 +1,7 @@
 #pragma once
 // LibTorch tensors in and out of safetensors files (the format itself is in protocol/).
+#include "protocol/safetensors.h"
+
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -16,6 +18,8 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 // Parameters then buffers, under their module path names ("conv1.weight", "bn.running_mean").
 NamedTensors moduleState(const torch::nn::Module& module);
 
+// A safetensors record viewing `tensor` (contiguous, on the CPU; it must outlive the record).
+protocol::TensorData tensorData(const std::string& name, const torch::Tensor& tensor);
 void saveTensors(const std::filesystem::path& path, const NamedTensors& tensors,
                  const std::map<std::string, std::string>& metadata = {});
 // Copies every tensor of the file into CPU tensors that own their memory.

@@ -1,0 +1,71 @@
+#include "protocol/bundle.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace reef::protocol {
+
+namespace {
+const std::string kAssetPrefix = "__asset__/";
+}
+
+void writeBundle(const fs::path& file, const Json& spec, int64_t step, const std::vector<TensorData>& weights,
+                 const std::vector<BundleAsset>& assets) {
+  std::vector<TensorData> tensors = weights;
+  for (const auto& a : assets) {
+    if (a.path.is_absolute() || a.path.empty()) throw std::invalid_argument("bundle asset paths are relative to the data root");
+    tensors.push_back({kAssetPrefix + a.path.generic_string(), DType::U8, {static_cast<int64_t>(a.bytes.size())},
+                       a.bytes.data(), a.bytes.size()});
+  }
+  const fs::path partial = file.string() + ".partial";
+  writeSafetensors(partial, tensors, {{"format", "reef-bundle"}, {"version", "1"}, {"spec", spec.dump()},
+                                      {"step", std::to_string(step)}});
+  fs::rename(partial, file);
+}
+
+Bundle Bundle::open(const fs::path& file) {
+  Bundle b(SafetensorsFile::open(file));
+  const auto& meta = b.file_.metadata();
+  const auto format = meta.find("format");
+  if (format == meta.end() || format->second != "reef-bundle")
+    throw std::runtime_error("'" + file.string() + "' is a safetensors file but not a Reef bundle (write one with reef export --format bundle)");
+  if (meta.count("version") == 0 || meta.at("version") != "1")
+    throw std::runtime_error("'" + file.string() + "' is a Reef bundle of a version this reef does not read");
+  b.spec_ = Json::parse(meta.at("spec"), nullptr, false);
+  if (b.spec_.is_discarded() || !b.spec_.is_object()) throw std::runtime_error("'" + file.string() + "': its spec is not valid JSON");
+  b.step_ = std::stoll(meta.at("step"));
+  return b;
+}
+
+bool Bundle::isAsset(const std::string& tensorName) { return tensorName.compare(0, kAssetPrefix.size(), kAssetPrefix) == 0; }
+
+bool Bundle::assetsMatch(const fs::path& dataRoot) const {
+  for (const auto& t : file_.tensors()) {
+    if (!isAsset(t.name)) continue;
+    std::ifstream in(dataRoot / t.name.substr(kAssetPrefix.size()), std::ios::binary);
+    if (!in) return false;
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.size() != t.nbytes || !std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(t.data))) return false;
+  }
+  return true;
+}
+
+void Bundle::extractAssets(const fs::path& dataRoot) const {
+  for (const auto& t : file_.tensors()) {
+    if (!isAsset(t.name)) continue;
+    const fs::path relative = t.name.substr(kAssetPrefix.size());
+    for (const auto& part : relative)
+      if (part == "..") throw std::runtime_error("bundle asset '" + relative.string() + "' points outside the data root");
+    const fs::path out = dataRoot / relative;
+    fs::create_directories(out.parent_path());
+    std::ofstream f(out, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(t.data), static_cast<std::streamsize>(t.nbytes));
+    if (!f) throw std::runtime_error("cannot write '" + out.string() + "'");
+  }
+}
+
+}  // namespace reef::protocol
