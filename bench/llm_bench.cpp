@@ -5,6 +5,9 @@
 //  2. Reef's model FLOP/s while training against this machine's torch::mm rate (fp32);
 //  3. generation tokens/s with the KV cache against recomputing the whole sequence per token.
 //
+// Steps 1-2 run in fp32 and again under bf16 autocast (the trainer's precision: bf16-mixed), each
+// against the same precision on both sides.
+//
 //   reef-bench-llm [--threads N] [--steps S] [--rounds R] [--tokens T]
 #include <torch/torch.h>
 
@@ -14,6 +17,7 @@
 #include "llm/causal_lm.h"
 #include "llm/generation.h"
 #include "protocol/spec.h"
+#include "trainer/evaluate.h"
 #include "trainer/optimizer.h"
 
 #include <algorithm>
@@ -66,9 +70,13 @@ class ReefStep {
     optimizer_ = std::make_unique<Optimizer>(params, optim);
   }
 
-  double stepMs() {
+  double stepMs(bool bf16) {
     const auto start = std::chrono::steady_clock::now();
-    torch::Tensor loss = model_->trainingStep(data_);
+    torch::Tensor loss;
+    {
+      AutocastScope autocast(bf16, torch::kCPU);
+      loss = model_->trainingStep(data_);
+    }
     loss.backward();
     optimizer_->step(1e-3);
     optimizer_->zeroGrad();
@@ -85,7 +93,7 @@ class ReefStep {
   std::unique_ptr<Optimizer> optimizer_;
 };
 
-double pythonMs(const Json& spec, int threads, int steps, std::string& torchVersion) {
+double pythonMs(const Json& spec, int threads, int steps, bool bf16, std::string& torchVersion) {
   const Json& m = spec["model"];
   const int64_t dim = m["dim"].get<int64_t>();
   const std::string command =
@@ -94,7 +102,7 @@ double pythonMs(const Json& spec, int threads, int steps, std::string& torchVers
       std::to_string(m["heads"].get<int64_t>()) + " --kv-heads " + std::to_string(m["kv_heads"].get<int64_t>()) +
       " --hidden " + std::to_string((8 * dim / 3 + 63) / 64 * 64) + " --batch " +
       std::to_string(spec["data"]["batch_size"].get<int64_t>()) + " --context " +
-      std::to_string(spec["data"]["context"].get<int64_t>()) + " --steps " + std::to_string(steps);
+      std::to_string(spec["data"]["context"].get<int64_t>()) + " --steps " + std::to_string(steps) + (bf16 ? " --bf16" : "");
   FILE* python = popen(command.c_str(), "r");
   if (!python) throw std::runtime_error("cannot start /usr/bin/python3 (install python3-torch)");
   double ms = 0;
@@ -125,26 +133,28 @@ int main(int argc, char** argv) {
                 "median of %d rounds of %d steps; each round times Reef, then Python\n",
                 static_cast<long long>(lm->network()->config().parameterCount()), static_cast<long long>(tokens), threads,
                 rounds, steps);
-    for (int i = 0; i < 2; ++i) reef.stepMs();
-    std::vector<double> reefTimes, pythonTimes;
-    std::string torchVersion;
-    for (int r = 0; r < rounds; ++r) {
-      std::vector<double> round;
-      for (int i = 0; i < steps; ++i) round.push_back(reef.stepMs());
-      reefTimes.push_back(median(round));
-      pythonTimes.push_back(pythonMs(spec, threads, steps, torchVersion));
-      std::printf("  round %d: reef %.1f ms/step, python %.1f ms/step\n", r, reefTimes.back(), pythonTimes.back());
+    for (const bool bf16 : {false, true}) {
+      const char* precision = bf16 ? "bf16-mixed" : "fp32";
+      std::printf("%s:\n", precision);
+      for (int i = 0; i < 2; ++i) reef.stepMs(bf16);
+      std::vector<double> reefTimes, pythonTimes;
+      std::string torchVersion;
+      for (int r = 0; r < rounds; ++r) {
+        std::vector<double> round;
+        for (int i = 0; i < steps; ++i) round.push_back(reef.stepMs(bf16));
+        reefTimes.push_back(median(round));
+        pythonTimes.push_back(pythonMs(spec, threads, steps, bf16, torchVersion));
+        std::printf("  round %d: reef %.1f ms/step, python %.1f ms/step\n", r, reefTimes.back(), pythonTimes.back());
+      }
+      const double reefMs = median(reefTimes), pyMs = median(pythonTimes);
+      std::printf("  %-28s %8.1f ms/step %8.0f tokens/s\n", "reef (C++ engine)", reefMs, 1000.0 * tokens / reefMs);
+      std::printf("  %-28s %8.1f ms/step %8.0f tokens/s   reef is %.2fx\n", ("python (torch " + torchVersion + ")").c_str(),
+                  pyMs, 1000.0 * tokens / pyMs, pyMs / reefMs);
+      const double modelGflops = reef.model().trainingFlopsPerToken() * tokens / (reefMs / 1000.0) / 1e9;
+      const double mmGflops = matmulGflops(torch::kCPU, bf16 ? torch::kBFloat16 : torch::kFloat32);
+      std::printf("  model FLOP/s (6N + attention per token) vs torch::mm 1024^3 in %s: %.1f vs %.1f GFLOP/s, MFU %.0f%%\n",
+                  bf16 ? "bf16" : "fp32", modelGflops, mmGflops, 100.0 * modelGflops / mmGflops);
     }
-    const double reefMs = median(reefTimes), pyMs = median(pythonTimes);
-    std::printf("  %-28s %8.1f ms/step %8.0f tokens/s\n", "reef (C++ engine)", reefMs, 1000.0 * tokens / reefMs);
-    std::printf("  %-28s %8.1f ms/step %8.0f tokens/s   reef is %.2fx\n", ("python (torch " + torchVersion + ")").c_str(),
-                pyMs, 1000.0 * tokens / pyMs, pyMs / reefMs);
-
-    const double modelGflops = reef.model().trainingFlopsPerToken() * tokens / (reefMs / 1000.0) / 1e9;
-    const double mmGflops = matmulGflops(torch::kCPU, torch::kFloat32);
-    std::printf("Model FLOP/s while training (6N + attention per token) vs torch::mm 1024^3, fp32\n"
-                "  model %.1f GFLOP/s, torch::mm %.1f GFLOP/s: MFU %.0f%%\n",
-                modelGflops, mmGflops, 100.0 * modelGflops / mmGflops);
 
     llm::SamplingOptions o;
     o.maxTokens = genTokens;

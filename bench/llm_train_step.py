@@ -5,7 +5,8 @@ Debian's /usr/bin/python3 on the same LibTorch and compares).
 The model is written the way Hugging Face's modeling_llama writes it (RMSNorm in fp32, rotary
 embeddings by rotate-half, grouped-query attention by repeating key/value heads, an additive
 causal mask, SwiGLU, tied embeddings), with the same sizes as resources/examples/llm/kjv_llama.yaml,
-next-token cross-entropy and torch.optim.AdamW. Prints one JSON line {"ms_per_step": ...}.
+next-token cross-entropy and torch.optim.AdamW, in fp32 or (--bf16) under bf16 autocast.
+Prints one JSON line {"ms_per_step": ...}.
 """
 import argparse
 import json
@@ -120,6 +121,7 @@ def main():
     parser.add_argument("--context", type=int, default=128)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast, as Reef's precision: bf16-mixed")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -129,7 +131,8 @@ def main():
 
     def step():
         optimizer.zero_grad()
-        logits = model(tokens[:, :-1])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            logits = model(tokens[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tokens[:, 1:].reshape(-1))
         loss.backward()
         optimizer.step()
