@@ -49,7 +49,7 @@ int extractCommand(const LoraOptions& o) {
                        {"bias", "none"},
                        {"target_modules", parseTargetList(m.at("lora_targets").get<std::string>())},
                        {"base_model_name_or_path", loaded.spec.at("trainer").at("init_from")},
-                       {"reef_run", loaded.run.root().string()},
+                       {"reef_run", loaded.bundle.empty() ? loaded.run.root().string() : loaded.bundle.string()},
                        {"reef_step", loaded.step}};
   std::ofstream(out / "adapter_config.json") << config.dump(2) << "\n";
   std::printf("%zu adapter tensors (%lld parameters) from step %lld in %s\n", adapters.size(),
