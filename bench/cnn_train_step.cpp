@@ -5,6 +5,7 @@
 //   reef-bench-cnn [--threads N] [--batch B] [--steps S] [--rounds R]
 #include <torch/torch.h>
 
+#include "bench_util.h"
 #include "builtin_registry.h"
 #include "core/data_settings.h"
 #include "core/runtime.h"
@@ -25,10 +26,8 @@ using namespace reef::engine;
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::argValue;
+using bench::median;
 
 // Reef's own path: the registry builds the spec's model, ImageClassifier::trainingStep computes
 // the loss, Reef's AdamW updates. Built once and warmed up; repeat() times `steps` steps.
@@ -78,25 +77,13 @@ std::map<std::string, double> pythonRound(int threads, int batch, int steps, int
   const std::string command = std::string("/usr/bin/python3 ") + REEF_SOURCE_DIR + "/bench/cnn_train_step.py" +
                               " --threads " + std::to_string(threads) + " --batch " + std::to_string(batch) +
                               " --steps " + std::to_string(steps) + " --repeats 1 --warmup " + std::to_string(warmup);
-  FILE* python = popen(command.c_str(), "r");
-  if (!python) throw std::runtime_error("cannot start /usr/bin/python3 (install python3-torch)");
   std::map<std::string, double> out;
-  char line[512];
-  while (std::fgets(line, sizeof line, python)) {
-    Json result = Json::parse(line, nullptr, false);
-    if (result.is_discarded() || !result.contains("ms_per_step")) continue;
+  for (const Json& result : bench::pythonResults(command)) {
     out[result["variant"].get<std::string>()] = result["ms_per_step"].get<double>();
     torchVersion = result["torch"].get<std::string>();
   }
-  if (pclose(python) != 0 || out.size() != 2)
-    throw std::runtime_error("the Python side failed: run `" + command + "` to see why");
+  if (out.size() != 2) throw std::runtime_error("the Python side printed " + std::to_string(out.size()) + " of 2 variants: run `" + command + "`");
   return out;
-}
-
-int argValue(int argc, char** argv, const char* name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::string(argv[i]) == name) return std::atoi(argv[i + 1]);
-  return fallback;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 //   reef-bench-llm [--threads N] [--steps S] [--rounds R] [--tokens T]
 #include <torch/torch.h>
 
+#include "bench_util.h"
 #include "builtin_registry.h"
 #include "core/data_settings.h"
 #include "core/runtime.h"
@@ -33,16 +34,8 @@ using namespace reef::engine;
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-int argValue(int argc, char** argv, const char* name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::string(argv[i]) == name) return std::atoi(argv[i + 1]);
-  return fallback;
-}
+using bench::argValue;
+using bench::median;
 
 Json exampleSpec() {
   const Json raw = protocol::loadSpecFile(REEF_SOURCE_DIR "/resources/examples/llm/kjv_llama.yaml");
@@ -103,17 +96,9 @@ double pythonMs(const Json& spec, int threads, int steps, bool bf16, std::string
       " --hidden " + std::to_string((8 * dim / 3 + 63) / 64 * 64) + " --batch " +
       std::to_string(spec["data"]["batch_size"].get<int64_t>()) + " --context " +
       std::to_string(spec["data"]["context"].get<int64_t>()) + " --steps " + std::to_string(steps) + (bf16 ? " --bf16" : "");
-  FILE* python = popen(command.c_str(), "r");
-  if (!python) throw std::runtime_error("cannot start /usr/bin/python3 (install python3-torch)");
-  double ms = 0;
-  char line[512];
-  while (std::fgets(line, sizeof line, python)) {
-    const Json result = Json::parse(line, nullptr, false);
-    if (result.is_discarded() || !result.contains("ms_per_step")) continue;
-    ms = result["ms_per_step"].get<double>();
-    torchVersion = result["torch"].get<std::string>();
-  }
-  if (pclose(python) != 0 || ms <= 0) throw std::runtime_error("the Python side failed: run `" + command + "` to see why");
+  const Json result = bench::pythonResults(command).back();
+  torchVersion = result["torch"].get<std::string>();
+  const double ms = result["ms_per_step"].get<double>();
   return ms;
 }
 

@@ -3,6 +3,7 @@
 // 1,000,000-point series to 2,000 buckets. Prints each figure beside its bar.
 //
 //   reef-bench-storage [--dir DIR]   (default: a fresh folder under /tmp)
+#include "bench_util.h"
 #include "protocol/event_log.h"
 #include "storage/metric_store.h"
 #include "storage/run_query.h"
@@ -29,10 +30,7 @@ namespace {
 
 double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using reef::bench::median;
 
 const std::vector<std::string> kMetricNames = {
     "train/loss", "train/lr", "train/grad_norm", "train/epoch", "perf/samples_per_s", "perf/step_ms", "val/loss",

@@ -2,6 +2,7 @@
 // 1,000,000 points each (decimation of raw and smoothed series to the plot's width, hand-over to
 // QCustomPlot, painting), and sorting the runs table over 10,000 runs x 20 metrics.
 // Runs offscreen: QT_QPA_PLATFORM=offscreen reef-bench-studio
+#include "bench_util.h"
 #include "plots/curve_plot.h"
 #include "runs/runs_model.h"
 #include "storage/metric_store.h"
@@ -24,10 +25,7 @@ using namespace reef;
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using reef::bench::median;
 
 void addRuns(storage::Database& db, const std::filesystem::path& ws, int runs, int metrics, int points, int firstIndex) {
   storage::Transaction tx(db);

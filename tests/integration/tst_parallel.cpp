@@ -60,6 +60,18 @@ double relativeDifference(const fs::path& a, const fs::path& b, const std::strin
   return compared > 0 ? worst : INFINITY;
 }
 
+// Five steps of a job against one process on the same global batch: the same losses, and the
+// same parameters at step 5, within 1e-5 (relative).
+void expectSameTraining(const fs::path& single, const fs::path& job) {
+  const auto a = losses(single), b = losses(job);
+  QCOMPARE(a.size(), size_t(5));
+  QCOMPARE(b.size(), size_t(5));
+  for (size_t i = 0; i < a.size(); ++i)
+    QVERIFY2(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]), qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
+  const double diff = relativeDifference(single / "checkpoints/step-5/model.safetensors", job / "checkpoints/step-5/model.safetensors");
+  QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
+}
+
 }  // namespace
 
 class TestParallel : public QObject {
@@ -84,13 +96,8 @@ class TestParallel : public QObject {
                                     QString::fromStdString(job.string()), "--set",
                                     QString("data.batch_size=%1").arg(64 / ranks)} + kSettings);
     QVERIFY2(many.exitCode == 0, qPrintable(many.err));
-    const auto a = losses(single), b = losses(job);
-    QCOMPARE(a.size(), size_t(5));
-    QCOMPARE(b.size(), size_t(5));
-    for (size_t i = 0; i < a.size(); ++i)
-      QVERIFY2(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]), qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
-    const double diff = relativeDifference(single / "checkpoints/step-5/model.safetensors", job / "checkpoints/step-5/model.safetensors");
-    QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
+    expectSameTraining(single, job);
+    if (QTest::currentTestFailed()) return;
     QCOMPARE(eventsOfType(job, "run_started")[0]["world_size"].get<int>(), ranks);
     QCOMPARE(eventsOfType(job, "run_finished").size(), size_t(1));  // rank 0 alone writes events
   }
@@ -132,13 +139,8 @@ class TestParallel : public QObject {
                                     "--set", QString("data.batch_size=%1").arg(8 / dp)} +
                         strategy + llama);
     QVERIFY2(many.exitCode == 0, qPrintable(many.err));
-    const auto a = losses(single), b = losses(job);
-    QCOMPARE(a.size(), size_t(5));
-    QCOMPARE(b.size(), size_t(5));
-    for (size_t i = 0; i < a.size(); ++i)
-      QVERIFY2(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]), qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
-    const double diff = relativeDifference(single / "checkpoints/step-5/model.safetensors", job / "checkpoints/step-5/model.safetensors");
-    QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
+    expectSameTraining(single, job);
+    if (QTest::currentTestFailed()) return;
     const double momentum = relativeDifference(single / "checkpoints/step-5/trainer_state.safetensors",
                                                job / "checkpoints/step-5/trainer_state.safetensors", ".momentum");
     QVERIFY2(momentum < 1e-5, qPrintable(QString("optimizer state differs by %1 (relative)").arg(momentum)));

@@ -1,0 +1,41 @@
+#pragma once
+// What every benchmark here needs: medians, integer options, and the JSON lines its Python
+// baseline prints.
+#include "protocol/json.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reef::bench {
+
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// `--name N` from the command line, or `fallback`.
+inline int argValue(int argc, char** argv, const char* name, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == name) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+// Runs a Python baseline and returns the JSON lines it printed that carry "ms_per_step".
+inline std::vector<Json> pythonResults(const std::string& command) {
+  FILE* python = popen(command.c_str(), "r");
+  if (!python) throw std::runtime_error("cannot start `" + command + "` (install python3-torch)");
+  std::vector<Json> out;
+  char line[512];
+  while (std::fgets(line, sizeof line, python)) {
+    Json result = Json::parse(line, nullptr, false);
+    if (!result.is_discarded() && result.contains("ms_per_step")) out.push_back(std::move(result));
+  }
+  if (pclose(python) != 0 || out.empty()) throw std::runtime_error("the Python side failed: run `" + command + "` to see why");
+  return out;
+}
+
+}  // namespace reef::bench
