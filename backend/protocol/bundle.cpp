@@ -10,8 +10,19 @@ namespace fs = std::filesystem;
 namespace reef::protocol {
 
 namespace {
+
 const std::string kAssetPrefix = "__asset__/";
+
+// The path under the data root that an asset tensor names; never one that leaves it.
+fs::path assetPath(const std::string& tensorName) {
+  const fs::path relative = tensorName.substr(kAssetPrefix.size());
+  bool escapes = relative.empty() || relative.is_absolute() || relative.has_root_name() || relative.has_root_directory();
+  for (const auto& part : relative) escapes = escapes || part == "..";
+  if (escapes) throw std::runtime_error("bundle asset '" + relative.string() + "' points outside the data root");
+  return relative;
 }
+
+}  // namespace
 
 void writeBundle(const fs::path& file, const Json& spec, int64_t step, const std::vector<TensorData>& weights,
                  const std::vector<BundleAsset>& assets) {
@@ -33,11 +44,15 @@ Bundle Bundle::open(const fs::path& file) {
   const auto format = meta.find("format");
   if (format == meta.end() || format->second != "reef-bundle")
     throw std::runtime_error("'" + file.string() + "' is a safetensors file but not a Reef bundle (write one with reef export --format bundle)");
-  if (meta.count("version") == 0 || meta.at("version") != "1")
+  if (meta.count("version") == 0 || meta.at("version") != "1" || meta.count("spec") == 0)
     throw std::runtime_error("'" + file.string() + "' is a Reef bundle of a version this reef does not read");
   b.spec_ = Json::parse(meta.at("spec"), nullptr, false);
   if (b.spec_.is_discarded() || !b.spec_.is_object()) throw std::runtime_error("'" + file.string() + "': its spec is not valid JSON");
-  b.step_ = std::stoll(meta.at("step"));
+  try {
+    b.step_ = std::stoll(meta.at("step"));
+  } catch (const std::exception&) {
+    throw std::runtime_error("'" + file.string() + "': its metadata has no valid step");
+  }
   return b;
 }
 
@@ -46,7 +61,7 @@ bool Bundle::isAsset(const std::string& tensorName) { return tensorName.compare(
 bool Bundle::assetsMatch(const fs::path& dataRoot) const {
   for (const auto& t : file_.tensors()) {
     if (!isAsset(t.name)) continue;
-    std::ifstream in(dataRoot / t.name.substr(kAssetPrefix.size()), std::ios::binary);
+    std::ifstream in(dataRoot / assetPath(t.name), std::ios::binary);
     if (!in) return false;
     std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (bytes.size() != t.nbytes || !std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(t.data))) return false;
@@ -57,10 +72,7 @@ bool Bundle::assetsMatch(const fs::path& dataRoot) const {
 void Bundle::extractAssets(const fs::path& dataRoot) const {
   for (const auto& t : file_.tensors()) {
     if (!isAsset(t.name)) continue;
-    const fs::path relative = t.name.substr(kAssetPrefix.size());
-    for (const auto& part : relative)
-      if (part == "..") throw std::runtime_error("bundle asset '" + relative.string() + "' points outside the data root");
-    const fs::path out = dataRoot / relative;
+    const fs::path out = dataRoot / assetPath(t.name);
     fs::create_directories(out.parent_path());
     std::ofstream f(out, std::ios::binary | std::ios::trunc);
     f.write(reinterpret_cast<const char*>(t.data), static_cast<std::streamsize>(t.nbytes));

@@ -29,6 +29,22 @@ void setAutocast(const torch::Device& device, bool enabled, torch::ScalarType dt
   if (!enabled) at::autocast::clear_cache();
 }
 
+bool autocastEnabled(const torch::Device& device) {
+#if REEF_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(device.type());
+#else
+  return device.is_cuda() ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
+torch::ScalarType autocastDtype(const torch::Device& device) {
+#if REEF_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(device.type());
+#else
+  return device.is_cuda() ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
 static at::Generator defaultGenerator(const torch::Device& device) {
   return at::globalContext().defaultGenerator(device);
 }

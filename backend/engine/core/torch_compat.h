@@ -9,6 +9,10 @@ namespace reef::engine::compat {
 // drops the cast cache.
 void setAutocast(const torch::Device& device, bool enabled, torch::ScalarType dtype);
 
+// Whether autocast is on for `device`'s kind, and in which dtype.
+bool autocastEnabled(const torch::Device& device);
+torch::ScalarType autocastDtype(const torch::Device& device);
+
 // State of the default generator of `device` (CPU, or the current CUDA device).
 torch::Tensor rngState(const torch::Device& device);
 void setRngState(const torch::Device& device, const torch::Tensor& state);

@@ -1,5 +1,6 @@
 #include "parallel/fully_sharded.h"
 
+#include "core/torch_compat.h"
 #include "parallel/collective_ops.h"
 #include "protocol/json.h"
 
@@ -45,6 +46,10 @@ struct ShardedForward : torch::autograd::Function<ShardedForward> {
     }
     u->release();
     ctx->saved_data["unit"] = unit;
+    // Backward recomputes the forward: under the same mixed precision (autocast is per thread
+    // and already off when backward runs).
+    ctx->saved_data["autocast"] = compat::autocastEnabled(input.device());
+    ctx->saved_data["autocast_dtype"] = static_cast<int64_t>(compat::autocastDtype(input.device()));
     ctx->save_for_backward({input});
     return out;
   }
@@ -56,7 +61,13 @@ struct ShardedForward : torch::autograd::Function<ShardedForward> {
     torch::Tensor x = input.detach().requires_grad_(input.requires_grad());
     {
       torch::AutoGradMode enable(true);
+      const bool autocast = ctx->saved_data["autocast"].toBool();
+      const bool wasOn = compat::autocastEnabled(input.device());
+      const auto wasDtype = compat::autocastDtype(input.device());
+      if (autocast)
+        compat::setAutocast(input.device(), true, static_cast<torch::ScalarType>(ctx->saved_data["autocast_dtype"].toInt()));
       torch::Tensor out = u->runner()(x);
+      if (autocast) compat::setAutocast(input.device(), wasOn, wasDtype);
       torch::autograd::backward({out}, {grads[0]});
     }
     // Gradients of the local batch, averaged over the ranks' batches, this rank's slice kept.

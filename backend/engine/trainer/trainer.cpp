@@ -95,6 +95,9 @@ TrainResult Trainer::run() {
   torch::Device device = pickDevice(ts.accelerator);
   if (device.is_cuda()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist.localRank));
   const bool bf16 = ts.precision == "bf16-mixed";
+  // Generator states are named by the kind of device, not its index: every rank of a multi-GPU
+  // job has its own GPU, and rank 0 writes them all.
+  const std::string rngKey = std::string("rng.") + (device.is_cuda() ? "cuda" : device.str());
   // Collectives wait long enough for rank 0 to validate and checkpoint; a dead rank is noticed by
   // the launcher (or Slurm), which ends the others.
   auto group = ProcessGroup::create(dist, device, std::chrono::minutes(30));
@@ -249,18 +252,20 @@ TrainResult Trainer::run() {
     loadWholeModel(ckpt.weights, (run_.checkpoint(*latest) / "model.safetensors").string(), nullptr);
     loadWholeOptimizer(ckpt.trainerTensors, ckpt.state.optimizerSteps,
                        (run_.checkpoint(*latest) / "trainer_state.safetensors").string());
-    auto rng = ckpt.trainerTensors.find("rng." + device.str());
-    if (rng == ckpt.trainerTensors.end())
-      throw std::runtime_error("checkpoint step-" + std::to_string(*latest) + " has no RNG state for " + device.str() +
-                               " (was it written on another device?)");
-    const auto own = ckpt.trainerTensors.find("rng." + device.str() + ".rank-" + std::to_string(dist.rank));
-    if (dist.distributed() && own != ckpt.trainerTensors.end())
+    // Rank r's generator is "rng.<kind>.rank-<r>"; one process's (and rank 0's) is "rng.<kind>".
+    const auto own = ckpt.trainerTensors.find(rngKey + ".rank-" + std::to_string(dist.rank));
+    const auto shared = ckpt.trainerTensors.find(rngKey);
+    if (dist.distributed() && own != ckpt.trainerTensors.end()) {
       compat::setRngState(device, own->second);
-    else if (rank0)
-      compat::setRngState(device, rng->second);
-    else
+    } else if (shared == ckpt.trainerTensors.end()) {
+      throw std::runtime_error("checkpoint step-" + std::to_string(*latest) + " has no RNG state for " + device.str() +
+                               " (was it written on another kind of device?)");
+    } else if (rank0) {
+      compat::setRngState(device, shared->second);
+    } else {
       log.warn("checkpoint step-" + std::to_string(*latest) + " has no generator state for rank " + std::to_string(dist.rank) +
                " (written by fewer ranks): its dropout continues from a fresh stream");
+    }
     if (ckpt.state.specHash != state.specHash)
       log.warn("the spec differs from the one checkpoint step-" + std::to_string(*latest) +
                " was trained with; continuing with the new spec");
@@ -325,9 +330,9 @@ TrainResult Trainer::run() {
     if (!rank0) return;
     state.optimizerSteps = optimizer.steps();
     state.monitorValue = monitorValue;
-    trainerTensors.emplace_back("rng." + device.str(), rng);
+    trainerTensors.emplace_back(rngKey, rng);
     for (int r = 0; r < (dist.distributed() ? dist.world : 0); ++r)
-      trainerTensors.emplace_back("rng." + device.str() + ".rank-" + std::to_string(r), ranksRng[r].clone());
+      trainerTensors.emplace_back(rngKey + ".rank-" + std::to_string(r), ranksRng[r].clone());
     const auto dir = store.save(state, weights, trainerTensors);
     const auto removed = store.applyRetention(exp.keepTopK, exp.monitorMax);
     emit("checkpoint", {{"step", state.step},

@@ -141,6 +141,7 @@ void GgufWriter::write(const std::filesystem::path& path) const {
       out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
       out.write(zeros, static_cast<std::streamsize>((kAlignment - t.bytes.size() % kAlignment) % kAlignment));
     }
+    out.close();  // flushes: a full disk shows here, before the rename
     if (!out) throw std::runtime_error("writing '" + partial.string() + "' failed (disk full?)");
   }
   std::filesystem::rename(partial, path);

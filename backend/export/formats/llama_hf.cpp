@@ -16,6 +16,7 @@ namespace {
 void writeJson(const fs::path& path, const Json& value) {
   std::ofstream out(path, std::ios::trunc);
   out << value.dump(2) << "\n";
+  out.close();
   if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
 }
 

@@ -68,6 +68,9 @@ class TestBundle : public QObject {
     writeSafetensors(at("badspec.reef"), {{"w", DType::F32, {1}, w, sizeof w}},
                      {{"format", "reef-bundle"}, {"version", "1"}, {"spec", "{not json"}, {"step", "1"}});
     QVERIFY(errorOf([&] { Bundle::open(at("badspec.reef")); }).contains("not valid JSON"));
+    writeSafetensors(at("nostep.reef"), {{"w", DType::F32, {1}, w, sizeof w}},
+                     {{"format", "reef-bundle"}, {"version", "1"}, {"spec", "{}"}, {"step", "x"}});
+    QVERIFY(errorOf([&] { Bundle::open(at("nostep.reef")); }).contains("no valid step"));
   }
 
   void refusesAnAssetOutsideTheDataRoot() {
@@ -77,6 +80,11 @@ class TestBundle : public QObject {
     const Bundle b = Bundle::open(at("evil.reef"));
     QVERIFY(errorOf([&] { b.extractAssets(at("root2")); }).contains("outside the data root"));
     QVERIFY(!fs::exists(at("escaped")));
+    const std::string absolute = (at("absolute-target")).string();
+    writeSafetensors(at("abs-asset.reef"), {{"__asset__/" + absolute, DType::U8, {2}, bytes, 2}},
+                     {{"format", "reef-bundle"}, {"version", "1"}, {"spec", "{}"}, {"step", "1"}});
+    QVERIFY(errorOf([&] { Bundle::open(at("abs-asset.reef")).extractAssets(at("root3")); }).contains("outside the data root"));
+    QVERIFY(!fs::exists(absolute));
     QVERIFY(errorOf([&] { writeBundle(at("abs.reef"), Json::object(), 1, {}, {{"/etc/x", {1}}}); }).contains("relative"));
   }
 
