@@ -1,6 +1,6 @@
 #include "parallel/collective_ops.h"
 
-#include <mutex>
+#include "parallel/handle_table.h"
 
 namespace reef::engine::collective {
 
@@ -9,28 +9,16 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-// A job has a handful of groups that live as long as it does, so the table only grows by that much.
-std::mutex tableMutex;
-std::vector<std::shared_ptr<ProcessGroup>>& table() {
-  static std::vector<std::shared_ptr<ProcessGroup>> groups;
-  return groups;
+HandleTable<std::shared_ptr<ProcessGroup>>& groups() {
+  static HandleTable<std::shared_ptr<ProcessGroup>> table;
+  return table;
 }
 
 }  // namespace
 
-int64_t groupId(const std::shared_ptr<ProcessGroup>& group) {
-  std::lock_guard<std::mutex> lock(tableMutex);
-  auto& groups = table();
-  for (size_t i = 0; i < groups.size(); ++i)
-    if (groups[i] == group) return static_cast<int64_t>(i);
-  groups.push_back(group);
-  return static_cast<int64_t>(groups.size() - 1);
-}
+int64_t groupId(const std::shared_ptr<ProcessGroup>& group) { return groups().idOf(group); }
 
-std::shared_ptr<ProcessGroup> groupById(int64_t id) {
-  std::lock_guard<std::mutex> lock(tableMutex);
-  return table().at(static_cast<size_t>(id));
-}
+std::shared_ptr<ProcessGroup> groupById(int64_t id) { return groups().byId(id); }
 
 namespace {
 

@@ -2,34 +2,19 @@
 
 #include "core/torch_compat.h"
 #include "parallel/collective_ops.h"
+#include "parallel/handle_table.h"
 #include "protocol/json.h"
 
 #include <fstream>
-#include <mutex>
 #include <stdexcept>
 
 namespace reef::engine {
 
 namespace {
 
-std::mutex unitsMutex;
-std::vector<FullyShardedUnit*>& units() {
-  static std::vector<FullyShardedUnit*> all;
-  return all;
-}
-
-int64_t unitId(FullyShardedUnit* unit) {
-  std::lock_guard<std::mutex> lock(unitsMutex);
-  auto& all = units();
-  for (size_t i = 0; i < all.size(); ++i)
-    if (all[i] == unit) return static_cast<int64_t>(i);
-  all.push_back(unit);
-  return static_cast<int64_t>(all.size() - 1);
-}
-
-FullyShardedUnit* unitById(int64_t id) {
-  std::lock_guard<std::mutex> lock(unitsMutex);
-  return units().at(static_cast<size_t>(id));
+HandleTable<FullyShardedUnit*>& units() {
+  static HandleTable<FullyShardedUnit*> table;
+  return table;
 }
 
 using torch::autograd::AutogradContext;
@@ -37,7 +22,7 @@ using torch::autograd::tensor_list;
 
 struct ShardedForward : torch::autograd::Function<ShardedForward> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& shard, int64_t unit) {
-    FullyShardedUnit* u = unitById(unit);
+    FullyShardedUnit* u = units().byId(unit);
     u->materialize(u->group()->allGather(shard.detach()));
     torch::Tensor out;
     {
@@ -55,7 +40,7 @@ struct ShardedForward : torch::autograd::Function<ShardedForward> {
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
-    FullyShardedUnit* u = unitById(ctx->saved_data["unit"].toInt());
+    FullyShardedUnit* u = units().byId(ctx->saved_data["unit"].toInt());
     const torch::Tensor input = ctx->get_saved_variables()[0];
     u->materialize(u->group()->allGather(u->shard().detach()));
     torch::Tensor x = input.detach().requires_grad_(input.requires_grad());
@@ -129,7 +114,7 @@ torch::Tensor FullyShardedUnit::flatGradient() const {
 
 torch::Tensor FullyShardedUnit::forward(const torch::Tensor& input, std::function<torch::Tensor(const torch::Tensor&)> run) {
   run_ = std::move(run);
-  return ShardedForward::apply(input, shard_, unitId(this));
+  return ShardedForward::apply(input, shard_, units().idOf(this));
 }
 
 NamedTensors FullyShardedUnit::gatherFull() const { return gatherFlat(shard_, ""); }

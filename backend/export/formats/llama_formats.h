@@ -20,6 +20,9 @@ std::vector<std::filesystem::path> writeHuggingFaceLlama(llm::CausalLM& lm, cons
 // GGML's interleaved rotary layout, as llama.cpp's own converter does.
 void writeLlamaGguf(llm::CausalLM& lm, const std::filesystem::path& file, GgmlType type, const std::string& name);
 
+// Throws with the fix when `lm` is not a plain Llama (LoRA adapters unmerged, the Mixtral layout).
+void requireExportableLlama(llm::CausalLM& lm, const std::string& format);
+
 // The GGUF name of a Hugging Face Llama tensor ("model.layers.3.mlp.up_proj.weight" ->
 // "blk.3.ffn_up.weight"); throws for names outside the Llama layout.
 std::string ggufTensorName(const std::string& huggingFaceName);

@@ -1,7 +1,5 @@
 #include "formats/llama_formats.h"
 
-#include "core/lora.h"
-
 #include <regex>
 #include <stdexcept>
 
@@ -36,11 +34,9 @@ std::string ggufTensorName(const std::string& name) {
 }
 
 void writeLlamaGguf(llm::CausalLM& lm, const std::filesystem::path& file, GgmlType type, const std::string& name) {
+  requireExportableLlama(lm, "The GGUF export");
   auto& net = lm.network();
-  if (!engine::loraState(*net).empty())
-    throw std::runtime_error("this run has LoRA adapters: fold them in first with `reef lora merge RUN`, then export the merged run");
   const llm::LlamaConfig& c = net->config();
-  if (c.experts > 0) throw std::runtime_error("the GGUF export writes the Llama layout; Mixtral runs are not exported yet");
   const llm::Tokenizer& tok = lm.tokenizer();
 
   GgufWriter gguf;

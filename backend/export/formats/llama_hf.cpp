@@ -22,12 +22,17 @@ void writeJson(const fs::path& path, const Json& value) {
 
 }  // namespace
 
-std::vector<fs::path> writeHuggingFaceLlama(llm::CausalLM& lm, const fs::path& dir) {
-  auto& net = lm.network();
-  if (!engine::loraState(*net).empty())
+void requireExportableLlama(llm::CausalLM& lm, const std::string& format) {
+  if (!engine::loraState(*lm.network()).empty())
     throw std::runtime_error("this run has LoRA adapters: fold them in first with `reef lora merge RUN`, then export the merged run");
+  if (lm.network()->config().experts > 0)
+    throw std::runtime_error(format + " writes the Llama layout; Mixtral runs are not exported yet");
+}
+
+std::vector<fs::path> writeHuggingFaceLlama(llm::CausalLM& lm, const fs::path& dir) {
+  requireExportableLlama(lm, "The Hugging Face export");
+  auto& net = lm.network();
   const llm::LlamaConfig& c = net->config();
-  if (c.experts > 0) throw std::runtime_error("the Hugging Face export writes the Llama layout; Mixtral runs are not exported yet");
   const llm::Tokenizer& tok = lm.tokenizer();
   fs::create_directories(dir);
 
