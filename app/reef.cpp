@@ -1,4 +1,7 @@
 #include "cli/cli.h"
+#include "deploy/serve_command.h"
 #include "export_command.h"
 
-int main(int argc, char** argv) { return reef::engine::runCli(argc, argv, {reef::exporting::addExportCommand}); }
+int main(int argc, char** argv) {
+  return reef::engine::runCli(argc, argv, {reef::exporting::addExportCommand, reef::deploy::addServeCommand});
+}

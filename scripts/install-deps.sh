@@ -13,6 +13,7 @@ packages=(
   libqcustomplot-dev libqcustomplot2.1-qt6 # the studio's plots
   xvfb xauth                               # the studio's screenshot test runs real windows under Xvfb
   libsentencepiece-dev bible-kjv fortunes xz-utils  # the LLM collection: tokenizer, corpora, the xz baseline
+  libcpp-httplib-dev libstb-dev            # reef serve: HTTP server, image decoding
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)  # keep an existing Node.js (it may ship its own npm)
 

@@ -4,18 +4,28 @@
 
 namespace reef::vision {
 
-ImageClassifier::ImageClassifier(const engine::ModelContext& context, const NetworkBuilder& build) {
-  const Json& data = context.spec.at("data");
-  data_ = loadVisionData(context.dataRoot, data.at("dataset").get<std::string>(), data.at("val_size").get<int64_t>());
-  network_ = build(data_.shape, static_cast<int64_t>(data_.classes.size()));
+ImageClassifier::ImageClassifier(const engine::ModelContext& context, const NetworkBuilder& build)
+    : context_(context), info_(visionDatasetInfo(context.spec.at("data").at("dataset").get<std::string>())) {
+  network_ = build(info_.shape, static_cast<int64_t>(info_.classes.size()));
   labelSmoothing_ = context.spec.at("model").at("label_smoothing").get<double>();
+}
+
+VisionData& ImageClassifier::data() {
+  if (!data_) {
+    const Json& data = context_.spec.at("data");
+    data_ = loadVisionData(context_.dataRoot, data.at("dataset").get<std::string>(), data.at("val_size").get<int64_t>());
+  }
+  return *data_;
 }
 
 std::shared_ptr<engine::Dataset> ImageClassifier::dataset(engine::Split split) {
   switch (split) {
-    case engine::Split::Train: return data_.train;
-    case engine::Split::Val: return data_.val;
-    case engine::Split::Test: return data_.test;
+    case engine::Split::Train:
+      // Training fixes the normalisation; a restored checkpoint then carries the same values.
+      network_->setNormalisation(data().mean, data().stddev);
+      return data().train;
+    case engine::Split::Val: return data().val;
+    case engine::Split::Test: return data().test;
   }
   return nullptr;
 }
@@ -31,7 +41,8 @@ void ImageClassifier::to(const torch::Device& device) {
 }
 
 torch::Tensor ImageClassifier::logits(const torch::Tensor& images) {
-  return network_->forward(network_->channelsLast() ? images.contiguous(torch::MemoryFormat::ChannelsLast) : images);
+  const torch::Tensor x = network_->normalise(images);
+  return network_->forward(network_->channelsLast() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x);
 }
 
 torch::Tensor ImageClassifier::trainingStep(const engine::Batch& batch) {
@@ -42,7 +53,7 @@ torch::Tensor ImageClassifier::trainingStep(const engine::Batch& batch) {
 
 std::unique_ptr<engine::Evaluation> ImageClassifier::evaluation(engine::Split) {
   return std::make_unique<ImageClassificationEvaluation>(
-      [this](const engine::Batch& b) { return logits(b.at("image")); }, data_.classes);
+      [this](const engine::Batch& b) { return logits(b.at("image")); }, info_.classes);
 }
 
 }  // namespace reef::vision

@@ -1,11 +1,14 @@
 #pragma once
 // The vision collection's model: any ImageNetwork trained with cross-entropy on an image dataset.
+// It is built from the dataset's name alone (shape, classes), so that a bundle or a checkpoint
+// classifies images on a machine without the dataset; the images are read on first use.
 #include "core/model.h"
 #include "vision/image_network.h"
 #include "vision/vision_data.h"
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace reef::vision {
 
@@ -18,12 +21,19 @@ class ImageClassifier : public engine::Model {
   std::shared_ptr<engine::Dataset> dataset(engine::Split split) override;
   torch::Tensor trainingStep(const engine::Batch& batch) override;
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
+  std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override { return std::vector<std::filesystem::path>{}; }
   void to(const torch::Device& device) override;
 
+  // Pixels in [0, 1], [B, C, H, W] -> logits [B, classes].
   torch::Tensor logits(const torch::Tensor& images);
+  const VisionDatasetInfo& info() const { return info_; }
+  ImageNetwork& network() { return *network_; }
 
  private:
-  VisionData data_;
+  VisionData& data();
+  engine::ModelContext context_;
+  VisionDatasetInfo info_;
+  std::optional<VisionData> data_;
   std::shared_ptr<ImageNetwork> network_;
   double labelSmoothing_;
 };

@@ -5,8 +5,8 @@
 namespace reef::vision {
 
 ImageClassificationDataset::ImageClassificationDataset(std::shared_ptr<const ImageSet> set, int64_t begin,
-                                                       int64_t count, float mean, float stddev)
-    : set_(std::move(set)), begin_(begin), count_(count), scale_(1.0f / (255.0f * stddev)), shift_(-mean / stddev) {
+                                                       int64_t count)
+    : set_(std::move(set)), begin_(begin), count_(count) {
   if (begin_ < 0 || count_ < 0 || begin_ + count_ > set_->size())
     throw std::out_of_range("image split [" + std::to_string(begin_) + ", " + std::to_string(begin_ + count_) +
                             ") exceeds the " + std::to_string(set_->size()) + " images available");
@@ -25,7 +25,7 @@ engine::Batch ImageClassificationDataset::get(const std::vector<int64_t>& indice
     if (index < 0 || index >= count_) throw std::out_of_range("image index out of range");
     const uint8_t* src = set_->pixels.data() + (begin_ + index) * pixels;
     float* dst = out + i * pixels;
-    for (int64_t p = 0; p < pixels; ++p) dst[p] = static_cast<float>(src[p]) * scale_ + shift_;
+    for (int64_t p = 0; p < pixels; ++p) dst[p] = static_cast<float>(src[p]) * (1.0f / 255.0f);
     lab[i] = set_->labels[static_cast<size_t>(begin_ + index)];
   }
   engine::Batch batch;

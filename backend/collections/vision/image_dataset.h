@@ -1,6 +1,6 @@
 #pragma once
 // Labelled images kept as bytes in memory; a split is a contiguous range of them. Batches are
-// normalised float tensors [B, C, H, W] ("image") and int64 labels [B] ("label").
+// float tensors [B, C, H, W] of pixels in [0, 1] ("image") and int64 labels [B] ("label").
 #include "core/dataset.h"
 
 #include <memory>
@@ -23,16 +23,14 @@ struct ImageSet {
 
 class ImageClassificationDataset : public engine::Dataset {
  public:
-  // Images [begin, begin + count) of `set`, normalised as (x / 255 - mean) / stddev.
-  ImageClassificationDataset(std::shared_ptr<const ImageSet> set, int64_t begin, int64_t count, float mean,
-                             float stddev);
+  // Images [begin, begin + count) of `set`.
+  ImageClassificationDataset(std::shared_ptr<const ImageSet> set, int64_t begin, int64_t count);
   int64_t size() const override { return count_; }
   engine::Batch get(const std::vector<int64_t>& indices) const override;
 
  private:
   std::shared_ptr<const ImageSet> set_;
   int64_t begin_, count_;
-  float scale_, shift_;
 };
 
 }  // namespace reef::vision

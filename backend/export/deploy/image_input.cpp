@@ -1,0 +1,110 @@
+#include "deploy/image_input.h"
+
+#include "deploy/openai_protocol.h"
+
+#include <memory>
+#include <stdexcept>
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_NO_STDIO
+#include <stb/stb_image.h>
+
+namespace reef::deploy {
+
+std::vector<uint8_t> decodeBase64(const std::string& text) {
+  std::vector<uint8_t> out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else if (c == '=' || c == '\n' || c == '\r') continue;
+    else throw std::invalid_argument(std::string("character '") + c + "' is not base64");
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(buffer >> bits));
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string sizeText(const ImageSize& s) {
+  return std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" + std::to_string(s.width);
+}
+
+std::vector<float> fromEncoded(const std::string& text, const ImageSize& expected, const std::string& where) {
+  std::string payload = text;
+  if (payload.rfind("data:", 0) == 0) {
+    const auto comma = payload.find(',');
+    if (comma == std::string::npos || payload.substr(0, comma).find(";base64") == std::string::npos)
+      throw invalidRequest(where + " is a data: URL without ';base64,'", "input");
+    payload = payload.substr(comma + 1);
+  }
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = decodeBase64(payload);
+  } catch (const std::invalid_argument& e) {
+    throw invalidRequest(where + " is not base64: " + e.what(), "input");
+  }
+  int w = 0, h = 0, channels = 0;
+  const int want = expected.channels == 1 ? 1 : 3;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels, want), stbi_image_free);
+  if (!pixels) throw invalidRequest(where + " is not a PNG or JPEG image (" + stbi_failure_reason() + ")", "input");
+  if (h != expected.height || w != expected.width)
+    throw invalidRequest(where + " is " + std::to_string(w) + "x" + std::to_string(h) + " pixels; the model takes " +
+                             std::to_string(expected.width) + "x" + std::to_string(expected.height),
+                         "input");
+  // stb gives interleaved H x W x C; the model takes C x H x W. Grey conversion is stb's own.
+  std::vector<float> out(static_cast<size_t>(want * h * w));
+  for (int c = 0; c < want; ++c)
+    for (int i = 0; i < h * w; ++i) out[static_cast<size_t>(c * h * w + i)] = pixels.get()[i * want + c] / 255.0f;
+  return out;
+}
+
+std::vector<float> fromArray(const Json& a, const ImageSize& expected, const std::string& where) {
+  const bool hasChannels = !a.empty() && a[0].is_array() && !a[0].empty() && a[0][0].is_array();
+  const Json planes = hasChannels ? a : Json::array({a});
+  const std::string wanted = hasChannels ? sizeText(expected) : std::to_string(expected.height) + "x" + std::to_string(expected.width);
+  auto wrongShape = [&] {
+    return invalidRequest(where + " is not a " + wanted + " array of pixel values (the model takes " + sizeText(expected) +
+                              ", given as [C][H][W] or, for one channel, [H][W])",
+                          "input");
+  };
+  if (static_cast<int64_t>(planes.size()) != expected.channels) throw wrongShape();
+  std::vector<float> out;
+  out.reserve(static_cast<size_t>(expected.channels * expected.height * expected.width));
+  for (const auto& plane : planes) {
+    if (!plane.is_array() || static_cast<int64_t>(plane.size()) != expected.height) throw wrongShape();
+    for (const auto& row : plane) {
+      if (!row.is_array() || static_cast<int64_t>(row.size()) != expected.width) throw wrongShape();
+      for (const auto& v : row) {
+        if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 255)
+          throw invalidRequest(where + " holds " + v.dump() + "; pixel values are numbers from 0 to 255", "input");
+        out.push_back(static_cast<float>(v.get<double>() / 255.0));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<float> decodeImage(const Json& input, const ImageSize& expected, const std::string& where) {
+  if (input.is_string()) return fromEncoded(input.get<std::string>(), expected, where);
+  if (input.is_array()) return fromArray(input, expected, where);
+  throw invalidRequest(where + " must be a base64 image or an array of pixel values", "input");
+}
+
+}  // namespace reef::deploy

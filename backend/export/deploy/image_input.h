@@ -1,0 +1,25 @@
+#pragma once
+// Images as clients send them to /v1/classify, turned into the pixels a classifier takes:
+// channels x height x width floats in [0, 1]. Torch-free; decoding through stb_image.
+#include "protocol/json.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace reef::deploy {
+
+struct ImageSize {
+  int64_t channels = 1, height = 0, width = 0;
+};
+
+// `input`: a base64 PNG/JPEG (bare, or a data: URL) or a nested array of pixel values 0..255,
+// [H][W] or [C][H][W]. Colour images given to a one-channel model are converted to grey (stb_image's
+// luma weights). The size must match: Reef does not resize, as a resized digit is not the digit the
+// model learned. Throws ApiError (400) naming `where` and what was expected.
+std::vector<float> decodeImage(const Json& input, const ImageSize& expected, const std::string& where);
+
+// Standard base64 (RFC 4648), padding optional; throws std::invalid_argument on other characters.
+std::vector<uint8_t> decodeBase64(const std::string& text);
+
+}  // namespace reef::deploy

@@ -1,0 +1,220 @@
+#include "deploy/model_server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+namespace reef::deploy {
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+// Request timing: httplib answers a request on one thread from the pre-routing handler to the
+// logger, so the start time can live in a thread-local.
+thread_local std::chrono::steady_clock::time_point requestStart;
+thread_local bool requestCounted = false;
+
+void sendError(httplib::Response& res, const ApiError& e) {
+  res.status = e.status;
+  res.set_content(e.body().dump(), kJson);
+}
+
+// The error object for statuses httplib sets itself (unknown path, body too large, bad method).
+ApiError statusError(int status) {
+  switch (status) {
+    case 401: return ApiError(401, "invalid_request_error", "unauthorised", {}, "invalid_api_key");
+    case 404: return ApiError(404, "invalid_request_error", "unknown endpoint", {}, "unknown_url");
+    case 405: return ApiError(405, "invalid_request_error", "method not allowed for this endpoint");
+    case 413: return ApiError(413, "invalid_request_error", "the request body is larger than the server accepts", {}, "request_too_large");
+    default:
+      return ApiError(status, status >= 500 ? "server_error" : "invalid_request_error",
+                      "the request failed with HTTP status " + std::to_string(status));
+  }
+}
+
+std::string endpointLabel(const std::string& path) {
+  for (const char* known : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify", "/health", "/metrics"})
+    if (path == known) return known;
+  if (path.rfind("/v1/models/", 0) == 0) return "/v1/models";
+  return "other";
+}
+
+}  // namespace
+
+struct ModelServer::Impl {
+  ServedModel& model;
+  ServingMetrics& metrics;
+  ServerOptions options;
+  httplib::Server server;
+  std::atomic<uint64_t> nextId{0};
+  const int64_t startedAt = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+
+  Impl(ServedModel& m, ServingMetrics& metrics, ServerOptions o) : model(m), metrics(metrics), options(std::move(o)) {}
+
+  std::string newId(const char* prefix) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s-%llx%06llx", prefix, static_cast<unsigned long long>(startedAt),
+                  static_cast<unsigned long long>(nextId++));
+    return buf;
+  }
+
+  void checkModel(const std::string& requested) const {
+    if (requested != model.id())
+      throw ApiError(404, "invalid_request_error",
+                     "The model '" + requested + "' does not exist; this server serves '" + model.id() + "'", "model",
+                     "model_not_found");
+  }
+
+  static int64_t now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  void completions(const httplib::Request& req, httplib::Response& res, bool chat) {
+    GenerationRequest request = chat ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
+    checkModel(request.model);
+    if (model.kind() != ServedModel::Kind::LanguageModel)
+      throw invalidRequest("model '" + model.id() + "' is an image classifier: use /v1/classify", "model");
+    const std::string id = newId(chat ? "chatcmpl" : "cmpl");
+    const int64_t created = now();
+    if (!request.stream) {
+      const Completion c = model.complete(request, {});
+      res.set_content(completionResponse(request, id, created, c.text, c.finishReason, c.usage).dump(), kJson);
+      return;
+    }
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider("text/event-stream", [this, request, id, created](size_t, httplib::DataSink& sink) {
+      auto send = [&sink](const Json& data) {
+        const std::string event = "data: " + data.dump() + "\n\n";
+        return sink.write(event.data(), event.size());
+      };
+      try {
+        bool first = true;
+        bool connected = true;
+        if (request.chat) connected = send(streamChunk(request, id, created, "", std::nullopt, true));
+        first = !request.chat;
+        Completion c;
+        if (connected)
+          c = model.complete(request, [&](const std::string& text) {
+            connected = send(streamChunk(request, id, created, text, std::nullopt, first));
+            first = false;
+            return connected;
+          });
+        if (connected) {
+          send(streamChunk(request, id, created, "", c.finishReason, false));
+          const std::string done = "data: [DONE]\n\n";
+          sink.write(done.data(), done.size());
+        }
+      } catch (const ApiError& e) {
+        send(e.body());
+      } catch (const std::exception& e) {
+        send(ApiError(500, "server_error", e.what()).body());
+      }
+      sink.done();
+      return true;
+    });
+  }
+
+  void routes() {
+    server.set_payload_max_length(options.maxBodyBytes);
+    const size_t threads = options.threads;
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      requestStart = std::chrono::steady_clock::now();
+      requestCounted = true;
+      metrics.requestStarted();
+      if (options.apiKey.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
+      if (req.get_header_value("Authorization") != "Bearer " + options.apiKey) {
+        sendError(res, ApiError(401, "invalid_request_error",
+                                req.has_header("Authorization") ? "Incorrect API key provided"
+                                                                : "No API key provided: send 'Authorization: Bearer <key>'",
+                                {}, "invalid_api_key"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      if (!requestCounted) metrics.requestStarted();  // refused before routing (a body too large)
+      const double seconds = requestCounted
+                                 ? std::chrono::duration<double>(std::chrono::steady_clock::now() - requestStart).count()
+                                 : 0.0;
+      requestCounted = false;
+      metrics.requestFinished(endpointLabel(req.path), res.status, seconds);
+    });
+    server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
+      const int status = res.status;
+      sendError(res, statusError(status));
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      try {
+        std::rethrow_exception(ep);
+      } catch (const ApiError& e) {
+        sendError(res, e);
+      } catch (const std::exception& e) {
+        sendError(res, ApiError(500, "server_error", e.what()));
+      } catch (...) {
+        sendError(res, ApiError(500, "server_error", "unknown error"));
+      }
+    });
+
+    server.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+      const Json health = {{"status", "ok"},
+                           {"model", model.id()},
+                           {"description", model.description()},
+                           {"kind", model.kind() == ServedModel::Kind::LanguageModel ? "llm" : "classifier"},
+                           {"requests_in_flight", metrics.inFlight()}};
+      res.set_content(health.dump(), kJson);
+    });
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics.prometheusText(), "text/plain; version=0.0.4");
+    });
+    server.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(modelList(model.id(), model.created()).dump(), kJson);
+    });
+    server.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+      checkModel(req.matches[1]);
+      res.set_content(modelList(model.id(), model.created())["data"][0].dump(), kJson);
+    });
+    server.Post("/v1/completions",
+                [this](const httplib::Request& req, httplib::Response& res) { completions(req, res, false); });
+    server.Post("/v1/chat/completions",
+                [this](const httplib::Request& req, httplib::Response& res) { completions(req, res, true); });
+    server.Post("/v1/classify", [this](const httplib::Request& req, httplib::Response& res) {
+      const ClassifyRequest request = parseClassifyRequest(req.body);
+      checkModel(request.model);
+      res.set_content(model.classify(request).dump(), kJson);
+    });
+  }
+};
+
+ModelServer::ModelServer(ServedModel& model, ServingMetrics& metrics, ServerOptions options)
+    : impl_(std::make_unique<Impl>(model, metrics, std::move(options))) {
+  impl_->routes();
+}
+
+ModelServer::~ModelServer() = default;
+
+int ModelServer::bind() {
+  auto& o = impl_->options;
+  const int port = o.port == 0 ? impl_->server.bind_to_any_port(o.host)
+                               : (impl_->server.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (port < 0)
+    throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                             " (is the port taken, or the host not an address of this machine? try --port 0)");
+  return port;
+}
+
+void ModelServer::run() {
+  if (!impl_->server.listen_after_bind()) throw std::runtime_error("the HTTP server stopped with an error");
+}
+
+void ModelServer::stop() { impl_->server.stop(); }
+
+}  // namespace reef::deploy

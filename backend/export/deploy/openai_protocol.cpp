@@ -1,0 +1,223 @@
+#include "deploy/openai_protocol.h"
+
+#include <cmath>
+
+namespace reef::deploy {
+
+Json ApiError::body() const {
+  return {{"error",
+           {{"message", what()},
+            {"type", type},
+            {"param", param.empty() ? Json() : Json(param)},
+            {"code", code.empty() ? Json() : Json(code)}}}};
+}
+
+ApiError invalidRequest(const std::string& message, const std::string& param) {
+  return ApiError(400, "invalid_request_error", message, param);
+}
+
+namespace {
+
+Json parseObject(const std::string& body) {
+  Json j;
+  try {
+    j = Json::parse(body);
+  } catch (const Json::parse_error& e) {
+    throw invalidRequest(std::string("the request body is not valid JSON: ") + e.what() +
+                         " (send a JSON object with Content-Type: application/json)");
+  }
+  if (!j.is_object()) throw invalidRequest("the request body must be a JSON object, not " + std::string(j.type_name()));
+  return j;
+}
+
+std::string typeName(const Json& v) { return v.type_name(); }
+
+std::string requireString(const Json& j, const char* key) {
+  if (!j.contains(key)) throw invalidRequest(std::string("'") + key + "' is required", key);
+  if (!j[key].is_string())
+    throw invalidRequest(std::string("'") + key + "' must be a string, not " + typeName(j[key]), key);
+  return j[key].get<std::string>();
+}
+
+// The value of an optional number field within [lo, hi]; null counts as absent.
+template <typename T>
+T number(const Json& j, const char* key, T fallback, double lo, double hi) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  const Json& v = j[key];
+  const bool integral = std::is_integral_v<T>;
+  if (!v.is_number() || (integral && !v.is_number_integer()))
+    throw invalidRequest(std::string("'") + key + "' must be " + (integral ? "an integer" : "a number") + ", not " +
+                             (v.is_number() ? v.dump() : typeName(v)),
+                         key);
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || d < lo || d > hi)
+    throw invalidRequest(std::string("'") + key + "' is " + v.dump() + "; allowed: " + Json(lo).dump() + " to " +
+                             Json(hi).dump(),
+                         key);
+  return v.get<T>();
+}
+
+bool boolean(const Json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return false;
+  if (!j[key].is_boolean()) throw invalidRequest(std::string("'") + key + "' must be true or false", key);
+  return j[key].get<bool>();
+}
+
+GenerationRequest parseGeneration(const Json& j, bool chat) {
+  GenerationRequest r;
+  r.chat = chat;
+  r.model = requireString(j, "model");
+  r.maxTokens = number<int64_t>(j, chat && !j.contains("max_tokens") ? "max_completion_tokens" : "max_tokens",
+                                chat ? 256 : 16, 1, 1 << 20);
+  r.temperature = number<double>(j, "temperature", 1.0, 0, 2);
+  r.topP = number<double>(j, "top_p", 1.0, 0, 1);
+  r.topK = number<int64_t>(j, "top_k", 0, 0, 1 << 30);
+  r.repetitionPenalty = number<double>(j, "repetition_penalty", 1.0, 0.01, 100);
+  if (j.contains("seed") && !j["seed"].is_null()) r.seed = number<uint64_t>(j, "seed", 0, 0, 1.8e19);
+  r.stream = boolean(j, "stream");
+  if (number<int64_t>(j, "n", 1, 1, 128) != 1) throw invalidRequest("'n' must be 1: Reef returns one choice per request", "n");
+  if (j.contains("stop") && !j["stop"].is_null()) {
+    const Json& s = j["stop"];
+    if (s.is_string()) {
+      r.stop.push_back(s.get<std::string>());
+    } else if (s.is_array() && s.size() <= 4) {
+      for (const auto& e : s) {
+        if (!e.is_string()) throw invalidRequest("'stop' must be a string or an array of up to 4 strings", "stop");
+        r.stop.push_back(e.get<std::string>());
+      }
+    } else {
+      throw invalidRequest("'stop' must be a string or an array of up to 4 strings", "stop");
+    }
+    for (const auto& s : r.stop)
+      if (s.empty()) throw invalidRequest("'stop' strings must not be empty", "stop");
+  }
+  return r;
+}
+
+}  // namespace
+
+GenerationRequest parseCompletionRequest(const std::string& body) {
+  const Json j = parseObject(body);
+  GenerationRequest r = parseGeneration(j, false);
+  if (!j.contains("prompt")) throw invalidRequest("'prompt' is required", "prompt");
+  const Json& p = j["prompt"];
+  if (p.is_string()) {
+    r.prompt = p.get<std::string>();
+  } else if (p.is_array() && p.size() == 1 && p[0].is_string()) {
+    r.prompt = p[0].get<std::string>();
+  } else {
+    throw invalidRequest("'prompt' must be a string (or an array holding one string); token arrays and batches of "
+                         "prompts are not supported",
+                         "prompt");
+  }
+  return r;
+}
+
+std::string renderChat(const Json& messages) {
+  if (!messages.is_array() || messages.empty())
+    throw invalidRequest("'messages' must be a non-empty array of {role, content} objects", "messages");
+  std::string prompt;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const Json& m = messages[i];
+    const std::string where = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
+      throw invalidRequest(where + " must be an object with a string 'role'", "messages");
+    const std::string role = m["role"].get<std::string>();
+    if (role != "system" && role != "user" && role != "assistant" && role != "developer")
+      throw invalidRequest(where + ".role is '" + role + "'; allowed: system, developer, user, assistant", "messages");
+    const Json& c = m.contains("content") ? m["content"] : Json();
+    if (c.is_string()) {
+      prompt += c.get<std::string>();
+    } else if (c.is_array()) {
+      for (const auto& part : c) {
+        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+          throw invalidRequest(where + ".content parts must be {\"type\": \"text\", \"text\": ...}: this model reads text only",
+                               "messages");
+        prompt += part["text"].get<std::string>();
+      }
+    } else {
+      throw invalidRequest(where + ".content must be a string or an array of text parts", "messages");
+    }
+    prompt += "\n";
+  }
+  return prompt;
+}
+
+GenerationRequest parseChatRequest(const std::string& body) {
+  const Json j = parseObject(body);
+  GenerationRequest r = parseGeneration(j, true);
+  if (!j.contains("messages")) throw invalidRequest("'messages' is required", "messages");
+  r.prompt = renderChat(j["messages"]);
+  return r;
+}
+
+ClassifyRequest parseClassifyRequest(const std::string& body) {
+  const Json j = parseObject(body);
+  ClassifyRequest r;
+  r.model = requireString(j, "model");
+  r.topK = number<int64_t>(j, "top_k", 5, 1, 1 << 20);
+  if (!j.contains("input")) throw invalidRequest("'input' is required: an image or an array of images", "input");
+  Json in = j["input"];
+  // One image given bare (a string, or a pixel array whose first element is a row, not an image).
+  const bool single = in.is_string() || (in.is_array() && !in.empty() && in[0].is_array() && !in[0].empty() &&
+                                         in[0][0].is_number());
+  if (single) in = Json::array({in});
+  if (!in.is_array() || in.empty())
+    throw invalidRequest("'input' must be an image or a non-empty array of images (base64 PNG/JPEG strings or pixel "
+                         "arrays)",
+                         "input");
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!in[i].is_string() && !in[i].is_array())
+      throw invalidRequest("input[" + std::to_string(i) + "] is " + typeName(in[i]) +
+                               "; an image is a base64 PNG/JPEG string or a nested array of pixel values 0..255",
+                           "input");
+  r.inputs = std::move(in);
+  return r;
+}
+
+Json completionResponse(const GenerationRequest& request, const std::string& id, int64_t created,
+                        const std::string& text, const std::string& finishReason, const Usage& usage) {
+  Json choice = {{"index", 0}};
+  if (request.chat)
+    choice["message"] = {{"role", "assistant"}, {"content", text}};
+  else
+    choice["text"] = text;
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = finishReason;
+  return {{"id", id},
+          {"object", request.chat ? "chat.completion" : "text_completion"},
+          {"created", created},
+          {"model", request.model},
+          {"choices", Json::array({choice})},
+          {"usage",
+           {{"prompt_tokens", usage.promptTokens},
+            {"completion_tokens", usage.completionTokens},
+            {"total_tokens", usage.promptTokens + usage.completionTokens}}}};
+}
+
+Json streamChunk(const GenerationRequest& request, const std::string& id, int64_t created, const std::string& text,
+                 const std::optional<std::string>& finishReason, bool first) {
+  Json choice = {{"index", 0}};
+  if (request.chat) {
+    Json delta = Json::object();
+    if (first) delta["role"] = "assistant";
+    if (!text.empty() || !finishReason) delta["content"] = text;
+    choice["delta"] = delta;
+  } else {
+    choice["text"] = text;
+  }
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = finishReason ? Json(*finishReason) : Json();
+  return {{"id", id},
+          {"object", request.chat ? "chat.completion.chunk" : "text_completion"},
+          {"created", created},
+          {"model", request.model},
+          {"choices", Json::array({choice})}};
+}
+
+Json modelList(const std::string& id, int64_t created) {
+  return {{"object", "list"},
+          {"data", Json::array({{{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", "reef"}}})}};
+}
+
+}  // namespace reef::deploy

@@ -1,0 +1,73 @@
+#pragma once
+// The OpenAI-style request and response bodies `reef serve` speaks, torch-free: requests are
+// parsed and checked here (every wrong field becomes an ApiError naming it), responses and
+// stream chunks are built here, so that the server only moves bytes and runs models.
+#include "protocol/json.h"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reef::deploy {
+
+// A 4xx/5xx answer: HTTP status and the OpenAI error object {"error": {message, type, param, code}}.
+struct ApiError : std::runtime_error {
+  ApiError(int status, std::string type, const std::string& message, std::string param = {}, std::string code = {})
+      : std::runtime_error(message), status(status), type(std::move(type)), param(std::move(param)), code(std::move(code)) {}
+  int status;
+  std::string type, param, code;
+  Json body() const;
+};
+
+ApiError invalidRequest(const std::string& message, const std::string& param = {});
+
+// Generation settings shared by completions and chat completions.
+struct GenerationRequest {
+  std::string model;
+  std::string prompt;  // for chat: the messages rendered by renderChat()
+  int64_t maxTokens = 16;
+  double temperature = 1.0;
+  double topP = 1.0;
+  int64_t topK = 0;                  // extension (llama.cpp and vLLM accept it too)
+  double repetitionPenalty = 1.0;    // extension
+  std::vector<std::string> stop;
+  std::optional<uint64_t> seed;
+  bool stream = false;
+  bool chat = false;
+};
+
+// `body` is the raw request text; throws ApiError for malformed JSON, wrong types or values out
+// of range. Unknown fields are ignored, as OpenAI clients send optional extras (user, logprobs).
+GenerationRequest parseCompletionRequest(const std::string& body);
+GenerationRequest parseChatRequest(const std::string& body);
+
+// Reef's language models have no chat template: the contents of the messages, in order, joined
+// by newlines, followed by a newline: what a model fine-tuned on input/output pairs continues.
+std::string renderChat(const Json& messages);
+
+// Images to classify: each input is either a base64 PNG/JPEG (a data: URL or bare base64) or a
+// nested array of pixel values 0..255, [H][W] or [C][H][W].
+struct ClassifyRequest {
+  std::string model;
+  Json inputs;  // array, checked to be non-empty and of the types above
+  int64_t topK = 5;
+};
+ClassifyRequest parseClassifyRequest(const std::string& body);
+
+struct Usage {
+  int64_t promptTokens = 0, completionTokens = 0;
+};
+
+// The whole answer of a non-streamed request.
+Json completionResponse(const GenerationRequest& request, const std::string& id, int64_t created,
+                        const std::string& text, const std::string& finishReason, const Usage& usage);
+// One server-sent event's data for a streamed request: `text` (may be empty) and, in the last
+// chunk, the finish reason. A chat stream's first chunk carries the assistant role.
+Json streamChunk(const GenerationRequest& request, const std::string& id, int64_t created, const std::string& text,
+                 const std::optional<std::string>& finishReason, bool first);
+
+Json modelList(const std::string& id, int64_t created);
+
+}  // namespace reef::deploy

@@ -1,0 +1,89 @@
+// `reef serve RUN_OR_BUNDLE [--host 127.0.0.1] [--port 8000] [--api-key K]`.
+#include "deploy/serve_command.h"
+
+#include "deploy/model_server.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
+#include <pthread.h>
+#include <signal.h>
+
+namespace reef::deploy {
+
+namespace {
+
+struct ServeOptions {
+  ServedModelOptions model;
+  ServerOptions server;
+  double batchWaitMs = 5;
+  double maxBodyMb = 8;
+};
+
+int serveCommand(ServeOptions& o) {
+  if (o.server.apiKey.empty())
+    if (const char* key = std::getenv("REEF_API_KEY")) o.server.apiKey = key;
+  o.model.maxWait = std::chrono::microseconds(static_cast<int64_t>(o.batchWaitMs * 1000));
+  o.server.maxBodyBytes = static_cast<size_t>(o.maxBodyMb * 1024 * 1024);
+  if (o.server.host != "127.0.0.1" && o.server.host != "localhost" && o.server.host != "::1" && o.server.apiKey.empty())
+    std::fprintf(stderr, "reef serve: warning: listening on %s without --api-key: anyone who reaches this machine can use the model\n",
+                 o.server.host.c_str());
+
+  // SIGINT/SIGTERM are taken by one watcher thread (blocked everywhere else, including the
+  // server's threads, which inherit the mask), which stops the server: the normal way to end it.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGINT);
+  sigaddset(&stopSignals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+  ServingMetrics metrics;
+  ServedModel model(o.model, metrics);
+  ModelServer server(model, metrics, o.server);
+  const int port = server.bind();
+  std::printf("reef serve: %s (%s) on http://%s:%d\n", model.id().c_str(), model.description().c_str(),
+              o.server.host.c_str(), port);
+  std::fflush(stdout);
+  std::thread watcher([&] {
+    int signal = 0;
+    sigwait(&stopSignals, &signal);
+    if (signal == SIGINT || signal == SIGTERM) server.stop();
+  });
+  try {
+    server.run();
+  } catch (...) {
+    pthread_kill(watcher.native_handle(), SIGTERM);
+    watcher.join();
+    throw;
+  }
+  // Stopped by a signal (the watcher is done) or by the server itself: wake the watcher either way.
+  pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+  std::printf("reef serve: stopped after %lld requests\n", static_cast<long long>(metrics.requestsTotal()));
+  return 0;
+}
+
+}  // namespace
+
+void addServeCommand(CLI::App& app, int& status) {
+  auto o = std::make_shared<ServeOptions>();
+  auto* cmd = app.add_subcommand("serve", "Serve a trained model behind OpenAI-style HTTP endpoints");
+  cmd->add_option("target", o->model.target, "Run directory, a checkpoints/step-<N> folder of one, or a .reef bundle")->required();
+  cmd->add_option("--checkpoint", o->model.checkpoint, "best, last, or a step number");
+  cmd->add_option("--host", o->server.host, "Address to listen on (default 127.0.0.1: this machine only)");
+  cmd->add_option("--port", o->server.port, "Port (0: any free port, printed at start)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--api-key", o->server.apiKey, "Require 'Authorization: Bearer KEY' (default: $REEF_API_KEY)");
+  cmd->add_option("--name", o->model.name, "Model id clients pass as \"model\" (default: the spec's exp.name)");
+  cmd->add_option("--max-batch", o->model.maxBatch, "Images per model call at most (1: no dynamic batching)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--batch-wait-ms", o->batchWaitMs, "How long a request waits for others to batch with")
+      ->check(CLI::Range(0.0, 1000.0));
+  cmd->add_option("--max-body-mb", o->maxBodyMb, "Largest request body accepted (413 beyond)")->check(CLI::Range(0.001, 1024.0));
+  cmd->add_option("--threads", o->server.threads, "Connections served at once")->check(CLI::Range(1, 4096));
+  cmd->callback([o, &status] { status = serveCommand(*o); });
+}
+
+}  // namespace reef::deploy
