@@ -16,14 +16,16 @@ if ! cmp -s "$npm_dir/package-lock.json" "$npm_dir/installed.lock"; then
   cp "$npm_dir/package-lock.json" "$npm_dir/installed.lock"
 fi
 
-# Runtimes Reef did not write, which the tests use to check exports: llama.cpp through
-# node-llama-cpp's prebuilt linux-x64 build (its CUDA and Vulkan builds are optional and skipped).
+# Runtimes and clients Reef did not write, which the tests use to check exports and `reef serve`:
+# llama.cpp through node-llama-cpp's prebuilt linux-x64 build (its CUDA and Vulkan builds are
+# optional and skipped), onnxruntime-node (its install script, which fetches CUDA files, skipped:
+# the CPU binaries are in the package) and the official openai client.
 consumers=$data/consumers
 mkdir -p "$consumers"
 cp "$repo/resources/consumers/package.json" "$repo/resources/consumers/package-lock.json" "$consumers/"
 if ! cmp -s "$consumers/package-lock.json" "$consumers/installed.lock"; then
   echo "prepare-data: installing the export checks' runtimes with npm"
-  (cd "$consumers" && npm ci --no-audit --no-fund --loglevel=error --omit=optional --ignore-scripts)
+  (cd "$consumers" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error --omit=optional --ignore-scripts)
   cp "$consumers/package-lock.json" "$consumers/installed.lock"
 fi
 

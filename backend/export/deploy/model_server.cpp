@@ -4,7 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+
+#include <sys/socket.h>
 
 namespace reef::deploy {
 
@@ -50,6 +54,7 @@ struct ModelServer::Impl {
   ServerOptions options;
   httplib::Server server;
   std::atomic<uint64_t> nextId{0};
+  int listeningSocket = -1;
   const int64_t startedAt = std::chrono::duration_cast<std::chrono::seconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
@@ -121,6 +126,13 @@ struct ModelServer::Impl {
   }
 
   void routes() {
+    // Debian's cpp-httplib 0.11 listens with a backlog of 5: a burst of clients overflows the
+    // accept queue and some connections are dropped. The listening socket is remembered here so
+    // that bind() can listen again with the system's maximum.
+    server.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      if (listeningSocket < 0) listeningSocket = sock;
+    });
     server.set_payload_max_length(options.maxBodyBytes);
     const size_t threads = options.threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -208,6 +220,8 @@ int ModelServer::bind() {
   if (port < 0)
     throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                              " (is the port taken, or the host not an address of this machine? try --port 0)");
+  if (impl_->listeningSocket >= 0 && ::listen(impl_->listeningSocket, SOMAXCONN) != 0)
+    throw std::runtime_error(std::string("cannot enlarge the listen backlog: ") + std::strerror(errno));
   return port;
 }
 
