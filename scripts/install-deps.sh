@@ -14,6 +14,7 @@ packages=(
   xvfb xauth                               # the studio's screenshot test runs real windows under Xvfb
   libsentencepiece-dev bible-kjv fortunes xz-utils  # the LLM collection: tokenizer, corpora, the xz baseline
   libcpp-httplib-dev libstb-dev            # reef serve: HTTP server, image decoding
+  libonnx-dev libopencv-dnn-dev            # ONNX export (written with libonnx), checked by OpenCV DNN
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)  # keep an existing Node.js (it may ship its own npm)
 
