@@ -23,17 +23,25 @@ class DynamicBatcher {
   using Runner = std::function<std::vector<Result>(const std::vector<Item>& batch)>;
   using BatchObserver = std::function<void(size_t size)>;
 
-  DynamicBatcher(Runner run, size_t maxBatch, std::chrono::microseconds maxWait, BatchObserver observe = {})
+  // With ownThread false, the caller runs the loop on a thread of its choosing with run().
+  DynamicBatcher(Runner run, size_t maxBatch, std::chrono::microseconds maxWait, BatchObserver observe = {},
+                 bool ownThread = true)
       : run_(std::move(run)), observe_(std::move(observe)), maxBatch_(maxBatch < 1 ? 1 : maxBatch), maxWait_(maxWait) {
-    worker_ = std::thread([this] { loop(); });
+    if (ownThread) worker_ = std::thread([this] { this->run(); });
   }
   ~DynamicBatcher() {
+    stop();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  // Takes and runs batches until stop(); items already queued are still run.
+  void run() { loop(); }
+  void stop() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
     wake_.notify_all();
-    worker_.join();
   }
   DynamicBatcher(const DynamicBatcher&) = delete;
   DynamicBatcher& operator=(const DynamicBatcher&) = delete;

@@ -1,0 +1,193 @@
+// `reef serve` under load, from clients on 127.0.0.1 (README: latest figures).
+// 1. Vision classification: C keep-alive clients send one MNIST image per request for S seconds,
+//    first to a server with dynamic batching (--max-batch 64 --batch-wait-ms 5), then to one
+//    without (--max-batch 1); requests/s, p50 and p99 latency, and the ratio.
+// 2. Streamed generation: tokens/s of a greedy completion streamed over HTTP vs `reef generate`
+//    on the same checkpoint and prompt (the serving overhead).
+// The models are trained here first: the MNIST CNN example (300 steps) and the KJV Llama example
+// (20 steps: speed does not depend on quality, and its greedy text never ends early).
+// Usage: reef-bench-serve [--clients 64] [--seconds 20]
+#include "bench_util.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace reef;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kReef = REEF_BINARY;
+const std::string kSource = REEF_SOURCE_DIR;
+
+std::string run(const std::string& command) {
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) throw std::runtime_error("cannot start " + command);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  if (pclose(p) != 0) throw std::runtime_error("`" + command + "` failed");
+  return out;
+}
+
+// `reef serve` in a child process; killed (SIGTERM) on destruction.
+class Server {
+ public:
+  explicit Server(const std::string& args) {
+    const std::string log = "/tmp/reef-bench-serve-" + std::to_string(getpid()) + ".log";
+    std::remove(log.c_str());
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string command = "exec " + kReef + " serve " + args + " --port 0 > " + log + " 2>&1";
+      execl("/bin/sh", "sh", "-c", command.c_str(), nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 600 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::ifstream in(log);
+      std::string line;
+      while (std::getline(in, line))
+        if (auto at = line.find("on http://127.0.0.1:"); at != std::string::npos) port_ = std::stoi(line.substr(at + 20));
+    }
+    if (port_ == 0) throw std::runtime_error("reef serve did not start: see " + log);
+  }
+  ~Server() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct Load {
+  double requestsPerSecond, p50Ms, p99Ms, meanBatch;
+  int64_t failures;
+};
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? NAN : v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+Load classifyLoad(const std::string& bundle, const std::string& batching, int clients, int seconds,
+                  const std::vector<std::string>& bodies) {
+  Server server(bundle + " " + batching + " --threads " + std::to_string(clients + 4));
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
+  std::atomic<int64_t> failures{0};
+  const auto end = Clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c)
+    threads.emplace_back([&, c] {
+      httplib::Client client("127.0.0.1", server.port());
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
+      client.set_read_timeout(60, 0);
+      for (size_t i = static_cast<size_t>(c); Clock::now() < end; i += static_cast<size_t>(clients)) {
+        const auto start = Clock::now();
+        auto res = client.Post("/v1/classify", bodies[i % bodies.size()], "application/json");
+        if (!res || res->status != 200) {
+          ++failures;
+          continue;
+        }
+        latencies[static_cast<size_t>(c)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      }
+    });
+  for (auto& t : threads) t.join();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  // The server's own account of the batches it formed.
+  httplib::Client probe("127.0.0.1", server.port());
+  const std::string metrics = probe.Get("/metrics")->body;
+  auto value = [&](const std::string& key) {
+    const auto at = metrics.find("\n" + key + " ");
+    return at == std::string::npos ? NAN : std::stod(metrics.substr(at + key.size() + 2));
+  };
+  return {static_cast<double>(all.size()) / seconds, percentile(all, 0.5), percentile(all, 0.99),
+          value("reef_batch_size_sum") / value("reef_batch_size_count"), failures.load()};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int clients = bench::argValue(argc, argv, "--clients", 64);
+  const int seconds = bench::argValue(argc, argv, "--seconds", 20);
+  char folder[] = "/tmp/reef-bench-serve-XXXXXX";
+  if (!mkdtemp(folder)) return 1;
+  const std::string dir = folder;
+  try {
+    std::printf("training the models (MNIST CNN example, KJV Llama example)...\n");
+    run(kReef + " train " + kSource + "/resources/examples/vision/mnist_cnn.yaml --run-dir " + dir +
+        "/mnist --set trainer.max_steps=300 --set trainer.val_interval=300 --plain > /dev/null");
+    run(kReef + " export " + dir + "/mnist --format bundle --out " + dir + "/mnist.reef > /dev/null");
+    run(kReef + " train " + kSource + "/resources/examples/llm/kjv_llama.yaml --run-dir " + dir +
+        "/kjv --set trainer.max_steps=20 --set trainer.val_interval=20 --set trainer.limit_val_batches=1 --plain > /dev/null");
+
+    // Request bodies: MNIST test images as pixel arrays.
+    std::ifstream idx(kSource + "/data/mnist/t10k-images-idx3-ubyte", std::ios::binary);
+    idx.seekg(16);
+    std::vector<std::string> bodies;
+    for (int i = 0; i < 256; ++i) {
+      Json image = Json::array();
+      for (int r = 0; r < 28; ++r) {
+        Json row = Json::array();
+        for (int c = 0; c < 28; ++c) row.push_back(static_cast<unsigned char>(idx.get()));
+        image.push_back(row);
+      }
+      bodies.push_back(Json{{"model", "mnist-cnn"}, {"input", image}, {"top_k", 1}}.dump());
+    }
+
+    std::printf("\nvision classification, %d clients for %d s each, one 28x28 image per request:\n", clients, seconds);
+    const Load batched = classifyLoad(dir + "/mnist.reef", "--max-batch 64 --batch-wait-ms 5", clients, seconds, bodies);
+    const Load single = classifyLoad(dir + "/mnist.reef", "--max-batch 1", clients, seconds, bodies);
+    for (const auto& [name, l] : {std::pair{"dynamic batching (max 64, 5 ms)", batched}, std::pair{"no batching", single}})
+      std::printf("  %-32s %8.0f requests/s  p50 %6.1f ms  p99 %6.1f ms  mean batch %5.1f  failures %lld\n", name,
+                  l.requestsPerSecond, l.p50Ms, l.p99Ms, l.meanBatch, static_cast<long long>(l.failures));
+    std::printf("  throughput ratio: %.2fx; p99 latency ratio %.2fx\n", batched.requestsPerSecond / single.requestsPerSecond,
+                single.p99Ms / batched.p99Ms);
+
+    // Generation: the CLI's own rate (model loaded, generation timed) vs the streamed endpoint's
+    // rate as a client sees it (request sent to [DONE]).
+    const std::string prompt = "And God said";
+    const int tokens = 200;
+    const Json cli = Json::parse(run(kReef + " generate " + dir + "/kjv --prompt '" + prompt + "' --max-tokens " +
+                                     std::to_string(tokens) + " --temperature 0 --json 2>/dev/null"));
+    Server server(dir + "/kjv");
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_read_timeout(120, 0);
+    const Json request = {{"model", "kjv-llama"}, {"prompt", prompt}, {"max_tokens", tokens}, {"temperature", 0}, {"stream", true}};
+    std::vector<double> rates;
+    int64_t chunks = 0;
+    for (int round = 0; round < 4; ++round) {  // the first warms up
+      std::string body;
+      chunks = 0;
+      const auto start = Clock::now();
+      auto res = client.Post("/v1/completions", request.dump(), "application/json");
+      const double s = std::chrono::duration<double>(Clock::now() - start).count();
+      if (!res || res->status != 200) throw std::runtime_error("the streamed completion failed");
+      for (size_t at = res->body.find("data: {"); at != std::string::npos; at = res->body.find("data: {", at + 1)) ++chunks;
+      if (round > 0) rates.push_back(cli["tokens"].size() / s);
+    }
+    const double served = bench::median(rates), direct = cli["tokens_per_s"].get<double>();
+    std::printf("\nstreamed generation, KJV Llama example (3.5M parameters), %zu greedy tokens, batch 1:\n", cli["tokens"].size());
+    std::printf("  reef generate %.0f tokens/s; reef serve (streamed, %lld events) %.0f tokens/s: %.2fx of the CLI (overhead %.1f%%)\n",
+                direct, static_cast<long long>(chunks), served, served / direct, 100.0 * (1 - served / direct));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reef-bench-serve: %s\n", e.what());
+    std::filesystem::remove_all(dir);
+    return 1;
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}
