@@ -1,5 +1,6 @@
 #include "main_window.h"
 
+#include "deploy/deploy_view.h"
 #include "designer/designer_widget.h"
 #include "plots/curve_plot.h"
 #include "runs/compare_view.h"
@@ -93,6 +94,8 @@ bool MainWindow::openWorkspace(const QString& path) {
   tabs_->addTab(logs_, tr("Logs"));
   details_ = new RunDetails(*session_);
   tabs_->addTab(details_, tr("Details"));
+  deploy_ = new DeployView(*session_, reefBinary_);
+  tabs_->addTab(deploy_, tr("Deploy"));
   setCentralWidget(tabs_);
 
   connect(runs_, &RunsView::selectionChanged, this, &MainWindow::selectionChanged);
@@ -120,6 +123,7 @@ void MainWindow::selectionChanged(const QList<qint64>& runs) {
   compare_->setRuns(runs);
   logs_->setRun(runs.isEmpty() ? 0 : runs.front());
   details_->setRun(runs.isEmpty() ? 0 : runs.front());
+  deploy_->setRun(runs.isEmpty() ? 0 : runs.front());
 }
 
 void MainWindow::sessionChanged() {

@@ -1,6 +1,6 @@
 #pragma once
 // reef-studio's window: the runs of the open workspace on the left; curves, the designer,
-// compare, logs and run details as tabs. Layout, recent workspaces and view settings persist in
+// compare, logs, run details and deployment as tabs. Layout, recent workspaces and view settings persist in
 // QSettings.
 #include "protocol/catalog.h"
 
@@ -17,6 +17,7 @@ namespace reef::ui {
 
 class CompareView;
 class CurvePlot;
+class DeployView;
 class DesignerWidget;
 class LogView;
 class RunDetails;
@@ -40,6 +41,7 @@ class MainWindow : public QMainWindow {
   CompareView* compare() const { return compare_; }
   LogView* logs() const { return logs_; }
   RunDetails* details() const { return details_; }
+  DeployView* deploy() const { return deploy_; }
   QTabWidget* tabs() const { return tabs_; }
 
  protected:
@@ -63,6 +65,7 @@ class MainWindow : public QMainWindow {
   CompareView* compare_ = nullptr;
   LogView* logs_ = nullptr;
   RunDetails* details_ = nullptr;
+  DeployView* deploy_ = nullptr;
   QMenu* recent_ = nullptr;
 };
 

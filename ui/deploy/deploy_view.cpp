@@ -1,0 +1,303 @@
+#include "deploy/deploy_view.h"
+
+#include "deploy/export_dialog.h"
+#include "deploy/serve_process.h"
+#include "deploy/sse_parser.h"
+#include "storage/run_query.h"
+#include "storage/workspace_index.h"
+#include "workspace_session.h"
+
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPixmap>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QTableWidget>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+#include <memory>
+
+namespace reef::ui {
+
+namespace {
+
+// The message of an OpenAI error object, or the network's own error.
+QString errorOf(QNetworkReply* reply, const QByteArray& body) {
+  const Json j = Json::parse(body.toStdString(), nullptr, false);
+  if (!j.is_discarded() && j.contains("error") && j["error"].contains("message"))
+    return QString::fromStdString(j["error"]["message"].get<std::string>());
+  return reply->errorString();
+}
+
+}  // namespace
+
+DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* parent)
+    : QWidget(parent), session_(session), reef_(std::move(reefBinary)), server_(new ServeProcess(reef_, this)),
+      network_(new QNetworkAccessManager(this)) {
+  auto* layout = new QVBoxLayout(this);
+  title_ = new QLabel(tr("Select a run to export or deploy it."), this);
+  layout->addWidget(title_);
+
+  auto* serving = new QHBoxLayout;
+  export_ = new QPushButton(tr("Export..."), this);
+  deploy_ = new QPushButton(tr("Deploy"), this);
+  deploy_->setToolTip(tr("Start `reef serve` for this run on 127.0.0.1 (OpenAI-style endpoints)"));
+  stop_ = new QPushButton(tr("Stop"), this);
+  address_ = new QLabel(tr("not serving"), this);
+  address_->setTextInteractionFlags(Qt::TextBrowserInteraction);
+  address_->setOpenExternalLinks(true);
+  requests_ = new QLabel(this);
+  serving->addWidget(export_);
+  serving->addWidget(deploy_);
+  serving->addWidget(stop_);
+  serving->addSpacing(16);
+  serving->addWidget(address_, 1);
+  serving->addWidget(requests_);
+  layout->addLayout(serving);
+
+  auto* box = new QGroupBox(tr("Playground"), this);
+  auto* boxLayout = new QVBoxLayout(box);
+  playground_ = new QStackedWidget(box);
+  // Page 0: nothing to play with yet.
+  playground_->addWidget(new QLabel(tr("Deploy the run to try it here."), playground_));
+  // Page 1: chat with a language model, streamed.
+  auto* chat = new QWidget(playground_);
+  auto* chatLayout = new QVBoxLayout(chat);
+  transcript_ = new QTextBrowser(chat);
+  chatLayout->addWidget(transcript_, 1);
+  auto* ask = new QHBoxLayout;
+  prompt_ = new QLineEdit(chat);
+  prompt_->setPlaceholderText(tr("Message"));
+  send_ = new QPushButton(tr("Send"), chat);
+  maxTokens_ = new QSpinBox(chat);
+  maxTokens_->setRange(1, 4096);
+  maxTokens_->setValue(64);
+  maxTokens_->setPrefix(tr("max tokens "));
+  temperature_ = new QDoubleSpinBox(chat);
+  temperature_->setRange(0, 2);
+  temperature_->setSingleStep(0.1);
+  temperature_->setValue(0.7);
+  temperature_->setPrefix(tr("temperature "));
+  ask->addWidget(prompt_, 1);
+  ask->addWidget(maxTokens_);
+  ask->addWidget(temperature_);
+  ask->addWidget(send_);
+  chatLayout->addLayout(ask);
+  playground_->addWidget(chat);
+  // Page 2: classify an image.
+  auto* classify = new QWidget(playground_);
+  auto* classifyLayout = new QHBoxLayout(classify);
+  auto* left = new QVBoxLayout;
+  auto* open = new QPushButton(tr("Open image..."), classify);
+  image_ = new QLabel(classify);
+  image_->setFixedSize(168, 168);
+  image_->setAlignment(Qt::AlignCenter);
+  image_->setStyleSheet("border: 1px solid #999");
+  left->addWidget(open);
+  left->addWidget(image_);
+  left->addStretch();
+  predictions_ = new QTableWidget(0, 2, classify);
+  predictions_->setHorizontalHeaderLabels({tr("class"), tr("probability")});
+  predictions_->horizontalHeader()->setStretchLastSection(true);
+  predictions_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  classifyLayout->addLayout(left);
+  classifyLayout->addWidget(predictions_, 1);
+  playground_->addWidget(classify);
+  boxLayout->addWidget(playground_, 1);
+  playgroundStatus_ = new QLabel(box);
+  playgroundStatus_->setWordWrap(true);
+  boxLayout->addWidget(playgroundStatus_);
+  layout->addWidget(box, 1);
+
+  connect(export_, &QPushButton::clicked, this, &DeployView::openExportDialog);
+  connect(deploy_, &QPushButton::clicked, this, &DeployView::startServer);
+  connect(stop_, &QPushButton::clicked, server_, &ServeProcess::stop);
+  connect(server_, &ServeProcess::started, this, &DeployView::serverStarted);
+  connect(server_, &ServeProcess::stopped, this, &DeployView::serverStopped);
+  connect(server_, &ServeProcess::statsChanged, this, [this](qint64 requests, qint64 inFlight) {
+    requests_->setText(tr("%n request(s)", nullptr, int(requests)) + (inFlight ? tr(", %1 in flight").arg(inFlight) : ""));
+  });
+  connect(send_, &QPushButton::clicked, this, &DeployView::sendChat);
+  connect(prompt_, &QLineEdit::returnPressed, this, &DeployView::sendChat);
+  connect(open, &QPushButton::clicked, this, [this] {
+    const QString file = QFileDialog::getOpenFileName(this, tr("Image to classify"), {}, tr("Images (*.png *.jpg *.jpeg)"));
+    if (!file.isEmpty()) classifyFile(file);
+  });
+  updateButtons();
+}
+
+DeployView::~DeployView() {
+  if (chatReply_) chatReply_->abort();
+}
+
+void DeployView::setRun(qint64 run) {
+  if (run == run_) return;
+  run_ = run;
+  runPath_.clear();
+  collection_.clear();
+  if (run != 0) {
+    try {
+      const Json d = storage::runDetails(session_.index().db(), run);
+      const Json& r = d["run"];
+      runPath_ = QString::fromStdString(r["path"].get<std::string>());
+      runName_ = QString::fromStdString(r["name"].get<std::string>());
+      if (r["spec"].is_object()) collection_ = QString::fromStdString(r["spec"]["model"].value("collection", ""));
+    } catch (const std::exception& e) {
+      title_->setText(QString::fromStdString(e.what()));
+    }
+  }
+  if (!server_->running())
+    title_->setText(runPath_.isEmpty() ? tr("Select a run to export or deploy it.")
+                                       : tr("<b>%1</b> (%2) &nbsp; %3").arg(runName_.toHtmlEscaped(), collection_, runPath_.toHtmlEscaped()));
+  updateButtons();
+}
+
+void DeployView::updateButtons() {
+  const bool serving = server_->running();
+  export_->setEnabled(!runPath_.isEmpty());
+  deploy_->setEnabled(!runPath_.isEmpty() && !serving && (collection_ == "llm" || collection_ == "vision"));
+  stop_->setEnabled(serving);
+  send_->setEnabled(serving && !server_->url().isEmpty() && !chatReply_);
+}
+
+void DeployView::openExportDialog() {
+  auto* dialog = new ExportDialog(reef_, runPath_, collection_, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->open();
+}
+
+void DeployView::startServer() {
+  title_->setText(tr("Serving <b>%1</b> (%2)").arg(runName_.toHtmlEscaped(), collection_));
+  address_->setText(tr("starting..."));
+  requests_->clear();
+  server_->start(runPath_);
+  updateButtons();
+}
+
+void DeployView::serverStarted() {
+  conversation_ = Json::array();
+  renderTranscript();
+  const QString url = server_->url().toString();
+  address_->setText(QString("<a href='%1/health'>%1</a> &nbsp; model <code>%2</code>").arg(url, server_->modelId().toHtmlEscaped()));
+  requests_->setText(tr("0 requests"));
+  playground_->setCurrentIndex(collection_ == "llm" ? 1 : 2);
+  playgroundStatus_->setText(collection_ == "llm" ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
+                                                  : tr("Classify through %1/v1/classify.").arg(url));
+  updateButtons();
+}
+
+void DeployView::serverStopped(const QString& error) {
+  address_->setText(error.isEmpty() ? tr("stopped") : "<span style='color:#c22'>" + error.toHtmlEscaped() + "</span>");
+  playground_->setCurrentIndex(0);
+  updateButtons();
+}
+
+void DeployView::sendChat() {
+  const QString text = prompt_->text().trimmed();
+  if (text.isEmpty() || chatReply_ || server_->url().isEmpty()) return;
+  prompt_->clear();
+  conversation_.push_back({{"role", "user"}, {"content", text.toStdString()}});
+  renderTranscript();
+  const Json body = {{"model", server_->modelId().toStdString()}, {"messages", conversation_}, {"stream", true},
+                     {"max_tokens", maxTokens_->value()}, {"temperature", temperature_->value()}};
+  QNetworkRequest request(server_->url().resolved(QUrl("/v1/chat/completions")));
+  request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+  chatReply_ = network_->post(request, QByteArray::fromStdString(body.dump()));
+  auto parser = std::make_shared<SseParser>();
+  auto answer = std::make_shared<QString>();
+  auto chunks = std::make_shared<int>(0);
+  playgroundStatus_->setText(tr("Generating..."));
+  connect(chatReply_, &QNetworkReply::readyRead, this, [this, parser, answer, chunks] {
+    for (const QByteArray& event : parser->feed(chatReply_->readAll())) {
+      if (event == "[DONE]") continue;
+      const Json chunk = Json::parse(event.toStdString(), nullptr, false);
+      if (chunk.is_discarded()) continue;
+      if (chunk.contains("error")) {
+        playgroundStatus_->setText(QString::fromStdString(chunk["error"].value("message", "")));
+        continue;
+      }
+      const Json& delta = chunk["choices"][0]["delta"];
+      if (delta.contains("content")) *answer += QString::fromStdString(delta["content"].get<std::string>());
+      ++*chunks;
+    }
+    renderTranscript(*answer);
+  });
+  connect(chatReply_, &QNetworkReply::finished, this, [this, answer, chunks] {
+    QNetworkReply* reply = chatReply_;
+    reply->deleteLater();
+    chatReply_.clear();
+    if (reply->error() != QNetworkReply::NoError) {
+      playgroundStatus_->setText("<span style='color:#c22'>" + errorOf(reply, reply->readAll()).toHtmlEscaped() + "</span>");
+    } else {
+      conversation_.push_back({{"role", "assistant"}, {"content", answer->toStdString()}});
+      renderTranscript();
+      playgroundStatus_->setText(tr("%1 streamed chunks").arg(*chunks));
+      Q_EMIT chatFinished(*answer);
+    }
+    updateButtons();
+  });
+  updateButtons();
+}
+
+void DeployView::renderTranscript(const QString& pending) {
+  QString html;
+  auto line = [&](const QString& who, const QString& text) {
+    html += "<p><b>" + who.toHtmlEscaped() + ":</b> " + text.toHtmlEscaped().replace('\n', "<br>") + "</p>";
+  };
+  for (const auto& m : conversation_)
+    line(m["role"] == "user" ? tr("You") : server_->modelId(), QString::fromStdString(m["content"].get<std::string>()));
+  if (!pending.isEmpty() || chatReply_) line(server_->modelId(), pending);
+  transcript_->setHtml(html);
+  transcript_->moveCursor(QTextCursor::End);
+}
+
+void DeployView::classifyFile(const QString& path) {
+  QFile file(path);
+  if (server_->url().isEmpty() || !file.open(QIODevice::ReadOnly)) {
+    playgroundStatus_->setText(tr("Cannot read %1").arg(path));
+    return;
+  }
+  const QByteArray bytes = file.readAll();
+  QPixmap pixmap;
+  pixmap.loadFromData(bytes);
+  image_->setPixmap(pixmap.scaled(image_->size() - QSize(8, 8), Qt::KeepAspectRatio, Qt::FastTransformation));
+  const Json body = {{"model", server_->modelId().toStdString()},
+                     {"input", "data:image/png;base64," + bytes.toBase64().toStdString()},
+                     {"top_k", 5}};
+  QNetworkRequest request(server_->url().resolved(QUrl("/v1/classify")));
+  request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+  QNetworkReply* reply = network_->post(request, QByteArray::fromStdString(body.dump()));
+  playgroundStatus_->setText(tr("Classifying..."));
+  connect(reply, &QNetworkReply::finished, this, [this, reply] {
+    reply->deleteLater();
+    const QByteArray answer = reply->readAll();
+    predictions_->setRowCount(0);
+    if (reply->error() != QNetworkReply::NoError) {
+      playgroundStatus_->setText("<span style='color:#c22'>" + errorOf(reply, answer).toHtmlEscaped() + "</span>");
+      return;
+    }
+    const Json result = Json::parse(answer.toStdString(), nullptr, false);
+    if (result.is_discarded()) return;
+    for (const auto& top : result["data"][0]["top"]) {
+      const int row = predictions_->rowCount();
+      predictions_->insertRow(row);
+      predictions_->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(top["label"].get<std::string>())));
+      predictions_->setItem(row, 1, new QTableWidgetItem(QString::number(top["score"].get<double>(), 'f', 4)));
+    }
+    playgroundStatus_->setText(tr("Predicted %1").arg(QString::fromStdString(result["data"][0]["label"].get<std::string>())));
+    Q_EMIT classified();
+  });
+}
+
+}  // namespace reef::ui

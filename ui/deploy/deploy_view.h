@@ -1,0 +1,89 @@
+#pragma once
+// The studio's Deploy tab for the selected run: Export (the dialog), Deploy (starts `reef serve`
+// and shows its address, live request count and a Stop button), and a Playground that talks to
+// the running server as any client would: a streamed chat for language models, image
+// classification for vision models.
+#include "protocol/json.h"
+
+#include <QPointer>
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QNetworkAccessManager;
+class QNetworkReply;
+class QPushButton;
+class QSpinBox;
+class QDoubleSpinBox;
+class QStackedWidget;
+class QTableWidget;
+class QTextBrowser;
+
+namespace reef::ui {
+
+class ServeProcess;
+class WorkspaceSession;
+
+class DeployView : public QWidget {
+  Q_OBJECT
+ public:
+  DeployView(WorkspaceSession& session, QString reefBinary, QWidget* parent = nullptr);
+  ~DeployView() override;
+  void setRun(qint64 run);
+
+  QPushButton* exportButton() const { return export_; }
+  QPushButton* deployButton() const { return deploy_; }
+  QPushButton* stopButton() const { return stop_; }
+  QLabel* address() const { return address_; }
+  QLabel* requestCount() const { return requests_; }
+  ServeProcess* server() const { return server_; }
+  // Playground
+  QLineEdit* prompt() const { return prompt_; }
+  QPushButton* sendButton() const { return send_; }
+  QTextBrowser* transcript() const { return transcript_; }
+  QTableWidget* predictions() const { return predictions_; }
+  QLabel* playgroundStatus() const { return playgroundStatus_; }
+  // Classifies an image file through the running server (what "Open image..." does).
+  void classifyFile(const QString& path);
+
+ Q_SIGNALS:
+  // A streamed chat answer finished (its text), or a classification came back.
+  void chatFinished(const QString& answer);
+  void classified();
+
+ private:
+  void openExportDialog();
+  void startServer();
+  void serverStarted();
+  void serverStopped(const QString& error);
+  void sendChat();
+  void updateButtons();
+  // The conversation, and the answer being streamed, as HTML.
+  void renderTranscript(const QString& pending = {});
+
+  WorkspaceSession& session_;
+  QString reef_;
+  qint64 run_ = 0;
+  QString runPath_, collection_, runName_;
+  ServeProcess* server_;
+  QNetworkAccessManager* network_;
+  QPointer<QNetworkReply> chatReply_;
+  Json conversation_ = Json::array();  // OpenAI messages so far
+  QLabel* title_;
+  QPushButton* export_;
+  QPushButton* deploy_;
+  QPushButton* stop_;
+  QLabel* address_;
+  QLabel* requests_;
+  QStackedWidget* playground_;
+  QTextBrowser* transcript_;
+  QLineEdit* prompt_;
+  QPushButton* send_;
+  QSpinBox* maxTokens_;
+  QDoubleSpinBox* temperature_;
+  QLabel* image_;
+  QTableWidget* predictions_;
+  QLabel* playgroundStatus_;
+};
+
+}  // namespace reef::ui

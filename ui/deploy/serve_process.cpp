@@ -1,0 +1,96 @@
+#include "deploy/serve_process.h"
+
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QRegularExpression>
+#include <QTimer>
+
+namespace reef::ui {
+
+ServeCounts parseServeMetrics(const QByteArray& text) {
+  ServeCounts c;
+  static const QRegularExpression total(R"re(^reef_requests_total\{endpoint="([^"]*)",status="\d+"\} (\d+)$)re",
+                                        QRegularExpression::MultilineOption);
+  for (auto it = total.globalMatch(QString::fromUtf8(text)); it.hasNext();) {
+    const auto m = it.next();
+    if (m.captured(1) != "/metrics") c.requests += m.captured(2).toLongLong();
+  }
+  static const QRegularExpression inFlight(R"(^reef_requests_in_flight (\d+)$)", QRegularExpression::MultilineOption);
+  const auto m = inFlight.match(QString::fromUtf8(text));
+  // The /metrics request being answered counts itself as in flight.
+  if (m.hasMatch()) c.inFlight = std::max<qint64>(0, m.captured(1).toLongLong() - 1);
+  return c;
+}
+
+ServeProcess::ServeProcess(QString reefBinary, QObject* parent)
+    : QObject(parent), reef_(std::move(reefBinary)), network_(new QNetworkAccessManager(this)), timer_(new QTimer(this)) {
+  process_.setProcessChannelMode(QProcess::MergedChannels);
+  connect(&process_, &QProcess::readyRead, this, &ServeProcess::readOutput);
+  connect(&process_, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
+    timer_->stop();
+    url_.clear();
+    QString error;
+    if (!stopping_ || status != QProcess::NormalExit || code != 0) {
+      const QString text = QString::fromUtf8(output_).trimmed();
+      error = text.isEmpty() ? tr("reef serve exited with status %1").arg(code) : text.section('\n', -3);
+    }
+    stopping_ = false;
+    Q_EMIT stopped(error);
+  });
+  connect(&process_, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
+    if (e == QProcess::FailedToStart) Q_EMIT stopped(tr("cannot start %1: %2").arg(reef_, process_.errorString()));
+  });
+  timer_->setInterval(1000);
+  connect(timer_, &QTimer::timeout, this, &ServeProcess::poll);
+}
+
+ServeProcess::~ServeProcess() {
+  if (process_.state() != QProcess::NotRunning) {
+    stopping_ = true;
+    process_.terminate();
+    if (!process_.waitForFinished(5000)) process_.kill();
+    process_.waitForFinished(1000);
+  }
+}
+
+void ServeProcess::start(const QString& target) {
+  if (running()) return;
+  output_.clear();
+  requests_ = 0;
+  stopping_ = false;
+  process_.start(reef_, {"serve", target, "--port", "0"});
+}
+
+void ServeProcess::stop() {
+  if (!running()) return;
+  stopping_ = true;
+  process_.terminate();
+}
+
+bool ServeProcess::running() const { return process_.state() != QProcess::NotRunning; }
+
+void ServeProcess::readOutput() {
+  output_ += process_.readAll();
+  if (!url_.isEmpty()) return;
+  static const QRegularExpression banner(R"(reef serve: (\S+) \(.*\) on (http://\S+))");
+  const auto m = banner.match(QString::fromUtf8(output_));
+  if (!m.hasMatch()) return;
+  modelId_ = m.captured(1);
+  url_ = QUrl(m.captured(2));
+  timer_->start();
+  Q_EMIT started(url_, modelId_);
+}
+
+void ServeProcess::poll() {
+  if (url_.isEmpty()) return;
+  QNetworkReply* reply = network_->get(QNetworkRequest(url_.resolved(QUrl("/metrics"))));
+  connect(reply, &QNetworkReply::finished, this, [this, reply] {
+    reply->deleteLater();
+    if (reply->error() != QNetworkReply::NoError) return;
+    const ServeCounts c = parseServeMetrics(reply->readAll());
+    requests_ = c.requests;
+    Q_EMIT statsChanged(c.requests, c.inFlight);
+  });
+}
+
+}  // namespace reef::ui

@@ -1,0 +1,55 @@
+#pragma once
+// A `reef serve` started from the studio for one run: the child process, the address it printed,
+// and its request counters read from /metrics once a second. Stopped with SIGTERM, so the server
+// finishes what it is answering.
+#include <QObject>
+#include <QProcess>
+#include <QUrl>
+
+class QNetworkAccessManager;
+class QTimer;
+
+namespace reef::ui {
+
+class ServeProcess : public QObject {
+  Q_OBJECT
+ public:
+  explicit ServeProcess(QString reefBinary, QObject* parent = nullptr);
+  ~ServeProcess() override;
+
+  // Serves `target` (a run directory or bundle) on 127.0.0.1, on a free port.
+  void start(const QString& target);
+  void stop();
+  bool running() const;
+  QUrl url() const { return url_; }
+  QString modelId() const { return modelId_; }
+  qint64 requests() const { return requests_; }
+
+ Q_SIGNALS:
+  void started(const QUrl& url, const QString& modelId);
+  void statsChanged(qint64 requests, qint64 inFlight);
+  // The server ended: `error` is empty after stop(), else what it printed last.
+  void stopped(const QString& error);
+
+ private:
+  void readOutput();
+  void poll();
+
+  QString reef_;
+  QProcess process_;
+  QByteArray output_;
+  QUrl url_;
+  QString modelId_;
+  qint64 requests_ = 0;
+  bool stopping_ = false;
+  QNetworkAccessManager* network_;
+  QTimer* timer_;
+};
+
+// The requests /metrics counts (its own polling excluded) and those in flight.
+struct ServeCounts {
+  qint64 requests = 0, inFlight = 0;
+};
+ServeCounts parseServeMetrics(const QByteArray& prometheusText);
+
+}  // namespace reef::ui
