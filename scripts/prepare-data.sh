@@ -82,5 +82,17 @@ if [ -x "$reef" ] && [ ! -s "$data/llm/kjv/meta.json" ]; then
     --out "$data/llm/kjv" --val-fraction 0.05
   rm -f "$data/llm/kjv/verses.txt"
 fi
+# The NLP example's tokenizer: trained on every fortune (one per line; no labels are used).
+if [ -x "$reef" ] && [ ! -s "$data/nlp/fortunes/tokenizer.model" ]; then
+  mkdir -p "$data/nlp/fortunes"
+  node -e 'const fs = require("fs");
+    const lines = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)
+      .map(l => JSON.parse(l).text.replace(/\s+/g, " "));
+    fs.writeFileSync(process.argv[2], lines.join("\n") + "\n");' "$data/text/fortunes.jsonl" "$data/nlp/fortunes/texts.txt"
+  "$reef" tokenizer train --input "$data/nlp/fortunes/texts.txt" --vocab-size 2048 --out "$data/nlp/fortunes/tokenizer.model"
+  rm -f "$data/nlp/fortunes/texts.txt"
+fi
+[ -s "$data/nlp/fortunes/tokenizer.model" ] && echo "prepare-data: nlp/fortunes tokenizer in $data/nlp/fortunes" || \
+  echo "prepare-data: nlp/fortunes tokenizer skipped (build reef first, then run this again)"
 [ -s "$data/llm/kjv/meta.json" ] && echo "prepare-data: llm/kjv token shards in $data/llm/kjv" || \
   echo "prepare-data: llm/kjv token shards skipped (build reef first, then run this again)"

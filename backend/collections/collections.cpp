@@ -1,6 +1,7 @@
 #include "collections.h"
 
 #include "llm/llm_collection.h"
+#include "nlp/nlp_collection.h"
 #include "vision/vision_collection.h"
 
 namespace reef::collections {
@@ -8,6 +9,7 @@ namespace reef::collections {
 void registerAll(engine::Registry& registry) {
   vision::registerVisionCollection(registry);
   llm::registerLlmCollection(registry);
+  nlp::registerNlpCollection(registry);
 }
 
 }  // namespace reef::collections

@@ -7,7 +7,7 @@
 #include "cli/run_loading.h"
 #include "formats/export_checks.h"
 #include "formats/llama_formats.h"
-#include "formats/vision_formats.h"
+#include "formats/classifier_formats.h"
 
 #include <cstdio>
 #include <memory>
@@ -37,18 +37,30 @@ llm::CausalLM& languageModel(engine::LoadedRun& loaded, const std::string& forma
   auto* lm = dynamic_cast<llm::CausalLM*>(loaded.model.get());
   if (!lm)
     throw std::runtime_error("--format " + format + " exports language models; this run is a " + kindOf(loaded) +
-                             " model (image classifiers export as --format onnx or triton)");
+                             " model (classifiers export as --format onnx or triton)");
   lm->module().to(torch::kCPU);
   return *lm;
 }
 
-vision::ImageClassifier& classifier(engine::LoadedRun& loaded, const std::string& format) {
-  auto* c = dynamic_cast<vision::ImageClassifier*>(loaded.model.get());
-  if (!c)
-    throw std::runtime_error("--format " + format + " exports image classifiers; this run is a " + kindOf(loaded) +
-                             " model (language models export as --format gguf or hf)");
-  c->to(torch::kCPU);
-  return *c;
+// An image or text classifier's ONNX graph at `file`; a text classifier's tokenizer goes beside it
+// as <stem>.tokenizer.model (the graph takes token ids). Returns the graph's signature and adds
+// the files written to `files`.
+OnnxSignature writeClassifierOnnx(engine::LoadedRun& loaded, const std::string& format, const fs::path& file,
+                                  std::vector<fs::path>& files) {
+  loaded.model->to(torch::kCPU);
+  if (auto* image = dynamic_cast<vision::ImageClassifier*>(loaded.model.get())) {
+    files.push_back(file);
+    return writeVisionOnnx(*image, loaded.spec, file);
+  }
+  if (auto* text = dynamic_cast<nlp::TextClassifier*>(loaded.model.get())) {
+    OnnxSignature s = writeTextOnnx(*text, loaded.spec, file);
+    const fs::path tokenizer = file.parent_path() / (file.stem().string() + ".tokenizer.model");
+    fs::copy_file(text->tokenizerPath(), tokenizer, fs::copy_options::overwrite_existing);
+    files.insert(files.end(), {file, tokenizer});
+    return s;
+  }
+  throw std::runtime_error("--format " + format + " exports image and text classifiers; this run is a " + kindOf(loaded) +
+                           " model (language models export as --format gguf or hf)");
 }
 
 engine::NamedTensors parametersOf(torch::nn::Module& module) {
@@ -84,17 +96,20 @@ ExportResult exportModel(const ExportOptions& o, engine::LoadedRun& loaded) {
     r.checks = {checkGgufHeader(file, lm.network()->named_parameters().size())};
   } else if (o.format == "onnx") {
     const fs::path file = o.out.empty() ? exports / (name + "-" + step + ".onnx") : fs::path(o.out);
-    const OnnxSignature s = writeVisionOnnx(classifier(loaded, o.format), loaded.spec, file);
-    r.files = {file};
+    if (file.has_parent_path()) fs::create_directories(file.parent_path());
+    const OnnxSignature s = writeClassifierOnnx(loaded, o.format, file, r.files);
     r.checks = {checkOnnxFile(file, s)};
   } else {
     const fs::path dir = o.out.empty() ? exports / "triton" : fs::path(o.out);
-    auto& model = classifier(loaded, o.format);
     OnnxSignature s;
+    fs::path onnx;
+    std::vector<fs::path> beside;
     r.files = writeTritonRepository(dir, o.name.empty() ? name : o.name, o.maxBatch, [&](const fs::path& file) {
-      return s = writeVisionOnnx(model, loaded.spec, file);
+      onnx = file;
+      return s = writeClassifierOnnx(loaded, o.format, file, beside);
     });
-    r.checks = {checkOnnxFile(r.files[1], s)};
+    r.files.insert(r.files.end(), beside.begin() + 1, beside.end());  // the graph is listed already
+    r.checks = {checkOnnxFile(onnx, s)};
   }
   return r;
 }
@@ -131,7 +146,7 @@ void addExportCommand(CLI::App& app, int& status) {
   cmd->add_option("target", o->target, "Run directory, a checkpoints/step-<N> folder of one, or a .reef bundle")->required();
   cmd->add_option("--format", o->format,
                   "bundle (one .reef file: spec, weights, tokenizer), hf (Hugging Face Llama folder), gguf (llama.cpp), "
-                  "onnx (image classifiers) or triton (a Triton model repository around the ONNX graph)")
+                  "onnx (image and text classifiers) or triton (a Triton model repository around the ONNX graph)")
       ->required()
       ->check(CLI::IsMember({"bundle", "hf", "gguf", "onnx", "triton"}));
   cmd->add_option("--checkpoint", o->checkpoint, "best, last, or a step number");

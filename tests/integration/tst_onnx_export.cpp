@@ -4,13 +4,16 @@
 // onnxruntime (npm onnxruntime-node) and by OpenCV's DNN module, and their logits compared with
 // the checkpoint's logits in LibTorch (1e-4; OpenCV 4.6 imports the convolutional ones only). The Triton repository's config names the graph's
 // real inputs and outputs; exporting a language model as ONNX is refused with the alternative.
+// The NLP text classifiers (bag of words, transformer encoder) go the same way on token ids.
 #include "reef_cli.h"
 
 #include "cli/run_loading.h"
+#include "nlp/text_classifier.h"
 #include "vision/image_classifier.h"
 
 #include <opencv2/dnn.hpp>
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -133,6 +136,57 @@ class TestOnnxExport : public QObject {
     }
   }
 
+  // Text classifiers: token ids with padding (texts of different lengths in one batch); the
+  // tokenizer is written beside the graph.
+  void textClassifiersAgreeWithLibTorch_data() {
+    QTest::addColumn<QString>("model");
+    QTest::newRow("bow") << "arch: bow";
+    QTest::newRow("encoder") << "arch: encoder, dim: 32, depth: 2, heads: 2";
+  }
+
+  void textClassifiersAgreeWithLibTorch() {
+    QFETCH(QString, model);
+    const QString name = "text-" + QString(QTest::currentDataTag());
+    const QString spec = dir_.filePath(name + ".yaml");
+    std::ofstream(spec.toStdString()) << "exp: {name: " << name.toStdString() << "}\nmodel: {collection: nlp, "
+                                      << model.toStdString()
+                                      << "}\ndata: {classes: 'computers, politics, zippy', max_length: 48, batch_size: 32, "
+                                         "workers: 0}\ntrainer: {max_steps: 30, val_interval: 30, limit_val_batches: 2}\n";
+    const QString run = dir_.filePath(name);
+    auto r = runReef({"train", spec, "--run-dir", run, "--plain"}, 240000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QString onnx = dir_.filePath(name + ".onnx");
+    r = runReef({"export", run, "--format", "onnx", "--checkpoint", "last", "--out", onnx});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(QFile::exists(dir_.filePath(name + ".tokenizer.model")));
+
+    engine::LoadedRun loaded = engine::loadRun(run.toStdString(), "last", {});
+    auto* text = dynamic_cast<nlp::TextClassifier*>(loaded.model.get());
+    text->module().eval();
+    torch::NoGradGuard noGrad;
+    const std::vector<std::string> texts = {"Computers are useless. They can only give you answers.",
+                                            "Are we having fun yet?", "Politics is the art of the possible"};
+    size_t longest = 0;
+    std::vector<std::vector<int>> ids;
+    for (const auto& t : texts) longest = std::max(longest, (ids.emplace_back(text->tokens(t))).size());
+    torch::Tensor batch = torch::full({3, static_cast<int64_t>(longest)}, text->pad(), torch::kInt64);
+    for (size_t i = 0; i < ids.size(); ++i)
+      for (size_t j = 0; j < ids[i].size(); ++j) batch[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[i][j];
+    const torch::Tensor logits = text->logits(batch).contiguous();
+    const std::vector<float> reference(logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
+    const QString input = dir_.filePath(name + ".i64");
+    std::ofstream(input.toStdString(), std::ios::binary)
+        .write(static_cast<const char*>(batch.data_ptr()), static_cast<std::streamsize>(batch.numel() * 8));
+    auto o = runProgram("node", {sourceDir() + "/tests/consumers/onnx_run.mjs", modules(), onnx, input,
+                                 QString("[3,%1]").arg(longest), "int64"});
+    QVERIFY2(o.exitCode == 0, qPrintable(o.err));
+    const Json out = jsonOf(o.out);
+    QCOMPARE(out["inputs"], Json::array({"input_ids"}));
+    const double ort = maxDifference(out["outputs"]["logits"]["data"].get<std::vector<float>>(), reference);
+    qInfo("%s: onnxruntime max |difference| %.2g", qPrintable(name), ort);
+    QVERIFY2(ort <= 1e-4, qPrintable(QString::number(ort)));
+  }
+
   void tritonConfigMatchesTheGraph() {
     const QString run = dir_.filePath("onnx-cnn");
     QVERIFY2(fs::exists(run.toStdString()), "runs after runtimesAgreeWithLibTorch");
@@ -173,7 +227,7 @@ class TestOnnxExport : public QObject {
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     r = runReef({"export", dir_.filePath("lm"), "--format", "onnx"});
     QCOMPARE(r.exitCode, 1);
-    QVERIFY2(r.err.contains("image classifiers") && r.err.contains("gguf"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("classifiers") && r.err.contains("gguf"), qPrintable(r.err));
   }
 };
 

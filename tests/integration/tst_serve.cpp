@@ -2,7 +2,8 @@
 // classifier are served on 127.0.0.1; the official OpenAI client (npm `openai`) lists the model,
 // completes greedily (the same text as `reef generate`) and streams a chat completion; malformed,
 // mistyped, oversized, unauthorised and misdirected requests get 4xx OpenAI error objects while the
-// server keeps answering; concurrent classifications are batched and agree with lone ones.
+// server keeps answering; concurrent classifications are batched and agree with lone ones; a text
+// classifier answers strings.
 #include "reef_cli.h"
 
 #include <httplib.h>
@@ -181,6 +182,42 @@ class TestServe : public QObject {
   }
 
   void cleanupTestCase() { errorServer_.reset(); }
+
+  // A text classifier's bundle (its tokenizer inside) classifies strings, batched or alone alike;
+  // an image where a text belongs is a 400 naming the input.
+  void textClassifierAnswersStrings() {
+    const QString spec = dir_.filePath("bow.yaml"), run = dir_.filePath("bow"), bundle = dir_.filePath("bow.reef");
+    std::ofstream(spec.toStdString()) << "exp: {name: fortunes}\nmodel: {collection: nlp, arch: bow}\n"
+                                         "data: {classes: 'computers, politics, zippy', batch_size: 32, workers: 0}\n"
+                                         "optim: {lr: 0.05}\ntrainer: {max_steps: 300, val_interval: 300}\n";
+    auto r = runReef({"train", spec, "--run-dir", run, "--plain"}, 120000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = runReef({"export", run, "--format", "bundle", "--out", bundle});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    Server server(bundle);
+    QVERIFY2(server.port() > 0, qPrintable(server.banner()));
+    const std::vector<std::string> texts = {"The computer crashed and the kernel panicked; reboot the Unix machine.",
+                                            "The senator promised the voters lower taxes before the election.",
+                                            "Yow! Are we having fun yet?"};
+    std::vector<Json> alone;
+    for (const auto& t : texts) {
+      auto res = server.client().Post("/v1/classify", Json{{"model", "fortunes"}, {"input", t}}.dump(), "application/json");
+      QVERIFY(res && res->status == 200);
+      alone.push_back(jsonOf(res->body)["data"][0]);
+    }
+    QCOMPARE(alone[0]["label"], Json("computers"));
+    QCOMPARE(alone[1]["label"], Json("politics"));
+    auto res = server.client().Post("/v1/classify", Json{{"model", "fortunes"}, {"input", texts}}.dump(), "application/json");
+    QVERIFY(res && res->status == 200);
+    const Json together = jsonOf(res->body)["data"];
+    for (size_t i = 0; i < texts.size(); ++i) {
+      QCOMPARE(together[i]["label"], alone[i]["label"]);
+      QVERIFY(std::abs(together[i]["score"].get<double>() - alone[i]["score"].get<double>()) < 1e-5);
+    }
+    res = server.client().Post("/v1/classify", R"({"model":"fortunes","input":[[[0,1],[2,3]]]})", "application/json");
+    QVERIFY(res && res->status == 400);
+    QVERIFY2(res->body.find("input[0] must be a string") != std::string::npos, res->body.c_str());
+  }
 
   void concurrentClassificationsAreBatched() {
     Server server(visionBundle_, {"--max-batch", "16", "--batch-wait-ms", "20"});

@@ -95,17 +95,23 @@ DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* p
   ask->addWidget(send_);
   chatLayout->addLayout(ask);
   playground_->addWidget(chat);
-  // Page 2: classify an image.
+  // Page 2: classify an image or a text.
   auto* classify = new QWidget(playground_);
   auto* classifyLayout = new QHBoxLayout(classify);
   auto* left = new QVBoxLayout;
-  auto* open = new QPushButton(tr("Open image..."), classify);
+  openImage_ = new QPushButton(tr("Open image..."), classify);
   image_ = new QLabel(classify);
   image_->setFixedSize(168, 168);
   image_->setAlignment(Qt::AlignCenter);
   image_->setStyleSheet("border: 1px solid #999");
-  left->addWidget(open);
+  text_ = new QLineEdit(classify);
+  text_->setPlaceholderText(tr("Text to classify"));
+  text_->setMinimumWidth(320);
+  classifyText_ = new QPushButton(tr("Classify"), classify);
+  left->addWidget(openImage_);
   left->addWidget(image_);
+  left->addWidget(text_);
+  left->addWidget(classifyText_);
   left->addStretch();
   predictions_ = new QTableWidget(0, 2, classify);
   predictions_->setHorizontalHeaderLabels({tr("class"), tr("probability")});
@@ -130,7 +136,9 @@ DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* p
   });
   connect(send_, &QPushButton::clicked, this, &DeployView::sendChat);
   connect(prompt_, &QLineEdit::returnPressed, this, &DeployView::sendChat);
-  connect(open, &QPushButton::clicked, this, [this] {
+  connect(classifyText_, &QPushButton::clicked, this, [this] { classifyText(text_->text()); });
+  connect(text_, &QLineEdit::returnPressed, this, [this] { classifyText(text_->text()); });
+  connect(openImage_, &QPushButton::clicked, this, [this] {
     const QString file = QFileDialog::getOpenFileName(this, tr("Image to classify"), {}, tr("Images (*.png *.jpg *.jpeg)"));
     if (!file.isEmpty()) classifyFile(file);
   });
@@ -166,7 +174,8 @@ void DeployView::setRun(qint64 run) {
 void DeployView::updateButtons() {
   const bool serving = server_->running();
   export_->setEnabled(!runPath_.isEmpty());
-  deploy_->setEnabled(!runPath_.isEmpty() && !serving && (collection_ == "llm" || collection_ == "vision"));
+  deploy_->setEnabled(!runPath_.isEmpty() && !serving &&
+                      (collection_ == "llm" || collection_ == "vision" || collection_ == "nlp"));
   stop_->setEnabled(serving);
   send_->setEnabled(serving && !server_->url().isEmpty() && !chatReply_);
 }
@@ -192,6 +201,8 @@ void DeployView::serverStarted() {
   address_->setText(QString("<a href='%1/health'>%1</a> &nbsp; model <code>%2</code>").arg(url, server_->modelId().toHtmlEscaped()));
   requests_->setText(tr("0 requests"));
   playground_->setCurrentIndex(collection_ == "llm" ? 1 : 2);
+  for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_}) w->setVisible(collection_ == "vision");
+  for (QWidget* w : std::initializer_list<QWidget*>{text_, classifyText_}) w->setVisible(collection_ == "nlp");
   playgroundStatus_->setText(collection_ == "llm" ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
                                                   : tr("Classify through %1/v1/classify.").arg(url));
   updateButtons();
@@ -272,9 +283,16 @@ void DeployView::classifyFile(const QString& path) {
   QPixmap pixmap;
   pixmap.loadFromData(bytes);
   image_->setPixmap(pixmap.scaled(image_->size() - QSize(8, 8), Qt::KeepAspectRatio, Qt::FastTransformation));
-  const Json body = {{"model", server_->modelId().toStdString()},
-                     {"input", "data:image/png;base64," + bytes.toBase64().toStdString()},
-                     {"top_k", 5}};
+  classify("data:image/png;base64," + bytes.toBase64().toStdString());
+}
+
+void DeployView::classifyText(const QString& text) {
+  if (server_->url().isEmpty() || text.trimmed().isEmpty()) return;
+  classify(text.toStdString());
+}
+
+void DeployView::classify(const Json& input) {
+  const Json body = {{"model", server_->modelId().toStdString()}, {"input", input}, {"top_k", 5}};
   QNetworkRequest request(server_->url().resolved(QUrl("/v1/classify")));
   request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
   QNetworkReply* reply = network_->post(request, QByteArray::fromStdString(body.dump()));

@@ -1,8 +1,8 @@
 #pragma once
 // The studio's Deploy tab for the selected run: Export (the dialog), Deploy (starts `reef serve`
 // and shows its address, live request count and a Stop button), and a Playground that talks to
-// the running server as any client would: a streamed chat for language models, image
-// classification for vision models.
+// the running server as any client would: a streamed chat for language models, image or text
+// classification for classifiers.
 #include "protocol/json.h"
 
 #include <QPointer>
@@ -43,8 +43,11 @@ class DeployView : public QWidget {
   QTextBrowser* transcript() const { return transcript_; }
   QTableWidget* predictions() const { return predictions_; }
   QLabel* playgroundStatus() const { return playgroundStatus_; }
-  // Classifies an image file through the running server (what "Open image..." does).
+  // Classifies an image file / a text through the running server (what "Open image..." and
+  // "Classify" do).
   void classifyFile(const QString& path);
+  void classifyText(const QString& text);
+  QLineEdit* textInput() const { return text_; }
 
  Q_SIGNALS:
   // A streamed chat answer finished (its text), or a classification came back.
@@ -81,7 +84,11 @@ class DeployView : public QWidget {
   QPushButton* send_;
   QSpinBox* maxTokens_;
   QDoubleSpinBox* temperature_;
+  void classify(const Json& input);
   QLabel* image_;
+  QPushButton* openImage_;
+  QLineEdit* text_;
+  QPushButton* classifyText_;
   QTableWidget* predictions_;
   QLabel* playgroundStatus_;
 };

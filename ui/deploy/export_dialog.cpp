@@ -18,7 +18,7 @@ namespace reef::ui {
 
 QStringList ExportDialog::formatsFor(const QString& collection) {
   if (collection == "llm") return {"bundle", "gguf", "hf"};
-  if (collection == "vision") return {"bundle", "onnx", "triton"};
+  if (collection == "vision" || collection == "nlp") return {"bundle", "onnx", "triton"};
   return {"bundle"};
 }
 

@@ -15,7 +15,7 @@ class VisionTransformer : public ImageNetwork {
  private:
   torch::nn::Conv2d patchEmbed_{nullptr};
   torch::Tensor classToken_, positions_;
-  torch::nn::Sequential blocks_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
   torch::nn::LayerNorm norm_{nullptr};
   torch::nn::Linear head_{nullptr};
   double dropout_;

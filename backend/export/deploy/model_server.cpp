@@ -83,7 +83,7 @@ struct ModelServer::Impl {
     GenerationRequest request = chat ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
     checkModel(request.model);
     if (model.kind() != ServedModel::Kind::LanguageModel)
-      throw invalidRequest("model '" + model.id() + "' is an image classifier: use /v1/classify", "model");
+      throw invalidRequest("model '" + model.id() + "' is a classifier: use /v1/classify", "model");
     const std::string id = newId(chat ? "chatcmpl" : "cmpl");
     const int64_t created = now();
     if (!request.stream) {

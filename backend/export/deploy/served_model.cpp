@@ -5,6 +5,7 @@
 #include "deploy/image_input.h"
 #include "llm/causal_lm.h"
 #include "llm/generation.h"
+#include "nlp/text_classifier.h"
 #include "vision/image_classifier.h"
 
 #include <algorithm>
@@ -34,7 +35,9 @@ struct ServedModel::State {
   Kind kind = Kind::LanguageModel;
   ServingMetrics* metrics = nullptr;
   llm::CausalLM* lm = nullptr;
-  vision::ImageClassifier* classifier = nullptr;
+  vision::ImageClassifier* images = nullptr;
+  nlp::TextClassifier* texts = nullptr;
+  std::vector<std::string> classes;
   // The model is loaded, and every model call made, on one worker thread: generation one request
   // at a time, images in batches. Measured: generation on a thread other than the one that loaded
   // the weights runs at 60-65 % of the speed (reef generate: 1,600 tokens/s; from an HTTP thread:
@@ -46,24 +49,31 @@ struct ServedModel::State {
     const std::function<bool(const std::string&)>* onText;
   };
   std::unique_ptr<DynamicBatcher<GenerationJob, llm::GenerationResult>> generator;
-  std::unique_ptr<DynamicBatcher<std::vector<float>, std::vector<float>>> batcher;
+  // One example in ([C, H, W] pixels or [L] token ids), class probabilities out.
+  std::unique_ptr<DynamicBatcher<torch::Tensor, std::vector<float>>> batcher;
 
-  // Pixel vectors -> class probabilities, one model call for the whole batch.
   void load(const ServedModelOptions& options, ServingMetrics& serving);
 
-  std::vector<std::vector<float>> runBatch(const std::vector<std::vector<float>>& images) {
-    const auto& shape = classifier->info().shape;
+  // Examples -> class probabilities, one model call for the whole batch (texts padded to the
+  // longest, which the network masks out).
+  std::vector<std::vector<float>> runBatch(const std::vector<torch::Tensor>& examples) {
     torch::NoGradGuard noGrad;
-    torch::Tensor batch = torch::empty({static_cast<int64_t>(images.size()), shape.channels, shape.height, shape.width});
-    for (size_t i = 0; i < images.size(); ++i)
-      std::copy(images[i].begin(), images[i].end(), batch.data_ptr<float>() + i * images[i].size());
-    const torch::Tensor probabilities =
-        torch::softmax(classifier->logits(batch.to(loaded.device)), 1).to(torch::kCPU).contiguous();
-    std::vector<std::vector<float>> out(images.size());
-    const int64_t classes = probabilities.size(1);
-    for (size_t i = 0; i < images.size(); ++i) {
-      const float* row = probabilities.data_ptr<float>() + static_cast<int64_t>(i) * classes;
-      out[i].assign(row, row + classes);
+    torch::Tensor logits;
+    if (images) {
+      logits = images->logits(torch::stack(examples).to(loaded.device));
+    } else {
+      int64_t longest = 1;
+      for (const auto& e : examples) longest = std::max(longest, e.size(0));
+      torch::Tensor tokens = torch::full({static_cast<int64_t>(examples.size()), longest}, texts->pad(), torch::kInt64);
+      for (size_t i = 0; i < examples.size(); ++i) tokens[static_cast<int64_t>(i)].narrow(0, 0, examples[i].size(0)).copy_(examples[i]);
+      logits = texts->logits(tokens.to(loaded.device));
+    }
+    const torch::Tensor probabilities = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
+    std::vector<std::vector<float>> out(examples.size());
+    const int64_t n = probabilities.size(1);
+    for (size_t i = 0; i < examples.size(); ++i) {
+      const float* row = probabilities.data_ptr<float>() + static_cast<int64_t>(i) * n;
+      out[i].assign(row, row + n);
     }
     return out;
   }
@@ -111,13 +121,15 @@ void ServedModel::State::load(const ServedModelOptions& options, ServingMetrics&
           return out;
         },
         1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
-  } else if ((classifier = dynamic_cast<vision::ImageClassifier*>(loaded.model.get()))) {
-    kind = Kind::ImageClassifier;
-    batcher = std::make_unique<DynamicBatcher<std::vector<float>, std::vector<float>>>(
-        [this](const std::vector<std::vector<float>>& images) { return runBatch(images); }, options.maxBatch,
+  } else if ((images = dynamic_cast<vision::ImageClassifier*>(loaded.model.get())) ||
+             (texts = dynamic_cast<nlp::TextClassifier*>(loaded.model.get()))) {
+    kind = images ? Kind::ImageClassifier : Kind::TextClassifier;
+    classes = images ? images->info().classes : texts->classes();
+    batcher = std::make_unique<DynamicBatcher<torch::Tensor, std::vector<float>>>(
+        [this](const std::vector<torch::Tensor>& examples) { return runBatch(examples); }, options.maxBatch,
         options.maxWait, [&serving](size_t size) { serving.batchRun(size); }, /*ownThread=*/false);
   } else {
-    throw std::runtime_error("reef serve answers language models and image classifiers; '" + options.target +
+    throw std::runtime_error("reef serve answers language models and image and text classifiers; '" + options.target +
                              "' is a " + description);
   }
 }
@@ -135,8 +147,7 @@ int64_t ServedModel::created() const { return s_->created; }
 
 Completion ServedModel::complete(const GenerationRequest& request,
                                  const std::function<bool(const std::string&)>& onText) {
-  if (!s_->lm)
-    throw invalidRequest("model '" + s_->id + "' is an image classifier: use /v1/classify", "model");
+  if (!s_->lm) throw invalidRequest("model '" + s_->id + "' is a classifier: use /v1/classify", "model");
   llm::SamplingOptions o;
   o.maxTokens = request.maxTokens;
   o.temperature = request.temperature;
@@ -160,18 +171,29 @@ Completion ServedModel::complete(const GenerationRequest& request,
 }
 
 Json ServedModel::classify(const ClassifyRequest& request) {
-  if (!s_->classifier)
+  if (!s_->batcher)
     throw invalidRequest("model '" + s_->id + "' is a language model: use /v1/completions or /v1/chat/completions",
                          "model");
-  const auto& info = s_->classifier->info();
-  const ImageSize size{info.shape.channels, info.shape.height, info.shape.width};
+  // Every input is checked before any is classified, so that a bad one fails the request alone.
+  std::vector<torch::Tensor> examples;
+  for (size_t i = 0; i < request.inputs.size(); ++i) {
+    const std::string where = "input[" + std::to_string(i) + "]";
+    const Json& input = request.inputs[i];
+    if (s_->images) {
+      const auto& shape = s_->images->info().shape;
+      const std::vector<float> pixels = decodeImage(input, {shape.channels, shape.height, shape.width}, where);
+      examples.push_back(torch::tensor(pixels).view({shape.channels, shape.height, shape.width}));
+    } else {
+      if (!input.is_string()) throw invalidRequest(where + " must be a string: model '" + s_->id + "' classifies text", "input");
+      const std::vector<int> ids = s_->texts->tokens(input.get<std::string>());
+      examples.push_back(torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64));
+    }
+  }
   std::vector<std::future<std::vector<float>>> pending;
-  std::vector<std::vector<float>> images;
-  for (size_t i = 0; i < request.inputs.size(); ++i)
-    images.push_back(decodeImage(request.inputs[i], size, "input[" + std::to_string(i) + "]"));
-  for (auto& image : images) pending.push_back(s_->batcher->submit(std::move(image)));
+  for (auto& e : examples) pending.push_back(s_->batcher->submit(std::move(e)));
+  const std::vector<std::string>& classes = s_->classes;
   Json data = Json::array();
-  const auto k = static_cast<size_t>(std::min<int64_t>(request.topK, static_cast<int64_t>(info.classes.size())));
+  const auto k = static_cast<size_t>(std::min<int64_t>(request.topK, static_cast<int64_t>(classes.size())));
   for (size_t i = 0; i < pending.size(); ++i) {
     const std::vector<float> p = pending[i].get();
     std::vector<size_t> order(p.size());
@@ -179,9 +201,9 @@ Json ServedModel::classify(const ClassifyRequest& request) {
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
                       [&](size_t a, size_t b) { return p[a] > p[b]; });
     Json top = Json::array();
-    for (size_t j = 0; j < k; ++j) top.push_back({{"label", info.classes[order[j]]}, {"score", p[order[j]]}});
+    for (size_t j = 0; j < k; ++j) top.push_back({{"label", classes[order[j]]}, {"score", p[order[j]]}});
     data.push_back({{"index", i},
-                    {"label", info.classes[order[0]]},
+                    {"label", classes[order[0]]},
                     {"label_index", order[0]},
                     {"score", p[order[0]]},
                     {"top", top}});

@@ -1,6 +1,7 @@
 #pragma once
 // The model behind `reef serve`: a run or bundle loaded once, answering completions (language
-// models, one generation at a time) or classifications (image classifiers, dynamically batched).
+// models, one generation at a time) or classifications (image and text classifiers, dynamically
+// batched).
 // The only part of deployment that touches LibTorch.
 #include "deploy/openai_protocol.h"
 #include "deploy/serving_metrics.h"
@@ -27,7 +28,7 @@ struct Completion {
 
 class ServedModel {
  public:
-  enum class Kind { LanguageModel, ImageClassifier };
+  enum class Kind { LanguageModel, ImageClassifier, TextClassifier };
   // Loads the model; throws std::runtime_error naming the target when it cannot.
   ServedModel(const ServedModelOptions& options, ServingMetrics& metrics);
   ~ServedModel();

@@ -3,7 +3,7 @@
 // its writer and compared with the model it came from, so that a truncated file, a missing tensor
 // or a value changed on the way is caught before anyone deploys it.
 #include "core/tensor_io.h"
-#include "formats/vision_formats.h"
+#include "formats/classifier_formats.h"
 
 #include <filesystem>
 #include <string>

@@ -16,14 +16,17 @@ struct OnnxGraph::Proto {
 
 namespace {
 
-void setShape(onnx::ValueInfoProto* info, const std::string& name, const std::vector<int64_t>& dims) {
+void setShape(onnx::ValueInfoProto* info, const std::string& name, const std::vector<int64_t>& dims,
+              onnx::TensorProto::DataType type = onnx::TensorProto::FLOAT) {
   info->set_name(name);
   auto* tensor = info->mutable_type()->mutable_tensor_type();
-  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  tensor->set_elem_type(type);
   for (int64_t d : dims) {
     auto* dim = tensor->mutable_shape()->add_dim();
-    if (d < 0)
+    if (d == -1)
       dim->set_dim_param("batch");
+    else if (d == -2)
+      dim->set_dim_param("sequence");
     else
       dim->set_dim_value(d);
   }
@@ -31,7 +34,8 @@ void setShape(onnx::ValueInfoProto* info, const std::string& name, const std::ve
 
 }  // namespace
 
-OnnxGraph::OnnxGraph(const std::string& graphName, const std::string& input, const std::vector<int64_t>& dims)
+OnnxGraph::OnnxGraph(const std::string& graphName, const std::string& input, const std::vector<int64_t>& dims,
+                     bool int64Input)
     : p_(std::make_unique<Proto>()), input_(input) {
   auto& m = p_->model;
   m.set_ir_version(onnx::IR_VERSION);
@@ -40,7 +44,7 @@ OnnxGraph::OnnxGraph(const std::string& graphName, const std::string& input, con
   opset->set_domain("");
   opset->set_version(kOnnxOpset);
   p_->graph()->set_name(graphName);
-  setShape(p_->graph()->add_input(), input, dims);
+  setShape(p_->graph()->add_input(), input, dims, int64Input ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
 }
 
 OnnxGraph::~OnnxGraph() = default;

@@ -21,8 +21,10 @@ using OnnxAttribute = std::variant<int64_t, float, std::vector<int64_t>, std::st
 
 class OnnxGraph {
  public:
-  // `dims`: -1 is the dynamic batch axis, named "batch".
-  OnnxGraph(const std::string& graphName, const std::string& input, const std::vector<int64_t>& dims);
+  // `dims`: -1 is the dynamic batch axis, named "batch", -2 a dynamic "sequence" axis. The input
+  // is float32, or int64 (token ids) when `int64Input`.
+  OnnxGraph(const std::string& graphName, const std::string& input, const std::vector<int64_t>& dims,
+            bool int64Input = false);
   ~OnnxGraph();
 
   const std::string& input() const { return input_; }

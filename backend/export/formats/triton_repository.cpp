@@ -2,7 +2,7 @@
 // Triton's protobuf text format naming its inputs, outputs, shapes (without the batch axis, which
 // max_batch_size implies) and dynamic batching, and the class names as the classification
 // extension's label file.
-#include "formats/vision_formats.h"
+#include "formats/classifier_formats.h"
 
 #include <fstream>
 #include <regex>
@@ -33,7 +33,7 @@ std::string tritonConfig(const std::string& name, const OnnxSignature& s, int64_
   c << "name: \"" << name << "\"\n"
     << "platform: \"onnxruntime_onnx\"\n"
     << "max_batch_size: " << maxBatchSize << "\n"
-    << "input [\n  {\n    name: \"" << s.input << "\"\n    data_type: TYPE_FP32\n    dims: " << dims(s.inputDims)
+    << "input [\n  {\n    name: \"" << s.input << "\"\n    data_type: " << s.inputType << "\n    dims: " << dims(s.inputDims)
     << "\n  }\n]\n"
     << "output [\n";
   for (size_t i = 0; i < s.outputs.size(); ++i) {

@@ -1,0 +1,60 @@
+#include "nlp/nlp_collection.h"
+
+#include "nlp/text_classifier.h"
+
+namespace reef::nlp {
+
+using namespace protocol;
+
+namespace {
+
+Param labelSmoothing() {
+  return floatParam("label_smoothing", 0.0, 0, 0.5, "Probability mass spread over the other classes in the loss");
+}
+
+}  // namespace
+
+void registerNlpCollection(engine::Registry& registry) {
+  registry.addCollection(
+      "nlp", "Text classification on labelled texts (JSON lines or TSV), with a SentencePiece tokenizer",
+      {
+          stringParam("dataset", "text/fortunes.jsonl",
+                      "JSON-lines or .tsv (text<TAB>label) file: absolute, or relative to the data root"),
+          stringParam("text_field", "text", "JSON field holding the text"),
+          stringParam("label_field", "category", "JSON field holding the label"),
+          stringParam("classes", "",
+                      "Comma-separated labels to classify (the rest of the file is skipped); empty: every label with "
+                      "at least min_count examples (then the model needs its data to be built)"),
+          intParam("min_count", 100, 10, 1 << 30, "Examples a label needs to be a class when data.classes is empty"),
+          stringParam("tokenizer", "nlp/fortunes/tokenizer.model",
+                      "SentencePiece model (reef tokenizer train): absolute, or relative to the data root"),
+          intParam("max_length", 128, 4, 8192, "Tokens of a text the model reads (the rest is cut)"),
+      });
+
+  registry.addModel("nlp",
+                    {"bow", "Baseline: logistic regression on the bag of words (each token's share of the text)",
+                     {labelSmoothing()}},
+                    [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
+                      return std::make_unique<TextClassifier>(context, [](int64_t vocab, int64_t classes, int64_t pad, int64_t) {
+                        return std::make_shared<BagOfWords>(vocab, classes, pad);
+                      });
+                    });
+  registry.addModel(
+      "nlp",
+      {"encoder", "BERT-style transformer encoder trained from scratch: token and position embeddings, pre-norm blocks, mean pooling",
+       {intParam("dim", 128, 8, 4096, "Embedding width"), intParam("depth", 2, 1, 64, "Transformer blocks"),
+        intParam("heads", 4, 1, 64, "Attention heads; must divide dim"),
+        floatParam("mlp_ratio", 2.0, 1, 8, "Hidden width of each block's MLP, as a multiple of dim"),
+        floatParam("dropout", 0.1, 0, 0.9, "Dropout on embeddings, attention weights and residual branches"),
+        labelSmoothing()}},
+      [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
+        const Json m = context.spec.at("model");
+        return std::make_unique<TextClassifier>(context, [m](int64_t vocab, int64_t classes, int64_t pad, int64_t maxLength) {
+          return std::make_shared<TextEncoder>(vocab, classes, pad, maxLength, m["dim"].get<int64_t>(), m["depth"].get<int64_t>(),
+                                               m["heads"].get<int64_t>(), m["mlp_ratio"].get<double>(),
+                                               m["dropout"].get<double>());
+        });
+      });
+}
+
+}  // namespace reef::nlp

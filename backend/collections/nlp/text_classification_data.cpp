@@ -1,0 +1,111 @@
+#include "nlp/text_classification_data.h"
+
+#include "protocol/json.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <random>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace reef::nlp {
+
+TextClassificationDataset::TextClassificationDataset(std::vector<TextExample> examples, int pad)
+    : examples_(std::move(examples)), pad_(pad) {}
+
+engine::Batch TextClassificationDataset::get(const std::vector<int64_t>& indices) const {
+  size_t longest = 1;
+  for (int64_t i : indices) longest = std::max(longest, examples_.at(static_cast<size_t>(i)).tokens.size());
+  const auto n = static_cast<int64_t>(indices.size());
+  torch::Tensor tokens = torch::full({n, static_cast<int64_t>(longest)}, pad_, torch::kInt64);
+  torch::Tensor labels = torch::empty({n}, torch::kInt64);
+  int64_t* t = tokens.data_ptr<int64_t>();
+  for (int64_t row = 0; row < n; ++row) {
+    const TextExample& e = examples_[static_cast<size_t>(indices[static_cast<size_t>(row)])];
+    std::copy(e.tokens.begin(), e.tokens.end(), t + row * static_cast<int64_t>(longest));
+    labels[row] = e.label;
+  }
+  engine::Batch batch;
+  batch.fields["tokens"] = tokens;
+  batch.fields["label"] = labels;
+  batch.size = n;
+  return batch;
+}
+
+std::vector<int> classifierTokens(const llm::Tokenizer& tokenizer, const std::string& text, int64_t maxLength) {
+  std::vector<int> ids = tokenizer.encode(text);
+  if (static_cast<int64_t>(ids.size()) > maxLength) ids.resize(static_cast<size_t>(maxLength));
+  if (ids.empty()) ids.push_back(tokenizer.unk());
+  return ids;
+}
+
+TextClassificationData loadTextClassification(const fs::path& file, const TextClassificationFormat& format,
+                                              const llm::Tokenizer& tokenizer) {
+  std::ifstream in(file);
+  if (!in)
+    throw std::runtime_error("cannot read '" + file.string() + "': run scripts/prepare-data.sh, or set data.dataset to " +
+                             "a JSON-lines or TSV file (absolute, or relative to the data root)");
+  const bool tsv = file.extension() == ".tsv";
+  std::vector<std::pair<std::string, std::string>> rows;  // text, label
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::string where = file.string() + ":" + std::to_string(number);
+    if (tsv) {
+      const auto tab = line.rfind('\t');
+      if (tab == std::string::npos) throw std::runtime_error(where + ": expected 'text<TAB>label'");
+      rows.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+      continue;
+    }
+    const Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw std::runtime_error(where + ": not a JSON object");
+    if (!j.contains(format.textField) || !j[format.textField].is_string() || !j.contains(format.labelField) ||
+        !j[format.labelField].is_string())
+      throw std::runtime_error(where + ": needs string fields '" + format.textField + "' and '" + format.labelField +
+                               "' (data.text_field, data.label_field)");
+    rows.emplace_back(j[format.textField].get<std::string>(), j[format.labelField].get<std::string>());
+  }
+  TextClassificationData out;
+  out.classes = format.classes;
+  if (out.classes.empty()) {
+    std::map<std::string, int64_t> counts;
+    for (const auto& r : rows) ++counts[r.second];
+    for (const auto& [label, count] : counts)
+      if (count >= format.minCount) out.classes.push_back(label);
+    if (out.classes.size() < 2)
+      throw std::runtime_error("'" + file.string() + "' has fewer than two labels with " + std::to_string(format.minCount) +
+                               " examples: lower data.min_count or list data.classes");
+  }
+  std::map<std::string, int64_t> index;
+  for (size_t i = 0; i < out.classes.size(); ++i) index[out.classes[i]] = static_cast<int64_t>(i);
+  std::vector<std::vector<TextExample>> perClass(out.classes.size());
+  for (const auto& [text, label] : rows) {
+    auto it = index.find(label);
+    if (it == index.end()) continue;  // a class not chosen
+    perClass[static_cast<size_t>(it->second)].push_back({classifierTokens(tokenizer, text, format.maxLength), it->second});
+  }
+  std::vector<TextExample> train, val, test;
+  std::mt19937_64 shuffle(20261127);  // fixed: the split is part of the dataset, not of the run
+  for (size_t c = 0; c < perClass.size(); ++c) {
+    auto& examples = perClass[c];
+    if (examples.size() < 10)
+      throw std::runtime_error("class '" + out.classes[c] + "' has " + std::to_string(examples.size()) + " examples in '" +
+                               file.string() + "'; each class needs at least 10 (check data.classes)");
+    std::shuffle(examples.begin(), examples.end(), shuffle);
+    const size_t nTest = examples.size() / 10, nVal = examples.size() / 10;
+    test.insert(test.end(), examples.begin(), examples.begin() + static_cast<std::ptrdiff_t>(nTest));
+    val.insert(val.end(), examples.begin() + static_cast<std::ptrdiff_t>(nTest),
+               examples.begin() + static_cast<std::ptrdiff_t>(nTest + nVal));
+    train.insert(train.end(), examples.begin() + static_cast<std::ptrdiff_t>(nTest + nVal), examples.end());
+    out.trainCounts.push_back(static_cast<int64_t>(examples.size() - nTest - nVal));
+  }
+  const int pad = tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk();
+  out.train = std::make_shared<TextClassificationDataset>(std::move(train), pad);
+  out.val = std::make_shared<TextClassificationDataset>(std::move(val), pad);
+  out.test = std::make_shared<TextClassificationDataset>(std::move(test), pad);
+  return out;
+}
+
+}  // namespace reef::nlp

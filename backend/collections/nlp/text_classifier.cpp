@@ -1,0 +1,80 @@
+#include "nlp/text_classifier.h"
+
+#include "core/classification_evaluation.h"
+
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace reef::nlp {
+
+namespace {
+
+fs::path underRoot(const fs::path& root, const std::string& path) {
+  const fs::path p(path);
+  return p.is_absolute() ? p : root / p;
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  for (std::string item; std::getline(s, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+TextClassifier::TextClassifier(const engine::ModelContext& context, const NetworkBuilder& build) : context_(context) {
+  const Json& d = context.spec.at("data");
+  file_ = underRoot(context.dataRoot, d.at("dataset").get<std::string>());
+  tokenizerPath_ = underRoot(context.dataRoot, d.at("tokenizer").get<std::string>());
+  format_.textField = d.at("text_field").get<std::string>();
+  format_.labelField = d.at("label_field").get<std::string>();
+  format_.classes = splitList(d.at("classes").get<std::string>());
+  format_.minCount = d.at("min_count").get<int64_t>();
+  format_.maxLength = d.at("max_length").get<int64_t>();
+  if (!fs::exists(tokenizerPath_))
+    throw std::runtime_error("no tokenizer at '" + tokenizerPath_.string() + "': run scripts/prepare-data.sh, or train one with " +
+                             "`reef tokenizer train --input TEXTS --out " + tokenizerPath_.string() + "` (data.tokenizer)");
+  tokenizer_ = llm::Tokenizer::load(tokenizerPath_);
+  classes_ = format_.classes.empty() ? data().classes : format_.classes;
+  const int64_t pad = tokenizer_.pad() >= 0 ? tokenizer_.pad() : tokenizer_.unk();
+  network_ = build(tokenizer_.vocabSize(), static_cast<int64_t>(classes_.size()), pad, format_.maxLength);
+  labelSmoothing_ = context.spec.at("model").at("label_smoothing").get<double>();
+}
+
+TextClassificationData& TextClassifier::data() {
+  if (!data_) data_ = loadTextClassification(file_, format_, tokenizer_);
+  return *data_;
+}
+
+std::shared_ptr<engine::Dataset> TextClassifier::dataset(engine::Split split) {
+  switch (split) {
+    case engine::Split::Train: return data().train;
+    case engine::Split::Val: return data().val;
+    case engine::Split::Test: return data().test;
+  }
+  return nullptr;
+}
+
+torch::Tensor TextClassifier::trainingStep(const engine::Batch& batch) {
+  return torch::nn::functional::cross_entropy(
+      logits(batch.at("tokens")), batch.at("label"),
+      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(labelSmoothing_));
+}
+
+std::unique_ptr<engine::Evaluation> TextClassifier::evaluation(engine::Split) {
+  return std::make_unique<engine::ClassificationEvaluation>([this](const engine::Batch& b) { return logits(b.at("tokens")); },
+                                                            "label", classes_);
+}
+
+std::optional<std::vector<fs::path>> TextClassifier::inferenceAssets() const {
+  if (format_.classes.empty()) return std::nullopt;  // the classes are known only from the data
+  return std::vector<fs::path>{fs::relative(tokenizerPath_, context_.dataRoot)};
+}
+
+}  // namespace reef::nlp

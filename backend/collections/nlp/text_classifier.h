@@ -1,0 +1,48 @@
+#pragma once
+// The NLP collection's text classifier: a TextNetwork trained with cross-entropy on labelled
+// texts, evaluated in accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
+// Built from the spec and the tokenizer alone when data.classes lists the classes (then a bundle
+// carries it: the tokenizer is its one asset); otherwise the classes come from the data.
+#include "core/model.h"
+#include "llm/tokenizer.h"
+#include "nlp/text_classification_data.h"
+#include "nlp/text_networks.h"
+
+#include <memory>
+#include <optional>
+
+namespace reef::nlp {
+
+class TextClassifier : public engine::Model {
+ public:
+  using NetworkBuilder = std::function<std::shared_ptr<TextNetwork>(int64_t vocab, int64_t classes, int64_t pad, int64_t maxLength)>;
+  TextClassifier(const engine::ModelContext& context, const NetworkBuilder& build);
+
+  torch::nn::Module& module() override { return *network_; }
+  std::shared_ptr<engine::Dataset> dataset(engine::Split split) override;
+  torch::Tensor trainingStep(const engine::Batch& batch) override;
+  std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
+  std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override;
+
+  // Token ids [B, L] (padded with pad()) -> logits [B, classes].
+  torch::Tensor logits(const torch::Tensor& tokens) { return network_->forward(tokens); }
+  std::vector<int> tokens(const std::string& text) const { return classifierTokens(tokenizer_, text, format_.maxLength); }
+  const std::vector<std::string>& classes() const { return classes_; }
+  int64_t pad() const { return network_->pad(); }
+  int64_t maxLength() const { return format_.maxLength; }
+  TextNetwork& network() { return *network_; }
+  const std::filesystem::path& tokenizerPath() const { return tokenizerPath_; }
+
+ private:
+  TextClassificationData& data();
+  engine::ModelContext context_;
+  std::filesystem::path file_, tokenizerPath_;
+  TextClassificationFormat format_;
+  llm::Tokenizer tokenizer_;
+  std::vector<std::string> classes_;
+  std::optional<TextClassificationData> data_;
+  std::shared_ptr<TextNetwork> network_;
+  double labelSmoothing_;
+};
+
+}  // namespace reef::nlp
