@@ -147,6 +147,9 @@ DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* p
 
 DeployView::~DeployView() {
   if (chatReply_) chatReply_->abort();
+  // The server process ends first, while this view can still take its last signals.
+  server_->disconnect(this);
+  delete server_;
 }
 
 void DeployView::setRun(qint64 run) {
@@ -187,6 +190,7 @@ void DeployView::openExportDialog() {
 }
 
 void DeployView::startServer() {
+  servingCollection_ = collection_;
   title_->setText(tr("Serving <b>%1</b> (%2)").arg(runName_.toHtmlEscaped(), collection_));
   address_->setText(tr("starting..."));
   requests_->clear();
@@ -200,10 +204,10 @@ void DeployView::serverStarted() {
   const QString url = server_->url().toString();
   address_->setText(QString("<a href='%1/health'>%1</a> &nbsp; model <code>%2</code>").arg(url, server_->modelId().toHtmlEscaped()));
   requests_->setText(tr("0 requests"));
-  playground_->setCurrentIndex(collection_ == "llm" ? 1 : 2);
-  for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_}) w->setVisible(collection_ == "vision");
-  for (QWidget* w : std::initializer_list<QWidget*>{text_, classifyText_}) w->setVisible(collection_ == "nlp");
-  playgroundStatus_->setText(collection_ == "llm" ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
+  playground_->setCurrentIndex(servingCollection_ == "llm" ? 1 : 2);
+  for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_}) w->setVisible(servingCollection_ == "vision");
+  for (QWidget* w : std::initializer_list<QWidget*>{text_, classifyText_}) w->setVisible(servingCollection_ == "nlp");
+  playgroundStatus_->setText(servingCollection_ == "llm" ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
                                                   : tr("Classify through %1/v1/classify.").arg(url));
   updateButtons();
 }
@@ -228,14 +232,19 @@ void DeployView::sendChat() {
   auto parser = std::make_shared<SseParser>();
   auto answer = std::make_shared<QString>();
   auto chunks = std::make_shared<int>(0);
+  auto failure = std::make_shared<QString>();
+  auto received = std::make_shared<QByteArray>();  // kept for the error object of a 4xx
   playgroundStatus_->setText(tr("Generating..."));
-  connect(chatReply_, &QNetworkReply::readyRead, this, [this, parser, answer, chunks] {
-    for (const QByteArray& event : parser->feed(chatReply_->readAll())) {
+  connect(chatReply_, &QNetworkReply::readyRead, this, [this, parser, answer, chunks, failure, received] {
+    const QByteArray bytes = chatReply_->readAll();
+    *received += bytes;
+    if (chatReply_->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != 200) return;
+    for (const QByteArray& event : parser->feed(bytes)) {
       if (event == "[DONE]") continue;
       const Json chunk = Json::parse(event.toStdString(), nullptr, false);
       if (chunk.is_discarded()) continue;
       if (chunk.contains("error")) {
-        playgroundStatus_->setText(QString::fromStdString(chunk["error"].value("message", "")));
+        *failure = QString::fromStdString(chunk["error"].value("message", "the server failed"));
         continue;
       }
       const Json& delta = chunk["choices"][0]["delta"];
@@ -244,12 +253,17 @@ void DeployView::sendChat() {
     }
     renderTranscript(*answer);
   });
-  connect(chatReply_, &QNetworkReply::finished, this, [this, answer, chunks] {
+  connect(chatReply_, &QNetworkReply::finished, this, [this, answer, chunks, failure, received] {
     QNetworkReply* reply = chatReply_;
     reply->deleteLater();
     chatReply_.clear();
-    if (reply->error() != QNetworkReply::NoError) {
-      playgroundStatus_->setText("<span style='color:#c22'>" + errorOf(reply, reply->readAll()).toHtmlEscaped() + "</span>");
+    *received += reply->readAll();
+    if (reply->error() != QNetworkReply::NoError || !failure->isEmpty()) {
+      // The question goes unanswered: it leaves the conversation, so the next one is not refused too.
+      conversation_.erase(conversation_.end() - 1);
+      renderTranscript();
+      const QString why = failure->isEmpty() ? errorOf(reply, *received) : *failure;
+      playgroundStatus_->setText("<span style='color:#c22'>" + why.toHtmlEscaped() + "</span>");
     } else {
       conversation_.push_back({{"role", "assistant"}, {"content", answer->toStdString()}});
       renderTranscript();

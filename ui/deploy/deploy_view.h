@@ -68,6 +68,7 @@ class DeployView : public QWidget {
   QString reef_;
   qint64 run_ = 0;
   QString runPath_, collection_, runName_;
+  QString servingCollection_;  // of the run being served (the selection may move on)
   ServeProcess* server_;
   QNetworkAccessManager* network_;
   QPointer<QNetworkReply> chatReply_;

@@ -77,6 +77,14 @@ ExportDialog::ExportDialog(QString reefBinary, QString runPath, const QString& c
   resize(640, 420);
 }
 
+void ExportDialog::reject() {
+  if (process_.state() != QProcess::NotRunning) {
+    status_->setText(tr("The export is still running; close this window when it has finished."));
+    return;
+  }
+  QDialog::reject();
+}
+
 void ExportDialog::formatChanged() {
   const QString f = format_->currentText();
   type_->setEnabled(f == "gguf");

@@ -28,6 +28,8 @@ class ExportDialog : public QDialog {
   bool verified() const { return verified_; }
   // The formats offered for a collection (exposed for tests).
   static QStringList formatsFor(const QString& collection);
+  // Closing while an export runs would kill it half-way through writing: refused until it ends.
+  void reject() override;
 
  Q_SIGNALS:
   void finishedExport(bool verified);

@@ -58,6 +58,10 @@ void ServeProcess::start(const QString& target) {
   output_.clear();
   requests_ = 0;
   stopping_ = false;
+  // The studio's own requests carry no key: a REEF_API_KEY of the user's shell is not passed on.
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.remove("REEF_API_KEY");
+  process_.setProcessEnvironment(env);
   process_.start(reef_, {"serve", target, "--port", "0"});
 }
 

@@ -1,5 +1,6 @@
 #include "nlp/nlp_collection.h"
 
+#include "nlp/punctuation_model.h"
 #include "nlp/text_classifier.h"
 
 namespace reef::nlp {
@@ -7,6 +8,18 @@ namespace reef::nlp {
 using namespace protocol;
 
 namespace {
+
+Section trunkParams() {
+  return {intParam("dim", 128, 8, 4096, "Embedding width"), intParam("depth", 2, 1, 64, "Transformer blocks"),
+          intParam("heads", 4, 1, 64, "Attention heads; must divide dim"),
+          floatParam("mlp_ratio", 2.0, 1, 8, "Hidden width of each block's MLP, as a multiple of dim"),
+          floatParam("dropout", 0.1, 0, 0.9, "Dropout on embeddings, attention weights and residual branches")};
+}
+
+EncoderTrunkOptions trunkOptions(const Json& m, int64_t vocab, int64_t maxLength) {
+  return {vocab, maxLength, m["dim"].get<int64_t>(), m["depth"].get<int64_t>(), m["heads"].get<int64_t>(),
+          m["mlp_ratio"].get<double>(), m["dropout"].get<double>()};
+}
 
 Param labelSmoothing() {
   return floatParam("label_smoothing", 0.0, 0, 0.5, "Probability mass spread over the other classes in the loss");
@@ -16,12 +29,15 @@ Param labelSmoothing() {
 
 void registerNlpCollection(engine::Registry& registry) {
   registry.addCollection(
-      "nlp", "Text classification on labelled texts (JSON lines or TSV), with a SentencePiece tokenizer",
+      "nlp",
+      "Text classification on labelled texts (JSON lines or TSV) and punctuation/capitalisation restoration on prose, "
+      "with a SentencePiece tokenizer",
       {
           stringParam("dataset", "text/fortunes.jsonl",
-                      "JSON-lines or .tsv (text<TAB>label) file: absolute, or relative to the data root"),
+                      "JSON-lines or .tsv (text<TAB>label) file (punctuation: JSON lines or a text file, one passage a "
+                      "line): absolute, or relative to the data root"),
           stringParam("text_field", "text", "JSON field holding the text"),
-          stringParam("label_field", "category", "JSON field holding the label"),
+          stringParam("label_field", "category", "JSON field holding the label (classifiers)"),
           stringParam("classes", "",
                       "Comma-separated labels to classify (the rest of the file is skipped); empty: every label with "
                       "at least min_count examples (then the model needs its data to be built)"),
@@ -42,18 +58,24 @@ void registerNlpCollection(engine::Registry& registry) {
   registry.addModel(
       "nlp",
       {"encoder", "BERT-style transformer encoder trained from scratch: token and position embeddings, pre-norm blocks, mean pooling",
-       {intParam("dim", 128, 8, 4096, "Embedding width"), intParam("depth", 2, 1, 64, "Transformer blocks"),
-        intParam("heads", 4, 1, 64, "Attention heads; must divide dim"),
-        floatParam("mlp_ratio", 2.0, 1, 8, "Hidden width of each block's MLP, as a multiple of dim"),
-        floatParam("dropout", 0.1, 0, 0.9, "Dropout on embeddings, attention weights and residual branches"),
-        labelSmoothing()}},
+       [] {
+         Section s = trunkParams();
+         s.push_back(labelSmoothing());
+         return s;
+       }()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         const Json m = context.spec.at("model");
         return std::make_unique<TextClassifier>(context, [m](int64_t vocab, int64_t classes, int64_t pad, int64_t maxLength) {
-          return std::make_shared<TextEncoder>(vocab, classes, pad, maxLength, m["dim"].get<int64_t>(), m["depth"].get<int64_t>(),
-                                               m["heads"].get<int64_t>(), m["mlp_ratio"].get<double>(),
-                                               m["dropout"].get<double>());
+          return std::make_shared<TextEncoder>(trunkOptions(m, vocab, maxLength), classes, pad);
         });
+      });
+  registry.addModel(
+      "nlp",
+      {"punctuation",
+       "Punctuation and capitalisation restoration: the transformer trunk with a mark head and a capital head per word",
+       trunkParams()},
+      [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
+        return std::make_unique<PunctuationModel>(context);
       });
 }
 

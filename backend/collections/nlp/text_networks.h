@@ -1,6 +1,6 @@
 #pragma once
 // The text classifiers' networks: token ids [B, L] (padding = `pad`) in, logits [B, classes] out.
-#include "common/encoder_block.h"
+#include "nlp/encoder_trunk.h"
 
 #include <torch/torch.h>
 
@@ -32,17 +32,15 @@ class BagOfWords : public TextNetwork {
 // tokens, a linear head.
 class TextEncoder : public TextNetwork {
  public:
-  TextEncoder(int64_t vocab, int64_t classes, int64_t pad, int64_t maxLength, int64_t dim, int64_t depth, int64_t heads,
-              double mlpRatio, double dropout);
+  TextEncoder(const EncoderTrunkOptions& trunk, int64_t classes, int64_t pad);
   torch::Tensor forward(const torch::Tensor& tokens) override;
 
  private:
-  torch::nn::Embedding embed_{nullptr};
-  torch::Tensor positions_;
-  torch::nn::ModuleList blocks_{nullptr};
-  torch::nn::LayerNorm norm_{nullptr};
+  EncoderTrunk trunk_;
   torch::nn::Linear head_{nullptr};
-  double dropout_;
 };
+
+// Mean over the real (non-padding) positions of x [B, L, D].
+torch::Tensor maskedMean(const torch::Tensor& x, const torch::Tensor& real);
 
 }  // namespace reef::nlp

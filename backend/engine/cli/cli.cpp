@@ -23,6 +23,7 @@ int runCli(int argc, char** argv, const std::vector<CommandAdder>& more) {
   addLaunchCommand(app, status);
   addTextCommands(app, status);
   addGenerateCommand(app, status);
+  addPunctuateCommand(app, status);
   addLoraCommand(app, status);
   storage::addRunsCommand(app, status);
   storage::addDbCommand(app, status);

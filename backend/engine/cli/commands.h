@@ -10,6 +10,7 @@ void addCatalogCommand(CLI::App& app, int& status);
 void addLaunchCommand(CLI::App& app, int& status);
 void addTextCommands(CLI::App& app, int& status);
 void addGenerateCommand(CLI::App& app, int& status);
+void addPunctuateCommand(CLI::App& app, int& status);
 void addLoraCommand(CLI::App& app, int& status);
 
 // Exit statuses shared by the commands.

@@ -59,6 +59,14 @@ std::vector<float> fromEncoded(const std::string& text, const ImageSize& expecte
   }
   int w = 0, h = 0, channels = 0;
   const int want = expected.channels == 1 ? 1 : 3;
+  // The size is read from the header before anything is decoded: a small file can declare an
+  // image of gigabytes.
+  if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels))
+    throw invalidRequest(where + " is not a PNG or JPEG image (" + stbi_failure_reason() + ")", "input");
+  if (h != expected.height || w != expected.width)
+    throw invalidRequest(where + " is " + std::to_string(w) + "x" + std::to_string(h) + " pixels; the model takes " +
+                             std::to_string(expected.width) + "x" + std::to_string(expected.height),
+                         "input");
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels, want), stbi_image_free);
   if (!pixels) throw invalidRequest(where + " is not a PNG or JPEG image (" + stbi_failure_reason() + ")", "input");

@@ -21,9 +21,13 @@ constexpr const char* kJson = "application/json";
 thread_local std::chrono::steady_clock::time_point requestStart;
 thread_local bool requestCounted = false;
 
+// Generated text can hold invalid UTF-8 (byte-fallback tokens sampled out of order): it is
+// replaced, never allowed to make the JSON writer throw.
+std::string text(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 void sendError(httplib::Response& res, const ApiError& e) {
   res.status = e.status;
-  res.set_content(e.body().dump(), kJson);
+  res.set_content(text(e.body()), kJson);
 }
 
 // The error object for statuses httplib sets itself (unknown path, body too large, bad method).
@@ -84,18 +88,19 @@ struct ModelServer::Impl {
     checkModel(request.model);
     if (model.kind() != ServedModel::Kind::LanguageModel)
       throw invalidRequest("model '" + model.id() + "' is a classifier: use /v1/classify", "model");
+    model.checkRequest(request);  // before a stream's 200 is committed
     const std::string id = newId(chat ? "chatcmpl" : "cmpl");
     const int64_t created = now();
     if (!request.stream) {
       const Completion c = model.complete(request, {});
-      res.set_content(completionResponse(request, id, created, c.text, c.finishReason, c.usage).dump(), kJson);
+      res.set_content(text(completionResponse(request, id, created, c.text, c.finishReason, c.usage)), kJson);
       return;
     }
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider("text/event-stream", [this, request, id, created](size_t, httplib::DataSink& sink) {
       auto send = [&sink](const Json& data) {
-        const std::string event = "data: " + data.dump() + "\n\n";
+        const std::string event = "data: " + text(data) + "\n\n";
         return sink.write(event.data(), event.size());
       };
       try {
@@ -189,17 +194,17 @@ struct ModelServer::Impl {
                            {"description", model.description()},
                            {"kind", model.kind() == ServedModel::Kind::LanguageModel ? "llm" : "classifier"},
                            {"requests_in_flight", metrics.inFlight()}};
-      res.set_content(health.dump(), kJson);
+      res.set_content(text(health), kJson);
     });
     server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics.prometheusText(), "text/plain; version=0.0.4");
     });
     server.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(modelList(model.id(), model.created()).dump(), kJson);
+      res.set_content(text(modelList(model.id(), model.created())), kJson);
     });
     server.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
       checkModel(req.matches[1]);
-      res.set_content(modelList(model.id(), model.created())["data"][0].dump(), kJson);
+      res.set_content(text(modelList(model.id(), model.created())["data"][0]), kJson);
     });
     server.Post("/v1/completions",
                 [this](const httplib::Request& req, httplib::Response& res) { completions(req, res, false); });
@@ -208,7 +213,7 @@ struct ModelServer::Impl {
     server.Post("/v1/classify", [this](const httplib::Request& req, httplib::Response& res) {
       const ClassifyRequest request = parseClassifyRequest(req.body);
       checkModel(request.model);
-      res.set_content(model.classify(request).dump(), kJson);
+      res.set_content(text(model.classify(request)), kJson);
     });
   }
 };
@@ -237,5 +242,7 @@ void ModelServer::run() {
 }
 
 void ModelServer::stop() { impl_->server.stop(); }
+
+bool ModelServer::running() const { return impl_->server.is_running(); }
 
 }  // namespace reef::deploy

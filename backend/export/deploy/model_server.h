@@ -27,8 +27,9 @@ class ModelServer {
   int bind();
   // Serves until stop(); call after bind().
   void run();
-  // Safe from any thread (a signal-watching one).
+  // Safe from any thread (a signal-watching one); has no effect before run() is listening.
   void stop();
+  bool running() const;
 
  private:
   struct Impl;

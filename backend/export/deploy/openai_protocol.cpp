@@ -21,7 +21,12 @@ namespace {
 Json parseObject(const std::string& body) {
   Json j;
   try {
-    j = Json::parse(body);
+    // Nesting is bounded while parsing: copying a value recurses once per level, so a body of a
+    // few hundred thousand '[' would overflow a thread's stack later.
+    j = Json::parse(body, [](int depth, Json::parse_event_t, Json&) {
+      if (depth > 32) throw invalidRequest("the request body nests deeper than 32 levels");
+      return true;
+    });
   } catch (const Json::parse_error& e) {
     throw invalidRequest(std::string("the request body is not valid JSON: ") + e.what() +
                          " (send a JSON object with Content-Type: application/json)");

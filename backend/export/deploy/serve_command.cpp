@@ -3,6 +3,8 @@
 
 #include "deploy/model_server.h"
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -33,36 +35,60 @@ int serveCommand(ServeOptions& o) {
                  o.server.host.c_str());
 
   // SIGINT/SIGTERM are taken by one watcher thread (blocked everywhere else, including the
-  // server's threads, which inherit the mask), which stops the server: the normal way to end it.
+  // threads created later, which inherit the mask). The first stops the server gracefully (or
+  // ends a model still loading at once, as nothing is written yet); a second ends the process.
   sigset_t stopSignals;
   sigemptyset(&stopSignals);
   sigaddset(&stopSignals, SIGINT);
   sigaddset(&stopSignals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
-
-  ServingMetrics metrics;
-  ServedModel model(o.model, metrics);
-  ModelServer server(model, metrics, o.server);
-  const int port = server.bind();
-  std::printf("reef serve: %s (%s) on http://%s:%d\n", model.id().c_str(), model.description().c_str(),
-              o.server.host.c_str(), port);
-  std::fflush(stdout);
+  std::atomic<ModelServer*> live{nullptr};
+  std::atomic<bool> finished{false};
   std::thread watcher([&] {
-    int signal = 0;
-    sigwait(&stopSignals, &signal);
-    if (signal == SIGINT || signal == SIGTERM) server.stop();
+    for (int received = 0;;) {
+      int signal = 0;
+      sigwait(&stopSignals, &signal);
+      if (finished) return;  // woken by main at the end
+      ModelServer* server = live.load();
+      if (!server || ++received > 1) {
+        std::fprintf(stderr, "reef serve: %s\n", server ? "stopped at once" : "stopped while loading the model");
+        std::_Exit(130);
+      }
+      // stop() is ignored until the server listens: wait for that (or for run() to fail).
+      while (!server->running() && !finished) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      server->stop();
+    }
   });
-  try {
-    server.run();
-  } catch (...) {
+  auto endWatcher = [&] {
+    if (!watcher.joinable()) return;
+    finished = true;
     pthread_kill(watcher.native_handle(), SIGTERM);
     watcher.join();
+  };
+
+  try {
+    ServingMetrics metrics;
+    ServedModel model(o.model, metrics);
+    ModelServer server(model, metrics, o.server);
+    const int port = server.bind();
+    std::printf("reef serve: %s (%s) on http://%s:%d\n", model.id().c_str(), model.description().c_str(),
+                o.server.host.c_str(), port);
+    std::fflush(stdout);
+    live = &server;
+    try {
+      server.run();
+    } catch (...) {
+      live = nullptr;
+      endWatcher();  // while `server`, which the watcher may be using, still exists
+      throw;
+    }
+    live = nullptr;
+    endWatcher();
+    std::printf("reef serve: stopped after %lld requests\n", static_cast<long long>(metrics.requestsTotal()));
+  } catch (...) {
+    endWatcher();
     throw;
   }
-  // Stopped by a signal (the watcher is done) or by the server itself: wake the watcher either way.
-  pthread_kill(watcher.native_handle(), SIGTERM);
-  watcher.join();
-  std::printf("reef serve: stopped after %lld requests\n", static_cast<long long>(metrics.requestsTotal()));
   return 0;
 }
 

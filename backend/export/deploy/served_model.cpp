@@ -145,9 +145,20 @@ ServedModel::Kind ServedModel::kind() const { return s_->kind; }
 std::string ServedModel::description() const { return s_->description; }
 int64_t ServedModel::created() const { return s_->created; }
 
+void ServedModel::checkRequest(const GenerationRequest& request) const {
+  if (!s_->lm) throw invalidRequest("model '" + s_->id + "' is a classifier: use /v1/classify", "model");
+  const int64_t context = s_->lm->network()->config().maxContext;
+  const auto promptTokens = static_cast<int64_t>(s_->lm->tokenizer().encode(request.prompt).size()) + 1;
+  if (promptTokens >= context)
+    throw ApiError(400, "invalid_request_error",
+                   "the prompt is " + std::to_string(promptTokens) + " tokens; model '" + s_->id +
+                       "' has a context of " + std::to_string(context) + " tokens and needs room for one more",
+                   request.chat ? "messages" : "prompt", "context_length_exceeded");
+}
+
 Completion ServedModel::complete(const GenerationRequest& request,
                                  const std::function<bool(const std::string&)>& onText) {
-  if (!s_->lm) throw invalidRequest("model '" + s_->id + "' is a classifier: use /v1/classify", "model");
+  checkRequest(request);
   llm::SamplingOptions o;
   o.maxTokens = request.maxTokens;
   o.temperature = request.temperature;
@@ -156,13 +167,6 @@ Completion ServedModel::complete(const GenerationRequest& request,
   o.repetitionPenalty = request.repetitionPenalty;
   o.stop = request.stop;
   o.seed = request.seed.value_or(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  const int64_t context = s_->lm->network()->config().maxContext;
-  const auto promptTokens = static_cast<int64_t>(s_->lm->tokenizer().encode(request.prompt).size()) + 1;
-  if (promptTokens >= context)
-    throw ApiError(400, "invalid_request_error",
-                   "the prompt is " + std::to_string(promptTokens) + " tokens; model '" + s_->id +
-                       "' has a context of " + std::to_string(context) + " tokens and needs room for one more",
-                   request.chat ? "messages" : "prompt", "context_length_exceeded");
   // The caller waits for the result, so onText (which writes to its connection) is never used
   // by two threads at once.
   const llm::GenerationResult r = s_->generator->submit({request.prompt, o, &onText}).get();

@@ -38,6 +38,9 @@ class ServedModel {
   std::string description() const;  // e.g. "llm/llama, step 400"
   int64_t created() const;           // when the checkpoint was written (Unix seconds)
 
+  // Throws ApiError (400) when the request cannot be answered (a classifier, a prompt longer than
+  // the context); complete() checks too, this lets a stream fail before it starts.
+  void checkRequest(const GenerationRequest& request) const;
   // Streams the generated text through onText (return false to stop, as when a client left).
   Completion complete(const GenerationRequest& request, const std::function<bool(const std::string&)>& onText);
   // {"object": "list", "model", "data": [{index, label, label_index, score, top: [{label, score}]}]}

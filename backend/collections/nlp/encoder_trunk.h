@@ -1,0 +1,38 @@
+#pragma once
+// The transformer trunk of the NLP networks: token and learned position embeddings, pre-norm
+// encoder blocks that never attend to padding, a final LayerNorm. Registered into the network
+// that owns it (embed, pos_embed, blocks.N, norm at the top level of its checkpoint, names the
+// ONNX exporter reads), so that the sentence classifier and the token tagger share one trunk.
+#include "common/encoder_block.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+namespace reef::nlp {
+
+struct EncoderTrunkOptions {
+  int64_t vocab = 0, maxLength = 128, dim = 128, depth = 2, heads = 4;
+  double mlpRatio = 2.0, dropout = 0.1;
+};
+
+class EncoderTrunk {
+ public:
+  EncoderTrunk() = default;
+  EncoderTrunk(torch::nn::Module& owner, const EncoderTrunkOptions& options);
+  // tokens [B, L], padding [B, L] (true at padding) -> features [B, L, D].
+  torch::Tensor encode(const torch::Tensor& tokens, const torch::Tensor& padding, bool training);
+
+ private:
+  torch::nn::Embedding embed_{nullptr};
+  torch::Tensor positions_;
+  torch::nn::ModuleList blocks_{nullptr};
+  torch::nn::LayerNorm norm_{nullptr};
+  double dropout_ = 0;
+};
+
+// The tokenizer as a bundle asset: its path under the data root (which a bundle recreates). Throws
+// when it lies elsewhere (an absolute data.tokenizer), as the bundle could not put it back.
+std::filesystem::path tokenizerAsset(const std::filesystem::path& tokenizer, const std::filesystem::path& dataRoot);
+
+}  // namespace reef::nlp
