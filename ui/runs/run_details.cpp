@@ -14,6 +14,7 @@
 #include <QPlainTextEdit>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTextBrowser>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -71,6 +72,14 @@ RunDetails::RunDetails(WorkspaceSession& session, QWidget* parent) : QWidget(par
   predictions_->setMovement(QListView::Static);
   predictions_->setWordWrap(true);
   tabs_->addTab(predictions_, tr("Predictions"));
+  textPredictions_ = new QTableWidget(0, 4, tabs_);
+  textPredictions_->setHorizontalHeaderLabels({tr("confidence"), tr("truth"), tr("predicted"), tr("text")});
+  textPredictions_->horizontalHeader()->setStretchLastSection(true);
+  textPredictions_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  textPredictions_->setWordWrap(true);
+  tabs_->addTab(textPredictions_, tr("Text predictions"));
+  restored_ = new QTextBrowser(tabs_);
+  tabs_->addTab(restored_, tr("Restored text"));
   layout->addWidget(tabs_, 1);
 }
 
@@ -106,14 +115,82 @@ void RunDetails::refresh() {
     if (events.size() > tail) text = text.mid(text.indexOf('\n') + 1);
     events_->setPlainText(text);
   }
-  QString confusion, samples;
+  QString confusion, samples, texts, restored;
   for (const auto& a : d["artifacts"]) {
     const QString file = path + "/" + QString::fromStdString(a["path"].get<std::string>());
     if (a["kind"] == "confusion_matrix") confusion = file;
     if (a["kind"] == "sample_predictions") samples = file;
+    if (a["kind"] == "text_predictions") texts = file;
+    if (a["kind"] == "punctuation_samples") restored = file;
   }
   showConfusionMatrix(confusion);
   showPredictions(path, samples);
+  showTextPredictions(texts);
+  showRestoredText(restored);
+  // Only the sample views this run has.
+  tabs_->setTabVisible(tabs_->indexOf(predictions_), !samples.isEmpty());
+  tabs_->setTabVisible(tabs_->indexOf(textPredictions_), !texts.isEmpty());
+  tabs_->setTabVisible(tabs_->indexOf(restored_), !restored.isEmpty());
+}
+
+namespace {
+
+Json readJson(const QString& path) {
+  QFile file(path);
+  if (path.isEmpty() || !file.open(QIODevice::ReadOnly)) return {};
+  const QByteArray bytes = file.readAll();
+  return Json::parse(bytes.begin(), bytes.end(), nullptr, false);
+}
+
+}  // namespace
+
+void RunDetails::showTextPredictions(const QString& path) {
+  textPredictions_->setRowCount(0);
+  const Json rows = readJson(path);
+  if (!rows.is_array()) return;
+  // The artifact lists the wrong predictions first, the most confident on top.
+  for (const auto& r : rows) {
+    const int row = textPredictions_->rowCount();
+    textPredictions_->insertRow(row);
+    const bool correct = r.value("correct", false);
+    const QStringList cells{QString::number(r.value("confidence", 0.0), 'f', 3), QString::fromStdString(r.value("truth", "")),
+                            QString::fromStdString(r.value("predicted", "")), QString::fromStdString(r.value("text", ""))};
+    for (int c = 0; c < cells.size(); ++c) {
+      auto* item = new QTableWidgetItem(cells[c]);
+      item->setForeground(correct ? QColor("#2a7a2a") : QColor("#c22"));
+      textPredictions_->setItem(row, c, item);
+    }
+  }
+  textPredictions_->resizeColumnsToContents();
+}
+
+void RunDetails::showRestoredText(const QString& path) {
+  restored_->clear();
+  const Json samples = readJson(path);
+  if (!samples.is_array()) return;
+  // Each word as restored: a wrong capital in red, a wrong or missed mark in red as
+  // "predicted/original".
+  QString html = "<p>" + tr("Restored by the model; <span style='color:#c22'>red</span>: differs from the text "
+                            "(the original after the slash).") + "</p>";
+  for (const auto& sample : samples) {
+    html += "<p>";
+    for (const auto& w : sample["words"]) {
+      QString word = QString::fromStdString(w.value("text", "")).toHtmlEscaped();
+      const bool capital = w.value("capital", false), truthCapital = w.value("truth_capital", false);
+      if (capital && !word.isEmpty()) word[0] = word[0].toUpper();
+      const QString mark = QString::fromStdString(w.value("mark", "")), truth = QString::fromStdString(w.value("truth_mark", ""));
+      if (capital != truthCapital) word = "<span style='color:#c22'>" + word + "</span>";
+      html += word;
+      if (mark != truth)
+        html += "<span style='color:#c22'>" + (mark.isEmpty() ? QString("&#8203;") : mark.toHtmlEscaped()) + "/" +
+                (truth.isEmpty() ? QString("&empty;") : truth.toHtmlEscaped()) + "</span>";
+      else
+        html += mark.toHtmlEscaped();
+      html += " ";
+    }
+    html += "</p>";
+  }
+  restored_->setHtml(html);
 }
 
 void RunDetails::showPredictions(const QString& runPath, const QString& indexPath) {

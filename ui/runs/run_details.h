@@ -1,6 +1,7 @@
 #pragma once
 // One run in full: its resolved spec, recent events, checkpoints, artifacts, and for classifiers
-// the confusion matrix drawn as a heat map.
+// the confusion matrix drawn as a heat map; sample predictions (images, texts with the errors
+// first, punctuation restored with the differences marked) where the run's evaluation wrote them.
 #include <QWidget>
 
 class QCustomPlot;
@@ -9,6 +10,7 @@ class QListWidget;
 class QPlainTextEdit;
 class QTableWidget;
 class QTabWidget;
+class QTextBrowser;
 
 namespace reef::ui {
 
@@ -22,11 +24,15 @@ class RunDetails : public QWidget {
   void refresh();
   QCustomPlot* confusionPlot() const { return confusion_; }
   QListWidget* predictions() const { return predictions_; }
+  QTableWidget* textPredictions() const { return textPredictions_; }
+  QTextBrowser* restoredText() const { return restored_; }
   QTabWidget* tabs() const { return tabs_; }
 
  private:
   void showConfusionMatrix(const QString& path);
   void showPredictions(const QString& runPath, const QString& indexPath);
+  void showTextPredictions(const QString& path);
+  void showRestoredText(const QString& path);
 
   WorkspaceSession& session_;
   qint64 run_ = 0;
@@ -38,6 +44,8 @@ class RunDetails : public QWidget {
   QTableWidget* artifacts_;
   QCustomPlot* confusion_;
   QListWidget* predictions_;
+  QTableWidget* textPredictions_;
+  QTextBrowser* restored_;
 };
 
 }  // namespace reef::ui

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -69,7 +70,17 @@ struct TagCounts {
 
 class PunctuationEvaluation : public engine::Evaluation {
  public:
-  explicit PunctuationEvaluation(PunctuationNet& net) : net_(net) {}
+  PunctuationEvaluation(PunctuationNet& net, const llm::Tokenizer& tokenizer) : net_(net), tokenizer_(tokenizer) {}
+
+  // The first examples, restored beside their truth word by word: what the studio shows with the
+  // differences marked.
+  std::vector<engine::Artifact> writeArtifacts(const std::filesystem::path& dir, const std::string& prefix) override {
+    const auto file = dir / (prefix + "punctuation_samples.json");
+    std::ofstream out(file);
+    out << shown_.dump(1, ' ', false, Json::error_handler_t::replace) << "\n";
+    if (!out) throw std::runtime_error("cannot write '" + file.string() + "'");
+    return {{"punctuation_samples", file}};
+  }
 
   void update(const engine::Batch& batch) override {
     const torch::Tensor tokens = batch.at("tokens");
@@ -84,6 +95,7 @@ class PunctuationEvaluation : public engine::Evaluation {
              static_cast<double>(batch.size);
     samples_ += batch.size;
     const torch::Tensor markAt = punctuation.ne(-100), capAt = capital.ne(-100);
+    keepSamples(tokens.cpu(), punctuation.cpu(), capital.cpu(), marks.argmax(-1).cpu(), capitals.argmax(-1).cpu());
     model_.addMarks(punctuation.masked_select(markAt).cpu(), marks.argmax(-1).masked_select(markAt).cpu());
     model_.addCapitals(capital.masked_select(capAt).cpu(), capitals.argmax(-1).masked_select(capAt).cpu());
     // The rule baseline: a period after each example's last word, a capital on its first.
@@ -105,7 +117,34 @@ class PunctuationEvaluation : public engine::Evaluation {
   }
 
  private:
+  void keepSamples(const torch::Tensor& tokens, const torch::Tensor& marks, const torch::Tensor& capitals,
+                   const torch::Tensor& predictedMarks, const torch::Tensor& predictedCapitals) {
+    for (int64_t i = 0; i < tokens.size(0) && shown_.size() < 40; ++i) {
+      Json words = Json::array();
+      std::vector<int> pieces;
+      Json word;
+      for (int64_t j = 0; j < tokens.size(1); ++j) {
+        if (capitals[i][j].item<int64_t>() != -100) {
+          pieces.clear();
+          word = {{"capital", predictedCapitals[i][j].item<int64_t>() == 1}, {"truth_capital", capitals[i][j].item<int64_t>() == 1}};
+        }
+        pieces.push_back(static_cast<int>(tokens[i][j].item<int64_t>()));
+        if (const int64_t truth = marks[i][j].item<int64_t>(); truth != -100) {
+          std::string text = tokenizer_.decode(pieces);
+          text.erase(0, text.find_first_not_of(' '));
+          word["text"] = text;
+          word["mark"] = punctuationMarks()[static_cast<size_t>(predictedMarks[i][j].item<int64_t>())];
+          word["truth_mark"] = punctuationMarks()[static_cast<size_t>(truth)];
+          words.push_back(word);
+        }
+      }
+      shown_.push_back({{"words", words}});
+    }
+  }
+
   PunctuationNet& net_;
+  const llm::Tokenizer& tokenizer_;
+  Json shown_ = Json::array();
   TagCounts model_, rule_;
   double loss_ = 0;
   int64_t samples_ = 0;
@@ -172,7 +211,7 @@ torch::Tensor PunctuationModel::trainingStep(const engine::Batch& batch) {
 }
 
 std::unique_ptr<engine::Evaluation> PunctuationModel::evaluation(engine::Split) {
-  return std::make_unique<PunctuationEvaluation>(*net_);
+  return std::make_unique<PunctuationEvaluation>(*net_, tokenizer_);
 }
 
 std::optional<std::vector<fs::path>> PunctuationModel::inferenceAssets() const {

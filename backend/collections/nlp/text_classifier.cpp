@@ -1,6 +1,6 @@
 #include "nlp/text_classifier.h"
 
-#include "core/classification_evaluation.h"
+#include "nlp/text_evaluation.h"
 
 #include <sstream>
 
@@ -68,8 +68,8 @@ torch::Tensor TextClassifier::trainingStep(const engine::Batch& batch) {
 }
 
 std::unique_ptr<engine::Evaluation> TextClassifier::evaluation(engine::Split) {
-  return std::make_unique<engine::ClassificationEvaluation>([this](const engine::Batch& b) { return logits(b.at("tokens")); },
-                                                            "label", classes_);
+  return std::make_unique<TextClassificationEvaluation>([this](const engine::Batch& b) { return logits(b.at("tokens")); },
+                                                        classes_, tokenizer_, static_cast<int>(pad()));
 }
 
 std::optional<std::vector<fs::path>> TextClassifier::inferenceAssets() const {

@@ -30,7 +30,7 @@ std::vector<engine::Artifact> ImageClassificationEvaluation::writeArtifacts(cons
   int n = 0;
   for (const auto* kind : {&wrong_, &right_})
     for (const auto& e : *kind) {
-      // Contrast-stretched to 0..255: the model saw normalised values, a person wants to see the image.
+      // Contrast-stretched to 0..255, so that a faint image is still visible.
       const torch::Tensor x = e.image;
       const float lo = x.min().item<float>(), hi = x.max().item<float>();
       const torch::Tensor pixels =
