@@ -43,6 +43,15 @@ ApiError statusError(int status) {
   }
 }
 
+// Compares every byte whatever the first difference, so that the time a refusal takes does not
+// tell an attacker how much of a guessed key was right.
+bool sameSecret(const std::string& given, const std::string& expected) {
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < expected.size(); ++i)
+    diff |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+  return diff == 0;
+}
+
 std::string endpointLabel(const std::string& path) {
   for (const char* known : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify", "/health", "/metrics"})
     if (path == known) return known;
@@ -153,7 +162,7 @@ struct ModelServer::Impl {
       requestCounted = true;
       metrics.requestStarted();
       if (options.apiKey.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
-      if (req.get_header_value("Authorization") != "Bearer " + options.apiKey) {
+      if (!sameSecret(req.get_header_value("Authorization"), "Bearer " + options.apiKey)) {
         sendError(res, ApiError(401, "invalid_request_error",
                                 req.has_header("Authorization") ? "Incorrect API key provided"
                                                                 : "No API key provided: send 'Authorization: Bearer <key>'",
