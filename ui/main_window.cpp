@@ -96,6 +96,7 @@ bool MainWindow::openWorkspace(const QString& path) {
   tabs_->addTab(details_, tr("Details"));
   deploy_ = new DeployView(*session_, reefBinary_);
   tabs_->addTab(deploy_, tr("Deploy"));
+  tabs_->addTab(deploy_->playground(), tr("Playground"));
   setCentralWidget(tabs_);
 
   connect(runs_, &RunsView::selectionChanged, this, &MainWindow::selectionChanged);

@@ -5,6 +5,8 @@
 #include "deploy/deploy_view.h"
 #include "deploy/export_dialog.h"
 #include "deploy/serve_process.h"
+#include "engine_client.h"
+#include "main_window.h"
 #include "storage/workspace_index.h"
 #include "workspace_session.h"
 
@@ -16,6 +18,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -58,6 +61,15 @@ class TestDeployView : public QObject {
                            "model.layers=2", "--set", "data.batch_size=16", "--set", "trainer.max_steps=30", "--set",
                            "trainer.val_interval=30", "--set", "trainer.limit_val_batches=1"});
     QVERIFY(llm_ != 0);
+  }
+
+  void windowHasDeployAndPlaygroundTabs() {
+    MainWindow window(loadCatalog(REEF_BINARY), {}, REEF_BINARY);
+    QVERIFY(window.openWorkspace(dir_.path()));
+    QStringList tabs;
+    for (int i = 0; i < window.tabs()->count(); ++i) tabs << window.tabs()->tabText(i);
+    QVERIFY2(tabs.contains("Deploy") && tabs.contains("Playground"), qPrintable(tabs.join(", ")));
+    QCOMPARE(window.tabs()->widget(tabs.indexOf("Playground")), window.deploy()->playground());
   }
 
   void exportDialogShowsTheVerification() {

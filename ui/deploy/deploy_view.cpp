@@ -11,7 +11,6 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
-#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -66,7 +65,12 @@ DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* p
   serving->addWidget(requests_);
   layout->addLayout(serving);
 
-  auto* box = new QGroupBox(tr("Playground"), this);
+  layout->addWidget(new QLabel(tr("Try the served model in the Playground tab."), this));
+  layout->addStretch(1);
+
+  // The playground is a tab of its own (the main window adds it); this view drives it.
+  playgroundPanel_ = new QWidget;
+  auto* box = playgroundPanel_.data();
   auto* boxLayout = new QVBoxLayout(box);
   playground_ = new QStackedWidget(box);
   // Page 0: nothing to play with yet.
@@ -124,7 +128,6 @@ DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* p
   playgroundStatus_ = new QLabel(box);
   playgroundStatus_->setWordWrap(true);
   boxLayout->addWidget(playgroundStatus_);
-  layout->addWidget(box, 1);
 
   connect(export_, &QPushButton::clicked, this, &DeployView::openExportDialog);
   connect(deploy_, &QPushButton::clicked, this, &DeployView::startServer);
@@ -150,6 +153,7 @@ DeployView::~DeployView() {
   // The server process ends first, while this view can still take its last signals.
   server_->disconnect(this);
   delete server_;
+  if (playgroundPanel_ && !playgroundPanel_->parent()) delete playgroundPanel_;  // never placed in a window
 }
 
 void DeployView::setRun(qint64 run) {

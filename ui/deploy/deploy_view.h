@@ -1,8 +1,8 @@
 #pragma once
 // The studio's Deploy tab for the selected run: Export (the dialog), Deploy (starts `reef serve`
-// and shows its address, live request count and a Stop button), and a Playground that talks to
-// the running server as any client would: a streamed chat for language models, image or text
-// classification for classifiers.
+// and shows its address, live request count and a Stop button); and the Playground, a tab of its
+// own (playground()), that talks to the running server as any client would: a streamed chat for
+// language models, image or text classification for classifiers.
 #include "protocol/json.h"
 
 #include <QPointer>
@@ -30,6 +30,8 @@ class DeployView : public QWidget {
   DeployView(WorkspaceSession& session, QString reefBinary, QWidget* parent = nullptr);
   ~DeployView() override;
   void setRun(qint64 run);
+  // The Playground panel, for the window to show as a tab (it then owns it).
+  QWidget* playground() const { return playgroundPanel_; }
 
   QPushButton* exportButton() const { return export_; }
   QPushButton* deployButton() const { return deploy_; }
@@ -79,6 +81,7 @@ class DeployView : public QWidget {
   QPushButton* stop_;
   QLabel* address_;
   QLabel* requests_;
+  QPointer<QWidget> playgroundPanel_;
   QStackedWidget* playground_;
   QTextBrowser* transcript_;
   QLineEdit* prompt_;
