@@ -30,13 +30,4 @@ torch::Tensor EncoderTrunk::encode(const torch::Tensor& tokens, const torch::Ten
   return norm_->forward(x);
 }
 
-std::filesystem::path tokenizerAsset(const std::filesystem::path& tokenizer, const std::filesystem::path& dataRoot) {
-  const std::filesystem::path relative = std::filesystem::relative(tokenizer, dataRoot);
-  if (relative.empty() || *relative.begin() == "..")
-    throw std::runtime_error("the tokenizer '" + tokenizer.string() + "' is outside the data root '" + dataRoot.string() +
-                             "', so a bundle cannot carry it: move it under the data root and set data.tokenizer to "
-                             "its path there");
-  return relative;
-}
-
 }  // namespace reef::nlp

@@ -7,8 +7,6 @@
 
 #include <torch/torch.h>
 
-#include <filesystem>
-
 namespace reef::nlp {
 
 struct EncoderTrunkOptions {
@@ -30,9 +28,5 @@ class EncoderTrunk {
   torch::nn::LayerNorm norm_{nullptr};
   double dropout_ = 0;
 };
-
-// The tokenizer as a bundle asset: its path under the data root (which a bundle recreates). Throws
-// when it lies elsewhere (an absolute data.tokenizer), as the bundle could not put it back.
-std::filesystem::path tokenizerAsset(const std::filesystem::path& tokenizer, const std::filesystem::path& dataRoot);
 
 }  // namespace reef::nlp

@@ -1,5 +1,6 @@
 #include "nlp/punctuation_data.h"
 
+#include "nlp/nlp_files.h"
 #include "protocol/json.h"
 
 #include <algorithm>
@@ -122,7 +123,7 @@ PunctuationData loadPunctuationData(const std::filesystem::path& file, const std
   for (const auto& e : train)
     for (int mark : e.punctuation)
       if (mark >= 0) ++counts[static_cast<size_t>(mark)];
-  const int pad = tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk();
+  const int pad = padId(tokenizer);
   return {std::make_shared<TaggedTextDataset>(std::move(train), pad), std::make_shared<TaggedTextDataset>(std::move(val), pad),
           std::make_shared<TaggedTextDataset>(std::move(test), pad), counts};
 }

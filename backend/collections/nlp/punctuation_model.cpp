@@ -1,5 +1,7 @@
 #include "nlp/punctuation_model.h"
 
+#include "nlp/nlp_files.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -10,11 +12,6 @@ namespace fs = std::filesystem;
 namespace reef::nlp {
 
 namespace {
-
-fs::path underRoot(const fs::path& root, const std::string& path) {
-  const fs::path p(path);
-  return p.is_absolute() ? p : root / p;
-}
 
 const char* markName(size_t mark) {
   static const char* names[] = {"none", "comma", "period", "question"};
@@ -165,14 +162,12 @@ std::pair<torch::Tensor, torch::Tensor> PunctuationNet::forward(const torch::Ten
 PunctuationModel::PunctuationModel(const engine::ModelContext& context) : context_(context) {
   const Json& d = context.spec.at("data");
   const Json& m = context.spec.at("model");
-  file_ = underRoot(context.dataRoot, d.at("dataset").get<std::string>());
-  tokenizerPath_ = underRoot(context.dataRoot, d.at("tokenizer").get<std::string>());
+  file_ = underDataRoot(context.dataRoot, d.at("dataset").get<std::string>());
+  tokenizerPath_ = underDataRoot(context.dataRoot, d.at("tokenizer").get<std::string>());
   textField_ = d.at("text_field").get<std::string>();
   maxLength_ = d.at("max_length").get<int64_t>();
-  if (!fs::exists(tokenizerPath_))
-    throw std::runtime_error("no tokenizer at '" + tokenizerPath_.string() + "': run scripts/prepare-data.sh (data.tokenizer)");
-  tokenizer_ = llm::Tokenizer::load(tokenizerPath_);
-  const int64_t pad = tokenizer_.pad() >= 0 ? tokenizer_.pad() : tokenizer_.unk();
+  tokenizer_ = loadTokenizer(tokenizerPath_);
+  const int64_t pad = padId(tokenizer_);
   net_ = std::make_shared<PunctuationNet>(
       EncoderTrunkOptions{tokenizer_.vocabSize(), maxLength_, m["dim"].get<int64_t>(), m["depth"].get<int64_t>(),
                           m["heads"].get<int64_t>(), m["mlp_ratio"].get<double>(), m["dropout"].get<double>()},
@@ -184,14 +179,7 @@ PunctuationData& PunctuationModel::data() {
   return *data_;
 }
 
-std::shared_ptr<engine::Dataset> PunctuationModel::dataset(engine::Split split) {
-  switch (split) {
-    case engine::Split::Train: return data().train;
-    case engine::Split::Val: return data().val;
-    case engine::Split::Test: return data().test;
-  }
-  return nullptr;
-}
+std::shared_ptr<engine::Dataset> PunctuationModel::dataset(engine::Split split) { return splitOf(data(), split); }
 
 torch::Tensor PunctuationModel::trainingStep(const engine::Batch& batch) {
   auto [marks, capitals] = net_->forward(batch.at("tokens"));

@@ -1,5 +1,6 @@
 #include "nlp/text_classification_data.h"
 
+#include "nlp/nlp_files.h"
 #include "protocol/json.h"
 
 #include <algorithm>
@@ -101,7 +102,7 @@ TextClassificationData loadTextClassification(const fs::path& file, const TextCl
     train.insert(train.end(), examples.begin() + static_cast<std::ptrdiff_t>(nTest + nVal), examples.end());
     out.trainCounts.push_back(static_cast<int64_t>(examples.size() - nTest - nVal));
   }
-  const int pad = tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk();
+  const int pad = padId(tokenizer);
   out.train = std::make_shared<TextClassificationDataset>(std::move(train), pad);
   out.val = std::make_shared<TextClassificationDataset>(std::move(val), pad);
   out.test = std::make_shared<TextClassificationDataset>(std::move(test), pad);

@@ -1,5 +1,6 @@
 #include "nlp/text_classifier.h"
 
+#include "nlp/nlp_files.h"
 #include "nlp/text_evaluation.h"
 
 #include <sstream>
@@ -9,11 +10,6 @@ namespace fs = std::filesystem;
 namespace reef::nlp {
 
 namespace {
-
-fs::path underRoot(const fs::path& root, const std::string& path) {
-  const fs::path p(path);
-  return p.is_absolute() ? p : root / p;
-}
 
 std::vector<std::string> splitList(const std::string& text) {
   std::vector<std::string> out;
@@ -30,20 +26,16 @@ std::vector<std::string> splitList(const std::string& text) {
 
 TextClassifier::TextClassifier(const engine::ModelContext& context, const NetworkBuilder& build) : context_(context) {
   const Json& d = context.spec.at("data");
-  file_ = underRoot(context.dataRoot, d.at("dataset").get<std::string>());
-  tokenizerPath_ = underRoot(context.dataRoot, d.at("tokenizer").get<std::string>());
+  file_ = underDataRoot(context.dataRoot, d.at("dataset").get<std::string>());
+  tokenizerPath_ = underDataRoot(context.dataRoot, d.at("tokenizer").get<std::string>());
   format_.textField = d.at("text_field").get<std::string>();
   format_.labelField = d.at("label_field").get<std::string>();
   format_.classes = splitList(d.at("classes").get<std::string>());
   format_.minCount = d.at("min_count").get<int64_t>();
   format_.maxLength = d.at("max_length").get<int64_t>();
-  if (!fs::exists(tokenizerPath_))
-    throw std::runtime_error("no tokenizer at '" + tokenizerPath_.string() + "': run scripts/prepare-data.sh, or train one with " +
-                             "`reef tokenizer train --input TEXTS --out " + tokenizerPath_.string() + "` (data.tokenizer)");
-  tokenizer_ = llm::Tokenizer::load(tokenizerPath_);
+  tokenizer_ = loadTokenizer(tokenizerPath_);
   classes_ = format_.classes.empty() ? data().classes : format_.classes;
-  const int64_t pad = tokenizer_.pad() >= 0 ? tokenizer_.pad() : tokenizer_.unk();
-  network_ = build(tokenizer_.vocabSize(), static_cast<int64_t>(classes_.size()), pad, format_.maxLength);
+  network_ = build(tokenizer_.vocabSize(), static_cast<int64_t>(classes_.size()), padId(tokenizer_), format_.maxLength);
   labelSmoothing_ = context.spec.at("model").at("label_smoothing").get<double>();
 }
 
@@ -52,14 +44,7 @@ TextClassificationData& TextClassifier::data() {
   return *data_;
 }
 
-std::shared_ptr<engine::Dataset> TextClassifier::dataset(engine::Split split) {
-  switch (split) {
-    case engine::Split::Train: return data().train;
-    case engine::Split::Val: return data().val;
-    case engine::Split::Test: return data().test;
-  }
-  return nullptr;
-}
+std::shared_ptr<engine::Dataset> TextClassifier::dataset(engine::Split split) { return splitOf(data(), split); }
 
 torch::Tensor TextClassifier::trainingStep(const engine::Batch& batch) {
   return torch::nn::functional::cross_entropy(

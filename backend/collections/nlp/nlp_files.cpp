@@ -1,0 +1,32 @@
+#include "nlp/nlp_files.h"
+
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace reef::nlp {
+
+fs::path underDataRoot(const fs::path& root, const std::string& path) {
+  const fs::path p(path);
+  return p.is_absolute() ? p : root / p;
+}
+
+llm::Tokenizer loadTokenizer(const fs::path& path) {
+  if (!fs::exists(path))
+    throw std::runtime_error("no tokenizer at '" + path.string() + "': run scripts/prepare-data.sh, or train one with " +
+                             "`reef tokenizer train --input TEXTS --out " + path.string() + "` (data.tokenizer)");
+  return llm::Tokenizer::load(path);
+}
+
+int padId(const llm::Tokenizer& tokenizer) { return tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk(); }
+
+fs::path tokenizerAsset(const fs::path& tokenizer, const fs::path& dataRoot) {
+  const fs::path relative = fs::relative(tokenizer, dataRoot);
+  if (relative.empty() || *relative.begin() == "..")
+    throw std::runtime_error("the tokenizer '" + tokenizer.string() + "' is outside the data root '" + dataRoot.string() +
+                             "', so a bundle cannot carry it: move it under the data root and set data.tokenizer to "
+                             "its path there");
+  return relative;
+}
+
+}  // namespace reef::nlp

@@ -1,0 +1,37 @@
+#pragma once
+// What the NLP models share about their files: paths from the spec (absolute, or under the data
+// root), the SentencePiece tokenizer (loaded with the fix when missing; its pad id; its path as a
+// bundle asset), and the split a Split names.
+#include "core/dataset.h"
+#include "llm/tokenizer.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace reef::nlp {
+
+std::filesystem::path underDataRoot(const std::filesystem::path& root, const std::string& path);
+
+// Throws naming the path and how to make the tokenizer (data.tokenizer) when it is missing.
+llm::Tokenizer loadTokenizer(const std::filesystem::path& path);
+
+// The id that pads batches: the tokenizer's pad piece, or unk when it has none.
+int padId(const llm::Tokenizer& tokenizer);
+
+// The tokenizer as a bundle asset: its path under the data root (which a bundle recreates). Throws
+// when it lies elsewhere (an absolute data.tokenizer), as the bundle could not put it back.
+std::filesystem::path tokenizerAsset(const std::filesystem::path& tokenizer, const std::filesystem::path& dataRoot);
+
+// data.train / val / test for `split`, for any data with those three members.
+template <typename Data>
+std::shared_ptr<engine::Dataset> splitOf(const Data& data, engine::Split split) {
+  switch (split) {
+    case engine::Split::Train: return data.train;
+    case engine::Split::Val: return data.val;
+    case engine::Split::Test: return data.test;
+  }
+  return nullptr;
+}
+
+}  // namespace reef::nlp
