@@ -13,12 +13,17 @@ namespace {
 
 const std::string kAssetPrefix = "__asset__/";
 
+// Whether an asset's path leaves the data root: empty, absolute, rooted, or through "..".
+bool escapesDataRoot(const fs::path& relative) {
+  bool escapes = relative.empty() || relative.is_absolute() || relative.has_root_name() || relative.has_root_directory();
+  for (const auto& part : relative) escapes = escapes || part == "..";
+  return escapes;
+}
+
 // The path under the data root that an asset tensor names; never one that leaves it.
 fs::path assetPath(const std::string& tensorName) {
   const fs::path relative = tensorName.substr(kAssetPrefix.size());
-  bool escapes = relative.empty() || relative.is_absolute() || relative.has_root_name() || relative.has_root_directory();
-  for (const auto& part : relative) escapes = escapes || part == "..";
-  if (escapes) throw std::runtime_error("bundle asset '" + relative.string() + "' points outside the data root");
+  if (escapesDataRoot(relative)) throw std::runtime_error("bundle asset '" + relative.string() + "' points outside the data root");
   return relative;
 }
 
@@ -28,7 +33,10 @@ void writeBundle(const fs::path& file, const Json& spec, int64_t step, const std
                  const std::vector<BundleAsset>& assets) {
   std::vector<TensorData> tensors = weights;
   for (const auto& a : assets) {
-    if (a.path.is_absolute() || a.path.empty()) throw std::invalid_argument("bundle asset paths are relative to the data root");
+    // Refused when written, not only when read: a bundle recreates its files under a data root.
+    if (escapesDataRoot(a.path))
+      throw std::invalid_argument("bundle asset '" + a.path.string() + "' is not relative to the data root and inside it: " +
+                                  "move the file under the data root and name it from there (e.g. data.tokenizer)");
     tensors.push_back({kAssetPrefix + a.path.generic_string(), DType::U8, {static_cast<int64_t>(a.bytes.size())},
                        a.bytes.data(), a.bytes.size()});
   }

@@ -20,13 +20,4 @@ llm::Tokenizer loadTokenizer(const fs::path& path) {
 
 int padId(const llm::Tokenizer& tokenizer) { return tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk(); }
 
-fs::path tokenizerAsset(const fs::path& tokenizer, const fs::path& dataRoot) {
-  const fs::path relative = fs::relative(tokenizer, dataRoot);
-  if (relative.empty() || *relative.begin() == "..")
-    throw std::runtime_error("the tokenizer '" + tokenizer.string() + "' is outside the data root '" + dataRoot.string() +
-                             "', so a bundle cannot carry it: move it under the data root and set data.tokenizer to "
-                             "its path there");
-  return relative;
-}
-
 }  // namespace reef::nlp

@@ -1,7 +1,7 @@
 #pragma once
 // What the NLP models share about their files: paths from the spec (absolute, or under the data
-// root), the SentencePiece tokenizer (loaded with the fix when missing; its pad id; its path as a
-// bundle asset), and the split a Split names.
+// root), the SentencePiece tokenizer (loaded with the fix when missing; its pad id), and the split
+// a Split names.
 #include "core/dataset.h"
 #include "llm/tokenizer.h"
 
@@ -18,10 +18,6 @@ llm::Tokenizer loadTokenizer(const std::filesystem::path& path);
 
 // The id that pads batches: the tokenizer's pad piece, or unk when it has none.
 int padId(const llm::Tokenizer& tokenizer);
-
-// The tokenizer as a bundle asset: its path under the data root (which a bundle recreates). Throws
-// when it lies elsewhere (an absolute data.tokenizer), as the bundle could not put it back.
-std::filesystem::path tokenizerAsset(const std::filesystem::path& tokenizer, const std::filesystem::path& dataRoot);
 
 // data.train / val / test for `split`, for any data with those three members.
 template <typename Data>

@@ -203,7 +203,7 @@ std::unique_ptr<engine::Evaluation> PunctuationModel::evaluation(engine::Split) 
 }
 
 std::optional<std::vector<fs::path>> PunctuationModel::inferenceAssets() const {
-  return std::vector<fs::path>{tokenizerAsset(tokenizerPath_, context_.dataRoot)};
+  return std::vector<fs::path>{fs::relative(tokenizerPath_, context_.dataRoot)};
 }
 
 std::string PunctuationModel::restore(const std::string& text) {

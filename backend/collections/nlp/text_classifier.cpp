@@ -59,7 +59,7 @@ std::unique_ptr<engine::Evaluation> TextClassifier::evaluation(engine::Split) {
 
 std::optional<std::vector<fs::path>> TextClassifier::inferenceAssets() const {
   if (format_.classes.empty()) return std::nullopt;  // the classes are known only from the data
-  return std::vector<fs::path>{tokenizerAsset(tokenizerPath_, context_.dataRoot)};
+  return std::vector<fs::path>{fs::relative(tokenizerPath_, context_.dataRoot)};
 }
 
 }  // namespace reef::nlp

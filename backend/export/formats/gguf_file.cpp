@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <type_traits>
 
 namespace reef::exporting {
 
@@ -63,30 +64,22 @@ void GgufWriter::setString(const std::string& key, const std::string& value) {
   ++kvCount_;
 }
 
-void GgufWriter::setStrings(const std::string& key, const std::vector<std::string>& values) {
-  putString(metadata_, key);
-  put<uint32_t>(metadata_, kArray);
-  put<uint32_t>(metadata_, kString);
-  put<uint64_t>(metadata_, values.size());
-  for (const auto& v : values) putString(metadata_, v);
-  ++kvCount_;
-}
+void GgufWriter::setStrings(const std::string& key, const std::vector<std::string>& values) { setArray(key, kString, values); }
+void GgufWriter::setF32s(const std::string& key, const std::vector<float>& values) { setArray(key, kF32, values); }
+void GgufWriter::setI32s(const std::string& key, const std::vector<int32_t>& values) { setArray(key, kI32, values); }
 
-void GgufWriter::setF32s(const std::string& key, const std::vector<float>& values) {
+template <typename T>
+void GgufWriter::setArray(const std::string& key, uint32_t elementType, const std::vector<T>& values) {
   putString(metadata_, key);
   put<uint32_t>(metadata_, kArray);
-  put<uint32_t>(metadata_, kF32);
+  put<uint32_t>(metadata_, elementType);
   put<uint64_t>(metadata_, values.size());
-  for (float v : values) put(metadata_, v);
-  ++kvCount_;
-}
-
-void GgufWriter::setI32s(const std::string& key, const std::vector<int32_t>& values) {
-  putString(metadata_, key);
-  put<uint32_t>(metadata_, kArray);
-  put<uint32_t>(metadata_, kI32);
-  put<uint64_t>(metadata_, values.size());
-  for (int32_t v : values) put(metadata_, v);
+  for (const T& v : values) {
+    if constexpr (std::is_same_v<T, std::string>)
+      putString(metadata_, v);
+    else
+      put(metadata_, v);
+  }
   ++kvCount_;
 }
 

@@ -33,6 +33,9 @@ class GgufWriter {
   size_t tensorCount() const { return tensors_.size(); }
 
  private:
+  // key, array marker, element type, count, then the elements.
+  template <typename T>
+  void setArray(const std::string& key, uint32_t elementType, const std::vector<T>& values);
   struct Tensor {
     std::string name;
     std::vector<int64_t> shape;
