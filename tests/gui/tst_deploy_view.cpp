@@ -142,7 +142,9 @@ class TestDeployView : public QObject {
     const QString answer = answered.first().first().toString();
     QVERIFY(!answer.isEmpty());
     QVERIFY(view.transcript()->toPlainText().contains("And God said"));
-    QVERIFY(view.transcript()->toPlainText().contains(answer.left(20).trimmed()));
+    // The transcript shows line breaks as paragraph separators: compare with whitespace folded
+    // (the answer is sampled, so it may contain any).
+    QVERIFY2(view.transcript()->toPlainText().simplified().contains(answer.left(20).simplified()), qPrintable(answer));
     const int chunks = view.playgroundStatus()->text().section(' ', 0, 0).toInt();
     QVERIFY2(chunks > 3, qPrintable(view.playgroundStatus()->text()));
   }
