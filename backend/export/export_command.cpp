@@ -29,14 +29,10 @@ struct ExportResult {
   std::vector<ExportCheck> checks;
 };
 
-std::string kindOf(const engine::LoadedRun& loaded) {
-  return loaded.spec["model"]["collection"].get<std::string>() + "/" + loaded.spec["model"]["arch"].get<std::string>();
-}
-
 llm::CausalLM& languageModel(engine::LoadedRun& loaded, const std::string& format) {
   auto* lm = dynamic_cast<llm::CausalLM*>(loaded.model.get());
   if (!lm)
-    throw std::runtime_error("--format " + format + " exports language models; this run is a " + kindOf(loaded) +
+    throw std::runtime_error("--format " + format + " exports language models; this run is a " + engine::modelKind(loaded) +
                              " model (classifiers export as --format onnx or triton)");
   lm->module().to(torch::kCPU);
   return *lm;
@@ -59,7 +55,7 @@ OnnxSignature writeClassifierOnnx(engine::LoadedRun& loaded, const std::string& 
     files.insert(files.end(), {file, tokenizer});
     return s;
   }
-  throw std::runtime_error("--format " + format + " exports image and text classifiers; this run is a " + kindOf(loaded) +
+  throw std::runtime_error("--format " + format + " exports image and text classifiers; this run is a " + engine::modelKind(loaded) +
                            " model (language models export as --format gguf or hf)");
 }
 
@@ -123,7 +119,7 @@ int exportCommand(const ExportOptions& o) {
     Json files = Json::array(), checks = Json::array();
     for (const auto& f : r.files) files.push_back({{"path", f.string()}, {"bytes", fs::file_size(f)}});
     for (const auto& c : r.checks) checks.push_back({{"check", c.name}, {"passed", c.passed}, {"detail", c.detail}});
-    std::printf("%s\n", Json{{"format", o.format}, {"model", kindOf(loaded)}, {"step", loaded.step}, {"files", files},
+    std::printf("%s\n", Json{{"format", o.format}, {"model", engine::modelKind(loaded)}, {"step", loaded.step}, {"files", files},
                              {"checks", checks}, {"verified", verified}}
                             .dump(2)
                             .c_str());

@@ -2,6 +2,7 @@
 
 #include "protocol/json.h"
 #include "protocol/yaml_json.h"
+#include "runs/retrieval_view.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
 #include "workspace_session.h"
@@ -42,7 +43,8 @@ void fill(QTableWidget* table, const Json& rows, const QStringList& columns) {
 
 }  // namespace
 
-RunDetails::RunDetails(WorkspaceSession& session, QWidget* parent) : QWidget(parent), session_(session) {
+RunDetails::RunDetails(WorkspaceSession& session, QString reefBinary, QWidget* parent)
+    : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
   title_ = new QLabel(tr("Select a run"), this);
   title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -80,6 +82,8 @@ RunDetails::RunDetails(WorkspaceSession& session, QWidget* parent) : QWidget(par
   tabs_->addTab(textPredictions_, tr("Text predictions"));
   restored_ = new QTextBrowser(tabs_);
   tabs_->addTab(restored_, tr("Restored text"));
+  retrieval_ = new RetrievalView(std::move(reefBinary), tabs_);
+  tabs_->addTab(retrieval_, tr("Retrieval"));
   layout->addWidget(tabs_, 1);
 }
 
@@ -131,6 +135,12 @@ void RunDetails::refresh() {
   tabs_->setTabVisible(tabs_->indexOf(predictions_), !samples.isEmpty());
   tabs_->setTabVisible(tabs_->indexOf(textPredictions_), !texts.isEmpty());
   tabs_->setTabVisible(tabs_->indexOf(restored_), !restored.isEmpty());
+  const Json& spec = r["spec"];
+  const bool clip = spec.is_object() && spec.contains("model") && spec["model"].value("collection", "") == "multimodal" &&
+                    spec["model"].value("arch", "") == "clip";
+  const bool checkpointed = !d["checkpoints"].empty();
+  retrieval_->setRun(path);
+  tabs_->setTabVisible(tabs_->indexOf(retrieval_), clip && checkpointed);
 }
 
 namespace {

@@ -1,7 +1,8 @@
 #pragma once
 // One run in full: its resolved spec, recent events, checkpoints, artifacts, and for classifiers
 // the confusion matrix drawn as a heat map; sample predictions (images, texts with the errors
-// first, punctuation restored with the differences marked) where the run's evaluation wrote them.
+// first, punctuation restored with the differences marked) where the run's evaluation wrote them;
+// for a multimodal/clip run, the retrieval grid of a typed query.
 #include <QWidget>
 
 class QCustomPlot;
@@ -16,16 +17,20 @@ namespace reef::ui {
 
 class WorkspaceSession;
 
+class RetrievalView;
+
 class RunDetails : public QWidget {
   Q_OBJECT
  public:
-  explicit RunDetails(WorkspaceSession& session, QWidget* parent = nullptr);
+  // `reefBinary` runs the retrieval searches (empty: looked up when needed).
+  explicit RunDetails(WorkspaceSession& session, QString reefBinary = {}, QWidget* parent = nullptr);
   void setRun(qint64 run);
   void refresh();
   QCustomPlot* confusionPlot() const { return confusion_; }
   QListWidget* predictions() const { return predictions_; }
   QTableWidget* textPredictions() const { return textPredictions_; }
   QTextBrowser* restoredText() const { return restored_; }
+  RetrievalView* retrieval() const { return retrieval_; }
   QTabWidget* tabs() const { return tabs_; }
 
  private:
@@ -46,6 +51,7 @@ class RunDetails : public QWidget {
   QListWidget* predictions_;
   QTableWidget* textPredictions_;
   QTextBrowser* restored_;
+  RetrievalView* retrieval_;
 };
 
 }  // namespace reef::ui

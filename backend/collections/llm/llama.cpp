@@ -170,16 +170,19 @@ LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) : config_(c) {
 }
 
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor& ids, KvCache* cache) {
-  const int64_t t = ids.size(1), offset = cache ? cache->length : 0;
+  return forwardEmbedded(embed_tokens.forward(ids), cache);
+}
+
+torch::Tensor LlamaModelImpl::forwardEmbedded(torch::Tensor h, KvCache* cache) {
+  const int64_t t = h.size(1), offset = cache ? cache->length : 0;
   if (offset + t > config_.maxContext)
     throw std::runtime_error("sequence of " + std::to_string(offset + t) + " tokens exceeds the model's context of " +
                              std::to_string(config_.maxContext));
-  if (cos_.device() != ids.device()) {
-    cos_ = cos_.to(ids.device());
-    sin_ = sin_.to(ids.device());
+  if (cos_.device() != h.device()) {
+    cos_ = cos_.to(h.device());
+    sin_ = sin_.to(h.device());
   }
   const torch::Tensor cos = cos_.narrow(0, offset, t), sin = sin_.narrow(0, offset, t);
-  torch::Tensor h = embed_tokens.forward(ids);
   for (size_t i = 0; i < layers->size(); ++i) {
     auto layer = layers->ptr<DecoderLayerImpl>(i);
     if (units_.empty()) {
@@ -234,7 +237,11 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c) : config_(c) {
 }
 
 torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& ids, KvCache* cache) {
-  const torch::Tensor h = model->forward(ids, cache);
+  return forwardEmbedded(model->embed_tokens.forward(ids), cache);
+}
+
+torch::Tensor LlamaForCausalLMImpl::forwardEmbedded(const torch::Tensor& embedded, KvCache* cache) {
+  const torch::Tensor h = model->forwardEmbedded(embedded, cache);
   if (!lm_head.is_empty()) return lm_head.forward(h);
   // Tied: this rank's embedding rows are its slice of the output vocabulary.
   const torch::Tensor input = config_.tpSize() > 1 ? engine::collective::copyToGroup(h, config_.tensorParallel) : h;

@@ -102,6 +102,9 @@ class LlamaModelImpl : public torch::nn::Module {
  public:
   explicit LlamaModelImpl(const LlamaConfig& c);
   torch::Tensor forward(const torch::Tensor& ids, KvCache* cache);
+  // Input embeddings [B, T, dim] (tokens already embedded, or other inputs projected to the
+  // model's width: a captioner's image) -> final hidden states.
+  torch::Tensor forwardEmbedded(torch::Tensor embedded, KvCache* cache);
   // The embedding table (this rank's vocabulary rows under tensor parallelism).
   torch::Tensor embeddingWeight() const;
   torch::nn::AnyModule embed_tokens;
@@ -122,6 +125,8 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   explicit LlamaForCausalLMImpl(const LlamaConfig& c);
   // ids [B, T] -> logits [B, T, vocab] (this rank's vocabulary slice under tensor parallelism).
   torch::Tensor forward(const torch::Tensor& ids, KvCache* cache = nullptr);
+  // The same from input embeddings [B, T, dim] (see LlamaModel::forwardEmbedded).
+  torch::Tensor forwardEmbedded(const torch::Tensor& embedded, KvCache* cache = nullptr);
   // Next-token cross-entropy in nats of tokens [B, T + 1]: [B, T]. Exact under tensor parallelism
   // without gathering the logits.
   torch::Tensor nextTokenNats(const torch::Tensor& tokens);

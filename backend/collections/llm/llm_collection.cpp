@@ -6,9 +6,7 @@ namespace reef::llm {
 
 using namespace protocol;
 
-namespace {
-
-Section decoderParams() {
+Section llamaShapeParams() {
   return {
       intParam("dim", 256, 8, 65536, "Hidden width"),
       intParam("layers", 4, 1, 512, "Decoder layers"),
@@ -19,11 +17,21 @@ Section decoderParams() {
       floatParam("rope_theta", 10000.0, 1, 1e9, "Base of the rotary position embedding frequencies"),
       floatParam("norm_eps", 1e-5, 0, 1, "RMSNorm epsilon", true),
       boolParam("tie_embeddings", true, "Share the input embedding with the output projection"),
+  };
+}
+
+namespace {
+
+Section decoderParams() {
+  Section s = llamaShapeParams();
+  Section lora = {
       intParam("lora_rank", 0, 0, 4096, "Rank of LoRA adapters trained with the base frozen; 0 trains every weight"),
       floatParam("lora_alpha", 16.0, 0, 1e6, "LoRA scale numerator: adapters add (alpha / rank) B A x"),
       stringParam("lora_targets", "q_proj,v_proj",
                   "Comma-separated layers that get adapters: q_proj k_proj v_proj o_proj gate_proj up_proj down_proj lm_head"),
   };
+  s.insert(s.end(), lora.begin(), lora.end());
+  return s;
 }
 
 }  // namespace

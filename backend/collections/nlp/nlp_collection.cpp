@@ -7,19 +7,19 @@ namespace reef::nlp {
 
 using namespace protocol;
 
-namespace {
-
-Section trunkParams() {
+Section encoderTrunkParams() {
   return {intParam("dim", 128, 8, 4096, "Embedding width"), intParam("depth", 2, 1, 64, "Transformer blocks"),
           intParam("heads", 4, 1, 64, "Attention heads; must divide dim"),
           floatParam("mlp_ratio", 2.0, 1, 8, "Hidden width of each block's MLP, as a multiple of dim"),
           floatParam("dropout", 0.1, 0, 0.9, "Dropout on embeddings, attention weights and residual branches")};
 }
 
-EncoderTrunkOptions trunkOptions(const Json& m, int64_t vocab, int64_t maxLength) {
+EncoderTrunkOptions encoderTrunkOptions(const Json& m, int64_t vocab, int64_t maxLength) {
   return {vocab, maxLength, m["dim"].get<int64_t>(), m["depth"].get<int64_t>(), m["heads"].get<int64_t>(),
           m["mlp_ratio"].get<double>(), m["dropout"].get<double>()};
 }
+
+namespace {
 
 Param labelSmoothing() {
   return floatParam("label_smoothing", 0.0, 0, 0.5, "Probability mass spread over the other classes in the loss");
@@ -59,21 +59,21 @@ void registerNlpCollection(engine::Registry& registry) {
       "nlp",
       {"encoder", "BERT-style transformer encoder trained from scratch: token and position embeddings, pre-norm blocks, mean pooling",
        [] {
-         Section s = trunkParams();
+         Section s = encoderTrunkParams();
          s.push_back(labelSmoothing());
          return s;
        }()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         const Json m = context.spec.at("model");
         return std::make_unique<TextClassifier>(context, [m](int64_t vocab, int64_t classes, int64_t pad, int64_t maxLength) {
-          return std::make_shared<TextEncoder>(trunkOptions(m, vocab, maxLength), classes, pad);
+          return std::make_shared<TextEncoder>(encoderTrunkOptions(m, vocab, maxLength), classes, pad);
         });
       });
   registry.addModel(
       "nlp",
       {"punctuation",
        "Punctuation and capitalisation restoration: the transformer trunk with a mark head and a capital head per word",
-       trunkParams()},
+       encoderTrunkParams()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         return std::make_unique<PunctuationModel>(context);
       });

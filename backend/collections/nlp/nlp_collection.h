@@ -1,9 +1,15 @@
 #pragma once
 #include "core/registry.h"
+#include "nlp/encoder_trunk.h"
 
 namespace reef::nlp {
 
-// Declares the NLP collection (its data keys) and its text classifiers: encoder, bow.
+// The spec keys of the transformer trunk (dim, depth, heads, mlp_ratio, dropout) and the options
+// they give; shared with models that embed the trunk (the multimodal text encoder).
+protocol::Section encoderTrunkParams();
+EncoderTrunkOptions encoderTrunkOptions(const Json& model, int64_t vocab, int64_t maxLength);
+
+// Declares the NLP collection (its data keys) and its models: bow, encoder, punctuation.
 void registerNlpCollection(engine::Registry& registry);
 
 }  // namespace reef::nlp

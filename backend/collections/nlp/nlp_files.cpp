@@ -18,6 +18,13 @@ llm::Tokenizer loadTokenizer(const fs::path& path) {
   return llm::Tokenizer::load(path);
 }
 
+std::vector<int> encoderTokens(const llm::Tokenizer& tokenizer, const std::string& text, int64_t maxLength) {
+  std::vector<int> ids = tokenizer.encode(text);
+  if (static_cast<int64_t>(ids.size()) > maxLength) ids.resize(static_cast<size_t>(maxLength));
+  if (ids.empty()) ids.push_back(tokenizer.unk());
+  return ids;
+}
+
 int padId(const llm::Tokenizer& tokenizer) { return tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk(); }
 
 }  // namespace reef::nlp

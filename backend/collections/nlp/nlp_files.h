@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace reef::nlp {
 
@@ -15,6 +16,9 @@ std::filesystem::path underDataRoot(const std::filesystem::path& root, const std
 
 // Throws naming the path and how to make the tokenizer (data.tokenizer) when it is missing.
 llm::Tokenizer loadTokenizer(const std::filesystem::path& path);
+
+// A text's tokens as the encoders read them: cut to maxLength, never empty (unk for no text).
+std::vector<int> encoderTokens(const llm::Tokenizer& tokenizer, const std::string& text, int64_t maxLength);
 
 // The id that pads batches: the tokenizer's pad piece, or unk when it has none.
 int padId(const llm::Tokenizer& tokenizer);

@@ -35,13 +35,6 @@ engine::Batch TextClassificationDataset::get(const std::vector<int64_t>& indices
   return batch;
 }
 
-std::vector<int> classifierTokens(const llm::Tokenizer& tokenizer, const std::string& text, int64_t maxLength) {
-  std::vector<int> ids = tokenizer.encode(text);
-  if (static_cast<int64_t>(ids.size()) > maxLength) ids.resize(static_cast<size_t>(maxLength));
-  if (ids.empty()) ids.push_back(tokenizer.unk());
-  return ids;
-}
-
 TextClassificationData loadTextClassification(const fs::path& file, const TextClassificationFormat& format,
                                               const llm::Tokenizer& tokenizer) {
   std::ifstream in(file);
@@ -85,7 +78,7 @@ TextClassificationData loadTextClassification(const fs::path& file, const TextCl
   for (const auto& [text, label] : rows) {
     auto it = index.find(label);
     if (it == index.end()) continue;  // a class not chosen
-    perClass[static_cast<size_t>(it->second)].push_back({classifierTokens(tokenizer, text, format.maxLength), it->second});
+    perClass[static_cast<size_t>(it->second)].push_back({encoderTokens(tokenizer, text, format.maxLength), it->second});
   }
   std::vector<TextExample> train, val, test;
   std::mt19937_64 shuffle(20261127);  // fixed: the split is part of the dataset, not of the run

@@ -48,7 +48,4 @@ struct TextClassificationData {
 TextClassificationData loadTextClassification(const std::filesystem::path& file, const TextClassificationFormat& format,
                                               const llm::Tokenizer& tokenizer);
 
-// The tokens a classifier sees for `text`: the tokenizer's ids cut to `maxLength` (at least one).
-std::vector<int> classifierTokens(const llm::Tokenizer& tokenizer, const std::string& text, int64_t maxLength);
-
 }  // namespace reef::nlp

@@ -5,6 +5,7 @@
 // carries it: the tokenizer is its one asset); otherwise the classes come from the data.
 #include "core/model.h"
 #include "llm/tokenizer.h"
+#include "nlp/nlp_files.h"
 #include "nlp/text_classification_data.h"
 #include "nlp/text_networks.h"
 
@@ -26,7 +27,7 @@ class TextClassifier : public engine::Model {
 
   // Token ids [B, L] (padded with pad()) -> logits [B, classes].
   torch::Tensor logits(const torch::Tensor& tokens) { return network_->forward(tokens); }
-  std::vector<int> tokens(const std::string& text) const { return classifierTokens(tokenizer_, text, format_.maxLength); }
+  std::vector<int> tokens(const std::string& text) const { return encoderTokens(tokenizer_, text, format_.maxLength); }
   const std::vector<std::string>& classes() const { return classes_; }
   int64_t pad() const { return network_->pad(); }
   int64_t maxLength() const { return format_.maxLength; }

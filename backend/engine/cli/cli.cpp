@@ -25,6 +25,8 @@ int runCli(int argc, char** argv, const std::vector<CommandAdder>& more) {
   addGenerateCommand(app, status);
   addPunctuateCommand(app, status);
   addLoraCommand(app, status);
+  addCaptionCommand(app, status);
+  addRetrieveCommand(app, status);
   storage::addRunsCommand(app, status);
   storage::addDbCommand(app, status);
   for (const auto& add : more) add(app, status);

@@ -12,6 +12,8 @@ void addTextCommands(CLI::App& app, int& status);
 void addGenerateCommand(CLI::App& app, int& status);
 void addPunctuateCommand(CLI::App& app, int& status);
 void addLoraCommand(CLI::App& app, int& status);
+void addCaptionCommand(CLI::App& app, int& status);
+void addRetrieveCommand(CLI::App& app, int& status);
 
 // Exit statuses shared by the commands.
 inline constexpr int kExitFailure = 1;

@@ -18,14 +18,10 @@ struct GenerateOptions {
 
 int generateCommand(GenerateOptions& o) {
   LoadedRun loaded = loadRun(o.target, o.checkpoint, {});
-  auto* lm = dynamic_cast<llm::CausalLM*>(loaded.model.get());
-  if (!lm)
-    throw std::runtime_error("reef generate needs a language model; '" + o.target + "' is a " +
-                             loaded.spec["model"]["collection"].get<std::string>() + "/" +
-                             loaded.spec["model"]["arch"].get<std::string>() + " run");
+  auto& lm = modelAs<llm::CausalLM>(loaded, "generate", "a language model", o.target);
   o.sampling.useCache = !o.noCache;
   if (!o.json) std::printf("%s", o.prompt.c_str());
-  const llm::GenerationResult r = llm::generate(lm->network(), lm->tokenizer(), o.prompt, o.sampling, [&](const std::string& piece) {
+  const llm::GenerationResult r = llm::generate(lm.network(), lm.tokenizer(), o.prompt, o.sampling, [&](const std::string& piece) {
     if (!o.json) {
       std::fputs(piece.c_str(), stdout);
       std::fflush(stdout);

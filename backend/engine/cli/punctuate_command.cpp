@@ -17,14 +17,10 @@ struct PunctuateOptions {
 
 int punctuateCommand(const PunctuateOptions& o) {
   LoadedRun loaded = loadRun(o.target, o.checkpoint, {});
-  auto* model = dynamic_cast<nlp::PunctuationModel*>(loaded.model.get());
-  if (!model)
-    throw std::runtime_error("reef punctuate needs an nlp/punctuation model; '" + o.target + "' is a " +
-                             loaded.spec["model"]["collection"].get<std::string>() + "/" +
-                             loaded.spec["model"]["arch"].get<std::string>() + " run");
+  auto& model = modelAs<nlp::PunctuationModel>(loaded, "punctuate", "an nlp/punctuation model", o.target);
   std::string text = o.text;
   if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), {});
-  std::printf("%s\n", model->restore(text).c_str());
+  std::printf("%s\n", model.restore(text).c_str());
   return 0;
 }
 

@@ -115,4 +115,8 @@ void writeRunSpec(const protocol::RunDir& run, const Json& resolved) {
   std::filesystem::rename(temp, run.spec());
 }
 
+std::string modelKind(const LoadedRun& loaded) {
+  return loaded.spec["model"]["collection"].get<std::string>() + "/" + loaded.spec["model"]["arch"].get<std::string>();
+}
+
 }  // namespace reef::engine

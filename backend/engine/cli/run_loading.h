@@ -6,6 +6,7 @@
 #include "trainer/settings.h"
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,17 @@ struct LoadedRun {
 // (by exp.monitor), "last", or a step number; ignored unless `target` is a run. `sets` override
 // spec values (section.key=value).
 LoadedRun loadRun(const std::string& target, const std::string& checkpoint, const std::vector<std::string>& sets);
+
+// "collection/arch" of the loaded model.
+std::string modelKind(const LoadedRun& loaded);
+
+// The loaded model as a command needs it; otherwise throws "reef <command> needs <what>; '<target>'
+// is a <collection>/<arch> run".
+template <typename M>
+M& modelAs(const LoadedRun& loaded, const std::string& command, const std::string& what, const std::string& target) {
+  if (auto* m = dynamic_cast<M*>(loaded.model.get())) return *m;
+  throw std::runtime_error("reef " + command + " needs " + what + "; '" + target + "' is a " + modelKind(loaded) + " run");
+}
 
 // Writes `loaded`'s model as a .reef bundle (weights, resolved spec, the model's inference assets).
 void writeBundleOf(const LoadedRun& loaded, const std::filesystem::path& file);

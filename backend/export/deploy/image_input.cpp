@@ -1,41 +1,15 @@
 #include "deploy/image_input.h"
 
 #include "deploy/openai_protocol.h"
+#include "protocol/base64.h"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_NO_STDIO
 #include <stb/stb_image.h>
 
 namespace reef::deploy {
-
-std::vector<uint8_t> decodeBase64(const std::string& text) {
-  std::vector<uint8_t> out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else if (c == '=' || c == '\n' || c == '\r') continue;
-    else throw std::invalid_argument(std::string("character '") + c + "' is not base64");
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>(buffer >> bits));
-    }
-  }
-  return out;
-}
 
 namespace {
 
@@ -53,10 +27,16 @@ std::vector<float> fromEncoded(const std::string& text, const ImageSize& expecte
   }
   std::vector<uint8_t> bytes;
   try {
-    bytes = decodeBase64(payload);
+    bytes = protocol::decodeBase64(payload);
   } catch (const std::invalid_argument& e) {
     throw invalidRequest(where + " is not base64: " + e.what(), "input");
   }
+  // Debian's libstb decodes many formats; a server taking untrusted bytes hands it only the two
+  // it documents, told apart by their signatures.
+  static const uint8_t pngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  const bool png = bytes.size() >= 8 && std::equal(bytes.begin(), bytes.begin() + 8, pngSignature);
+  const bool jpeg = bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
+  if (!png && !jpeg) throw invalidRequest(where + " is not a PNG or JPEG image (no PNG or JPEG signature)", "input");
   int w = 0, h = 0, channels = 0;
   const int want = expected.channels == 1 ? 1 : 3;
   // The size is read from the header before anything is decoded: a small file can declare an

@@ -19,7 +19,4 @@ struct ImageSize {
 // model learned. Throws ApiError (400) naming `where` and what was expected.
 std::vector<float> decodeImage(const Json& input, const ImageSize& expected, const std::string& where);
 
-// Standard base64 (RFC 4648), padding optional; throws std::invalid_argument on other characters.
-std::vector<uint8_t> decodeBase64(const std::string& text);
-
 }  // namespace reef::deploy

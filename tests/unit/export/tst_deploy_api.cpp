@@ -6,8 +6,8 @@
 #include "deploy/image_input.h"
 #include "deploy/openai_protocol.h"
 #include "deploy/serving_metrics.h"
+#include "protocol/base64.h"
 
-#define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
 #include <QtTest>
@@ -35,18 +35,7 @@ std::string pngBase64(int w, int h, int channels, const std::vector<uint8_t>& pi
   std::string png;
   stbi_write_png_to_func([](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); },
                          &png, w, h, channels, pixels.data(), w * channels);
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < png.size(); i += 3) {
-    uint32_t v = static_cast<uint8_t>(png[i]) << 16;
-    if (i + 1 < png.size()) v |= static_cast<uint8_t>(png[i + 1]) << 8;
-    if (i + 2 < png.size()) v |= static_cast<uint8_t>(png[i + 2]);
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += i + 1 < png.size() ? table[(v >> 6) & 63] : '=';
-    out += i + 2 < png.size() ? table[v & 63] : '=';
-  }
-  return out;
+  return protocol::encodeBase64(png);
 }
 
 }  // namespace

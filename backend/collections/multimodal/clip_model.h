@@ -1,0 +1,37 @@
+#pragma once
+// The multimodal collection's CLIP-style model: trained with the symmetric contrastive loss on
+// image-text pairs; evaluated in retrieval (recall@1/@5 both ways, per source) and zero-shot
+// classification of labelled images from prompts; searched by `reef retrieve`.
+#include "multimodal/clip_network.h"
+#include "multimodal/image_text_model.h"
+
+#include <string>
+#include <vector>
+
+namespace reef::multimodal {
+
+class ClipModel : public ImageTextModel {
+ public:
+  explicit ClipModel(const engine::ModelContext& context);
+
+  torch::nn::Module& module() override { return *network_; }
+  torch::Tensor trainingStep(const engine::Batch& batch) override;
+  std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
+
+  ClipNetwork& network() { return network_; }
+  // Embeddings of texts (tokenized as captions) and images [B, 3, S, S], on the network's device.
+  torch::Tensor embedTexts(const std::vector<std::string>& texts);
+  torch::Tensor embedImages(const torch::Tensor& images);
+
+  struct Match {
+    int64_t item = 0;  // in split(split).items()
+    double score = 0;  // cosine similarity
+  };
+  // The `top` images of `split` most similar to `query`, best first.
+  std::vector<Match> search(const std::string& query, engine::Split split, int64_t top);
+
+ private:
+  ClipNetwork network_{nullptr};
+};
+
+}  // namespace reef::multimodal

@@ -1,0 +1,10 @@
+#pragma once
+#include "core/registry.h"
+
+namespace reef::multimodal {
+
+// Declares the multimodal collection (image-text manifests as data) and its models: clip,
+// captioner.
+void registerMultimodalCollection(engine::Registry& registry);
+
+}  // namespace reef::multimodal
