@@ -90,12 +90,15 @@ SyncReport WorkspaceIndex::sync(int64_t batchLines) {
 }
 
 void WorkspaceIndex::markVanishedProcesses() {
-  // A run of this machine whose process is gone without run_finished was killed or crashed.
-  auto running = db_.prepare("SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL");
+  // A run of this machine whose process is gone without run_finished was killed or crashed. A
+  // cluster run (cluster.json beside its events) runs elsewhere, whatever its host is called: its
+  // backend says how it ended.
+  auto running = db_.prepare("SELECT id, pid, path FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL");
   running.bind(1, thisHost());
   std::vector<std::pair<int64_t, int64_t>> gone;
   while (running.step()) {
     const auto pid = static_cast<pid_t>(running.int64(1));
+    if (fs::exists(fs::path(running.text(2)) / "cluster.json")) continue;
     if (::kill(pid, 0) != 0 && errno == ESRCH) gone.emplace_back(running.int64(0), pid);
   }
   auto mark = db_.prepare("UPDATE runs SET status = 'failed', error = ? WHERE id = ?");

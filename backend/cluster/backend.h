@@ -20,6 +20,13 @@ struct LaunchedRun {
   int64_t pid = 0;
 };
 
+// Where a run stands, as its backend sees it.
+struct RunState {
+  std::string state;    // e.g. RUNNING, PENDING, COMPLETED, FAILED, CANCELLED (Slurm's words), or the run's status
+  bool finished = false;
+  std::string error;    // why a finished run failed, when the backend knows
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -31,6 +38,12 @@ class Backend {
   virtual LaunchedRun resume(const std::filesystem::path& runDir, const std::filesystem::path& reefBinary) = 0;
   // Asks the run's process to stop: the engine checkpoints and ends the run as cancelled.
   virtual void cancel(const std::filesystem::path& runDir, int64_t pid) = 0;
+  // Brings the local run directory up to date with where the run executes (a remote run's events
+  // and logs are copied by byte offset, so nothing is lost or doubled) and says where it stands.
+  virtual RunState follow(const std::filesystem::path& runDir) = 0;
+  // Copies a file or folder of the run (a checkpoint, an export) from where it executes into the
+  // local run directory; `relative` is a path inside the run directory.
+  virtual void fetch(const std::filesystem::path& runDir, const std::string& relative) = 0;
 };
 
 }  // namespace reef::cluster

@@ -1,5 +1,6 @@
 #include "cluster/local_backend.h"
 
+#include "protocol/event_log.h"
 #include "protocol/run_dir.h"
 
 #include <fcntl.h>
@@ -97,5 +98,18 @@ void LocalBackend::cancel(const fs::path& runDir, int64_t pid) {
   if (::kill(static_cast<pid_t>(pid), SIGTERM) != 0)
     throw std::runtime_error("cannot stop pid " + std::to_string(pid) + ": " + std::strerror(errno));
 }
+
+RunState stateFromEvents(const fs::path& runDir) {
+  RunState state{"running", false, ""};
+  for (const auto& e : protocol::readEvents(runDir / "events.jsonl"))
+    if (e.value("t", "") == "run_finished") {
+      state.state = e.value("status", "finished");
+      state.finished = true;
+      state.error = e.contains("error") && e["error"].is_string() ? e["error"].get<std::string>() : "";
+    }
+  return state;
+}
+
+RunState LocalBackend::follow(const fs::path& runDir) { return stateFromEvents(runDir); }
 
 }  // namespace reef::cluster

@@ -11,7 +11,13 @@ class LocalBackend : public Backend {
   LaunchedRun submit(const LaunchRequest& request) override;
   LaunchedRun resume(const std::filesystem::path& runDir, const std::filesystem::path& reefBinary) override;
   void cancel(const std::filesystem::path& runDir, int64_t pid) override;
+  // The run directory is the real one: nothing to copy; the state is the run's own status.
+  RunState follow(const std::filesystem::path& runDir) override;
+  void fetch(const std::filesystem::path&, const std::string&) override {}
 };
+
+// The status of a run from its events.jsonl: its run_finished status (and error), else "running".
+RunState stateFromEvents(const std::filesystem::path& runDir);
 
 // Starts `argv` detached from this process (double fork + setsid), with stdin from /dev/null and
 // stdout/stderr appended to `logFile`; returns its pid.

@@ -1,0 +1,249 @@
+#include "cluster/cli/cluster_commands.h"
+
+#include "cluster/local_backend.h"
+#include "cluster/remote_backend.h"
+#include "cluster/shell_quote.h"
+#include "protocol/event_log.h"
+#include "protocol/run_dir.h"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace reef::cluster {
+
+namespace {
+
+std::string firstLine(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+// What a person wants to know before submitting: reachable, how, and what is there.
+Json testConnection(const ClusterProfile& profile, bool acceptHostKey) {
+  auto ssh = SshSession::connect(profile, acceptHostKey);
+  Json report = {{"cluster", profile.name}, {"reachable", true}, {"where", ssh->where()},
+                 {"host_key", ssh->hostKeyFingerprint()}, {"auth", ssh->authMethod()}};
+  const CommandResult reef = ssh->run(shellCommand({profile.reefPath, "--version"}));
+  report["reef"] = reef.exitCode == 0 ? firstLine(reef.out) : "not runnable (" + firstLine(reef.err) + ")";
+  if (profile.scheduler == "slurm") {
+    const CommandResult version = ssh->run("sinfo --version");
+    report["slurm"] = version.exitCode == 0 ? firstLine(version.out) : "not found (" + firstLine(version.err) + ")";
+    const CommandResult partitions = ssh->run("sinfo -h -o %P");
+    Json list = Json::array();
+    std::istringstream lines(partitions.out);
+    for (std::string p; std::getline(lines, p);)
+      if (!p.empty()) list.push_back(p);
+    report["partitions"] = list;
+  }
+  const CommandResult workspace = ssh->run(shellCommand({"test", "-d", profile.remoteWorkspace}));
+  report["remote_workspace"] = workspace.exitCode == 0 ? "exists" : "missing (created by the first submit)";
+  return report;
+}
+
+struct AddOptions {
+  ClusterProfile profile;
+};
+
+struct SubmitOptions {
+  std::string cluster, spec, workspace;
+  std::vector<std::string> overrides;
+  bool detach = false;
+  int nodes = 0, tasksPerNode = 0, gpusPerNode = -1, cpusPerTask = -1;
+  std::string memory, time;
+};
+
+fs::path workspaceOr(const std::string& workspace) {
+  return workspace.empty() ? protocol::RunDir::defaultWorkspace() : fs::path(workspace);
+}
+
+// A run directory, or a run id in the workspace.
+fs::path runDirOf(const std::string& reference, const std::string& workspace) {
+  if (fs::exists(fs::path(reference) / "spec.yaml")) return reference;
+  const fs::path inWorkspace = workspaceOr(workspace) / "runs" / reference;
+  if (reference.find('/') == std::string::npos && fs::exists(inWorkspace / "spec.yaml")) return inWorkspace;
+  throw std::runtime_error("'" + reference + "' is neither a run directory nor a run id in " + workspaceOr(workspace).string());
+}
+
+int exitFor(const RunState& s) {
+  if (s.state == "completed") return 0;
+  if (s.state == "cancelled") return 130;
+  return 1;
+}
+
+// Follows a cluster run to its end, printing its state changes and each new step.
+int followRun(RemoteBackend& backend, const fs::path& runDir) {
+  std::string lastState;
+  int64_t lastStep = -1;
+  size_t events = 0;
+  const RunState end = backend.followToEnd(runDir, std::chrono::milliseconds(1000), [&](const RunState& s) {
+    if (s.state != lastState) {
+      std::printf("%s: %s%s\n", runDir.filename().c_str(), s.state.c_str(), s.error.empty() ? "" : (" (" + s.error + ")").c_str());
+      lastState = s.state;
+    }
+    const auto all = protocol::readEvents(runDir / "events.jsonl");
+    for (size_t i = events; i < all.size(); ++i)
+      if (all[i].value("t", "") == "metric" && all[i].contains("step") && all[i]["step"].get<int64_t>() > lastStep) {
+        lastStep = all[i]["step"].get<int64_t>();
+        std::string values;
+        for (const auto& [k, v] : all[i]["values"].items())
+          if (v.is_number() && (k.rfind("val/", 0) == 0 || k == "train/loss")) values += "  " + k + " " + v.dump();
+        std::printf("step %lld%s\n", static_cast<long long>(lastStep), values.c_str());
+      }
+    events = all.size();
+    std::fflush(stdout);
+    return true;
+  });
+  if (!end.error.empty()) std::fprintf(stderr, "reef: run %s %s: %s\n", runDir.filename().c_str(), end.state.c_str(), end.error.c_str());
+  return exitFor(end);
+}
+
+}  // namespace
+
+void addClusterCommands(CLI::App& app, int& status) {
+  auto* cluster = app.add_subcommand("cluster", "Cluster profiles: where `reef submit` sends runs (SSH, Slurm)");
+  cluster->require_subcommand(1);
+
+  auto add = std::make_shared<ClusterProfile>();
+  auto* addCmd = cluster->add_subcommand("add", "Add or replace a cluster profile");
+  addCmd->add_option("name", add->name, "Name of the profile (letters, digits, _ . -)")->required();
+  addCmd->add_option("--host", add->host, "Login host")->required();
+  addCmd->add_option("--user", add->user, "Account on the cluster")->required();
+  addCmd->add_option("--workspace", add->remoteWorkspace, "Absolute folder on the cluster where runs go")->required();
+  addCmd->add_option("--port", add->port, "SSH port");
+  addCmd->add_option("--key", add->keyFile, "Private key file (default: the ssh-agent, then ~/.ssh/id_*); never a password");
+  addCmd->add_option("--known-hosts", add->knownHosts, "known_hosts file (default ~/.ssh/known_hosts)");
+  addCmd->add_option("--reef", add->reefPath, "The engine on the cluster (default: reef on its PATH)");
+  addCmd->add_option("--scheduler", add->scheduler, "slurm, or ssh for a host without a scheduler")
+      ->check(CLI::IsMember({"slurm", "ssh"}));
+  addCmd->add_option("--partition", add->partition, "Slurm partition");
+  addCmd->add_option("--account", add->account, "Slurm account");
+  addCmd->add_option("--qos", add->qos, "Slurm QOS");
+  addCmd->add_option("--time", add->timeLimit, "Default time limit (Slurm's format, e.g. 04:00:00)");
+  addCmd->add_option("--env", add->environment, "A shell line run before the engine, e.g. 'module load cuda' (repeatable)");
+  addCmd->add_option("--nodes", add->nodes, "Default nodes per job");
+  addCmd->add_option("--tasks-per-node", add->tasksPerNode, "Default tasks (ranks) per node");
+  addCmd->add_option("--gpus-per-node", add->gpusPerNode, "Default GPUs per node");
+  addCmd->add_option("--cpus-per-task", add->cpusPerTask, "Default CPUs per task");
+  addCmd->add_option("--mem", add->memory, "Default memory per node, e.g. 32G");
+  addCmd->callback([add, &status] {
+    ClusterProfiles profiles;
+    profiles.put(*add);
+    std::printf("cluster %s saved in %s\n", add->name.c_str(), profiles.file().c_str());
+    status = 0;
+  });
+
+  auto listJson = std::make_shared<bool>(false);
+  auto* list = cluster->add_subcommand("list", "The cluster profiles");
+  list->add_flag("--json", *listJson, "Print the profiles as JSON");
+  list->callback([listJson, &status] {
+    ClusterProfiles profiles;
+    if (*listJson) {
+      Json all = Json::array();
+      for (const auto& p : profiles.all()) all.push_back(p.toJson());
+      std::printf("%s\n", all.dump(2).c_str());
+    } else {
+      for (const auto& p : profiles.all())
+        std::printf("%-16s %-5s %s@%s:%d  %s\n", p.name.c_str(), p.scheduler.c_str(), p.user.c_str(), p.host.c_str(), p.port,
+                    p.remoteWorkspace.c_str());
+      if (profiles.all().empty()) std::printf("no clusters yet: reef cluster add NAME --host ... --user ... --workspace ...\n");
+    }
+    status = 0;
+  });
+
+  struct TestOptions {
+    std::string name;
+    bool accept = false, json = false;
+  };
+  auto test = std::make_shared<TestOptions>();
+  auto* testCmd = cluster->add_subcommand("test", "Connect and report what the cluster offers");
+  testCmd->add_option("name", test->name, "Profile name")->required();
+  testCmd->add_flag("--accept-host-key", test->accept, "Trust the host's key when known_hosts does not know it (check its fingerprint first)");
+  testCmd->add_flag("--json", test->json, "Print the report as JSON");
+  testCmd->callback([test, &status] {
+    const Json report = testConnection(ClusterProfiles().get(test->name), test->accept);
+    if (test->json) std::printf("%s\n", report.dump(2).c_str());
+    else
+      for (const auto& [k, v] : report.items()) std::printf("%-17s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+    status = 0;
+  });
+
+  auto rmName = std::make_shared<std::string>();
+  auto* rm = cluster->add_subcommand("rm", "Remove a cluster profile");
+  rm->add_option("name", *rmName, "Profile name")->required();
+  rm->callback([rmName, &status] {
+    if (!ClusterProfiles().remove(*rmName)) throw std::runtime_error("no cluster named '" + *rmName + "'");
+    status = 0;
+  });
+
+  auto o = std::make_shared<SubmitOptions>();
+  auto* submit = app.add_subcommand("submit", "Run an experiment on a cluster and follow it live");
+  submit->add_option("spec", o->spec, "Spec YAML file")->required();
+  submit->add_option("--cluster", o->cluster, "Cluster profile (reef cluster list)")->required();
+  submit->add_option("--set", o->overrides, "Override a spec value, e.g. --set optim.lr=0.01 (repeatable)");
+  submit->add_option("--workspace", o->workspace, "Local workspace whose runs/ mirrors the run");
+  submit->add_flag("--detach", o->detach, "Return once the job is queued (follow later with reef runs follow)");
+  submit->add_option("--nodes", o->nodes, "Nodes (default: the profile's)");
+  submit->add_option("--tasks-per-node", o->tasksPerNode, "Tasks per node");
+  submit->add_option("--gpus-per-node", o->gpusPerNode, "GPUs per node");
+  submit->add_option("--cpus-per-task", o->cpusPerTask, "CPUs per task");
+  submit->add_option("--mem", o->memory, "Memory per node");
+  submit->add_option("--time", o->time, "Time limit");
+  submit->callback([o, &status] {
+    const ClusterProfile profile = ClusterProfiles().get(o->cluster);
+    JobResources r = JobResources::of(profile);
+    if (o->nodes > 0) r.nodes = o->nodes;
+    if (o->tasksPerNode > 0) r.tasksPerNode = o->tasksPerNode;
+    if (o->gpusPerNode >= 0) r.gpusPerNode = o->gpusPerNode;
+    if (o->cpusPerTask >= 0) r.cpusPerTask = o->cpusPerTask;
+    if (!o->memory.empty()) r.memory = o->memory;
+    if (!o->time.empty()) r.timeLimit = o->time;
+    std::ifstream in(o->spec);
+    if (!in) throw std::runtime_error("cannot read the spec '" + o->spec + "'");
+    std::stringstream yaml;
+    yaml << in.rdbuf();
+    RemoteBackend backend(profile, r);
+    const LaunchedRun run = backend.submit({workspaceOr(o->workspace), yaml.str(), o->overrides, {}});
+    std::printf("run directory: %s\njob %lld on %s\n", run.runDir.c_str(), static_cast<long long>(run.pid), profile.name.c_str());
+    std::fflush(stdout);
+    status = o->detach ? 0 : followRun(backend, run.runDir);
+  });
+
+  CLI::App* runs = app.get_subcommand("runs");
+  auto follow = std::make_shared<std::pair<std::string, std::string>>();
+  auto* followCmd = runs->add_subcommand("follow", "Follow a cluster run to its end (after a dropped link or a --detach)");
+  followCmd->add_option("run", follow->first, "Run directory or run id")->required();
+  followCmd->add_option("--workspace,-w", follow->second, "Workspace folder (default: $REEF_WORKSPACE or ./workspace)");
+  followCmd->callback([follow, &status] {
+    const fs::path dir = runDirOf(follow->first, follow->second);
+    RemoteBackend backend(ClusterProfiles().get(RemoteRun::read(dir).cluster));
+    status = followRun(backend, dir);
+  });
+
+  auto cancel = std::make_shared<std::pair<std::string, std::string>>();
+  auto* cancelCmd = runs->add_subcommand("cancel", "Stop a run: it checkpoints and ends as cancelled (local or on a cluster)");
+  cancelCmd->add_option("run", cancel->first, "Run directory or run id")->required();
+  cancelCmd->add_option("--workspace,-w", cancel->second, "Workspace folder (default: $REEF_WORKSPACE or ./workspace)");
+  cancelCmd->callback([cancel, &status] {
+    const fs::path dir = runDirOf(cancel->first, cancel->second);
+    if (RemoteRun::isRemote(dir)) {
+      const RemoteRun r = RemoteRun::read(dir);
+      RemoteBackend(ClusterProfiles().get(r.cluster)).cancel(dir, 0);
+      std::printf("cancel sent to job %s on %s\n", r.job.c_str(), r.cluster.c_str());
+    } else {
+      int64_t pid = 0;
+      for (const auto& e : protocol::readEvents(dir / "events.jsonl"))
+        if (e.value("t", "") == "run_started" && e.contains("pid")) pid = e["pid"].get<int64_t>();
+      if (pid == 0) throw std::runtime_error("run '" + dir.filename().string() + "' has not started: nothing to cancel");
+      LocalBackend().cancel(dir, pid);
+      std::printf("cancel sent to pid %lld\n", static_cast<long long>(pid));
+    }
+    status = 0;
+  });
+}
+
+}  // namespace reef::cluster

@@ -1,0 +1,44 @@
+#pragma once
+// What Reef says to Slurm and what it reads back, as text (pure: tested without a cluster): the
+// batch script that runs `srun reef train` with the rendezvous taken from the Slurm environment,
+// the sbatch command line with every option quoted, and job states from squeue and sacct.
+#include "cluster/cluster_profile.h"
+
+#include <string>
+#include <vector>
+
+namespace reef::cluster {
+
+struct JobResources {
+  int nodes = 1, tasksPerNode = 1, gpusPerNode = 0, cpusPerTask = 0;
+  std::string memory, timeLimit;
+  static JobResources of(const ClusterProfile& profile);
+};
+
+// The script (written next to the run on the cluster): the profile's environment lines, then
+// `srun <reef> train spec.yaml --run-dir <run> --plain [--set ...]`, which continues the run from
+// its latest checkpoint when Slurm requeues the job. Every value Reef inserts is quoted.
+std::string sbatchScript(const ClusterProfile& profile, const std::string& remoteRunDir,
+                         const std::vector<std::string>& overrides);
+
+// `sbatch --parsable` with the resources, the partition/account/qos, the job name, the output
+// file in the run's logs/ and `--requeue`, then the script's path.
+std::string sbatchCommand(const ClusterProfile& profile, const JobResources& resources, const std::string& remoteRunDir,
+                          const std::string& jobName);
+
+// The job id sbatch --parsable printed ("123" or "123;cluster"); throws with the output otherwise.
+std::string parseJobId(const std::string& sbatchOutput);
+
+struct JobState {
+  std::string state;     // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, ... or UNKNOWN
+  std::string exitCode;  // from sacct, e.g. "1:0"
+  bool finished = false;
+  bool failed = false;   // finished other than COMPLETED
+};
+
+// `squeue -h -j ID -o %T` output; UNKNOWN (not finished) when empty: the job left the queue.
+JobState parseSqueue(const std::string& output);
+// `sacct -P -n -o JobID,State,ExitCode` output (also with -c): the line of the job itself.
+JobState parseSacct(const std::string& output, const std::string& jobId);
+
+}  // namespace reef::cluster
