@@ -15,7 +15,7 @@ packages=(
   libsentencepiece-dev bible-kjv fortunes xz-utils  # the LLM collection: tokenizer, corpora, the xz baseline
   libcpp-httplib-dev libstb-dev            # reef serve: HTTP server, image decoding
   libonnx-dev libopencv-dnn-dev            # ONNX export (written with libonnx), checked by OpenCV DNN
-  libssh-dev openssh-client                # cluster backends: SSH and SFTP to the login node
+  libssh-dev openssh-client procps         # cluster backends: SSH and SFTP to the login node (procps: the tests)
   openssh-server munge slurmctld slurmd slurm-client  # the cluster tests start sshd and Slurm on 127.0.0.1
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)  # keep an existing Node.js (it may ship its own npm)

@@ -1,6 +1,8 @@
 #include "main_window.h"
 
 #include "deploy/deploy_view.h"
+#include "cluster/cluster_dialog.h"
+#include "cluster/cluster_followers.h"
 #include "designer/designer_widget.h"
 #include "plots/curve_plot.h"
 #include "runs/compare_view.h"
@@ -32,8 +34,14 @@ MainWindow::MainWindow(std::optional<protocol::Catalog> catalog, QString catalog
   file->addAction(tr("&Open workspace..."), QKeySequence::Open, this, [this] { chooseWorkspace(false); });
   recent_ = file->addMenu(tr("&Recent workspaces"));
   file->addSeparator();
+  file->addAction(tr("&Clusters..."), this, &MainWindow::editClusters);
+  file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
   rebuildRecentMenu();
+  followers_.setInterval(15000);
+  connect(&followers_, &QTimer::timeout, this, [this] {
+    if (session_) followUnfinishedClusterRuns(reefBinary_, session_->workspace());
+  });
   statusBar()->showMessage(tr("Open or create a workspace (Workspace menu)"));
   resize(1400, 880);
   QSettings settings;
@@ -71,6 +79,7 @@ bool MainWindow::openWorkspace(const QString& path) {
   if (catalog_) {
     designer_ = new DesignerWidget(*catalog_, reefBinary_);
     designer_->setWorkspace(session_->workspace());
+    refreshClusterTargets();
     tabs_->addTab(designer_, tr("Designer"));
     connect(designer_, &DesignerWidget::launched, this, [this](const QString& runDir) {
       // Index the new run now, so it is in the table before the engine has written anything.
@@ -114,6 +123,9 @@ bool MainWindow::openWorkspace(const QString& path) {
   QSettings settings;
   restoreState(settings.value("window/state").toByteArray());
   rememberWorkspace(session_->workspace());
+  // Cluster runs left unfollowed (the studio was closed, a link dropped) are picked up again.
+  followUnfinishedClusterRuns(reefBinary_, session_->workspace());
+  followers_.start();
   setWindowTitle(tr("Reef Studio — %1").arg(session_->workspace()));
   statusBar()->showMessage(tr("Workspace %1").arg(session_->workspace()));
   return true;
@@ -165,6 +177,23 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   settings.setValue("window/geometry", saveGeometry());
   settings.setValue("window/state", saveState());
   event->accept();
+}
+
+void MainWindow::editClusters() {
+  ClusterDialog dialog(reefBinary_, this);
+  connect(&dialog, &ClusterDialog::profilesChanged, this, &MainWindow::refreshClusterTargets);
+  dialog.exec();
+}
+
+void MainWindow::refreshClusterTargets() {
+  if (!designer_) return;
+  QStringList names;
+  try {
+    for (const auto& p : cluster::ClusterProfiles().all()) names << QString::fromStdString(p.name);
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(tr("Cluster profiles: %1").arg(QString::fromStdString(e.what())));
+  }
+  designer_->setClusters(names);
 }
 
 }  // namespace reef::ui

@@ -5,6 +5,7 @@
 #include "protocol/catalog.h"
 
 #include <QMainWindow>
+#include <QTimer>
 #include <QString>
 
 #include <memory>
@@ -53,6 +54,9 @@ class MainWindow : public QMainWindow {
   void rebuildRecentMenu();
   void selectionChanged(const QList<qint64>& runs);
   void sessionChanged();
+  // The cluster profiles editor; the designer's targets follow its changes.
+  void editClusters();
+  void refreshClusterTargets();
 
   std::optional<protocol::Catalog> catalog_;
   QString catalogError_;
@@ -67,6 +71,7 @@ class MainWindow : public QMainWindow {
   RunDetails* details_ = nullptr;
   DeployView* deploy_ = nullptr;
   QMenu* recent_ = nullptr;
+  QTimer followers_;  // keeps unfinished cluster runs followed
 };
 
 }  // namespace reef::ui

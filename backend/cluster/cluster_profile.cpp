@@ -71,6 +71,16 @@ void ClusterProfile::validate() const {
   if (port < 1 || port > 65535) fail("port " + std::to_string(port) + " is not in 1..65535");
   if (remoteWorkspace.empty() || remoteWorkspace[0] != '/')
     fail("remote workspace '" + remoteWorkspace + "' must be an absolute path on the cluster");
+  // Slurm expands % in --output, and a control character has no business in a path or a command.
+  auto plain = [](const std::string& text) {
+    for (unsigned char c : text)
+      if (c < 0x20 || c == 0x7f) return false;
+    return true;
+  };
+  if (!plain(remoteWorkspace) || remoteWorkspace.find('%') != std::string::npos)
+    fail("the remote workspace may not hold '%' or control characters");
+  if (!plain(reefPath) || !plain(host) || !plain(user) || !plain(keyFile) || !plain(knownHosts))
+    fail("host, user, paths and the reef path may not hold control characters");
   if (reefPath.empty()) fail("reef path is empty: where the engine is on the cluster");
   if (nodes < 1 || tasksPerNode < 1 || gpusPerNode < 0 || cpusPerTask < 0)
     fail("nodes and tasks per node must be at least 1, GPUs and CPUs per task at least 0");

@@ -41,7 +41,7 @@ class ClusterProfiles {
  public:
   static std::filesystem::path defaultFile();
   explicit ClusterProfiles(std::filesystem::path file = defaultFile());
-  const std::vector<ClusterProfile>& all() const { return profiles_; }
+  std::vector<ClusterProfile> all() const { return profiles_; }  // a copy: safe on a temporary
   std::optional<ClusterProfile> find(const std::string& name) const;
   // Throws naming the known profiles when there is none of that name.
   ClusterProfile get(const std::string& name) const;

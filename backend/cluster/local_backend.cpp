@@ -101,12 +101,14 @@ void LocalBackend::cancel(const fs::path& runDir, int64_t pid) {
 
 RunState stateFromEvents(const fs::path& runDir) {
   RunState state{"running", false, ""};
-  for (const auto& e : protocol::readEvents(runDir / "events.jsonl"))
+  for (const auto& e : protocol::readEvents(runDir / "events.jsonl")) {
+    if (e.value("t", "") == "run_started") state = {"running", false, ""};  // a resumed run starts again
     if (e.value("t", "") == "run_finished") {
       state.state = e.value("status", "finished");
       state.finished = true;
       state.error = e.contains("error") && e["error"].is_string() ? e["error"].get<std::string>() : "";
     }
+  }
   return state;
 }
 

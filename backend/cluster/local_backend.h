@@ -16,7 +16,8 @@ class LocalBackend : public Backend {
   void fetch(const std::filesystem::path&, const std::string&) override {}
 };
 
-// The status of a run from its events.jsonl: its run_finished status (and error), else "running".
+// The status of a run from its events.jsonl: the status (and error) of its last run_finished,
+// unless the run started again after it; else "running".
 RunState stateFromEvents(const std::filesystem::path& runDir);
 
 // Starts `argv` detached from this process (double fork + setsid), with stdin from /dev/null and

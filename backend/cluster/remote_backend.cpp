@@ -3,6 +3,8 @@
 #include "cluster/local_backend.h"
 #include "cluster/shell_quote.h"
 #include "protocol/run_dir.h"
+#include "protocol/spec.h"
+#include "protocol/yaml_json.h"
 
 #include <algorithm>
 #include <chrono>
@@ -45,7 +47,15 @@ std::string lastLines(const std::string& text, int count) {
   return out;
 }
 
-double now() {
+// Saves the follower's view of the run unless the run was resubmitted meanwhile (its cluster.json
+// names another job: that submitter's record wins, and the next round reads it).
+bool keep(const fs::path& runDir, const RemoteRun& r) {
+  if (RemoteRun::read(runDir).job != r.job) return false;
+  r.write(runDir);
+  return true;
+}
+
+double epochSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
@@ -57,16 +67,26 @@ RemoteRun RemoteRun::read(const fs::path& runDir) {
   const Json j = Json::parse(readLocal(runDir / "cluster.json"), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("job"))
     throw std::runtime_error("'" + runDir.string() + "' is not a cluster run (no readable cluster.json)");
-  return {j.value("cluster", ""), j.value("scheduler", ""), j.value("job", ""), j.value("remote_dir", "")};
+  RemoteRun r{j.value("cluster", ""), j.value("scheduler", ""), j.value("job", ""), j.value("remote_dir", ""), j.value("state", "")};
+  r.resources = JobResources::fromSpec(Json{{"resources", j.value("resources", Json::object())}});
+  r.eventsOffset = j.value("events_offset", uint64_t(0));
+  r.eventsSize = j.value("events_size", uint64_t(0));
+  return r;
 }
 
 void RemoteRun::write(const fs::path& runDir) const {
+  const Json res = {{"nodes", resources.nodes},          {"tasks_per_node", resources.tasksPerNode},
+                    {"gpus_per_node", resources.gpusPerNode}, {"cpus_per_task", resources.cpusPerTask},
+                    {"memory", resources.memory},        {"time_limit", resources.timeLimit}};
   writeLocal(runDir / "cluster.json",
-             Json{{"cluster", cluster}, {"scheduler", scheduler}, {"job", job}, {"remote_dir", remoteDir}}.dump(2) + "\n");
+             Json{{"cluster", cluster}, {"scheduler", scheduler}, {"job", job}, {"remote_dir", remoteDir}, {"state", state},
+                  {"resources", res}, {"events_offset", eventsOffset}, {"events_size", eventsSize}}
+                     .dump(2) +
+                 "\n");
 }
 
 RemoteBackend::RemoteBackend(ClusterProfile profile, JobResources resources)
-    : profile_(std::move(profile)), resources_(resources.timeLimit.empty() ? JobResources::of(profile_) : resources) {
+    : profile_(std::move(profile)), resources_(resources) {
   profile_.validate();
 }
 
@@ -76,58 +96,77 @@ SshSession& RemoteBackend::session() {
 }
 
 LaunchedRun RemoteBackend::submit(const LaunchRequest& request) {
+  // Resources: the profile's defaults, the spec's (with its --set overrides), the command line's.
+  Json raw = protocol::parseYaml(request.specYaml, "the spec");
+  for (const auto& o : request.overrides) protocol::applyOverride(raw, o);
+  JobResources resources = JobResources::of(profile_);
+  resources.apply(JobResources::fromSpec(raw));
+  resources.apply(resources_);
+  SshSession& ssh = session();  // before anything is created here: an unreachable cluster leaves no run behind
   protocol::RunDir run = protocol::RunDir::create(request.workspace);
   run.createLayout();
   writeLocal(run.spec(), request.specYaml);
-  const std::string remoteDir = profile_.remoteWorkspace + "/runs/" + run.root().filename().string();
-  SshSession& ssh = session();
-  ssh.makeDirectories(remoteDir + "/logs");
-  ssh.write(remoteDir + "/spec.yaml", request.specYaml);
-  return start(run.root(), remoteDir, request.overrides);
+  RemoteRun r{profile_.name, profile_.scheduler, "", profile_.remoteWorkspace + "/runs/" + run.root().filename().string(), ""};
+  r.resources = resources;
+  ssh.makeDirectories(r.remoteDir + "/logs");
+  ssh.write(r.remoteDir + "/spec.yaml", request.specYaml);
+  return start(run.root(), r, request.overrides);
 }
 
 LaunchedRun RemoteBackend::resume(const fs::path& runDir, const fs::path&) {
-  const RemoteRun r = RemoteRun::read(runDir);
-  return start(runDir, r.remoteDir, {});
+  RemoteRun r = RemoteRun::read(runDir);
+  const RunState now = jobState(r);
+  if (!now.finished && now.state != "UNKNOWN")
+    throw std::runtime_error("job " + r.job + " of run '" + runDir.filename().string() + "' is " + now.state +
+                             " on " + profile_.name + ": cancel it before resuming");
+  return start(runDir, r, {});
 }
 
-LaunchedRun RemoteBackend::start(const fs::path& runDir, const std::string& remoteDir, const std::vector<std::string>& overrides) {
+LaunchedRun RemoteBackend::start(const fs::path& runDir, RemoteRun r, const std::vector<std::string>& overrides) {
   SshSession& ssh = session();
-  RemoteRun r{profile_.name, profile_.scheduler, "", remoteDir};
+  // Written before the job exists: a crash from here on leaves a run that says it was being submitted.
+  r.state = "SUBMITTING";
+  r.write(runDir);
+  std::string output;
   if (profile_.scheduler == "slurm") {
-    ssh.write(remoteDir + "/job.sh", sbatchScript(profile_, remoteDir, overrides), 0755);
-    const CommandResult out = ssh.run(sbatchCommand(profile_, resources_, remoteDir, "reef-" + runDir.filename().string()));
+    ssh.write(r.remoteDir + "/job.sh", sbatchScript(profile_, r.remoteDir, overrides), 0755);
+    const CommandResult out = ssh.run(sbatchCommand(profile_, r.resources, r.remoteDir, "reef-" + runDir.filename().string()));
     if (out.exitCode != 0)
       throw std::runtime_error("sbatch refused the job on " + ssh.where() + ": " + lastLines(out.err + out.out, 5));
-    r.job = parseJobId(out.out);
+    output = out.out;
   } else {
-    std::vector<std::string> words = {profile_.reefPath, "train", "spec.yaml", "--run-dir", remoteDir, "--plain"};
+    std::vector<std::string> words = {profile_.reefPath, "train", "spec.yaml", "--run-dir", r.remoteDir, "--plain"};
     for (const auto& o : overrides) {
       words.push_back("--set");
       words.push_back(o);
     }
     std::string script;
     for (const auto& line : profile_.environment) script += line + "\n";
-    script += "cd " + shellQuote(remoteDir) + "\nexec " + shellCommand(words) + "\n";
-    ssh.write(remoteDir + "/job.sh", script, 0755);
-    // Detached from the SSH session: the run outlives the link.
-    const CommandResult out = ssh.run("nohup setsid " + shellQuote(remoteDir + "/job.sh") + " > " +
-                                      shellQuote(remoteDir + "/logs/launcher.log") + " 2>&1 < /dev/null & echo $!");
-    if (out.exitCode != 0 || out.out.empty())
+    script += "cd " + shellQuote(r.remoteDir) + "\nexec " + shellCommand(words) + " >> logs/launcher.log 2>&1 < /dev/null\n";
+    ssh.write(r.remoteDir + "/job.sh", script, 0755);
+    // Detached from the SSH session (the run outlives the link); sh for the redirections, whatever
+    // the login shell is.
+    const CommandResult out = ssh.run(shellCommand({"sh", "-c", "nohup setsid \"$0\" >/dev/null 2>&1 </dev/null & echo $!",
+                                                    r.remoteDir + "/job.sh"}));
+    if (out.exitCode != 0)
       throw std::runtime_error("could not start the engine on " + ssh.where() + ": " + lastLines(out.err, 5));
-    r.job = out.out.substr(0, out.out.find('\n'));
+    output = out.out;
   }
+  // The id is the last line: a chatty login script may print before it.
+  r.job = parseJobId(lastLines(output, 1));
+  r.state = "SUBMITTED";
   r.write(runDir);
   return {runDir, std::stoll(r.job)};
 }
 
 void RemoteBackend::cancel(const fs::path& runDir, int64_t) {
   const RemoteRun r = RemoteRun::read(runDir);
+  const std::string job = parseJobId(r.job);  // digits only: a pid of -1 would signal every process
   // SIGTERM: the engine checkpoints and ends the run as cancelled (Slurm sends SIGKILL after KillWait).
-  const std::string command = r.scheduler == "slurm" ? shellCommand({"scancel", r.job}) : shellCommand({"kill", "-TERM", r.job});
+  const std::string command = r.scheduler == "slurm" ? shellCommand({"scancel", job}) : shellCommand({"kill", "-TERM", job});
   const CommandResult out = session().run(command);
   if (out.exitCode != 0)
-    throw std::runtime_error("cannot cancel job " + r.job + " on " + session().where() + ": " + lastLines(out.err + out.out, 3));
+    throw std::runtime_error("cannot cancel job " + job + " on " + session().where() + ": " + lastLines(out.err + out.out, 3));
 }
 
 RunState RemoteBackend::jobState(const RemoteRun& r) {
@@ -145,52 +184,98 @@ RunState RemoteBackend::jobState(const RemoteRun& r) {
     if (j.failed) s.error = "Slurm job " + r.job + " " + j.state + (j.exitCode.empty() ? "" : " (exit " + j.exitCode + ")");
     return s;
   }
-  const CommandResult alive = ssh.run(shellCommand({"kill", "-0", r.job}));
+  const CommandResult alive = ssh.run(shellCommand({"kill", "-0", parseJobId(r.job)}));
   return alive.exitCode == 0 ? RunState{"RUNNING", false, ""} : RunState{"EXITED", true, ""};
 }
 
-bool RemoteBackend::mirror(const std::string& remote, const fs::path& local, bool wholeLines) {
+void RemoteBackend::mirrorEvents(const fs::path& runDir, RemoteRun& r) {
+  const fs::path local = runDir / "events.jsonl";
+  uint64_t have = fs::exists(local) ? fs::file_size(local) : 0;
+  if (have != r.eventsSize) {
+    if (have > r.eventsSize) {
+      fs::resize_file(local, r.eventsSize);  // a copy cut short by a crash: done again below
+    } else {
+      // Shorter than recorded: the file was replaced or cut by someone else; copy it all again.
+      fs::resize_file(local, 0);
+      r.eventsOffset = r.eventsSize = 0;
+    }
+    have = r.eventsSize;
+    if (!keep(runDir, r)) return;
+  }
+  const auto size = session().fileSize(r.remoteDir + "/events.jsonl");
+  if (!size || *size <= r.eventsOffset) return;
+  std::string bytes = session().read(r.remoteDir + "/events.jsonl", r.eventsOffset, *size - r.eventsOffset);
+  const auto end = bytes.rfind('\n');
+  if (end == std::string::npos) return;  // a line still being written
+  bytes.resize(end + 1);
+  {
+    std::ofstream out(local, std::ios::binary | std::ios::app);
+    out << bytes;
+    out.flush();
+    if (!out) throw std::runtime_error("cannot append to '" + local.string() + "'");
+  }
+  r.eventsOffset += bytes.size();
+  r.eventsSize = have + bytes.size();
+  keep(runDir, r);
+}
+
+void RemoteBackend::mirrorLog(const std::string& remote, const fs::path& local) {
+  // Logs are for people: a cut line is completed by the next copy, and nothing Reef adds to them.
   const uint64_t have = fs::exists(local) ? fs::file_size(local) : 0;
   const auto size = session().fileSize(remote);
-  if (!size || *size <= have) return false;
-  std::string bytes = session().read(remote, have, *size - have);
-  if (wholeLines) {
-    const auto end = bytes.rfind('\n');
-    if (end == std::string::npos) return false;  // a line still being written
-    bytes.resize(end + 1);
-  }
+  if (!size || *size <= have) return;
   std::ofstream out(local, std::ios::binary | std::ios::app);
-  out << bytes;
-  out.flush();
+  out << session().read(remote, have, *size - have);
   if (!out) throw std::runtime_error("cannot append to '" + local.string() + "'");
-  return true;
 }
 
 RunState RemoteBackend::follow(const fs::path& runDir) {
-  const RemoteRun r = RemoteRun::read(runDir);
+  RemoteRun r = RemoteRun::read(runDir);
   protocol::RunDir run(runDir);
   run.createLayout();
-  // The state first: a run that is finished has written everything it will write.
-  const RunState job = jobState(r);
-  mirror(r.remoteDir + "/events.jsonl", run.events(), true);
-  mirror(r.remoteDir + "/logs/rank-0.log", run.rankLog(0), false);
+  if (r.state == "SUBMITTING")
+    throw std::runtime_error("run '" + runDir.filename().string() + "' was being submitted when its submitter stopped; look for a "
+                             "job named reef-" + runDir.filename().string() + " on " + r.cluster + " (squeue --name), or resume it");
+  // The scheduler first: a job that has finished has written everything it will write.
+  const auto now = std::chrono::steady_clock::now();
+  auto cached = lastJobState_.find(r.job);
+  const RunState own = stateFromEvents(runDir);
+  const bool due = cached == lastJobState_.end() || now - cached->second.first > std::chrono::seconds(10) || own.finished ||
+                   cached->second.second.finished;
+  const RunState job = due ? jobState(r) : cached->second.second;
+  if (due) lastJobState_[r.job] = {now, job};
+  mirrorEvents(runDir, r);
+  mirrorLog(r.remoteDir + "/logs/rank-0.log", run.rankLog(0));
   const std::string jobLog = r.scheduler == "slurm" ? "logs/slurm-" + r.job + ".out" : "logs/launcher.log";
-  mirror(r.remoteDir + "/" + jobLog, runDir / jobLog, false);
+  mirrorLog(r.remoteDir + "/" + jobLog, runDir / jobLog);
   // The engine rewrites spec.yaml resolved when it starts.
   if (auto size = session().fileSize(r.remoteDir + "/spec.yaml"); size && (!fs::exists(run.spec()) || fs::file_size(run.spec()) != *size))
     writeLocal(run.spec(), session().read(r.remoteDir + "/spec.yaml", 0, *size));
+  if (job.state != r.state) {
+    r.state = job.state;
+    keep(runDir, r);
+  }
 
-  RunState own = stateFromEvents(runDir);
-  if (own.finished) return own;
-  if (!job.finished) return job;
+  const RunState mirrored = stateFromEvents(runDir);
+  // A queued or running job is what counts (a resumed run's earlier run_finished does not), unless
+  // the scheduler has forgotten the job and the run says it finished.
+  if (!job.finished && !(job.state == "UNKNOWN" && mirrored.finished)) return job;
+  if (mirrored.finished) return mirrored;
   // The job ended without the engine saying so (it never started, or was killed): the run fails
   // with the scheduler's word and the end of the job's output.
   const std::string output = lastLines(readLocal(runDir / jobLog), 8);
   RunState failed{"failed", true, (job.error.empty() ? "the engine on " + profile_.name + " stopped without finishing the run" : job.error) +
                                      (output.empty() ? "" : ": " + output)};
-  std::ofstream(run.events(), std::ios::app)
-      << Json{{"v", 1}, {"t", "run_finished"}, {"time", now()}, {"status", "failed"}, {"step", 0}, {"error", failed.error}}.dump()
-      << "\n";
+  const std::string line =
+      Json{{"v", 1}, {"t", "run_finished"}, {"time", epochSeconds()}, {"status", "failed"}, {"step", 0}, {"error", failed.error}}.dump() + "\n";
+  {
+    std::ofstream out(run.events(), std::ios::binary | std::ios::app);
+    out << line;
+    out.flush();
+    if (!out) throw std::runtime_error("cannot append to '" + run.events().string() + "'");
+  }
+  r.eventsSize += line.size();
+  keep(runDir, r);
   return failed;
 }
 
@@ -207,8 +292,7 @@ void RemoteBackend::fetch(const fs::path& runDir, const std::string& relative) {
     if (remote.rfind(r.remoteDir + "/", 0) != 0) continue;
     const fs::path local = runDir / remote.substr(r.remoteDir.size() + 1);
     fs::create_directories(local.parent_path());
-    const auto size = ssh.fileSize(remote);
-    writeLocal(local, size ? ssh.read(remote, 0, *size) : std::string());
+    ssh.download(remote, local);
   }
 }
 

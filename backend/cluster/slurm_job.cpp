@@ -11,6 +11,31 @@ JobResources JobResources::of(const ClusterProfile& p) {
   return {p.nodes, p.tasksPerNode, p.gpusPerNode, p.cpusPerTask, p.memory, p.timeLimit};
 }
 
+JobResources JobResources::fromSpec(const Json& raw) {
+  JobResources r;
+  if (!raw.is_object() || !raw.contains("resources") || !raw["resources"].is_object()) return r;
+  const Json& s = raw["resources"];
+  auto number = [&](const char* key, int& out) {
+    if (s.contains(key) && s[key].is_number_integer()) out = s[key].get<int>();
+  };
+  number("nodes", r.nodes);
+  number("tasks_per_node", r.tasksPerNode);
+  number("gpus_per_node", r.gpusPerNode);
+  number("cpus_per_task", r.cpusPerTask);
+  if (s.contains("memory") && s["memory"].is_string()) r.memory = s["memory"].get<std::string>();
+  if (s.contains("time_limit") && s["time_limit"].is_string()) r.timeLimit = s["time_limit"].get<std::string>();
+  return r;
+}
+
+void JobResources::apply(const JobResources& o) {
+  if (o.nodes > 0) nodes = o.nodes;
+  if (o.tasksPerNode > 0) tasksPerNode = o.tasksPerNode;
+  if (o.gpusPerNode >= 0) gpusPerNode = o.gpusPerNode;
+  if (o.cpusPerTask >= 0) cpusPerTask = o.cpusPerTask;
+  if (!o.memory.empty()) memory = o.memory;
+  if (!o.timeLimit.empty()) timeLimit = o.timeLimit;
+}
+
 std::string sbatchScript(const ClusterProfile& profile, const std::string& remoteRunDir,
                          const std::vector<std::string>& overrides) {
   std::ostringstream s;
@@ -55,14 +80,19 @@ std::string parseJobId(const std::string& out) {
 
 namespace {
 
-JobState fromState(std::string state, std::string exitCode) {
+// `requeueable`: states after which a --requeue job goes back to the queue (squeue's view); only
+// sacct's final record says such a job is over.
+JobState fromState(std::string state, std::string exitCode, bool finalRecord) {
   // sacct writes "CANCELLED by 0"; squeue and sacct agree on the first word.
   state = state.substr(0, state.find(' '));
   JobState j{state, std::move(exitCode), false, false};
-  static const char* terminal[] = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
-                                   "PREEMPTED", "BOOT_FAIL", "DEADLINE"};
+  static const char* terminal[] = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE"};
+  static const char* requeueable[] = {"NODE_FAIL", "PREEMPTED"};
   for (const char* t : terminal)
     if (state == t) j.finished = true;
+  if (finalRecord)
+    for (const char* t : requeueable)
+      if (state == t) j.finished = true;
   j.failed = j.finished && state != "COMPLETED";
   return j;
 }
@@ -73,7 +103,7 @@ JobState parseSqueue(const std::string& output) {
   std::istringstream in(output);
   std::string line;
   while (std::getline(in, line))
-    if (!line.empty()) return fromState(line, "");
+    if (!line.empty()) return fromState(line, "", false);
   return {"UNKNOWN", "", false, false};
 }
 
@@ -86,7 +116,7 @@ JobState parseSacct(const std::string& output, const std::string& jobId) {
     std::string id, state, exitCode;
     if (!std::getline(fields, id, '|') || !std::getline(fields, state, '|')) continue;
     std::getline(fields, exitCode, '|');
-    if (id == jobId) last = fromState(state, exitCode);  // a requeued job has several lines: the last counts
+    if (id == jobId) last = fromState(state, exitCode, true);  // a requeued job has several lines: the last counts
   }
   return last;
 }

@@ -9,10 +9,15 @@
 
 namespace reef::cluster {
 
+// What a job asks for. A default-constructed value sets nothing (0 or -1, empty); apply() lays one
+// over another: the profile's defaults, then the spec's `resources` section, then the command line.
 struct JobResources {
-  int nodes = 1, tasksPerNode = 1, gpusPerNode = 0, cpusPerTask = 0;
+  int nodes = 0, tasksPerNode = 0, gpusPerNode = -1, cpusPerTask = -1;
   std::string memory, timeLimit;
   static JobResources of(const ClusterProfile& profile);
+  // The keys the spec (as written, before defaults are filled in) sets in its `resources` section.
+  static JobResources fromSpec(const Json& rawSpec);
+  void apply(const JobResources& other);
 };
 
 // The script (written next to the run on the cluster): the profile's environment lines, then

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -37,7 +38,7 @@ void SshSession::failSftp(const std::string& what, const std::string& path) cons
                  ssh_get_error(h_->session) + ")");
 }
 
-std::unique_ptr<SshSession> SshSession::connect(const ClusterProfile& profile, bool acceptUnknownHostKey,
+std::unique_ptr<SshSession> SshSession::connect(const ClusterProfile& profile, const std::string& acceptFingerprint,
                                                 std::chrono::seconds timeout) {
   std::unique_ptr<SshSession> s(new SshSession);
   s->profile_ = profile;
@@ -80,10 +81,11 @@ std::unique_ptr<SshSession> SshSession::connect(const ClusterProfile& profile, b
                          s->fingerprint_, true);
     case SSH_KNOWN_HOSTS_UNKNOWN:
     case SSH_KNOWN_HOSTS_NOT_FOUND:
-      if (!acceptUnknownHostKey)
+      // Trusted only when the user accepted this very key (the fingerprint they were shown).
+      if (acceptFingerprint != s->fingerprint_)
         throw HostKeyError("the host key of " + s->where() + " is not known (" + s->fingerprint_ + " is not in " +
                                knownHosts + "): check the fingerprint, then accept it (`reef cluster test " +
-                               profile.name + " --accept-host-key`, or in the studio)",
+                               profile.name + " --accept-host-key " + s->fingerprint_ + "`, or in the studio)",
                            s->fingerprint_, false);
       std::filesystem::create_directories(std::filesystem::path(knownHosts).parent_path());
       if (ssh_session_update_known_hosts(session) != SSH_OK) s->fail("cannot add the host key to " + knownHosts);
@@ -150,7 +152,10 @@ CommandResult SshSession::run(const std::string& command, std::chrono::seconds t
 std::optional<uint64_t> SshSession::fileSize(const std::string& path) {
   sftp_attributes a = sftp_stat(h_->sftp, path.c_str());
   if (!a) {
-    if (sftp_get_error(h_->sftp) == SSH_FX_NO_SUCH_FILE) return std::nullopt;
+    // libssh keeps the last SFTP status when the link itself fails: "no such file" counts only on a
+    // live connection.
+    if (ssh_is_connected(h_->session) && sftp_get_error(h_->sftp) == SSH_FX_NO_SUCH_FILE)
+      return std::nullopt;
     failSftp("cannot stat", path);
   }
   const uint64_t size = a->size;
@@ -196,6 +201,33 @@ void SshSession::write(const std::string& path, const std::string& bytes, int mo
   if (sftp_close(file) != SSH_OK) failSftp("cannot finish writing", temp);
   sftp_unlink(h_->sftp, path.c_str());  // SFTP v3 rename does not replace
   if (sftp_rename(h_->sftp, temp.c_str(), path.c_str()) != SSH_OK) failSftp("cannot rename into", path);
+}
+
+void SshSession::download(const std::string& path, const std::filesystem::path& local) {
+  sftp_file file = sftp_open(h_->sftp, path.c_str(), O_RDONLY, 0);
+  if (!file) failSftp("cannot open", path);
+  const std::filesystem::path temp = local.string() + ".part";
+  FILE* out = std::fopen(temp.c_str(), "wb");
+  if (!out) {
+    sftp_close(file);
+    throw SshError("cannot write '" + temp.string() + "'");
+  }
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    const ssize_t n = sftp_read(file, buffer.data(), buffer.size());
+    if (n < 0 || (n > 0 && std::fwrite(buffer.data(), 1, static_cast<size_t>(n), out) != static_cast<size_t>(n))) {
+      std::fclose(out);
+      sftp_close(file);
+      std::filesystem::remove(temp);
+      if (n < 0) failSftp("cannot read", path);
+      throw SshError("cannot write '" + temp.string() + "' (disk full?)");
+    }
+    if (n == 0) break;
+  }
+  const bool closed = std::fclose(out) == 0;
+  sftp_close(file);
+  if (!closed) throw SshError("cannot finish writing '" + temp.string() + "'");
+  std::filesystem::rename(temp, local);
 }
 
 void SshSession::makeDirectories(const std::string& path) {

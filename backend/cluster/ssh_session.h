@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -36,9 +37,10 @@ struct CommandResult {
 
 class SshSession {
  public:
-  // Connects and authenticates. acceptUnknownHostKey: the user has seen the fingerprint of a host
-  // not yet in known_hosts and accepts it (it is then added); a changed key is refused regardless.
-  static std::unique_ptr<SshSession> connect(const ClusterProfile& profile, bool acceptUnknownHostKey = false,
+  // Connects and authenticates. acceptFingerprint: the user has seen the fingerprint (SHA256:...)
+  // of a host not yet in known_hosts and accepts that key, which is then added (a different key is
+  // still refused); a changed key is refused regardless.
+  static std::unique_ptr<SshSession> connect(const ClusterProfile& profile, const std::string& acceptFingerprint = "",
                                              std::chrono::seconds timeout = std::chrono::seconds(10));
   ~SshSession();
   SshSession(const SshSession&) = delete;
@@ -51,6 +53,8 @@ class SshSession {
   std::optional<uint64_t> fileSize(const std::string& path);        // nullopt: no such file
   std::string read(const std::string& path, uint64_t offset, uint64_t maxBytes);
   void write(const std::string& path, const std::string& bytes, int mode = 0644);  // via a temporary and rename
+  // Streams a remote file into `local` (through a temporary beside it, renamed when complete).
+  void download(const std::string& path, const std::filesystem::path& local);
   void makeDirectories(const std::string& path);
 
   // Sends a keep-alive; throws SshError when the link is gone.

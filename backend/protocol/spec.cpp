@@ -9,8 +9,6 @@
 
 namespace reef::protocol {
 
-const std::vector<std::string> kSpecSections = {"model", "data", "trainer", "optim", "exp"};
-
 static std::string describe(const std::string& source, const std::vector<SpecIssue>& issues) {
   std::string text = source + ": " + std::to_string(issues.size()) +
                      (issues.size() == 1 ? " problem" : " problems");
@@ -124,9 +122,14 @@ static Json resolveSection(const std::string& name, const Json& given, const Sec
 Json resolveSpec(const Json& raw, const Catalog& catalog, const std::string& source) {
   std::vector<SpecIssue> issues;
   if (!raw.is_object()) throw SpecError(source, {{"", "the spec must be a YAML mapping of sections"}});
+  // The sections: model and data, then the shared ones the catalog declares (trainer, optim, ...).
+  std::vector<std::string> sections = {"model", "data"};
+  for (const auto& [name, section] : catalog.sections) sections.push_back(name);
+  std::string sectionList;
+  for (size_t i = 0; i < sections.size(); ++i) sectionList += (i ? ", " : "") + sections[i];
   for (const auto& [key, value] : raw.items())
-    if (std::find(kSpecSections.begin(), kSpecSections.end(), key) == kSpecSections.end())
-      issues.push_back({key, "unknown section; a spec has the sections model, data, trainer, optim, exp"});
+    if (std::find(sections.begin(), sections.end(), key) == sections.end())
+      issues.push_back({key, "unknown section; a spec has the sections " + sectionList});
 
   const Json model = raw.value("model", Json::object());
   std::vector<std::string> collections;

@@ -29,8 +29,6 @@ class SpecError : public std::runtime_error {
   std::vector<SpecIssue> issues_;
 };
 
-extern const std::vector<std::string> kSpecSections;  // model, data, trainer, optim, exp
-
 Json loadSpecFile(const std::filesystem::path& path);
 // Applies "section.key=value" (the value read as YAML) to an unresolved spec.
 void applyOverride(Json& raw, const std::string& assignment);

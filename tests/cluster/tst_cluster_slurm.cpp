@@ -1,9 +1,11 @@
 // The Slurm backend against real components started here on 127.0.0.1 (sshd, munge, slurmctld,
 // slurmd): `reef cluster add/test`, a short MNIST run submitted with `reef submit` whose points
-// reach the run index while it runs; `reef runs cancel` ending a run as cancelled; sshd stopped
+// reach the run index while it runs (and whose checkpoints `reef runs fetch` copies); `reef runs
+// cancel` ending a run as cancelled; sshd stopped
 // in the middle of a run and restarted, after which `reef runs follow` finds every point exactly
 // once; and a job that fails on the cluster ending the run as failed with Slurm's word and the
-// job's output, in the CLI and in the index the studio reads.
+// job's output, in the CLI and in the index the studio reads. A host without a scheduler (the
+// engine as a detached process over SSH) runs a run to the end as well.
 #include "cluster/remote_backend.h"
 #include "cluster_fixture.h"
 #include "integration/reef_cli.h"
@@ -12,6 +14,7 @@
 #include "storage/workspace_index.h"
 
 #include <QElapsedTimer>
+#include <QRegularExpression>
 #include <QtTest>
 
 #include <set>
@@ -32,8 +35,8 @@ class TestClusterSlurm : public QObject {
 
   ReefRun reef(const QStringList& args, int timeoutMs = 120000) { return runReef(args, timeoutMs, env_); }
 
-  QString addCluster(const QString& name, const QString& reefPath) {
-    const ReefRun r = reef({"cluster", "add", name, "--host", "127.0.0.1", "--port", QString::number(ssh_->port()), "--user",
+  QString addCluster(const QString& name, const QString& reefPath, const QString& scheduler = "slurm") {
+    const ReefRun r = reef({"cluster", "add", name, "--scheduler", scheduler, "--host", "127.0.0.1", "--port", QString::number(ssh_->port()), "--user",
                             "root", "--key", ssh_->userKey(), "--known-hosts", dir_.filePath("known_hosts"), "--workspace",
                             remoteWorkspace(), "--reef", reefPath, "--env",
                             "export REEF_DATA=" + qEnvironmentVariable("REEF_DATA", sourceDir() + "/data"), "--time", "00:10:00"});
@@ -74,7 +77,11 @@ class TestClusterSlurm : public QObject {
     QCOMPARE(refused.exitCode, 1);
     QVERIFY2(refused.err.contains("is not known (SHA256:"), qPrintable(refused.err));
     // ... until the user accepts it; then the report names what is there.
-    const ReefRun accepted = reef({"cluster", "test", "local", "--accept-host-key", "--json"});
+    // Accepting another key than the one shown does not help.
+    const ReefRun wrong = reef({"cluster", "test", "local", "--accept-host-key", "SHA256:not-the-right-one"});
+    QCOMPARE(wrong.exitCode, 1);
+    const QString fingerprint = QRegularExpression("SHA256:[A-Za-z0-9+/=]+").match(refused.err).captured(0);
+    const ReefRun accepted = reef({"cluster", "test", "local", "--accept-host-key", fingerprint, "--json"});
     QVERIFY2(accepted.exitCode == 0, qPrintable(accepted.err));
     const Json report = Json::parse(accepted.out.toStdString());
     QCOMPARE(report["auth"].get<std::string>(), std::string("key file"));
@@ -113,8 +120,13 @@ class TestClusterSlurm : public QObject {
     QCOMPARE(details["run"]["status"].get<std::string>(), std::string("completed"));
     QVERIFY(fs::exists(run / "logs" / "rank-0.log"));
     // Checkpoints come on request.
-    backend.fetch(run, "checkpoints");
-    QVERIFY(!protocol::RunDir(run).checkpointSteps().empty());
+    QVERIFY(protocol::RunDir(run).checkpointSteps().empty());
+    const ReefRun fetch = reef({"runs", "fetch", QString::fromStdString(run.string()), "checkpoints"});
+    QVERIFY2(fetch.exitCode == 0, qPrintable(fetch.err));
+    const auto steps = protocol::RunDir(run).checkpointSteps();
+    QVERIFY(!steps.empty());
+    QCOMPARE(fileBytes(protocol::RunDir(run).checkpoint(steps.back()) / "model.safetensors"),
+             fileBytes(protocol::RunDir(remote).checkpoint(steps.back()) / "model.safetensors"));
   }
 
   void cancelEndsTheRun() {
@@ -177,6 +189,19 @@ class TestClusterSlurm : public QObject {
     q.bind(1, index.resolveRun(run.string()));
     q.step();
     QCOMPARE(q.int64(0), int64_t(50));
+  }
+
+  void aHostWithoutSchedulerRunsToo() {
+    const QString error = addCluster("plain", REEF_BINARY, "ssh");
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    const QStringList args = {"submit", "--cluster", "plain", example("vision/mnist_cnn.yaml"), "--workspace", workspace_,
+                              "--set", "trainer.max_steps=100", "--set", "trainer.val_interval=50", "--set", "data.workers=0"};
+    const ReefRun r = reef(args, 120000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+    const fs::path run = r.out.section('\n', 0, 0).mid(15).toStdString();
+    QCOMPARE(eventsOfType(run, "run_finished").size(), size_t(1));
+    QCOMPARE(eventsOfType(run, "run_finished")[0]["status"].get<std::string>(), std::string("completed"));
+    QVERIFY2(r.out.contains("step 100"), qPrintable(r.out));
   }
 
   void aFailedJobShowsItsError() {

@@ -1,11 +1,14 @@
 #include "designer_widget.h"
 
+#include "cluster/cluster_followers.h"
 #include "cluster/local_backend.h"
+#include "cluster/remote_backend.h"
 #include "designer/spec_form.h"
 #include "engine_client.h"
 #include "protocol/spec.h"
 #include "protocol/yaml_json.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
@@ -34,10 +37,15 @@ DesignerWidget::DesignerWidget(protocol::Catalog catalog, QString reefBinary, QW
   auto* saveButton = new QPushButton(tr("Save..."), this);
   launch_ = new QPushButton(tr("Launch"), this);
   launch_->setObjectName("launch");
-  launch_->setToolTip(tr("Start this spec as a new run on this machine"));
+  launch_->setToolTip(tr("Start this spec as a new run on the chosen target"));
+  target_ = new QComboBox(this);
+  target_->setObjectName("target");
+  target_->setToolTip(tr("Where the run executes: this machine, or a cluster profile (Workspace > Clusters...)"));
+  setClusters({});
   bar->addWidget(examples_, 1);
   bar->addWidget(open);
   bar->addWidget(saveButton);
+  bar->addWidget(target_);
   bar->addWidget(launch_);
   layout->addLayout(bar);
 
@@ -164,13 +172,36 @@ void DesignerWidget::save() {
   status_->setText(tr("Saved %1.").arg(path));
 }
 
+void DesignerWidget::setClusters(const QStringList& names) {
+  const QString current = target_->currentData().toString();
+  target_->clear();
+  target_->addItem(tr("This machine"), QString());
+  for (const QString& n : names) target_->addItem(tr("Cluster: %1").arg(n), n);
+  const int keep = target_->findData(current);
+  target_->setCurrentIndex(keep >= 0 ? keep : 0);
+}
+
 void DesignerWidget::launch() {
   if (!valid_ || workspace_.isEmpty()) return;
+  const QString cluster = target_->currentData().toString();
   try {
-    cluster::LocalBackend backend;
-    const cluster::LaunchedRun run =
-        backend.submit({workspace_.toStdString(), yaml_->toPlainText().toStdString(), {}, reefBinary_.toStdString()});
-    status_->setText(tr("Launched %1 (pid %2).").arg(QString::fromStdString(run.runDir.filename().string())).arg(run.pid));
+    const cluster::LaunchRequest request{workspace_.toStdString(), yaml_->toPlainText().toStdString(), {}, reefBinary_.toStdString()};
+    cluster::LaunchedRun run;
+    if (cluster.isEmpty()) {
+      run = cluster::LocalBackend().submit(request);
+      status_->setText(tr("Launched %1 (pid %2).").arg(QString::fromStdString(run.runDir.filename().string())).arg(run.pid));
+    } else {
+      QApplication::setOverrideCursor(Qt::WaitCursor);  // staging and sbatch take a round trip or two
+      struct Restore {
+        ~Restore() { QApplication::restoreOverrideCursor(); }
+      } restore;
+      cluster::RemoteBackend backend(cluster::ClusterProfiles().get(cluster.toStdString()));
+      run = backend.submit(request);
+      startFollower(reefBinary_, QString::fromStdString(run.runDir.string()));
+      status_->setText(tr("Submitted %1 to %2 (job %3).")
+                           .arg(QString::fromStdString(run.runDir.filename().string()), cluster)
+                           .arg(run.pid));
+    }
     emit launched(QString::fromStdString(run.runDir.string()));
   } catch (const std::exception& e) {
     status_->setText("<span style='color:#c22'>" + QString::fromStdString(e.what()).toHtmlEscaped() + "</span>");

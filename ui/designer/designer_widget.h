@@ -1,7 +1,7 @@
 #pragma once
 // The experiment designer: the generated form beside the spec's YAML, kept in sync both ways and
 // validated by the engine's own rules (protocol::resolveSpec against `reef catalog`), starting
-// from an example spec, saved to a file, and launched on this machine.
+// from an example spec, saved to a file, and launched on this machine or on a cluster profile.
 #include "protocol/catalog.h"
 #include "protocol/json.h"
 
@@ -38,7 +38,11 @@ class DesignerWidget : public QWidget {
   SpecForm* form() const { return form_; }
 
  public slots:
-  // Starts the spec as a new run on this machine; emits launched() with its run directory.
+  // The launch targets: this machine, then these cluster profiles.
+  void setClusters(const QStringList& names);
+  QComboBox* target() const { return target_; }
+  // Starts the spec as a new run on the chosen target; emits launched() with its run directory.
+  // A cluster run is staged and submitted here, then followed by a `reef runs follow` process.
   void launch();
   void save();
 
@@ -59,6 +63,7 @@ class DesignerWidget : public QWidget {
   QComboBox* examples_;
   QLabel* status_;
   QPushButton* launch_;
+  QComboBox* target_;
   QTimer yamlDebounce_;
   bool syncing_ = false;
   bool valid_ = false;

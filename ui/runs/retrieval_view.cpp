@@ -43,8 +43,22 @@ RetrievalView::RetrievalView(QString reefBinary, QWidget* parent) : QWidget(pare
   connect(query_, &QLineEdit::returnPressed, this, [this] { search(query_->text()); });
 }
 
+RetrievalView::~RetrievalView() { stop(); }
+
+void RetrievalView::stop() {
+  // A search's handlers use this view's widgets: they must not run for a search it left.
+  if (!process_) return;
+  process_->disconnect(this);
+  process_->kill();
+  process_->waitForFinished();
+  process_->deleteLater();
+  process_ = nullptr;
+  searchButton_->setEnabled(true);
+}
+
 void RetrievalView::setRun(const QString& runPath) {
   if (runPath == runPath_) return;
+  stop();
   runPath_ = runPath;
   results_->clear();
   status_->clear();
@@ -55,12 +69,7 @@ void RetrievalView::search(const QString& query) {
     status_->setText(tr("Type what to look for."));
     return;
   }
-  if (process_) {
-    process_->disconnect(this);
-    process_->kill();
-    process_->waitForFinished();
-    process_->deleteLater();
-  }
+  stop();
   QString reef = reefBinary_;
   if (reef.isEmpty()) {
     try {
@@ -75,6 +84,7 @@ void RetrievalView::search(const QString& query) {
   connect(process_, &QProcess::finished, this, [this](int exitCode) { finish(exitCode); });
   connect(process_, &QProcess::errorOccurred, this, [this, reef](QProcess::ProcessError error) {
     if (error != QProcess::FailedToStart) return;
+    searchButton_->setEnabled(true);
     status_->setText(tr("Could not start %1: %2").arg(reef, process_->errorString()));
     Q_EMIT searchFinished(false);
   });

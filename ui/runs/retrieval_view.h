@@ -19,6 +19,7 @@ class RetrievalView : public QWidget {
  public:
   // An empty `reefBinary` is looked up when a search starts (ui::reefBinary()).
   explicit RetrievalView(QString reefBinary = {}, QWidget* parent = nullptr);
+  ~RetrievalView() override;
   void setRun(const QString& runPath);
   // Starts a search; a search still running is stopped first.
   void search(const QString& query);
@@ -33,6 +34,7 @@ class RetrievalView : public QWidget {
 
  private:
   void finish(int exitCode);
+  void stop();  // ends a running search, if any
 
   QString reefBinary_, runPath_;
   QLineEdit* query_;

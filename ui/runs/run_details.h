@@ -31,6 +31,7 @@ class RunDetails : public QWidget {
   QTableWidget* textPredictions() const { return textPredictions_; }
   QTextBrowser* restoredText() const { return restored_; }
   RetrievalView* retrieval() const { return retrieval_; }
+  QLabel* title() const { return title_; }  // the run, its status, path and error
   QTabWidget* tabs() const { return tabs_; }
 
  private:

@@ -1,5 +1,6 @@
 #include "runs_model.h"
 
+#include "cluster/remote_backend.h"
 #include "protocol/number_format.h"
 #include "storage/workspace_index.h"
 
@@ -83,6 +84,16 @@ void RunsModel::query() {
   lastNotes_.clear();
   auto notes = index_.db().prepare("SELECT run_id, text FROM notes ORDER BY created, id");
   while (notes.step()) lastNotes_[notes.int64(0)] = QString::fromStdString(notes.text(1));
+  where_.clear();
+  for (const auto& r : rows_) {
+    if (!cluster::RemoteRun::isRemote(r.path)) continue;
+    try {
+      const cluster::RemoteRun remote = cluster::RemoteRun::read(r.path);
+      where_[r.id] = QString::fromStdString(remote.cluster + " job " + remote.job + (remote.state.empty() ? "" : ": " + remote.state));
+    } catch (const std::exception& e) {
+      where_[r.id] = QString::fromStdString(e.what());
+    }
+  }
   lastQueryMs_ = timer.nsecsElapsed() / 1e6;
 }
 
@@ -119,6 +130,10 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     }
     case Step:
       return r.lastStep ? QString::number(*r.lastStep) + (r.totalSteps ? "/" + QString::number(*r.totalSteps) : "") : "-";
+    case Where: {
+      auto w = where_.find(r.id);
+      return w == where_.end() ? QString("local") : w->second;
+    }
     default: break;
   }
   if (c < tagsColumn()) return display(r.values[static_cast<size_t>(c - FirstMetric)]);
@@ -133,7 +148,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
 
 QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* names[] = {"Status", "Name", "Run", "Model", "Started", "Duration", "Step"};
+  static const char* names[] = {"Status", "Name", "Run", "Model", "Started", "Duration", "Step", "Where"};
   if (section < FirstMetric) return tr(names[section]);
   if (section < tagsColumn()) return metricColumns_[section - FirstMetric];
   return section == tagsColumn() ? tr("Tags") : tr("Note");
@@ -172,6 +187,7 @@ bool RunsModel::setData(const QModelIndex& index, const QVariant& value, int rol
 
 void RunsModel::sort(int column, Qt::SortOrder order) {
   static const char* fields[] = {"status", "name", "run_id", "arch", "started", "duration", "last_step"};
+  if (column == Where) return;  // not a field of the index
   if (column < FirstMetric)
     options_.sort = fields[column];
   else if (column < tagsColumn())

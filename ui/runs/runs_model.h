@@ -16,7 +16,8 @@ namespace reef::ui {
 class RunsModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Status, Name, RunId, Model, Started, Duration, Step, FirstMetric };
+  // Where: "local", or a cluster run's profile, job id and the scheduler's last word on it.
+  enum Column { Status, Name, RunId, Model, Started, Duration, Step, Where, FirstMetric };
   static constexpr int kRunIdRole = Qt::UserRole + 1;
 
   explicit RunsModel(storage::WorkspaceIndex& index, QObject* parent = nullptr);
@@ -51,6 +52,7 @@ class RunsModel : public QAbstractTableModel {
   QStringList metricColumns_;
   std::vector<storage::RunRow> rows_;
   std::map<int64_t, QString> lastNotes_;
+  std::map<int64_t, QString> where_;
   double lastQueryMs_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "runs_view.h"
 
-#include "cluster/local_backend.h"
+#include "cluster/remote_backend.h"
+#include "cluster/run_backend.h"
 #include "runs/runs_model.h"
 #include "storage/filter.h"
 #include "storage/run_query.h"
@@ -141,14 +142,15 @@ void RunsView::applyColumns() {
 }
 
 void RunsView::stopSelected() {
-  cluster::LocalBackend backend;
   QStringList problems;
   for (qint64 id : selectedRuns()) {
     const Json d = storage::runDetails(session_.index().db(), id);
     const Json& run = d["run"];
-    if (run["status"] != "running" || !run["pid"].is_number_integer()) continue;
+    const std::string path = run["path"].get<std::string>();
+    const bool remote = cluster::RemoteRun::isRemote(path);
+    if (run["status"] != "running" || (!remote && !run["pid"].is_number_integer())) continue;
     try {
-      backend.cancel(run["path"].get<std::string>(), run["pid"].get<int64_t>());
+      cluster::backendOf(path)->cancel(path, remote ? 0 : run["pid"].get<int64_t>());
     } catch (const std::exception& e) {
       problems << QString::fromStdString(e.what());
     }
@@ -158,13 +160,13 @@ void RunsView::stopSelected() {
 }
 
 void RunsView::resumeSelected() {
-  cluster::LocalBackend backend;
   QStringList problems;
   for (qint64 id : selectedRuns()) {
     const Json run = storage::runDetails(session_.index().db(), id)["run"];
     if (run["status"] == "running" || run["status"] == "completed") continue;
     try {
-      backend.resume(run["path"].get<std::string>(), reefBinary_.toStdString());
+      const std::string path = run["path"].get<std::string>();
+      cluster::backendOf(path)->resume(path, reefBinary_.toStdString());
     } catch (const std::exception& e) {
       problems << QString::fromStdString(e.what());
     }

@@ -1,7 +1,7 @@
 #include "cluster/cli/cluster_commands.h"
 
-#include "cluster/local_backend.h"
 #include "cluster/remote_backend.h"
+#include "cluster/run_backend.h"
 #include "cluster/shell_quote.h"
 #include "protocol/event_log.h"
 #include "protocol/run_dir.h"
@@ -24,8 +24,8 @@ std::string firstLine(const std::string& text) {
 }
 
 // What a person wants to know before submitting: reachable, how, and what is there.
-Json testConnection(const ClusterProfile& profile, bool acceptHostKey) {
-  auto ssh = SshSession::connect(profile, acceptHostKey);
+Json testConnection(const ClusterProfile& profile, const std::string& acceptFingerprint) {
+  auto ssh = SshSession::connect(profile, acceptFingerprint);
   Json report = {{"cluster", profile.name}, {"reachable", true}, {"where", ssh->where()},
                  {"host_key", ssh->hostKeyFingerprint()}, {"auth", ssh->authMethod()}};
   const CommandResult reef = ssh->run(shellCommand({profile.reefPath, "--version"}));
@@ -156,13 +156,15 @@ void addClusterCommands(CLI::App& app, int& status) {
   });
 
   struct TestOptions {
-    std::string name;
-    bool accept = false, json = false;
+    std::string name, accept;
+    bool json = false;
   };
   auto test = std::make_shared<TestOptions>();
   auto* testCmd = cluster->add_subcommand("test", "Connect and report what the cluster offers");
   testCmd->add_option("name", test->name, "Profile name")->required();
-  testCmd->add_flag("--accept-host-key", test->accept, "Trust the host's key when known_hosts does not know it (check its fingerprint first)");
+  testCmd->add_option("--accept-host-key", test->accept,
+                      "Trust the host's key with this fingerprint (SHA256:..., as the refusal showed it) when known_hosts does "
+                      "not know it; check it with the cluster's administrators first");
   testCmd->add_flag("--json", test->json, "Print the report as JSON");
   testCmd->callback([test, &status] {
     const Json report = testConnection(ClusterProfiles().get(test->name), test->accept);
@@ -187,7 +189,7 @@ void addClusterCommands(CLI::App& app, int& status) {
   submit->add_option("--set", o->overrides, "Override a spec value, e.g. --set optim.lr=0.01 (repeatable)");
   submit->add_option("--workspace", o->workspace, "Local workspace whose runs/ mirrors the run");
   submit->add_flag("--detach", o->detach, "Return once the job is queued (follow later with reef runs follow)");
-  submit->add_option("--nodes", o->nodes, "Nodes (default: the profile's)");
+  submit->add_option("--nodes", o->nodes, "Nodes (default: the spec's resources.nodes, else the profile's)");
   submit->add_option("--tasks-per-node", o->tasksPerNode, "Tasks per node");
   submit->add_option("--gpus-per-node", o->gpusPerNode, "GPUs per node");
   submit->add_option("--cpus-per-task", o->cpusPerTask, "CPUs per task");
@@ -195,13 +197,13 @@ void addClusterCommands(CLI::App& app, int& status) {
   submit->add_option("--time", o->time, "Time limit");
   submit->callback([o, &status] {
     const ClusterProfile profile = ClusterProfiles().get(o->cluster);
-    JobResources r = JobResources::of(profile);
-    if (o->nodes > 0) r.nodes = o->nodes;
-    if (o->tasksPerNode > 0) r.tasksPerNode = o->tasksPerNode;
-    if (o->gpusPerNode >= 0) r.gpusPerNode = o->gpusPerNode;
-    if (o->cpusPerTask >= 0) r.cpusPerTask = o->cpusPerTask;
-    if (!o->memory.empty()) r.memory = o->memory;
-    if (!o->time.empty()) r.timeLimit = o->time;
+    JobResources r;  // only what the command line sets: over the spec's and the profile's
+    r.nodes = o->nodes;
+    r.tasksPerNode = o->tasksPerNode;
+    r.gpusPerNode = o->gpusPerNode;
+    r.cpusPerTask = o->cpusPerTask;
+    r.memory = o->memory;
+    r.timeLimit = o->time;
     std::ifstream in(o->spec);
     if (!in) throw std::runtime_error("cannot read the spec '" + o->spec + "'");
     std::stringstream yaml;
@@ -210,7 +212,17 @@ void addClusterCommands(CLI::App& app, int& status) {
     const LaunchedRun run = backend.submit({workspaceOr(o->workspace), yaml.str(), o->overrides, {}});
     std::printf("run directory: %s\njob %lld on %s\n", run.runDir.c_str(), static_cast<long long>(run.pid), profile.name.c_str());
     std::fflush(stdout);
-    status = o->detach ? 0 : followRun(backend, run.runDir);
+    if (o->detach) {
+      status = 0;
+      return;
+    }
+    const FollowLock lock(run.runDir);
+    if (!lock.held()) {
+      std::printf("%s is followed by another process (the studio's)\n", run.runDir.filename().c_str());
+      status = 0;
+      return;
+    }
+    status = followRun(backend, run.runDir);
   });
 
   CLI::App* runs = app.get_subcommand("runs");
@@ -221,6 +233,12 @@ void addClusterCommands(CLI::App& app, int& status) {
   followCmd->callback([follow, &status] {
     const fs::path dir = runDirOf(follow->first, follow->second);
     RemoteBackend backend(ClusterProfiles().get(RemoteRun::read(dir).cluster));
+    const FollowLock lock(dir);
+    if (!lock.held()) {
+      std::printf("%s is followed by another process already\n", dir.filename().c_str());
+      status = 0;
+      return;
+    }
     status = followRun(backend, dir);
   });
 
@@ -230,18 +248,30 @@ void addClusterCommands(CLI::App& app, int& status) {
   cancelCmd->add_option("--workspace,-w", cancel->second, "Workspace folder (default: $REEF_WORKSPACE or ./workspace)");
   cancelCmd->callback([cancel, &status] {
     const fs::path dir = runDirOf(cancel->first, cancel->second);
-    if (RemoteRun::isRemote(dir)) {
-      const RemoteRun r = RemoteRun::read(dir);
-      RemoteBackend(ClusterProfiles().get(r.cluster)).cancel(dir, 0);
-      std::printf("cancel sent to job %s on %s\n", r.job.c_str(), r.cluster.c_str());
-    } else {
-      int64_t pid = 0;
-      for (const auto& e : protocol::readEvents(dir / "events.jsonl"))
-        if (e.value("t", "") == "run_started" && e.contains("pid")) pid = e["pid"].get<int64_t>();
-      if (pid == 0) throw std::runtime_error("run '" + dir.filename().string() + "' has not started: nothing to cancel");
-      LocalBackend().cancel(dir, pid);
-      std::printf("cancel sent to pid %lld\n", static_cast<long long>(pid));
-    }
+    int64_t pid = 0;  // a local run's engine; a cluster run is found by its cluster.json
+    for (const auto& e : protocol::readEvents(dir / "events.jsonl"))
+      if (e.value("t", "") == "run_started" && e.contains("pid")) pid = e["pid"].get<int64_t>();
+    if (!RemoteRun::isRemote(dir) && pid == 0)
+      throw std::runtime_error("run '" + dir.filename().string() + "' has not started: nothing to cancel");
+    backendOf(dir)->cancel(dir, pid);
+    std::printf("cancel sent to %s\n", RemoteRun::isRemote(dir) ? ("job " + RemoteRun::read(dir).job).c_str()
+                                                                 : ("pid " + std::to_string(pid)).c_str());
+    status = 0;
+  });
+
+  struct FetchOptions {
+    std::string run, path, workspace;
+  };
+  auto fetch = std::make_shared<FetchOptions>();
+  auto* fetchCmd = runs->add_subcommand("fetch", "Copy a file or folder of a cluster run (a checkpoint, exports) into the local run");
+  fetchCmd->add_option("run", fetch->run, "Run directory or run id")->required();
+  fetchCmd->add_option("path", fetch->path, "Path inside the run directory, e.g. checkpoints/step-400 or exports")->required();
+  fetchCmd->add_option("--workspace,-w", fetch->workspace, "Workspace folder (default: $REEF_WORKSPACE or ./workspace)");
+  fetchCmd->callback([fetch, &status] {
+    const fs::path dir = runDirOf(fetch->run, fetch->workspace);
+    if (!RemoteRun::isRemote(dir)) throw std::runtime_error("run '" + dir.filename().string() + "' ran here: its files are in " + dir.string());
+    backendOf(dir)->fetch(dir, fetch->path);
+    std::printf("%s\n", (dir / fetch->path).c_str());
     status = 0;
   });
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The cluster backends from the command line: `reef cluster add|list|test|rm`, `reef submit`, and
-// `reef runs follow|cancel` (added to the run index's `runs` command). Torch-free.
+// `reef runs follow|cancel|fetch` (added to the run index's `runs` command). Torch-free.
 #include <CLI/CLI.hpp>
 
 namespace reef::cluster {

@@ -10,10 +10,15 @@ namespace reef::multimodal {
 
 void CaptionEvaluation::update(const engine::Batch& batch) {
   const torch::Tensor& images = batch.at("image");
-  const torch::Tensor swappedImages = images.roll(1, 0);
-  const auto n = static_cast<double>(batch.size);
-  loss_ += model_.captionLoss(images, batch.at("tokens"), batch.at("length")).item<double>() * n;
-  lossShuffled_ += model_.captionLoss(swappedImages, batch.at("tokens"), batch.at("length")).item<double>() * n;
+  // Each item gets the image before it (the previous batch's last for the first), so a batch of one
+  // is compared with another image too.
+  const int64_t n = images.size(0);
+  const torch::Tensor before = previousImage_.defined() ? previousImage_ : images.narrow(0, n - 1, 1);
+  const torch::Tensor swappedImages = torch::cat({before, images.narrow(0, 0, n - 1)});
+  previousImage_ = images.narrow(0, n - 1, 1).clone();
+  const auto weight = static_cast<double>(batch.size);
+  loss_ += model_.captionLoss(images, batch.at("tokens"), batch.at("length")).item<double>() * weight;
+  lossShuffled_ += model_.captionLoss(swappedImages, batch.at("tokens"), batch.at("length")).item<double>() * weight;
   count_ += batch.size;
   const auto predicted = model_.caption(images);
   const auto swapped = model_.caption(swappedImages);

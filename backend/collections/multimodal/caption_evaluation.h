@@ -1,8 +1,8 @@
 #pragma once
 // The captioner's evaluation of a split: caption loss, exact match, BLEU-4 and BLEU-1 of greedy
-// captions against the references, and the same measures with each image swapped for the next
-// one of its batch ("_shuffled": what the decoder makes of language alone, the baseline the image
-// must beat). Writes every caption beside its reference (caption_samples.jsonl).
+// captions against the references, and the same measures with each image swapped for the one
+// before it ("_shuffled": what the decoder makes of language alone, the baseline the image must
+// beat). Writes every caption beside its reference (caption_samples.jsonl).
 #include "core/model.h"
 #include "multimodal/image_text_data.h"
 
@@ -22,6 +22,7 @@ class CaptionEvaluation : public engine::Evaluation {
   const ImageTextSplit& split_;
   std::vector<int64_t> items_;
   std::vector<std::string> predictions_, shuffled_, references_;
+  torch::Tensor previousImage_;
   double loss_ = 0, lossShuffled_ = 0;
   int64_t count_ = 0;
 };

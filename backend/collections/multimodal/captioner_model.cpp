@@ -19,6 +19,9 @@ CaptionerModel::CaptionerModel(const engine::ModelContext& context) : ImageTextM
                              std::to_string(imageTokens) + " image tokens, BOS and data.max_length " +
                              std::to_string(settings_.maxLength) + " caption tokens: raise it to at least " +
                              std::to_string(imageTokens + settings_.maxLength + 1));
+  if (nlp::padId(tokenizer_) == tokenizer_.eos())
+    throw std::runtime_error("the tokenizer '" + settings_.tokenizer.string() + "' pads with its end-of-text id, so a captioner "
+                             "could never learn where a caption ends: train one with `reef tokenizer train` (pad id 3)");
   network_ = CaptionerNetwork(m.at("image_width").get<int64_t>(), decoder);
   encoderFrom_ = m.at("image_encoder_from").get<std::string>();
   freezeEncoder_ = m.at("freeze_image_encoder").get<bool>();
@@ -103,12 +106,13 @@ std::vector<std::string> CaptionerModel::caption(const torch::Tensor& pictures) 
   torch::Tensor next = lm->forwardEmbedded(torch::cat({prefix, bos}, 1), &cache).select(1, -1).argmax(-1);
   std::vector<std::vector<int>> ids(static_cast<size_t>(b));
   std::vector<bool> done(static_cast<size_t>(b), false);
+  // At most max_length tokens, as in training; the step after them may only say EOS.
   for (int64_t step = 0; step < maxNew; ++step) {
     const torch::Tensor cpu = next.cpu();
     bool all = true;
     for (int64_t i = 0; i < b; ++i) {
       const int id = static_cast<int>(cpu[i].item<int64_t>());
-      if (id == tokenizer_.eos()) done[static_cast<size_t>(i)] = true;
+      if (id == tokenizer_.eos() || step + 1 == maxNew) done[static_cast<size_t>(i)] = true;
       if (!done[static_cast<size_t>(i)]) ids[static_cast<size_t>(i)].push_back(id);
       all = all && done[static_cast<size_t>(i)];
     }

@@ -63,6 +63,17 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
            choiceParam("resume", "auto", {"auto", "never"},
                        "auto continues from the run directory's latest checkpoint; never refuses a directory that has one"),
        }},
+      // Read by `reef submit` and the studio's cluster launch (sbatch options); a run on this
+      // machine ignores them. Unset keys take the cluster profile's defaults.
+      {"resources",
+       {
+           intParam("nodes", 1, 1, 100000, "Nodes of a cluster job"),
+           intParam("tasks_per_node", 1, 1, 1024, "Ranks per node of a cluster job (srun starts one engine per task)"),
+           intParam("gpus_per_node", 0, 0, 1024, "GPUs per node of a cluster job"),
+           intParam("cpus_per_task", 0, 0, 4096, "CPUs per task of a cluster job; 0 takes the partition's default"),
+           stringParam("memory", "", "Memory per node of a cluster job, e.g. 64G; empty takes the partition's default"),
+           stringParam("time_limit", "", "Time limit of a cluster job, e.g. 04:00:00; empty takes the profile's"),
+       }},
   };
 }
 

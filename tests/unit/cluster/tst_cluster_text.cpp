@@ -1,7 +1,8 @@
 // What the cluster backends say to a shell and to Slurm, and what they read back, without a
 // cluster: quoting checked by a real /bin/sh (spaces, quotes, `;`, `$(...)`, backquotes, line
 // breaks come back as typed and nothing runs), the batch script and sbatch line, job ids and
-// states from sbatch, squeue and sacct output, and cluster profiles (validation, the file, a broken
+// states from sbatch, squeue and sacct output, the resources' layering (profile, spec, command
+// line), and cluster profiles (validation, the file, a broken
 // file named).
 #include "cluster/cluster_profile.h"
 #include "cluster/shell_quote.h"
@@ -89,6 +90,25 @@ class TestClusterText : public QObject {
       QVERIFY2(big.find(part) != std::string::npos, part);
   }
 
+  void resourcesLayerProfileSpecCommandLine() {
+    ClusterProfile p = sample();
+    p.nodes = 2;
+    p.gpusPerNode = 4;
+    p.memory = "32G";
+    JobResources r = JobResources::of(p);
+    r.apply(JobResources::fromSpec(Json::parse(R"({"resources": {"gpus_per_node": 8, "time_limit": "02:00:00"}})")));
+    JobResources commandLine;
+    commandLine.nodes = 4;
+    r.apply(commandLine);
+    QCOMPARE(r.nodes, 4);             // command line
+    QCOMPARE(r.gpusPerNode, 8);       // spec
+    QCOMPARE(r.timeLimit, std::string("02:00:00"));
+    QCOMPARE(r.memory, std::string("32G"));  // profile
+    QCOMPARE(r.tasksPerNode, 1);
+    r.apply(JobResources::fromSpec(Json::parse(R"({"model": {}})")));  // no resources: nothing changes
+    QCOMPARE(r.gpusPerNode, 8);
+  }
+
   void slurmOutputIsRead() {
     QCOMPARE(parseJobId("4242\n"), std::string("4242"));
     QCOMPARE(parseJobId("4242;cluster\n"), std::string("4242"));
@@ -104,6 +124,9 @@ class TestClusterText : public QObject {
     QVERIFY(cancelled.failed);
     const JobState requeued = parseSacct("42|NODE_FAIL|0:0\n42|COMPLETED|0:0\n", "42");
     QVERIFY(requeued.finished && !requeued.failed);
+    // Seen in the queue, a preempted --requeue job is on its way back, not over.
+    QVERIFY(!parseSqueue("PREEMPTED\n").finished);
+    QVERIFY(parseSacct("42|PREEMPTED|0:0\n", "42").finished);
   }
 
   void profilesAreCheckedAndKept() {
@@ -133,6 +156,8 @@ class TestClusterText : public QObject {
         {[](ClusterProfile& p) { p.remoteWorkspace = "relative"; }, "must be an absolute path"},
         {[](ClusterProfile& p) { p.scheduler = "pbs"; }, "scheduler 'pbs'"},
         {[](ClusterProfile& p) { p.environment = {"a\nb"}; }, "line break"},
+        {[](ClusterProfile& p) { p.remoteWorkspace = "/scratch/a\n#SBATCH --x"; }, "control characters"},
+        {[](ClusterProfile& p) { p.remoteWorkspace = "/scratch/100%"; }, "'%'"},
     };
     for (const auto& [edit, expect] : broken) {
       ClusterProfile p = sample();
