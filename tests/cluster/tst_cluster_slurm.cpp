@@ -1,9 +1,9 @@
 // The Slurm backend against real components started here on 127.0.0.1 (sshd, munge, slurmctld,
 // slurmd): `reef cluster add/test`, a short MNIST run submitted with `reef submit` whose points
 // reach the run index while it runs (and whose checkpoints `reef runs fetch` copies); `reef runs
-// cancel` ending a run as cancelled; sshd stopped
-// in the middle of a run and restarted, after which `reef runs follow` finds every point exactly
-// once; and a job that fails on the cluster ending the run as failed with Slurm's word and the
+// cancel` ending a run as cancelled; sshd stopped in the middle of a run and restarted (the running
+// follower reconnects), then the follower killed and a new `reef runs follow` finishing, with every
+// point exactly once; and a job that fails on the cluster ending the run as failed with Slurm's word and the
 // job's output, in the CLI and in the index the studio reads. A host without a scheduler (the
 // engine as a detached process over SSH) runs a run to the end as well.
 #include "cluster/remote_backend.h"
@@ -150,45 +150,43 @@ class TestClusterSlurm : public QObject {
   }
 
   void aDroppedLinkLosesNothing() {
-    const fs::path run = submit("local", {"trainer.max_steps=500", "trainer.val_interval=100"});
+    const fs::path run = submit("local", {"trainer.max_steps=1500", "trainer.val_interval=500"});
     QVERIFY(!run.empty());
-    {
-      cluster::RemoteBackend backend(cluster::ClusterProfiles(dir_.filePath("config/clusters.json").toStdString()).get("local"));
-      QElapsedTimer clock;
-      clock.start();
-      while (clock.elapsed() < 60000 && eventsOfType(run, "metric").size() < 3) {
-        backend.follow(run);
-        QTest::qWait(200);
-      }
-      QVERIFY(eventsOfType(run, "metric").size() >= 3);
-      ssh_->stop();  // the link drops mid-run (the job goes on)
-      bool failed = false;
-      try {
-        backend.follow(run);
-      } catch (const cluster::SshError& e) {
-        failed = true;
-        QVERIFY2(QString(e.what()).contains("127.0.0.1"), e.what());
-      }
-      QVERIFY(failed);
-    }
+    const QString runArg = QString::fromStdString(run.string());
+    auto metrics = [&] { return eventsOfType(run, "metric").size(); };
+    auto waitForMoreThan = [&](size_t count) {
+      for (int waited = 0; waited < 60000 && metrics() <= count; waited += 200) QTest::qWait(200);
+      return metrics() > count;
+    };
+    // 1. The link drops under a running follower: it reconnects (with back-off) by itself.
+    QProcess follower;
+    follower.setProcessEnvironment(env_);
+    follower.start(REEF_BINARY, {"runs", "follow", runArg});
+    QVERIFY(waitForMoreThan(3));
+    ssh_->stop();  // the job goes on without us
     QTest::qWait(3000);
     ssh_->start();
-    // A new process picks up from the local offset and follows to the end.
-    const ReefRun follow = reef({"runs", "follow", QString::fromStdString(run.string())}, 120000);
+    const size_t beforeKill = metrics();
+    QVERIFY2(waitForMoreThan(beforeKill), "the follower did not reconnect");
+    // 2. The follower itself dies (SIGKILL, mid-copy or not): a new one carries on from the offsets.
+    follower.kill();
+    follower.waitForFinished();
+    QVERIFY2(QString::fromUtf8(follower.readAllStandardOutput()).contains("disconnected"), "the drop was not reported");
+    const ReefRun follow = reef({"runs", "follow", runArg}, 180000);
     QVERIFY2(follow.exitCode == 0, qPrintable(follow.out + follow.err));
     const fs::path remote = remoteWorkspace().toStdString() + "/runs/" + run.filename().string();
     QCOMPARE(fileBytes(run / "events.jsonl"), fileBytes(remote / "events.jsonl"));
     std::set<int64_t> steps;
     for (const auto& m : eventsOfType(run, "metric"))
       if (m["values"].contains("train/loss")) QVERIFY2(steps.insert(m["step"].get<int64_t>()).second, "a point twice");
-    QCOMPARE(steps.size(), size_t(50));  // 500 steps, one train/loss every 10
+    QCOMPARE(steps.size(), size_t(150));  // 1500 steps, one train/loss every 10
     storage::WorkspaceIndex index(workspace_.toStdString());
     index.syncRun(run);
     auto q = index.db().prepare(
         "SELECT s.count FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? AND k.name = 'train/loss'");
     q.bind(1, index.resolveRun(run.string()));
     q.step();
-    QCOMPARE(q.int64(0), int64_t(50));
+    QCOMPARE(q.int64(0), int64_t(150));
   }
 
   void aHostWithoutSchedulerRunsToo() {
