@@ -12,6 +12,9 @@
 #include <QTemporaryDir>
 #include <QThread>
 
+#include <sys/prctl.h>
+
+#include <csignal>
 #include <stdexcept>
 #include <string>
 
@@ -32,6 +35,11 @@ inline int quietly(const QString& program, const QStringList& args) {
   p.start(program, args);
   p.waitForFinished(60000);
   return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+}
+
+// Daemons started by a test die with it, even when the test itself is killed or aborts.
+inline void diesWithParent(QProcess& p) {
+  p.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
 }
 
 inline int freePort() {
@@ -85,6 +93,7 @@ class SshServer {
     config.close();
     sshd_.setProcessChannelMode(QProcess::MergedChannels);
     sshd_.setStandardOutputFile(dir_ + "/sshd.log", QIODevice::Append);
+    diesWithParent(sshd_);
     sshd_.start("/usr/sbin/sshd", {"-D", "-e", "-f", dir_ + "/sshd_config"});
     if (!sshd_.waitForStarted() || !waitForPort(port_, 10000))
       throw std::runtime_error(("sshd did not start; see " + dir_ + "/sshd.log").toStdString());
@@ -145,11 +154,13 @@ class SlurmCluster {
   QString conf() const { return dir_ + "/slurm.conf"; }
 
   void start() {
-    // munged: one per machine, as the munge user; reused when another test started it.
+    // munged: one per machine, as the munge user; reused when something else started it, stopped
+    // with the cluster when this test did.
     if (quietly("pgrep", {"-x", "munged"}) != 0) {
       QDir().mkpath("/run/munge");
       runChecked("chown", {"munge:munge", "/run/munge"});
       runChecked("runuser", {"-u", "munge", "--", "/usr/sbin/munged"});
+      startedMunge_ = true;
     }
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("SLURM_CONF", conf());
@@ -157,6 +168,7 @@ class SlurmCluster {
       p->setProcessEnvironment(env);
       p->setProcessChannelMode(QProcess::MergedChannels);
       p->setStandardOutputFile(dir_ + "/daemons.log", QIODevice::Append);
+      diesWithParent(*p);
     }
     ctld_.start("slurmctld", {"-D", "-i"});
     slurmd_.start("slurmd", {"-D", "-N", "localhost"});
@@ -181,11 +193,14 @@ class SlurmCluster {
         p->waitForFinished();
       }
     }
+    if (startedMunge_) quietly("pkill", {"-x", "munged"});
+    startedMunge_ = false;
   }
 
  private:
   QString dir_;
   QProcess ctld_, slurmd_;
+  bool startedMunge_ = false;
 };
 
 }  // namespace reef::test

@@ -1,11 +1,13 @@
 // The SSH layer against a real sshd started here on 127.0.0.1: an unknown host key is refused
 // with its fingerprint and accepted only by that fingerprint, a changed key is refused even then; names
 // with spaces, quotes, `;` and `$(...)` travel through SFTP and remote commands as plain names
-// (nothing they spell is run); SFTP reads from an offset; a dropped link is reported by name.
+// (nothing they spell is run); SFTP reads from an offset; a key held by a real ssh-agent
+// authenticates without a key file; a dropped link is reported by name.
 #include "cluster/shell_quote.h"
 #include "cluster/ssh_session.h"
 #include "cluster_fixture.h"
 
+#include <QRegularExpression>
 #include <QtTest>
 
 using namespace reef;
@@ -113,6 +115,30 @@ class TestClusterSsh : public QObject {
     const CommandResult fail = ssh->run("echo oops >&2; exit 3");
     QCOMPARE(fail.exitCode, 3);
     QCOMPARE(fail.err, std::string("oops\n"));
+  }
+
+  void anAgentsKeyWorksWithoutAKeyFile() {
+    // A real ssh-agent holding the key; the profile names no key file.
+    const QString socket = dir_.filePath("agent.sock");
+    const QString started = runChecked("ssh-agent", {"-a", socket});
+    const QString pid = QRegularExpression("SSH_AGENT_PID=(\\d+)").match(started).captured(1);
+    QVERIFY2(!pid.isEmpty(), qPrintable(started));
+    qputenv("SSH_AUTH_SOCK", socket.toUtf8());
+    struct StopAgent {
+      QString pid;
+      ~StopAgent() {
+        quietly("kill", {pid});
+        qunsetenv("SSH_AUTH_SOCK");
+      }
+    } stop{pid};
+    QProcess add;
+    add.start("ssh-add", {"-q", ssh_->userKey()});
+    QVERIFY(add.waitForFinished(10000) && add.exitCode() == 0);
+    ClusterProfile p = profile();
+    p.keyFile.clear();
+    const auto ssh = SshSession::connect(p);
+    QCOMPARE(ssh->authMethod(), std::string("ssh-agent"));
+    QCOMPARE(ssh->run("true").exitCode, 0);
   }
 
   void aDroppedLinkIsNamed() {
