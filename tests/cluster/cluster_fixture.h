@@ -4,6 +4,7 @@
 // by key only; SFTP) and a single-node Slurm (munge, slurmctld, slurmd on a private slurm.conf,
 // accounting off, job completions in a text file). Facts behind the settings: ../shared/FACTS.md.
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QStandardPaths>
@@ -154,12 +155,13 @@ class SlurmCluster {
   QString conf() const { return dir_ + "/slurm.conf"; }
 
   void start() {
-    // munged: one per machine, as the munge user; reused when something else started it, stopped
-    // with the cluster when this test did.
-    if (quietly("pgrep", {"-x", "munged"}) != 0) {
+    // munged: one per machine, as the munge user; reused when a working one runs (asked through
+    // munge itself: a stopped munged can linger as a zombie that pgrep still finds), stopped with
+    // the cluster when this test started it.
+    if (quietly("sh", {"-c", "munge -n | unmunge"}) != 0) {
       QDir().mkpath("/run/munge");
       runChecked("chown", {"munge:munge", "/run/munge"});
-      runChecked("runuser", {"-u", "munge", "--", "/usr/sbin/munged"});
+      runChecked("runuser", {"-u", "munge", "--", "/usr/sbin/munged", "--force"});
       startedMunge_ = true;
     }
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -172,12 +174,18 @@ class SlurmCluster {
     }
     ctld_.start("slurmctld", {"-D", "-i"});
     slurmd_.start("slurmd", {"-D", "-N", "localhost"});
-    // Ready when the node is idle.
-    for (int waited = 0; waited < 20000; waited += 200) {
+    // Ready when the node is idle (sinfo bounded: it hangs when the daemons are not up yet).
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < 30000) {
       QProcess sinfo;
       sinfo.setProcessEnvironment(env);
       sinfo.start("sinfo", {"-h", "-o", "%t"});
-      sinfo.waitForFinished();
+      if (!sinfo.waitForFinished(3000)) {
+        sinfo.kill();
+        sinfo.waitForFinished();
+        continue;
+      }
       if (QString::fromUtf8(sinfo.readAll()).trimmed() == "idle") return;
       QThread::msleep(200);
     }
