@@ -2,6 +2,7 @@
 
 #include "cluster/local_backend.h"
 #include "cluster/shell_quote.h"
+#include "protocol/event_log.h"
 #include "protocol/run_dir.h"
 #include "protocol/spec.h"
 #include "protocol/yaml_json.h"
@@ -53,10 +54,6 @@ bool keep(const fs::path& runDir, const RemoteRun& r) {
   if (RemoteRun::read(runDir).job != r.job) return false;
   r.write(runDir);
   return true;
-}
-
-double epochSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -239,11 +236,9 @@ RunState RemoteBackend::follow(const fs::path& runDir) {
   // The scheduler first: a job that has finished has written everything it will write.
   const auto now = std::chrono::steady_clock::now();
   auto cached = lastJobState_.find(r.job);
-  const RunState own = stateFromEvents(runDir);
-  const bool due = cached == lastJobState_.end() || now - cached->second.first > std::chrono::seconds(10) || own.finished ||
+  const bool due = cached == lastJobState_.end() || now - cached->second.first > std::chrono::seconds(10) ||
                    cached->second.second.finished;
-  const RunState job = due ? jobState(r) : cached->second.second;
-  if (due) lastJobState_[r.job] = {now, job};
+  RunState job = due ? jobState(r) : cached->second.second;
   mirrorEvents(runDir, r);
   mirrorLog(r.remoteDir + "/logs/rank-0.log", run.rankLog(0));
   const std::string jobLog = r.scheduler == "slurm" ? "logs/slurm-" + r.job + ".out" : "logs/launcher.log";
@@ -251,12 +246,16 @@ RunState RemoteBackend::follow(const fs::path& runDir) {
   // The engine rewrites spec.yaml resolved when it starts.
   if (auto size = session().fileSize(r.remoteDir + "/spec.yaml"); size && (!fs::exists(run.spec()) || fs::file_size(run.spec()) != *size))
     writeLocal(run.spec(), session().read(r.remoteDir + "/spec.yaml", 0, *size));
+  const RunState mirrored = stateFromEvents(runDir);
+  // The run says it finished: the scheduler is asked now, not at its next turn. (Its run_finished
+  // is the engine's last line, so nothing written later can be missing from the copy.)
+  if (mirrored.finished && !due) job = jobState(r);
+  if (due || mirrored.finished) lastJobState_[r.job] = {now, job};
   if (job.state != r.state) {
     r.state = job.state;
     keep(runDir, r);
   }
 
-  const RunState mirrored = stateFromEvents(runDir);
   // A queued or running job is what counts (a resumed run's earlier run_finished does not), unless
   // the scheduler has forgotten the job and the run says it finished.
   if (!job.finished && !(job.state == "UNKNOWN" && mirrored.finished)) return job;
@@ -267,7 +266,7 @@ RunState RemoteBackend::follow(const fs::path& runDir) {
   RunState failed{"failed", true, (job.error.empty() ? "the engine on " + profile_.name + " stopped without finishing the run" : job.error) +
                                      (output.empty() ? "" : ": " + output)};
   const std::string line =
-      Json{{"v", 1}, {"t", "run_finished"}, {"time", epochSeconds()}, {"status", "failed"}, {"step", 0}, {"error", failed.error}}.dump() + "\n";
+      Json{{"v", 1}, {"t", "run_finished"}, {"time", protocol::unixTime()}, {"status", "failed"}, {"step", 0}, {"error", failed.error}}.dump() + "\n";
   {
     std::ofstream out(run.events(), std::ios::binary | std::ios::app);
     out << line;

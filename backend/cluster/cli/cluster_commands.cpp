@@ -79,22 +79,20 @@ int exitFor(const RunState& s) {
 int followRun(RemoteBackend& backend, const fs::path& runDir) {
   std::string lastState;
   int64_t lastStep = -1;
-  size_t events = 0;
+  protocol::EventReader events(runDir / "events.jsonl");  // only the lines added since the last round
   const RunState end = backend.followToEnd(runDir, std::chrono::milliseconds(1000), [&](const RunState& s) {
     if (s.state != lastState) {
       std::printf("%s: %s%s\n", runDir.filename().c_str(), s.state.c_str(), s.error.empty() ? "" : (" (" + s.error + ")").c_str());
       lastState = s.state;
     }
-    const auto all = protocol::readEvents(runDir / "events.jsonl");
-    for (size_t i = events; i < all.size(); ++i)
-      if (all[i].value("t", "") == "metric" && all[i].contains("step") && all[i]["step"].get<int64_t>() > lastStep) {
-        lastStep = all[i]["step"].get<int64_t>();
+    for (const Json& e : events.poll())
+      if (e.value("t", "") == "metric" && e.contains("step") && e["step"].get<int64_t>() > lastStep) {
+        lastStep = e["step"].get<int64_t>();
         std::string values;
-        for (const auto& [k, v] : all[i]["values"].items())
+        for (const auto& [k, v] : e["values"].items())
           if (v.is_number() && (k.rfind("val/", 0) == 0 || k == "train/loss")) values += "  " + k + " " + v.dump();
         std::printf("step %lld%s\n", static_cast<long long>(lastStep), values.c_str());
       }
-    events = all.size();
     std::fflush(stdout);
     return true;
   });
