@@ -1,0 +1,25 @@
+#pragma once
+// Audio files for the speech collections and the studio: any format libsndfile reads (WAV, FLAC,
+// OGG), mixed down to mono float samples in [-1, 1] and resampled with libsamplerate when the
+// caller asks for a rate; WAV written as 16-bit PCM.
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace reef::protocol::audio {
+
+struct Audio {
+  std::vector<float> samples;  // mono
+  int sampleRate = 0;
+  double seconds() const { return sampleRate > 0 ? static_cast<double>(samples.size()) / sampleRate : 0; }
+};
+
+// Throws naming the file when it is missing or not audio libsndfile understands.
+// `sampleRate` > 0: resampled to that rate when the file has another.
+Audio readAudio(const std::filesystem::path& file, int sampleRate = 0);
+// Best-quality sinc resampling (libsamplerate).
+std::vector<float> resample(const std::vector<float>& samples, int fromRate, int toRate);
+// 16-bit PCM WAV; samples outside [-1, 1] are clipped.
+void writeWav(const std::filesystem::path& file, const std::vector<float>& samples, int sampleRate);
+
+}  // namespace reef::protocol::audio
