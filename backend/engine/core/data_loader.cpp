@@ -28,6 +28,29 @@ std::vector<int64_t> shuffled(int64_t n, uint64_t seed, int64_t epoch) {
   return order;
 }
 
+// Length bucketing that keeps the loader's guarantees (a pure function of seed and epoch, and the
+// same global batches for any world size): the shuffled order is cut into windows of
+// `window` global batches, each window sorted by length, and the global batches of the whole
+// epoch shuffled again so that short and long batches alternate.
+std::vector<int64_t> bucketed(std::vector<int64_t> order, const std::vector<double>& lengths, int64_t globalBatch,
+                              uint64_t seed, int64_t epoch) {
+  constexpr int64_t window = 50;
+  const auto n = static_cast<int64_t>(order.size());
+  for (int64_t begin = 0; begin < n; begin += window * globalBatch) {
+    const auto end = order.begin() + std::min(n, begin + window * globalBatch);
+    std::stable_sort(order.begin() + begin, end,
+                     [&](int64_t a, int64_t b) { return lengths[static_cast<size_t>(a)] < lengths[static_cast<size_t>(b)]; });
+  }
+  const int64_t batches = n / globalBatch;  // a partial last batch stays last
+  const auto batchOrder = shuffled(batches, seed ^ 0x5bd1e9955bd1e995ull, epoch);
+  std::vector<int64_t> out;
+  out.reserve(order.size());
+  for (const int64_t b : batchOrder)
+    out.insert(out.end(), order.begin() + b * globalBatch, order.begin() + (b + 1) * globalBatch);
+  out.insert(out.end(), order.begin() + batches * globalBatch, order.end());
+  return out;
+}
+
 }  // namespace
 
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, Options options)
@@ -59,7 +82,10 @@ std::vector<int64_t> DataLoader::indices(int64_t epoch, int64_t batch) const {
   if (it == permutations_.end()) {
     // Workers run at most a few batches ahead, so a handful of epochs' orders is plenty.
     while (permutations_.size() >= 4) permutations_.erase(permutations_.begin());
-    it = permutations_.emplace(epoch, shuffled(n, options_.seed, epoch)).first;
+    auto order = shuffled(n, options_.seed, epoch);
+    if (const auto lengths = dataset_->lengths(); !lengths.empty())
+      order = bucketed(std::move(order), lengths, options_.batchSize * options_.world, options_.seed, epoch);
+    it = permutations_.emplace(epoch, std::move(order)).first;
   }
   out.assign(it->second.begin() + begin, it->second.begin() + end);
   return out;

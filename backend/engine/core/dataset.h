@@ -29,6 +29,10 @@ class Dataset {
   virtual ~Dataset() = default;
   virtual int64_t size() const = 0;
   virtual Batch get(const std::vector<int64_t>& indices) const = 0;
+  // Per-sample lengths (seconds of audio, tokens) when samples differ in size: the training
+  // loader then batches samples of similar length together so that padding stays small. Empty:
+  // every sample costs the same.
+  virtual std::vector<double> lengths() const { return {}; }
 };
 
 }  // namespace reef::engine
