@@ -1,10 +1,9 @@
 #include "multimodal/captioner_model.h"
 
+#include "common/run_weights.h"
 #include "core/tensor_io.h"
 #include "llm/causal_lm.h"
 #include "multimodal/caption_evaluation.h"
-
-#include <regex>
 
 namespace fs = std::filesystem;
 
@@ -33,25 +32,7 @@ CaptionerModel::CaptionerModel(const engine::ModelContext& context) : ImageTextM
 }
 
 void CaptionerModel::loadImageEncoder() {
-  // A run directory (its latest checkpoint), a checkpoints/step-<N> folder, or a safetensors file.
-  fs::path file = encoderFrom_;
-  if (fs::is_directory(file / "checkpoints")) {
-    int64_t latest = -1;
-    const std::regex stepName("step-([0-9]+)");
-    for (const auto& entry : fs::directory_iterator(file / "checkpoints")) {
-      std::smatch match;
-      const std::string name = entry.path().filename().string();
-      if (std::regex_match(name, match, stepName) && fs::exists(entry.path() / "model.safetensors"))
-        latest = std::max<int64_t>(latest, std::stoll(match[1].str()));
-    }
-    if (latest < 0)
-      throw std::runtime_error("model.image_encoder_from: run '" + encoderFrom_.string() + "' has no checkpoint yet");
-    file = file / "checkpoints" / ("step-" + std::to_string(latest));
-  }
-  if (fs::is_directory(file)) file /= "model.safetensors";
-  if (!fs::exists(file))
-    throw std::runtime_error("model.image_encoder_from: '" + encoderFrom_.string() +
-                             "' is not a multimodal/clip run, a checkpoints/step-<N> folder or a .safetensors file");
+  const fs::path file = collections::trainedWeights(encoderFrom_, "model.image_encoder_from");
   std::map<std::string, torch::Tensor> encoder;
   const std::string prefix = "image_encoder.";
   for (auto& [name, tensor] : engine::loadTensors(file))

@@ -24,6 +24,8 @@ int runCli(int argc, char** argv, const std::vector<CommandAdder>& more) {
   addTextCommands(app, status);
   addGenerateCommand(app, status);
   addPunctuateCommand(app, status);
+  addTranscribeCommand(app, status);
+  addSynthesizeCommand(app, status);
   addLoraCommand(app, status);
   addCaptionCommand(app, status);
   addRetrieveCommand(app, status);

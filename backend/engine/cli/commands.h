@@ -14,6 +14,8 @@ void addPunctuateCommand(CLI::App& app, int& status);
 void addLoraCommand(CLI::App& app, int& status);
 void addCaptionCommand(CLI::App& app, int& status);
 void addRetrieveCommand(CLI::App& app, int& status);
+void addTranscribeCommand(CLI::App& app, int& status);
+void addSynthesizeCommand(CLI::App& app, int& status);
 
 // Exit statuses shared by the commands.
 inline constexpr int kExitFailure = 1;

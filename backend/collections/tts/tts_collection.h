@@ -1,0 +1,9 @@
+#pragma once
+#include "core/registry.h"
+
+namespace reef::tts {
+
+// Speech synthesis: collection "tts", model "fastpitch".
+void registerTtsCollection(engine::Registry& registry);
+
+}  // namespace reef::tts
