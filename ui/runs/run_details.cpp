@@ -1,5 +1,6 @@
 #include "run_details.h"
 
+#include "audio/speech_view.h"
 #include "protocol/json.h"
 #include "protocol/yaml_json.h"
 #include "runs/retrieval_view.h"
@@ -84,6 +85,8 @@ RunDetails::RunDetails(WorkspaceSession& session, QString reefBinary, QWidget* p
   tabs_->addTab(restored_, tr("Restored text"));
   retrieval_ = new RetrievalView(std::move(reefBinary), tabs_);
   tabs_->addTab(retrieval_, tr("Retrieval"));
+  speech_ = new SpeechView(tabs_);
+  tabs_->addTab(speech_, tr("Speech"));
   layout->addWidget(tabs_, 1);
 }
 
@@ -119,13 +122,15 @@ void RunDetails::refresh() {
     if (events.size() > tail) text = text.mid(text.indexOf('\n') + 1);
     events_->setPlainText(text);
   }
-  QString confusion, samples, texts, restored;
+  QString confusion, samples, texts, restored, asr, tts;
   for (const auto& a : d["artifacts"]) {
     const QString file = path + "/" + QString::fromStdString(a["path"].get<std::string>());
     if (a["kind"] == "confusion_matrix") confusion = file;
     if (a["kind"] == "sample_predictions") samples = file;
     if (a["kind"] == "text_predictions") texts = file;
     if (a["kind"] == "punctuation_samples") restored = file;
+    if (a["kind"] == "asr_predictions") asr = file;
+    if (a["kind"] == "tts_samples") tts = file;
   }
   showConfusionMatrix(confusion);
   showPredictions(path, samples);
@@ -135,6 +140,8 @@ void RunDetails::refresh() {
   tabs_->setTabVisible(tabs_->indexOf(predictions_), !samples.isEmpty());
   tabs_->setTabVisible(tabs_->indexOf(textPredictions_), !texts.isEmpty());
   tabs_->setTabVisible(tabs_->indexOf(restored_), !restored.isEmpty());
+  speech_->setArtifacts(asr, tts);
+  tabs_->setTabVisible(tabs_->indexOf(speech_), !asr.isEmpty() || !tts.isEmpty());
   const Json& spec = r["spec"];
   const bool clip = spec.is_object() && spec.contains("model") && spec["model"].value("collection", "") == "multimodal" &&
                     spec["model"].value("arch", "") == "clip";

@@ -2,7 +2,8 @@
 // One run in full: its resolved spec, recent events, checkpoints, artifacts, and for classifiers
 // the confusion matrix drawn as a heat map; sample predictions (images, texts with the errors
 // first, punctuation restored with the differences marked) where the run's evaluation wrote them;
-// for a multimodal/clip run, the retrieval grid of a typed query.
+// for a multimodal/clip run, the retrieval grid of a typed query; for a speech run, its ASR
+// predictions or synthesized samples to listen to (the Speech tab).
 #include <QWidget>
 
 class QCustomPlot;
@@ -18,6 +19,7 @@ namespace reef::ui {
 class WorkspaceSession;
 
 class RetrievalView;
+class SpeechView;
 
 class RunDetails : public QWidget {
   Q_OBJECT
@@ -31,6 +33,7 @@ class RunDetails : public QWidget {
   QTableWidget* textPredictions() const { return textPredictions_; }
   QTextBrowser* restoredText() const { return restored_; }
   RetrievalView* retrieval() const { return retrieval_; }
+  SpeechView* speech() const { return speech_; }
   QLabel* title() const { return title_; }  // the run, its status, path and error
   QTabWidget* tabs() const { return tabs_; }
 
@@ -53,6 +56,7 @@ class RunDetails : public QWidget {
   QTableWidget* textPredictions_;
   QTextBrowser* restored_;
   RetrievalView* retrieval_;
+  SpeechView* speech_;
 };
 
 }  // namespace reef::ui
