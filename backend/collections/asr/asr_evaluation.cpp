@@ -1,7 +1,8 @@
 #include "asr/asr_evaluation.h"
 
+#include "core/json_artifact.h"
+
 #include <algorithm>
-#include <fstream>
 
 namespace reef::asr {
 
@@ -67,11 +68,7 @@ std::vector<engine::Artifact> AsrEvaluation::writeArtifacts(const std::filesyste
                     {"speaker", e.speaker},
                     {"duration", e.duration}});
   }
-  const auto file = dir / (prefix + "asr_predictions.json");
-  std::ofstream out(file);
-  out << rows.dump(1, ' ', false, Json::error_handler_t::replace) << "\n";
-  if (!out) throw std::runtime_error("cannot write '" + file.string() + "'");
-  return {{"asr_predictions", file}};
+  return {engine::writeJsonArtifact(dir / (prefix + "asr_predictions.json"), "asr_predictions", rows)};
 }
 
 }  // namespace reef::asr

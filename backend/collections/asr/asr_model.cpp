@@ -94,7 +94,7 @@ std::string AsrModel::decodeGreedy(const torch::Tensor& lp, int64_t frames) cons
   return vocabulary_->decode(ctcGreedy(lp, frames));
 }
 
-std::string AsrModel::transcribe(const std::vector<float>& samples) {
+std::string AsrModel::transcribe(const std::vector<float>& samples, bool greedy) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = network_->is_training();
   network_->eval();
@@ -102,7 +102,7 @@ std::string AsrModel::transcribe(const std::vector<float>& samples) {
   const auto lengths = torch::tensor({static_cast<int64_t>(samples.size())}, torch::kInt64).to(device());
   auto [lp, frames] = logProbs(audio, lengths);
   network_->train(wasTraining);
-  return decode(lp[0].cpu(), frames[0].item<int64_t>());
+  return greedy ? decodeGreedy(lp[0].cpu(), frames[0].item<int64_t>()) : decode(lp[0].cpu(), frames[0].item<int64_t>());
 }
 
 std::unique_ptr<engine::Evaluation> AsrModel::evaluation(engine::Split split) {

@@ -36,8 +36,8 @@ class AsrModel : public engine::Model {
   std::string decode(const torch::Tensor& logProbs, int64_t frames) const;
   std::string decodeGreedy(const torch::Tensor& logProbs, int64_t frames) const;
   bool decodesWithBeam() const { return beam_; }
-  // Whole-file transcription at the model's sample rate.
-  std::string transcribe(const std::vector<float>& samples);
+  // Whole-file transcription at the model's sample rate, with the spec's decoder or greedily.
+  std::string transcribe(const std::vector<float>& samples, bool greedy = false);
   std::shared_ptr<SpeechDataset> manifestDataset(const std::filesystem::path& manifest) const;
 
   const AsrVocabulary& vocabulary() const { return *vocabulary_; }

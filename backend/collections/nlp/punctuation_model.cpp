@@ -1,11 +1,11 @@
 #include "nlp/punctuation_model.h"
 
+#include "core/json_artifact.h"
 #include "nlp/nlp_files.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -72,11 +72,7 @@ class PunctuationEvaluation : public engine::Evaluation {
   // The first examples, restored beside their truth word by word: what the studio shows with the
   // differences marked.
   std::vector<engine::Artifact> writeArtifacts(const std::filesystem::path& dir, const std::string& prefix) override {
-    const auto file = dir / (prefix + "punctuation_samples.json");
-    std::ofstream out(file);
-    out << shown_.dump(1, ' ', false, Json::error_handler_t::replace) << "\n";
-    if (!out) throw std::runtime_error("cannot write '" + file.string() + "'");
-    return {{"punctuation_samples", file}};
+    return {engine::writeJsonArtifact(dir / (prefix + "punctuation_samples.json"), "punctuation_samples", shown_)};
   }
 
   void update(const engine::Batch& batch) override {

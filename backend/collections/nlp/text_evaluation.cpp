@@ -1,7 +1,8 @@
 #include "nlp/text_evaluation.h"
 
+#include "core/json_artifact.h"
+
 #include <algorithm>
-#include <fstream>
 
 namespace reef::nlp {
 
@@ -38,11 +39,7 @@ std::vector<engine::Artifact> TextClassificationEvaluation::writeArtifacts(const
                       {"predicted", classNames()[static_cast<size_t>(e.predicted)]},
                       {"confidence", e.confidence},
                       {"correct", e.truth == e.predicted}});
-  const auto file = dir / (prefix + "text_predictions.json");
-  std::ofstream out(file);
-  out << rows.dump(1, ' ', false, Json::error_handler_t::replace) << "\n";
-  if (!out) throw std::runtime_error("cannot write '" + file.string() + "'");
-  artifacts.push_back({"text_predictions", file});
+  artifacts.push_back(engine::writeJsonArtifact(dir / (prefix + "text_predictions.json"), "text_predictions", rows));
   return artifacts;
 }
 

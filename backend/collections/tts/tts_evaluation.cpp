@@ -1,9 +1,9 @@
 #include "tts/tts_evaluation.h"
 
+#include "core/json_artifact.h"
 #include "protocol/audio/audio_file.h"
 
 #include <chrono>
-#include <fstream>
 
 namespace reef::tts {
 
@@ -26,8 +26,10 @@ void TtsEvaluation::update(const engine::Batch& batch) {
     synthesisSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     audioSeconds_ += static_cast<double>(s.audio.size()) / model_.sampleRate();
     s.hypothesis = judge->transcribe(s.audio);
-    s.words = protocol::audio::wordErrors(judge->vocabulary().normalise(u.entry.text), s.hypothesis);
+    const std::string reference = judge->vocabulary().normalise(u.entry.text);
+    s.words = protocol::audio::wordErrors(reference, s.hypothesis);
     words_ += s.words;
+    if (judge->decodesWithBeam()) greedyWords_ += protocol::audio::wordErrors(reference, judge->transcribe(s.audio, true));
     samples_.push_back(std::move(s));
   }
 }
@@ -38,6 +40,7 @@ engine::MetricMap TtsEvaluation::finish() {
                       {"loss", (mel_ + 0.1 * duration_ + 0.1 * pitch_) / n}};
   if (!samples_.empty()) {
     m["intelligibility_wer"] = words_.rate();
+    if (model_.judge()->decodesWithBeam()) m["intelligibility_wer_greedy"] = greedyWords_.rate();
     m["synthesis_rtf"] = synthesisSeconds_ > 0 ? audioSeconds_ / synthesisSeconds_ : 0;
   }
   return m;
@@ -57,11 +60,7 @@ std::vector<engine::Artifact> TtsEvaluation::writeArtifacts(const std::filesyste
                     {"hypothesis", s.hypothesis},
                     {"wer", s.words.rate()}});
   }
-  const auto file = dir / (prefix + "tts_samples.json");
-  std::ofstream out(file);
-  out << rows.dump(1, ' ', false, Json::error_handler_t::replace) << "\n";
-  if (!out) throw std::runtime_error("cannot write '" + file.string() + "'");
-  return {{"tts_samples", file}};
+  return {engine::writeJsonArtifact(dir / (prefix + "tts_samples.json"), "tts_samples", rows)};
 }
 
 }  // namespace reef::tts

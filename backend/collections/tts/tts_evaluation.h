@@ -2,8 +2,9 @@
 // One pass of a TTS model over a split: teacher-forced losses (mel L1 on held-out sentences, the
 // usual quality proxy, and the duration and pitch losses), then intelligibility: the first
 // `judged` sentences synthesized from text alone (predicted durations and pitch, Griffin-Lim),
-// transcribed by the aligner's ASR model and scored in WER against the text. The artifact: those
-// wavs, to listen to beside the recordings.
+// transcribed by the aligner's ASR model and scored in WER against the text (also greedily decoded
+// when its spec decodes with a beam, so the language model's share is visible). The artifact:
+// those wavs, to listen to beside the recordings.
 #include "protocol/audio/word_errors.h"
 #include "tts/tts_model.h"
 
@@ -28,7 +29,7 @@ class TtsEvaluation : public engine::Evaluation {
   int64_t judged_;
   double mel_ = 0, duration_ = 0, pitch_ = 0, synthesisSeconds_ = 0, audioSeconds_ = 0;
   int64_t batches_ = 0;
-  protocol::audio::ErrorCounts words_;
+  protocol::audio::ErrorCounts words_, greedyWords_;
   std::vector<Sample> samples_;
 };
 
