@@ -3,6 +3,7 @@
 #include "asr/asr_evaluation.h"
 #include "nlp/nlp_files.h"
 
+#include <iostream>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -66,6 +67,9 @@ std::shared_ptr<engine::Dataset> AsrModel::dataset(engine::Split split) {
     if (slot->size() == 0)
       throw std::runtime_error("data." + key + ": no utterance of at most data.max_duration (" + std::to_string(maxSeconds_) +
                                " s) in the manifest");
+    if (slot->skipped() > 0)
+      std::cerr << "asr: data." << key << ": " << slot->skipped() << " utterances longer than data.max_duration ("
+                << maxSeconds_ << " s) left out\n";
   }
   return slot;
 }

@@ -83,7 +83,10 @@ std::vector<TtsUtterance> alignManifest(const std::filesystem::path& manifest, a
     TtsUtterance u;
     const auto samples = torch::tensor(protocol::audio::readAudio(entry.audio, aligner.sampleRate()).samples);
     u.text = aligner.vocabulary().encode(entry.text);
-    if (u.text.empty()) continue;
+    if (u.text.empty()) {
+      ++skipped;  // nothing the alphabet can spell
+      continue;
+    }
     u.mel = features.logMel(samples);
     const auto [lp, frames] = aligner.logProbs(samples.unsqueeze(0).to(aligner.device()),
                                                torch::tensor({samples.size(0)}, torch::kInt64).to(aligner.device()));
@@ -134,6 +137,9 @@ TtsSplits prepareTtsSplits(const std::filesystem::path& train, const std::filesy
     for (auto& u : *set)
       for (const float p : u.pitchHz)
         u.pitch.push_back(p > 0 ? static_cast<float>((p - splits.pitch.mean) / splits.pitch.deviation) : 0.f);
+  if (splits.skipped > 0)
+    std::cerr << "tts: " << splits.skipped << " utterances left out: no character of the alphabet, or more characters "
+              << "than the aligner's frames (spoken too fast)\n";
   splits.train = std::make_shared<TtsDataset>(std::move(trainSet));
   splits.val = std::make_shared<TtsDataset>(std::move(valSet));
   splits.test = std::make_shared<TtsDataset>(std::move(testSet));

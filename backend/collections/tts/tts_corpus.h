@@ -50,7 +50,7 @@ class TtsDataset : public engine::Dataset {
 struct TtsSplits {
   std::shared_ptr<TtsDataset> train, val, test;
   PitchStats pitch;
-  int64_t skipped = 0;  // utterances the aligner could not fit (too many characters for their frames)
+  int64_t skipped = 0;  // utterances left out (reported on stderr): nothing to spell, or too fast to align
 };
 
 // Reads the three manifests, computes targets and aligns every utterance with `aligner`.
