@@ -1,5 +1,7 @@
 #include "asr/conformer.h"
 
+#include "common/self_attention.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -48,13 +50,10 @@ torch::Tensor ConformerBlockImpl::feedForward(torch::nn::Sequential& ff, const t
 }
 
 torch::Tensor ConformerBlockImpl::attention(const torch::Tensor& x, const torch::Tensor& valid) {
-  const int64_t b = x.size(0), t = x.size(1), d = x.size(2), hd = d / heads_;
-  const auto qkv = qkv_(attnNorm_(x)).view({b, t, 3, heads_, hd}).permute({2, 0, 3, 1, 4});  // [3, B, H, T, hd]
-  auto scores = torch::matmul(qkv[0], qkv[1].transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
-  scores = scores.masked_fill(valid.logical_not().view({b, 1, 1, t}), -1e9);
-  auto weights = F::dropout(torch::softmax(scores, -1), F::DropoutFuncOptions().p(dropout_).training(is_training()));
-  const auto out = torch::matmul(weights, qkv[2]).transpose(1, 2).reshape({b, t, d});
-  return F::dropout(proj_(out), F::DropoutFuncOptions().p(dropout_).training(is_training()));
+  const auto drop = [&](const torch::Tensor& w) {
+    return F::dropout(w, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+  };
+  return drop(proj_(collections::selfAttention(qkv_(attnNorm_(x)), valid.logical_not(), heads_, drop)));
 }
 
 torch::Tensor ConformerBlockImpl::convolution(const torch::Tensor& x, const torch::Tensor& valid) {

@@ -1,8 +1,7 @@
 #include "common/encoder_block.h"
 
+#include "common/self_attention.h"
 #include "core/dropout.h"
-
-#include <cmath>
 
 namespace reef::collections {
 
@@ -17,14 +16,8 @@ EncoderBlockImpl::EncoderBlockImpl(int64_t dim, int64_t heads, int64_t hidden, d
 }
 
 torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& keyPadding) {
-  const int64_t b = x.size(0), n = x.size(1), d = x.size(2), hd = d / heads_;
-  // [B, N, 3, H, hd] -> three [B, H, N, hd]
-  torch::Tensor qkv = qkv_->forward(norm1_->forward(x)).view({b, n, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
-  torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(hd));
-  if (keyPadding.defined()) scores = scores.masked_fill(keyPadding.view({b, 1, 1, n}), -1e9);
-  torch::Tensor attention = engine::dropout(torch::softmax(scores, -1), dropout_, is_training());
-  torch::Tensor mixed = torch::matmul(attention, v).transpose(1, 2).reshape({b, n, d});
+  const torch::Tensor mixed = selfAttention(qkv_->forward(norm1_->forward(x)), keyPadding, heads_,
+                                            [&](const torch::Tensor& w) { return engine::dropout(w, dropout_, is_training()); });
   torch::Tensor y = x + engine::dropout(proj_->forward(mixed), dropout_, is_training());
   torch::Tensor h = fc2_->forward(torch::gelu(fc1_->forward(norm2_->forward(y))));
   return y + engine::dropout(h, dropout_, is_training());

@@ -1,5 +1,8 @@
 #include "tts/fastpitch.h"
 
+#include "asr/acoustic_network.h"
+#include "common/self_attention.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -13,10 +16,6 @@ torch::Tensor positions(int64_t length, int64_t dim, const torch::TensorOptions&
   const auto position = torch::arange(length, options).unsqueeze(1);
   const auto rate = torch::exp(torch::arange(0, dim, 2, options) * (-std::log(10000.0) / static_cast<double>(dim)));
   return torch::cat({torch::sin(position * rate), torch::cos(position * rate)}, 1);
-}
-
-torch::Tensor validMask(const torch::Tensor& lengths, int64_t length) {
-  return torch::arange(length, lengths.options()).unsqueeze(0) < lengths.unsqueeze(1);
 }
 
 torch::Tensor runBlocks(torch::nn::ModuleList& blocks, torch::Tensor x, const torch::Tensor& valid) {
@@ -36,16 +35,13 @@ FftBlockImpl::FftBlockImpl(const FastPitchOptions& o) : heads_(o.heads), dropout
 }
 
 torch::Tensor FftBlockImpl::forward(const torch::Tensor& input, const torch::Tensor& valid) {
-  const int64_t b = input.size(0), t = input.size(1), d = input.size(2), hd = d / heads_;
-  const auto drop = F::DropoutFuncOptions().p(dropout_).training(is_training());
+  const auto drop = [&](const torch::Tensor& w) {
+    return F::dropout(w, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+  };
   const auto mask = valid.unsqueeze(2).to(input.dtype());
-  const auto qkv = qkv_(norm1_(input)).view({b, t, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
-  auto scores = torch::matmul(qkv[0], qkv[1].transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
-  scores = scores.masked_fill(valid.logical_not().view({b, 1, 1, t}), -1e9);
-  const auto attended = torch::matmul(F::dropout(torch::softmax(scores, -1), drop), qkv[2]).transpose(1, 2).reshape({b, t, d});
-  auto x = input + F::dropout(proj_(attended), drop);
+  const auto x = input + drop(proj_(collections::selfAttention(qkv_(norm1_(input)), valid.logical_not(), heads_, drop)));
   const auto h = conv2_(torch::relu(conv1_((norm2_(x) * mask).transpose(1, 2)))).transpose(1, 2);
-  return (x + F::dropout(h, drop)) * mask;
+  return (x + drop(h)) * mask;
 }
 
 VariancePredictorImpl::VariancePredictorImpl(int64_t dim, int64_t kernel, double dropout) : dropout_(dropout) {
@@ -81,7 +77,7 @@ FastPitchImpl::FastPitchImpl(const FastPitchOptions& o) : options_(o) {
 FastPitchOutput FastPitchImpl::forward(const torch::Tensor& text, const torch::Tensor& textLength,
                                        const torch::Tensor& durations, const torch::Tensor& pitch, double pace) {
   FastPitchOutput out;
-  const auto textValid = validMask(textLength, text.size(1));
+  const auto textValid = asr::validFrames(textLength, text.size(1));
   auto x = embedding_(text) * std::sqrt(static_cast<double>(options_.dim));
   x = runBlocks(encoder_, x + positions(text.size(1), options_.dim, x.options()), textValid);
   out.logDuration = durationPredictor_(x, textValid);
@@ -102,7 +98,7 @@ FastPitchOutput FastPitchImpl::forward(const torch::Tensor& text, const torch::T
     expanded.push_back(torch::constant_pad_nd(e, {0, 0, 0, longest - e.size(0)}));
   }
   auto y = torch::stack(expanded);
-  const auto frameValid = validMask(total, longest);
+  const auto frameValid = asr::validFrames(total, longest);
   y = runBlocks(decoder_, y + positions(longest, options_.dim, y.options()), frameValid);
   out.mel = melProjection_(y);
   out.frames = total;
