@@ -2,7 +2,8 @@
 //  1. the KJV Llama's training step (resources/examples/llm/kjv_llama.yaml: batch 32 x 128 tokens,
 //     AdamW) in Reef against the same model in Python PyTorch on the same LibTorch (Debian's
 //     python3-torch, bench/llm_train_step.py), interleaved rounds, medians;
-//  2. Reef's model FLOP/s while training against this machine's torch::mm rate (fp32);
+//  2. Reef's model FLOP/s while training against this machine's torch::mm rate and, in fp32, the
+//     rate of the oneDNN GEMM that Reef's linear layers use (core/dense_linear.h);
 //  3. generation tokens/s with the KV cache against recomputing the whole sequence per token.
 //
 // Steps 1-2 run in fp32 and again under bf16 autocast (the trainer's precision: bf16-mixed), each
@@ -14,6 +15,7 @@
 #include "bench_util.h"
 #include "builtin_registry.h"
 #include "core/data_settings.h"
+#include "core/dense_linear.h"
 #include "core/runtime.h"
 #include "llm/causal_lm.h"
 #include "llm/generation.h"
@@ -136,9 +138,15 @@ int main(int argc, char** argv) {
       std::printf("  %-28s %8.1f ms/step %8.0f tokens/s   reef is %.2fx\n", ("python (torch " + torchVersion + ")").c_str(),
                   pyMs, 1000.0 * tokens / pyMs, pyMs / reefMs);
       const double modelGflops = reef.model().trainingFlopsPerToken() * tokens / (reefMs / 1000.0) / 1e9;
-      const double mmGflops = matmulGflops(torch::kCPU, bf16 ? torch::kBFloat16 : torch::kFloat32);
+      const torch::ScalarType dtype = bf16 ? torch::kBFloat16 : torch::kFloat32;
+      const double mmGflops = matmulGflops(torch::kCPU, dtype, MatmulKernel::TorchMm);
       std::printf("  model FLOP/s (6N + attention per token) vs torch::mm 1024^3 in %s: %.1f vs %.1f GFLOP/s, MFU %.0f%%\n",
                   bf16 ? "bf16" : "fp32", modelGflops, mmGflops, 100.0 * modelGflops / mmGflops);
+      if (!bf16 && denseLinearUsesOneDnn()) {
+        const double gemmGflops = matmulGflops(torch::kCPU, dtype, MatmulKernel::DenseGemm);
+        std::printf("  %-*s vs oneDNN sgemm 1024^3 (Reef's linear layers): %.1f vs %.1f GFLOP/s, MFU %.0f%%\n", 24, "",
+                    modelGflops, gemmGflops, 100.0 * modelGflops / gemmGflops);
+      }
     }
 
     llm::SamplingOptions o;

@@ -1,5 +1,6 @@
 #include "llm/llama.h"
 
+#include "core/dense_linear.h"
 #include "parallel/collective_ops.h"
 #include "parallel/tensor_parallel.h"
 
@@ -8,7 +9,6 @@
 
 namespace reef::llm {
 
-namespace F = torch::nn::functional;
 
 namespace {
 
@@ -245,7 +245,7 @@ torch::Tensor LlamaForCausalLMImpl::forwardEmbedded(const torch::Tensor& embedde
   if (!lm_head.is_empty()) return lm_head.forward(h);
   // Tied: this rank's embedding rows are its slice of the output vocabulary.
   const torch::Tensor input = config_.tpSize() > 1 ? engine::collective::copyToGroup(h, config_.tensorParallel) : h;
-  return F::linear(input, model->embeddingWeight());
+  return engine::denseLinear(input, model->embeddingWeight());
 }
 
 torch::Tensor LlamaForCausalLMImpl::nextTokenNats(const torch::Tensor& tokens) {

@@ -1,5 +1,6 @@
 #include "core/lora.h"
 
+#include "core/dense_linear.h"
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -27,9 +28,8 @@ LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, bool withBias) : in_(in)
 }
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = torch::nn::functional::linear(x, weight, bias);
-  if (adapterA.defined())
-    y = y + torch::nn::functional::linear(torch::nn::functional::linear(x, adapterA), adapterB) * scale_;
+  torch::Tensor y = denseLinear(x, weight, bias);
+  if (adapterA.defined()) y = y + denseLinear(denseLinear(x, adapterA), adapterB) * scale_;
   return y;
 }
 

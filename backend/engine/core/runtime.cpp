@@ -1,5 +1,7 @@
 #include "core/runtime.h"
 
+#include "core/dense_linear.h"
+
 #include <malloc.h>
 #include <sched.h>
 
@@ -23,11 +25,18 @@ void tuneAllocatorForTraining() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
-double matmulGflops(const torch::Device& device, torch::ScalarType dtype) {
+double matmulGflops(const torch::Device& device, torch::ScalarType dtype, MatmulKernel kernel) {
   const int64_t n = 1024;
   const auto options = torch::TensorOptions().device(device).dtype(dtype);
   const torch::Tensor a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
-  torch::Tensor c = torch::mm(a, b);  // warm-up
+  torch::Tensor c = torch::empty({n, n}, options);
+  const auto multiply = [&] {
+    if (kernel == MatmulKernel::DenseGemm)
+      denseGemm(false, false, a, b, c);
+    else
+      c = torch::mm(a, b);
+  };
+  multiply();  // warm-up
   // The best of several short windows: the machine's rate, not whatever else ran during one.
   double best = 0;
   for (int window = 0; window < 5; ++window) {
@@ -35,7 +44,7 @@ double matmulGflops(const torch::Device& device, torch::ScalarType dtype) {
     const auto start = std::chrono::steady_clock::now();
     double seconds = 0;
     while (seconds < 0.1) {
-      c = torch::mm(a, b);
+      multiply();
       ++iterations;
       if (device.is_cuda()) c.cpu();
       seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -43,6 +52,10 @@ double matmulGflops(const torch::Device& device, torch::ScalarType dtype) {
     best = std::max(best, 2.0 * n * n * n * iterations / seconds / 1e9);
   }
   return best;
+}
+
+double matmulGflops(const torch::Device& device, torch::ScalarType dtype) {
+  return std::max(matmulGflops(device, dtype, MatmulKernel::TorchMm), matmulGflops(device, dtype, MatmulKernel::DenseGemm));
 }
 
 int configureRuntime(int requested) {

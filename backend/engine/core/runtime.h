@@ -20,8 +20,16 @@ int configureRuntime(int requested);
 // buffers for reuse, as the jemalloc/tcmalloc preloads that PyTorch users reach for do.
 void tuneAllocatorForTraining();
 
-// This machine's dense matrix-multiply rate (GFLOP/s) on `device` in `dtype`, measured for about
-// a third of a second: the denominator of model FLOPs utilisation.
+// Which product matmulGflops times: LibTorch's torch::mm, or the engine's denseGemm (oneDNN in
+// fp32 on the CPU, core/dense_linear.h), which the LLM's linear layers use.
+enum class MatmulKernel { TorchMm, DenseGemm };
+
+// The rate (GFLOP/s) of a 1024^3 product on `device` in `dtype` with `kernel`, the best of five
+// 0.1 s windows.
+double matmulGflops(const torch::Device& device, torch::ScalarType dtype, MatmulKernel kernel);
+
+// This machine's dense matrix-multiply rate: the faster of the two kernels above, the denominator
+// of model FLOPs utilisation (a model can reach either).
 double matmulGflops(const torch::Device& device, torch::ScalarType dtype);
 
 }  // namespace reef::engine

@@ -1,5 +1,6 @@
 #include "parallel/mixture_of_experts.h"
 
+#include "core/dense_linear.h"
 #include "parallel/collective_ops.h"
 
 #include <cmath>
@@ -101,8 +102,8 @@ torch::Tensor MixtureOfExpertsImpl::forward(const torch::Tensor& x) {
     if (rowsOfExpert[static_cast<size_t>(l)].empty()) continue;
     const torch::Tensor index = torch::tensor(rowsOfExpert[static_cast<size_t>(l)], torch::kInt64).to(x.device());
     const torch::Tensor in = received.index_select(0, index);
-    const torch::Tensor h = torch::silu(torch::matmul(in, w1[l].t()));
-    computed = computed.index_add(0, index, torch::matmul(h, w2[l].t()));
+    const torch::Tensor h = torch::silu(denseLinear(in, w1[l]));
+    computed = computed.index_add(0, index, denseLinear(h, w2[l]));
   }
   const torch::Tensor back = collective::allToAll(computed, outSplits, inSplits, group_);
 

@@ -1,5 +1,6 @@
 #include "parallel/tensor_parallel.h"
 
+#include "core/dense_linear.h"
 #include "parallel/collective_ops.h"
 
 #include <stdexcept>
@@ -29,7 +30,7 @@ ColumnParallelLinearImpl::ColumnParallelLinearImpl(int64_t in, int64_t out, std:
 }
 
 torch::Tensor ColumnParallelLinearImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = F::linear(collective::copyToGroup(x, group_), weight, bias);
+  torch::Tensor y = denseLinear(collective::copyToGroup(x, group_), weight, bias);
   return gatherOutput_ ? collective::gatherLastDim(y, group_) : y;
 }
 
@@ -44,7 +45,7 @@ RowParallelLinearImpl::RowParallelLinearImpl(int64_t in, int64_t out, std::share
 
 torch::Tensor RowParallelLinearImpl::forward(const torch::Tensor& x) {
   const torch::Tensor xs = inputIsSplit_ ? x : collective::splitLastDim(x, group_);
-  torch::Tensor y = collective::reduceFromGroup(F::linear(xs, weight), group_);
+  torch::Tensor y = collective::reduceFromGroup(denseLinear(xs, weight), group_);
   return bias.defined() ? y + bias : y;
 }
 
