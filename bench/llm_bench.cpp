@@ -1,9 +1,11 @@
 // Benchmark of the LLM collection, all figures from one run:
 //  1. the KJV Llama's training step (resources/examples/llm/kjv_llama.yaml: batch 32 x 128 tokens,
 //     AdamW) in Reef against the same model in Python PyTorch on the same LibTorch (Debian's
-//     python3-torch, bench/llm_train_step.py), interleaved rounds, medians;
+//     python3-torch, bench/llm_train_step.py), interleaved rounds, medians. Reef re-executes with
+//     OPENBLAS_CORETYPE set where OpenBLAS misreads the CPU (core/blas_kernels.h); Python then runs
+//     twice per round, as it loads by default and with the same kernels as Reef;
 //  2. Reef's model FLOP/s while training against this machine's torch::mm rate and, in fp32, the
-//     rate of the oneDNN GEMM that Reef's linear layers use (core/dense_linear.h);
+//     rate of the oneDNN GEMM that Reef's linear layers use (core/dense_products.h);
 //  3. generation tokens/s with the KV cache against recomputing the whole sequence per token.
 //
 // Steps 1-2 run in fp32 and again under bf16 autocast (the trainer's precision: bf16-mixed), each
@@ -14,8 +16,9 @@
 
 #include "bench_util.h"
 #include "builtin_registry.h"
+#include "core/blas_kernels.h"
 #include "core/data_settings.h"
-#include "core/dense_linear.h"
+#include "core/dense_products.h"
 #include "core/runtime.h"
 #include "llm/causal_lm.h"
 #include "llm/generation.h"
@@ -88,11 +91,13 @@ class ReefStep {
   std::unique_ptr<Optimizer> optimizer_;
 };
 
-double pythonMs(const Json& spec, int threads, int steps, bool bf16, std::string& torchVersion) {
+// `blasCore` "": OpenBLAS as it loads (OPENBLAS_CORETYPE unset), otherwise the core type asked for.
+double pythonMs(const Json& spec, int threads, int steps, bool bf16, const std::string& blasCore, std::string& torchVersion) {
   const Json& m = spec["model"];
   const int64_t dim = m["dim"].get<int64_t>();
+  const std::string environment = blasCore.empty() ? "env -u OPENBLAS_CORETYPE " : "env OPENBLAS_CORETYPE=" + blasCore + " ";
   const std::string command =
-      std::string("/usr/bin/python3 ") + REEF_SOURCE_DIR + "/bench/llm_train_step.py --threads " + std::to_string(threads) +
+      environment + "/usr/bin/python3 " + REEF_SOURCE_DIR + "/bench/llm_train_step.py --threads " + std::to_string(threads) +
       " --dim " + std::to_string(dim) + " --layers " + std::to_string(m["layers"].get<int64_t>()) + " --heads " +
       std::to_string(m["heads"].get<int64_t>()) + " --kv-heads " + std::to_string(m["kv_heads"].get<int64_t>()) +
       " --hidden " + std::to_string((8 * dim / 3 + 63) / 64 * 64) + " --batch " +
@@ -107,6 +112,11 @@ double pythonMs(const Json& spec, int threads, int steps, bool bf16, std::string
 }  // namespace
 
 int main(int argc, char** argv) {
+  reexecForOpenBlasKernels(argv);  // as `reef` does
+  const char* blasCore = std::getenv("OPENBLAS_CORETYPE");
+  // Python as it runs by default, and with the OpenBLAS kernels Reef runs with when they differ.
+  std::vector<std::string> pythonCores = {""};
+  if (blasCore) pythonCores.emplace_back(blasCore);
   const int threads = configureRuntime(argValue(argc, argv, "--threads", 0));
   const int steps = argValue(argc, argv, "--steps", 5);
   const int rounds = argValue(argc, argv, "--rounds", 3);
@@ -124,25 +134,36 @@ int main(int argc, char** argv) {
       const char* precision = bf16 ? "bf16-mixed" : "fp32";
       std::printf("%s:\n", precision);
       for (int i = 0; i < 2; ++i) reef.stepMs(bf16);
-      std::vector<double> reefTimes, pythonTimes;
+      std::vector<double> reefTimes;
+      std::vector<std::vector<double>> pythonTimes(pythonCores.size());
       std::string torchVersion;
       for (int r = 0; r < rounds; ++r) {
         std::vector<double> round;
         for (int i = 0; i < steps; ++i) round.push_back(reef.stepMs(bf16));
         reefTimes.push_back(median(round));
-        pythonTimes.push_back(pythonMs(spec, threads, steps, bf16, torchVersion));
-        std::printf("  round %d: reef %.1f ms/step, python %.1f ms/step\n", r, reefTimes.back(), pythonTimes.back());
+        std::printf("  round %d: reef %.1f ms/step", r, reefTimes.back());
+        for (size_t c = 0; c < pythonCores.size(); ++c) {
+          pythonTimes[c].push_back(pythonMs(spec, threads, steps, bf16, pythonCores[c], torchVersion));
+          std::printf(", python %.1f", pythonTimes[c].back());
+        }
+        std::printf("\n");
       }
-      const double reefMs = median(reefTimes), pyMs = median(pythonTimes);
-      std::printf("  %-28s %8.1f ms/step %8.0f tokens/s\n", "reef (C++ engine)", reefMs, 1000.0 * tokens / reefMs);
-      std::printf("  %-28s %8.1f ms/step %8.0f tokens/s   reef is %.2fx\n", ("python (torch " + torchVersion + ")").c_str(),
-                  pyMs, 1000.0 * tokens / pyMs, pyMs / reefMs);
+      const double reefMs = median(reefTimes);
+      std::printf("  %-52s %8.1f ms/step %8.0f tokens/s%s\n", "reef (C++ engine)", reefMs, 1000.0 * tokens / reefMs,
+                  blasCore ? (std::string("   OPENBLAS_CORETYPE=") + blasCore).c_str() : "");
+      for (size_t c = 0; c < pythonCores.size(); ++c) {
+        const double pyMs = median(pythonTimes[c]);
+        const std::string label = "python (torch " + torchVersion + "), " +
+                                  (pythonCores[c].empty() ? "OpenBLAS as loaded" : "OPENBLAS_CORETYPE=" + pythonCores[c]);
+        std::printf("  %-52s %8.1f ms/step %8.0f tokens/s   reef is %.2fx\n", label.c_str(), pyMs, 1000.0 * tokens / pyMs,
+                    pyMs / reefMs);
+      }
       const double modelGflops = reef.model().trainingFlopsPerToken() * tokens / (reefMs / 1000.0) / 1e9;
       const torch::ScalarType dtype = bf16 ? torch::kBFloat16 : torch::kFloat32;
       const double mmGflops = matmulGflops(torch::kCPU, dtype, MatmulKernel::TorchMm);
       std::printf("  model FLOP/s (6N + attention per token) vs torch::mm 1024^3 in %s: %.1f vs %.1f GFLOP/s, MFU %.0f%%\n",
                   bf16 ? "bf16" : "fp32", modelGflops, mmGflops, 100.0 * modelGflops / mmGflops);
-      if (!bf16 && denseLinearUsesOneDnn()) {
+      if (!bf16 && denseProductsUseOneDnn()) {
         const double gemmGflops = matmulGflops(torch::kCPU, dtype, MatmulKernel::DenseGemm);
         std::printf("  %-*s vs oneDNN sgemm 1024^3 (Reef's linear layers): %.1f vs %.1f GFLOP/s, MFU %.0f%%\n", 24, "",
                     modelGflops, gemmGflops, 100.0 * modelGflops / gemmGflops);

@@ -1,6 +1,9 @@
 #include "llm/llama.h"
 
-#include "core/dense_linear.h"
+#include "core/dense_products.h"
+#include "llm/rms_norm.h"
+#include "llm/rotary_embedding.h"
+#include "llm/swiglu.h"
 #include "parallel/collective_ops.h"
 #include "parallel/tensor_parallel.h"
 
@@ -31,15 +34,6 @@ int64_t perRank(int64_t count, const LlamaConfig& c, const char* what) {
   return count / c.tpSize();
 }
 
-torch::Tensor rotateHalf(const torch::Tensor& x) {
-  const int64_t half = x.size(-1) / 2;
-  return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
-}
-
-torch::Tensor rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  return x * cos + rotateHalf(x) * sin;
-}
-
 }  // namespace
 
 double LlamaConfig::trainingFlopsPerToken(int64_t context) const {
@@ -58,10 +52,7 @@ int64_t LlamaConfig::parameterCount() const {
 
 RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : eps_(eps) { weight = register_parameter("weight", torch::ones({dim})); }
 
-torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor x32 = x.to(torch::kFloat32);
-  return (x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + eps_)).to(x.scalar_type()) * weight;
-}
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) { return rmsNorm(x, weight, eps_); }
 
 AttentionImpl::AttentionImpl(const LlamaConfig& c)
     : heads_(perRank(c.heads, c, "model.heads")), kvHeads_(perRank(c.kvHeads, c, "model.kv_heads")), headDim_(c.headDim()) {
@@ -81,8 +72,8 @@ AttentionImpl::AttentionImpl(const LlamaConfig& c)
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                      KvCache* cache, size_t layer) {
   const int64_t b = x.size(0), t = x.size(1);
-  torch::Tensor q = rope(q_proj.forward(x).view({b, t, heads_, headDim_}).transpose(1, 2), cos, sin);
-  torch::Tensor k = rope(k_proj.forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2), cos, sin);
+  torch::Tensor q = applyRotary(q_proj.forward(x).view({b, t, heads_, headDim_}), cos, sin).transpose(1, 2);
+  torch::Tensor k = applyRotary(k_proj.forward(x).view({b, t, kvHeads_, headDim_}), cos, sin).transpose(1, 2);
   torch::Tensor v = v_proj.forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2);
   int64_t offset = 0;
   if (cache) {
@@ -97,14 +88,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     k = k.repeat_interleave(heads_ / kvHeads_, 1);
     v = v.repeat_interleave(heads_ / kvHeads_, 1);
   }
-  const int64_t s = k.size(2);
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(headDim_));
-  if (t > 1) {  // query i (position offset + i) sees keys 0 .. offset + i
-    const torch::Tensor future = torch::ones({t, s}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(offset + 1);
-    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
-  }
+  // Query i (position offset + i) sees keys 0 .. offset + i.
+  const torch::Tensor scores = engine::denseAttentionScores(q, k, 1.0 / std::sqrt(static_cast<double>(headDim_)), t > 1);
   const torch::Tensor attention = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
-  return o_proj.forward(torch::matmul(attention, v).transpose(1, 2).reshape({b, t, heads_ * headDim_}));
+  return o_proj.forward(engine::denseMatmul(attention, v).transpose(1, 2).reshape({b, t, heads_ * headDim_}));
 }
 
 FeedForwardImpl::FeedForwardImpl(const LlamaConfig& c) {
@@ -118,7 +105,7 @@ FeedForwardImpl::FeedForwardImpl(const LlamaConfig& c) {
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  return down_proj.forward(torch::silu(gate_proj.forward(x)) * up_proj.forward(x));
+  return down_proj.forward(swiglu(gate_proj.forward(x), up_proj.forward(x)));
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& c) {

@@ -1,6 +1,6 @@
 #include "core/lora.h"
 
-#include "core/dense_linear.h"
+#include "core/dense_products.h"
 #include <cmath>
 #include <sstream>
 #include <stdexcept>

@@ -21,7 +21,7 @@ int configureRuntime(int requested);
 void tuneAllocatorForTraining();
 
 // Which product matmulGflops times: LibTorch's torch::mm, or the engine's denseGemm (oneDNN in
-// fp32 on the CPU, core/dense_linear.h), which the LLM's linear layers use.
+// fp32 on the CPU, core/dense_products.h), which the LLM's linear layers use.
 enum class MatmulKernel { TorchMm, DenseGemm };
 
 // The rate (GFLOP/s) of a 1024^3 product on `device` in `dtype` with `kernel`, the best of five

@@ -1,6 +1,6 @@
 #include "parallel/mixture_of_experts.h"
 
-#include "core/dense_linear.h"
+#include "core/dense_products.h"
 #include "parallel/collective_ops.h"
 
 #include <cmath>

@@ -1,6 +1,6 @@
 #include "parallel/tensor_parallel.h"
 
-#include "core/dense_linear.h"
+#include "core/dense_products.h"
 #include "parallel/collective_ops.h"
 
 #include <stdexcept>

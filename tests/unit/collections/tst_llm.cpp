@@ -1,19 +1,23 @@
 // The Llama decoder: Hugging Face parameter names, grouped-query shapes, the KV cache equal to a
 // full recomputation (logits and generated tokens, greedy and sampled), sampling rules, and the
-// Mixtral variant, LoRA adapters (frozen base, merge equal to base + adapter) and the masked
+// Mixtral variant, the fused fp32 layer kernels against their float64 composites, LoRA adapters (frozen base, merge equal to base + adapter) and the masked
 // fine-tuning batches.
 #include <torch/torch.h>
 
 #include "llm/generation.h"
 #include "core/lora.h"
 #include "llm/llama.h"
+#include "llm/rms_norm.h"
+#include "llm/rotary_embedding.h"
 #include "llm/sft_dataset.h"
+#include "llm/swiglu.h"
 #include "llm/tokenizer.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <fstream>
+#include <functional>
 
 #include <set>
 
@@ -73,6 +77,38 @@ class TestLlm : public QObject {
     int64_t counted = 0;
     for (const auto& p : untied->parameters()) counted += p.numel();
     QCOMPARE(counted, tiny(100, false).parameterCount());
+  }
+
+  // RMSNorm, rotary embedding and SwiGLU: the fp32 CPU kernels (forward and backward) against the
+  // composite LibTorch expressions, which float64 inputs take, on the same values.
+  void fusedLayerKernelsMatchTheirFloat64Composite() {
+    torch::manual_seed(5);
+    const auto check = [](const char* what, const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
+                          const std::vector<torch::Tensor>& inputs) {
+      std::vector<torch::Tensor> in32, in64;
+      for (const auto& t : inputs) {
+        in32.push_back(t.to(torch::kFloat32, false, true).set_requires_grad(true));  // copies: leaves of their own
+        in64.push_back(t.to(torch::kFloat64, false, true).set_requires_grad(true));
+      }
+      const torch::Tensor y32 = f(in32), y64 = f(in64);
+      const torch::Tensor upstream = torch::randn(y64.sizes(), torch::kFloat64);
+      y32.backward(upstream.to(torch::kFloat32));
+      y64.backward(upstream);
+      const auto rel = [](const torch::Tensor& a, const torch::Tensor& b) {
+        return (a.to(torch::kFloat64) - b).abs().max().item<double>() / b.abs().max().item<double>();
+      };
+      QVERIFY2(rel(y32, y64) < 1e-5, qPrintable(QString("%1 forward %2").arg(what).arg(rel(y32, y64))));
+      for (size_t i = 0; i < inputs.size(); ++i)
+        QVERIFY2(rel(in32[i].grad(), in64[i].grad()) < 1e-5, qPrintable(QString("%1 gradient %2").arg(what).arg(i)));
+    };
+    check("rms_norm", [](const auto& v) { return rmsNorm(v[0], v[1], 1e-5); },
+          {torch::randn({3, 7, 48}), torch::rand({48}) + 0.5});
+    check("swiglu", [](const auto& v) { return swiglu(v[0], v[1]); }, {torch::randn({5, 9, 40}) * 3, torch::randn({5, 9, 40})});
+    const torch::Tensor angles = torch::rand({11, 8}) * 6;
+    const torch::Tensor cos = torch::cat({angles.cos(), angles.cos()}, -1), sin = torch::cat({angles.sin(), angles.sin()}, -1);
+    check("rotary",
+          [&](const auto& v) { return applyRotary(v[0], cos.to(v[0].scalar_type()), sin.to(v[0].scalar_type())); },
+          {torch::randn({2, 11, 3, 16})});
   }
 
   void cachedDecodingEqualsRecomputation() {

@@ -1,10 +1,10 @@
-// The engine's linear product (oneDNN's GEMM in fp32 on the CPU) against the same product computed
-// in float64 by LibTorch: outputs and the gradients of input, weight and bias, for the shapes the
-// LLM uses (3-D activations, one-token generation, non-contiguous inputs), a frozen weight,
-// accumulated gradients, autocast, and the GEMM's four transpose cases.
+// The engine's products (oneDNN's GEMM in fp32 on the CPU) against the same products computed in
+// float64 by LibTorch: outputs and the gradients of input, weight and bias, for the shapes the
+// LLM uses (3-D activations, one-token generation, non-contiguous inputs), attention's batched
+// products, a frozen weight, accumulated gradients, autocast, and the GEMM's transpose cases.
 #include <torch/torch.h>
 
-#include "core/dense_linear.h"
+#include "core/dense_products.h"
 #include "core/torch_compat.h"
 
 #include <QtTest>
@@ -20,12 +20,12 @@ double relativeError(const torch::Tensor& a, const torch::Tensor& b) {
 
 }  // namespace
 
-class TestDenseLinear : public QObject {
+class TestDenseProducts : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void initTestCase() {
     torch::set_num_threads(2);
-    qInfo("oneDNN GEMM in this build: %s", denseLinearUsesOneDnn() ? "yes" : "no (torch::linear)");
+    qInfo("oneDNN GEMM in this build: %s", denseProductsUseOneDnn() ? "yes" : "no (torch::linear)");
   }
 
   void matchesFloat64Reference_data() {
@@ -72,6 +72,30 @@ class TestDenseLinear : public QObject {
     if (withBias) QVERIFY(relativeError(b.grad(), b64.grad()) < 1e-5);
   }
 
+  void batchedProductsMatchFloat64Reference() {
+    for (const bool transposeB : {false, true}) {
+      torch::manual_seed(12);
+      const torch::Tensor a = torch::randn({3, 4, 19, 8}).set_requires_grad(true);
+      const torch::Tensor b = (transposeB ? torch::randn({3, 4, 23, 8}) : torch::randn({3, 4, 8, 23})).set_requires_grad(true);
+      const torch::Tensor c = denseMatmul(a, b, transposeB);
+      const torch::Tensor upstream = torch::randn({3, 4, 19, 23});
+      c.backward(upstream);
+      const torch::Tensor a64 = a.detach().to(torch::kFloat64).set_requires_grad(true);
+      const torch::Tensor b64 = b.detach().to(torch::kFloat64).set_requires_grad(true);
+      const torch::Tensor ref = torch::matmul(a64, transposeB ? b64.transpose(-2, -1) : b64);
+      ref.backward(upstream.to(torch::kFloat64));
+      const QString which = transposeB ? "a b^T" : "a b";
+      QCOMPARE(c.sizes().vec(), ref.sizes().vec());
+      QVERIFY2(relativeError(c, ref) < 1e-5, qPrintable(which));
+      QVERIFY2(relativeError(a.grad(), a64.grad()) < 1e-5, qPrintable(which + " da"));
+      QVERIFY2(relativeError(b.grad(), b64.grad()) < 1e-5, qPrintable(which + " db"));
+    }
+    // Attention's operands are transposed views: they are made contiguous, not misread.
+    const torch::Tensor q = torch::randn({2, 5, 3, 4}).transpose(1, 2);
+    QVERIFY(torch::allclose(denseMatmul(q, q, true), torch::matmul(q, q.transpose(-2, -1)), 1e-5, 1e-5));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, denseMatmul(torch::randn({2, 3, 4}), torch::randn({3, 4, 5})));
+  }
+
   void frozenWeightGetsNoGradient() {
     torch::manual_seed(8);
     const torch::Tensor x = torch::randn({16, 32}).set_requires_grad(true);
@@ -116,5 +140,5 @@ class TestDenseLinear : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestDenseLinear)
-#include "tst_dense_linear.moc"
+QTEST_GUILESS_MAIN(TestDenseProducts)
+#include "tst_dense_products.moc"
