@@ -5,6 +5,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <fstream>
+#include <iterator>
+
 using namespace reef;
 using namespace reef::test;
 namespace fs = std::filesystem;
@@ -30,6 +33,37 @@ class TestCli : public QObject {
     QVERIFY(h.out.contains("--run-dir") && h.out.contains("--set"));
     auto none = runReef({});
     QCOMPARE(none.exitCode, 2);
+  }
+
+  // OpenBLAS prints the kernels it loaded with OPENBLAS_VERBOSE=2. Where it fell back to the
+  // generic "Prescott" kernels on a CPU with AVX2, reef restarts itself with better ones; a core
+  // the user chose is kept as it is.
+  void reefRestartsOnBetterBlasKernels() {
+    const auto coresLoaded = [](const QString& coreType) {
+      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+      env.insert("OPENBLAS_VERBOSE", "2");
+      env.remove("OPENBLAS_CORETYPE");
+      if (!coreType.isEmpty()) env.insert("OPENBLAS_CORETYPE", coreType);
+      const ReefRun r = runReef({"--version"}, 60000, env);
+      QStringList cores;
+      for (const QString& line : (r.out + r.err).split('\n'))
+        if (line.contains("Core: ")) cores << line.mid(line.indexOf("Core: ") + 6).trimmed();
+      return std::make_pair(r.exitCode, cores);
+    };
+    const auto [code, cores] = coresLoaded("");
+    QCOMPARE(code, 0);
+    if (cores.isEmpty()) QSKIP("the BLAS is not OpenBLAS: nothing to choose");
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    const std::string flags((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
+    if (cores.first() == "Prescott" && flags.find(" avx2") != std::string::npos) {
+      QCOMPARE(cores.size(), 2);
+      QVERIFY2(cores.last() == "SkylakeX" || cores.last() == "Haswell", qPrintable(cores.join(", ")));
+    } else {
+      QCOMPARE(cores.size(), 1);
+    }
+    const auto [chosenCode, chosen] = coresLoaded("Haswell");
+    QCOMPARE(chosenCode, 0);
+    QCOMPARE(chosen, QStringList{"Haswell"});
   }
 
   void catalogJsonListsVisionModelsWithFullSchemas() {
