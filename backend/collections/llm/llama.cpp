@@ -12,7 +12,6 @@
 
 namespace reef::llm {
 
-
 namespace {
 
 // A projection split by output features across the tensor-parallel group, or whole.
