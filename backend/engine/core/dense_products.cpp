@@ -1,5 +1,6 @@
 #include "core/dense_products.h"
 
+#include "core/tensor_io.h"
 #include "core/torch_compat.h"
 
 #include <ATen/Parallel.h>
@@ -18,12 +19,6 @@ namespace reef::engine {
 
 namespace {
 
-std::string shape(const torch::Tensor& t) {
-  std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + "]";
-}
-
 #ifdef REEF_HAVE_ONEDNN
 
 // c[m, n] = alpha op(a) op(b) on raw row-major fp32 storage; a is [m, k] or, transposed, [k, m].
@@ -39,6 +34,9 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const floa
 
 // The same for each of `batch` matrix pairs, the batch split across threads (each product then
 // runs single-threaded inside oneDNN): attention's matrices are too small to split one.
+// The first key that query r of m may not see, of n keys whose last m positions are the queries.
+int64_t firstFutureKey(int64_t r, int64_t m, int64_t n) { return std::min(n, r + n - m + 1); }
+
 // With `causal`, entries [r, j] with j > r + n - m (a key after its query, for m queries that
 // are the last m of n positions) are set to -inf after the product.
 void batchedSgemm(bool transA, bool transB, int64_t batch, int64_t m, int64_t n, int64_t k, const torch::Tensor& a,
@@ -52,7 +50,7 @@ void batchedSgemm(bool transA, bool transB, int64_t batch, int64_t m, int64_t n,
       sgemm(transA, transB, m, n, k, pa + i * m * k, pb + i * k * n, out, alpha);
       if (causal)
         for (int64_t r = 0; r < m; ++r)
-          std::fill(out + r * n + std::min(n, r + n - m + 1), out + (r + 1) * n, -std::numeric_limits<float>::infinity());
+          std::fill(out + r * n + firstFutureKey(r, m, n), out + (r + 1) * n, -std::numeric_limits<float>::infinity());
     }
   });
 }
@@ -63,7 +61,7 @@ torch::Tensor zeroFuture(const torch::Tensor& g, int64_t m, int64_t n) {
   float* p = out.data_ptr<float>();
   at::parallel_for(0, out.numel() / (m * n), 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
-      for (int64_t r = 0; r < m; ++r) std::fill(p + i * m * n + r * n + std::min(n, r + n - m + 1), p + i * m * n + (r + 1) * n, 0.0f);
+      for (int64_t r = 0; r < m; ++r) std::fill(p + i * m * n + r * n + firstFutureKey(r, m, n), p + i * m * n + (r + 1) * n, 0.0f);
   });
   return out;
 }
@@ -176,7 +174,8 @@ namespace {
 torch::Tensor batchedProduct(const torch::Tensor& a, const torch::Tensor& b, bool transposeB, double scale, bool causal) {
   if (a.dim() < 2 || b.dim() != a.dim() || a.sizes().slice(0, a.dim() - 2) != b.sizes().slice(0, b.dim() - 2) ||
       a.size(-1) != (transposeB ? b.size(-1) : b.size(-2)))
-    throw std::invalid_argument("denseMatmul: " + shape(a) + " by " + shape(b) + (transposeB ? " transposed" : "") +
+    throw std::invalid_argument("denseMatmul: " + shapeText(a.sizes()) + " by " + shapeText(b.sizes()) +
+                                (transposeB ? " transposed" : "") +
                                 " do not multiply (equal leading dimensions, matching inner ones)");
   const int64_t m = a.size(-2), n = transposeB ? b.size(-2) : b.size(-1);
   if (causal && n < m)
@@ -208,8 +207,8 @@ void denseGemm(bool transposeA, bool transposeB, const torch::Tensor& a, const t
   const torch::Tensor opA = transposeA ? a.t() : a, opB = transposeB ? b.t() : b;
   if (opA.dim() != 2 || opB.dim() != 2 || opA.size(1) != opB.size(0) || out.size(0) != opA.size(0) ||
       out.size(1) != opB.size(1))
-    throw std::invalid_argument("denseGemm: shapes do not multiply: " + shape(opA) + " x " + shape(opB) + " -> " +
-                                shape(out));
+    throw std::invalid_argument("denseGemm: shapes do not multiply: " + shapeText(opA.sizes()) + " x " +
+                                shapeText(opB.sizes()) + " -> " + shapeText(out.sizes()));
 #ifdef REEF_HAVE_ONEDNN
   if (a.scalar_type() == torch::kFloat32 && b.scalar_type() == torch::kFloat32 && out.scalar_type() == torch::kFloat32 &&
       a.is_contiguous() && b.is_contiguous() && out.is_contiguous() && a.device().is_cpu()) {

@@ -2,8 +2,9 @@
 // The matrix products of the transformer layers (the LLM collection and the engine's
 // tensor-parallel, LoRA and mixture-of-experts layers): y = x W^T + b, and the batched products
 // of attention. In fp32 on the CPU they run on oneDNN's JIT GEMM, forward and backward, which on
-// this machine's AVX-512 cores multiplies at about 330 GFLOP/s where torch::bmm's small batched
-// products reach about 75 (see reef-bench-llm). Anything else (other dtypes, autocast, other
+// this machine's AVX-512 cores multiplies at about 330 GFLOP/s (reef-bench-llm prints the rate)
+// where torch::bmm's small batched products reached about 75 (autograd profile of the benchmark's
+// step). Anything else (other dtypes, autocast, other
 // devices, a build without oneDNN) goes to torch::linear / torch::matmul.
 #include <torch/types.h>
 

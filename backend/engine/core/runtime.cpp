@@ -55,7 +55,10 @@ double matmulGflops(const torch::Device& device, torch::ScalarType dtype, Matmul
 }
 
 double matmulGflops(const torch::Device& device, torch::ScalarType dtype) {
-  return std::max(matmulGflops(device, dtype, MatmulKernel::TorchMm), matmulGflops(device, dtype, MatmulKernel::DenseGemm));
+  const double torchRate = matmulGflops(device, dtype, MatmulKernel::TorchMm);
+  // denseGemm is torch::mm itself except for fp32 on the CPU with oneDNN: time it only there.
+  if (!denseProductsUseOneDnn() || !device.is_cpu() || dtype != torch::kFloat32) return torchRate;
+  return std::max(torchRate, matmulGflops(device, dtype, MatmulKernel::DenseGemm));
 }
 
 int configureRuntime(int requested) {

@@ -43,13 +43,13 @@ torch::ScalarType toScalarType(DType type) {
   return torch::kFloat32;
 }
 
+}  // namespace
+
 std::string shapeText(torch::IntArrayRef shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
 }
-
-}  // namespace
 
 NamedTensors moduleState(const torch::nn::Module& module) {
   NamedTensors out;

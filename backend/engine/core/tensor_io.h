@@ -15,6 +15,9 @@ namespace reef::engine {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
+// "[2, 3, 4]": a shape as error messages print it.
+std::string shapeText(torch::IntArrayRef shape);
+
 // Parameters then buffers, under their module path names ("conv1.weight", "bn.running_mean").
 NamedTensors moduleState(const torch::nn::Module& module);
 
