@@ -38,20 +38,23 @@ class TestCli : public QObject {
   // OpenBLAS prints the kernels it loaded with OPENBLAS_VERBOSE=2. Where it fell back to the
   // generic "Prescott" kernels on a CPU with AVX2, reef restarts itself with better ones; a core
   // the user chose is kept as it is.
-  void reefRestartsOnBetterBlasKernels() {
-    const auto coresLoaded = [](const QString& coreType) {
+  void reefRestartsOnBetterBlasKernelsWhereItComputes() {
+    // The cores OpenBLAS loaded (OPENBLAS_VERBOSE=2 prints one line per load) while reef ran `args`.
+    const auto coresLoaded = [](const QStringList& args, const QString& coreType) {
       QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
       env.insert("OPENBLAS_VERBOSE", "2");
       env.remove("OPENBLAS_CORETYPE");
       if (!coreType.isEmpty()) env.insert("OPENBLAS_CORETYPE", coreType);
-      const ReefRun r = runReef({"--version"}, 60000, env);
+      const ReefRun r = runReef(args, 60000, env);
       QStringList cores;
       for (const QString& line : (r.out + r.err).split('\n'))
         if (line.contains("Core: ")) cores << line.mid(line.indexOf("Core: ") + 6).trimmed();
       return std::make_pair(r.exitCode, cores);
     };
-    const auto [code, cores] = coresLoaded("");
-    QCOMPARE(code, 0);
+    // A training command whose spec is missing: it fails (exit 1) after choosing its kernels.
+    const QStringList train = {"train", QDir::temp().filePath("reef-no-such-spec.yaml")};
+    const auto [code, cores] = coresLoaded(train, "");
+    QCOMPARE(code, 1);
     if (cores.isEmpty()) QSKIP("the BLAS is not OpenBLAS: nothing to choose");
     std::ifstream cpuinfo("/proc/cpuinfo");
     const std::string flags((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
@@ -61,9 +64,13 @@ class TestCli : public QObject {
     } else {
       QCOMPARE(cores.size(), 1);
     }
-    const auto [chosenCode, chosen] = coresLoaded("Haswell");
-    QCOMPARE(chosenCode, 0);
+    const auto [chosenCode, chosen] = coresLoaded(train, "Haswell");
+    QCOMPARE(chosenCode, 1);
     QCOMPARE(chosen, QStringList{"Haswell"});
+    // Commands that only list or track runs start once.
+    const auto [versionCode, versionCores] = coresLoaded({"--version"}, "");
+    QCOMPARE(versionCode, 0);
+    QCOMPARE(versionCores.size(), 1);
   }
 
   void catalogJsonListsVisionModelsWithFullSchemas() {
