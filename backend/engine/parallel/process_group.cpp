@@ -91,11 +91,14 @@ class C10dGroup : public ProcessGroup {
       pg_->reduce_scatter(output, parts, options)->wait();
       return output[0];
     }
-    // Gloo has no reduce-scatter: all-reduce, then keep this rank's part. Twice the traffic of a
-    // ring reduce-scatter, the same result.
-    torch::Tensor sum = input.contiguous().clone();
-    allReduceSum(sum);
-    return sum.narrow(0, rank() * rows, rows).clone();
+    // Gloo has no reduce-scatter: an all-to-all sends part r of the input to rank r, then each rank
+    // adds up the parts it received. Each rank sends (n-1)/n of the input, as in a ring
+    // reduce-scatter (an all-reduce would send twice that).
+    const std::vector<int64_t> splits(static_cast<size_t>(size()), rows);
+    std::vector<int64_t> partsShape = input.sizes().vec();
+    partsShape[0] = rows;
+    partsShape.insert(partsShape.begin(), size());
+    return allToAll(input, splits, splits).view(partsShape).sum(0);
   }
 
   torch::Tensor allToAll(const torch::Tensor& input, const std::vector<int64_t>& inSplits,
