@@ -1,8 +1,10 @@
 #include "cli/cli.h"
 #include "core/blas_kernels.h"
+#ifndef REEF_ENGINE_ONLY
 #include "cluster/cli/cluster_commands.h"
 #include "deploy/serve_command.h"
 #include "export_command.h"
+#endif
 
 #include <cstring>
 
@@ -21,6 +23,10 @@ bool multipliesMatrices(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (multipliesMatrices(argc, argv)) reef::engine::reexecForOpenBlasKernels(argv);
+#ifdef REEF_ENGINE_ONLY
+  return reef::engine::runCli(argc, argv, {});
+#else
   return reef::engine::runCli(argc, argv,
                               {reef::exporting::addExportCommand, reef::deploy::addServeCommand, reef::cluster::addClusterCommands});
+#endif
 }

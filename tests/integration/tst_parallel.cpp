@@ -1,6 +1,6 @@
 // Distributed training through `reef launch`: data parallelism over 2 and 4 Gloo processes, and
 // the Llama model split by trainer.tensor_parallel (tp 2, and tp 2 x dp 2) or sharded by
-// trainer.strategy fsdp, give the losses and
+// trainer.strategy fsdp (and one-rank jobs of both strategies), give the losses and
 // parameters of one process on the same global batch (within 1e-5 relative), with checkpoints
 // that hold the whole model; a rank that dies ends the job with its name in the error, quickly.
 #include "reef_cli.h"
@@ -112,6 +112,10 @@ class TestParallel : public QObject {
     QTest::newRow("tp 2 x dp 2, separate output head")
         << 4 << 2 << QStringList{"--set", "trainer.tensor_parallel=2"} << false << "tp+ddp";
     QTest::newRow("fsdp 2") << 2 << 2 << QStringList{"--set", "trainer.strategy=fsdp"} << true << "fsdp";
+    // A one-rank job (reef launch --nproc 1) still joins its process group and runs each collective:
+    // the check scripts/gpu-check.sh makes with NCCL on one GPU.
+    QTest::newRow("ddp, 1 rank") << 1 << 1 << QStringList{} << true << "ddp";
+    QTest::newRow("fsdp, 1 rank") << 1 << 1 << QStringList{"--set", "trainer.strategy=fsdp"} << true << "fsdp";
   }
 
   void shardedLlamaEqualsOneProcess() {

@@ -36,6 +36,7 @@ std::string firstSlurmHost(const std::string& nodelist) {
 DistEnv DistEnv::fromEnvironment() {
   DistEnv d;
   if (env("WORLD_SIZE")) {
+    d.launched = true;
     d.world = intFrom("WORLD_SIZE", env("WORLD_SIZE"));
     d.rank = env("RANK") ? intFrom("RANK", env("RANK")) : 0;
     d.localRank = env("LOCAL_RANK") ? intFrom("LOCAL_RANK", env("LOCAL_RANK")) : d.rank;

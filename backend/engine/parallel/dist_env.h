@@ -13,8 +13,12 @@ struct DistEnv {
   std::string masterAddr = "127.0.0.1";
   int masterPort = 29500;
   bool fromSlurm = false;
+  // WORLD_SIZE was set (reef launch, torchrun): a job even with one rank, which then still joins a
+  // process group and runs every collective (`reef launch --nproc 1`, NCCL checks on one GPU). A
+  // one-task Slurm job stays a plain process.
+  bool launched = false;
 
-  bool distributed() const { return world > 1; }
+  bool distributed() const { return world > 1 || launched; }
   // Throws with the variable's name when a value is malformed or inconsistent.
   static DistEnv fromEnvironment();
 };

@@ -1,5 +1,7 @@
 #include "parallel/process_group.h"
 
+#include "core/torch_compat.h"
+
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -36,7 +38,7 @@ class Done : public PendingCollective {
   void wait() override {}
 };
 
-using Backend = c10d::ProcessGroup;
+using Backend = compat::C10dBackend;
 
 class C10dGroup : public ProcessGroup {
  public:
