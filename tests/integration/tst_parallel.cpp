@@ -1,6 +1,7 @@
 // Distributed training through `reef launch`: data parallelism over 2 and 4 Gloo processes, and
 // the Llama model split by trainer.tensor_parallel (tp 2, and tp 2 x dp 2) or sharded by
-// trainer.strategy fsdp (and one-rank jobs of both strategies), give the losses and
+// trainer.strategy fsdp (and one-rank jobs of both strategies), and the Mixtral model's experts
+// split by trainer.expert_parallel (ep 2, ep 2 x dp 2), give the losses and
 // parameters of one process on the same global batch (within 1e-5 relative), with checkpoints
 // that hold the whole model; a rank that dies ends the job with its name in the error, quickly.
 #include "reef_cli.h"
@@ -108,14 +109,25 @@ class TestParallel : public QObject {
     QTest::addColumn<QStringList>("strategy");
     QTest::addColumn<bool>("tied");
     QTest::addColumn<QString>("reported");
-    QTest::newRow("tp 2, tied embeddings") << 2 << 1 << QStringList{"--set", "trainer.tensor_parallel=2"} << true << "tp";
+    QTest::addColumn<QStringList>("model");  // for both runs
+    QTest::newRow("tp 2, tied embeddings") << 2 << 1 << QStringList{"--set", "trainer.tensor_parallel=2"} << true << "tp"
+                                           << QStringList{};
     QTest::newRow("tp 2 x dp 2, separate output head")
-        << 4 << 2 << QStringList{"--set", "trainer.tensor_parallel=2"} << false << "tp+ddp";
-    QTest::newRow("fsdp 2") << 2 << 2 << QStringList{"--set", "trainer.strategy=fsdp"} << true << "fsdp";
+        << 4 << 2 << QStringList{"--set", "trainer.tensor_parallel=2"} << false << "tp+ddp" << QStringList{};
+    QTest::newRow("fsdp 2") << 2 << 2 << QStringList{"--set", "trainer.strategy=fsdp"} << true << "fsdp" << QStringList{};
     // A one-rank job (reef launch --nproc 1) still joins its process group and runs each collective:
     // the check scripts/gpu-check.sh makes with NCCL on one GPU.
-    QTest::newRow("ddp, 1 rank") << 1 << 1 << QStringList{} << true << "ddp";
-    QTest::newRow("fsdp, 1 rank") << 1 << 1 << QStringList{"--set", "trainer.strategy=fsdp"} << true << "fsdp";
+    QTest::newRow("ddp, 1 rank") << 1 << 1 << QStringList{} << true << "ddp" << QStringList{};
+    QTest::newRow("fsdp, 1 rank") << 1 << 1 << QStringList{"--set", "trainer.strategy=fsdp"} << true << "fsdp" << QStringList{};
+    // Mixtral with its 4 experts split over 2 ranks, each rank with its own data. A capacity of
+    // experts / top_k drops no token, as in one process. The balance loss is computed over the
+    // expert-parallel group, so one process equals ep 2 with it, and ep 2 x dp 2 without it.
+    const QStringList mixtral = {"--set", "model.arch=mixtral", "--set", "model.experts=4", "--set", "model.top_k=2",
+                                 "--set", "model.capacity_factor=2"};
+    QTest::newRow("ep 2, balance loss") << 2 << 2 << QStringList{"--set", "trainer.expert_parallel=2"} << true << "ep"
+                                        << mixtral + QStringList{"--set", "model.aux_loss_coef=0.1"};
+    QTest::newRow("ep 2 x dp 2") << 4 << 4 << QStringList{"--set", "trainer.expert_parallel=2"} << false << "ep+ddp"
+                                 << mixtral + QStringList{"--set", "model.aux_loss_coef=0"};
   }
 
   void shardedLlamaEqualsOneProcess() {
@@ -124,15 +136,17 @@ class TestParallel : public QObject {
     QFETCH(QStringList, strategy);
     QFETCH(bool, tied);
     QFETCH(QString, reported);
+    QFETCH(QStringList, model);
     // Small enough for four processes on two cores; clipping engages, so the gradient norm must
     // count every shard once; SGD with momentum and weight decay (of matrices only, also inside
     // FSDP's flat shards).
-    const QStringList llama = {"--set", "model.dim=64", "--set", "model.layers=2", "--set", "model.heads=4",
+    const QStringList llama = QStringList{"--set", "model.dim=64", "--set", "model.layers=2", "--set", "model.heads=4",
                                "--set", "model.kv_heads=2", "--set", QString("model.tie_embeddings=") + (tied ? "true" : "false"),
                                "--set", "data.context=32", "--set", "data.workers=0", "--set", "trainer.max_steps=5",
                                "--set", "trainer.log_interval=1", "--set", "trainer.limit_val_batches=1",
                                "--set", "trainer.gradient_clip_norm=0.5", "--set", "optim.warmup_steps=0",
-                               "--set", "optim.name=sgd", "--set", "optim.lr=0.1", "--plain"};
+                                          "--set", "optim.name=sgd", "--set", "optim.lr=0.1", "--plain"} +
+                              model;
     const QString spec = example("llm/kjv_llama.yaml");
     const QString tag = QString(QTest::currentDataTag()).replace(' ', '_');
     const fs::path single = path("llama-single-" + tag), job = path("llama-" + tag);
@@ -171,12 +185,13 @@ class TestParallel : public QObject {
 
     // The whole-model checkpoint continues in one process.
     auto resumed = runReef(QStringList{"train", QString::fromStdString(job.string()), "--set", "trainer.max_steps=6",
-                                       "--set", "trainer.tensor_parallel=1", "--set", "trainer.strategy=ddp", "--plain"});
+                                       "--set", "trainer.tensor_parallel=1", "--set", "trainer.expert_parallel=1",
+                                       "--set", "trainer.strategy=ddp", "--plain"});
     QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
     QVERIFY(fs::exists(job / "checkpoints/step-6/model.safetensors"));
   }
 
-  void shardingNeedsAModelThatSplits() {
+  void splittingNeedsAModelThatSplits() {
     const fs::path job = path("cnn-tp");
     auto r = runReef(QStringList{"launch", "--nproc", "2", example("vision/mnist_cnn.yaml"), "--run-dir",
                                  QString::fromStdString(job.string()), "--set", "trainer.tensor_parallel=2"} + kSettings);
@@ -191,6 +206,16 @@ class TestParallel : public QObject {
                                    "--set", "trainer.tensor_parallel=2", "--plain"});
     QVERIFY(odd.exitCode != 0);
     QVERIFY2(odd.err.contains("must divide the number of ranks"), qPrintable(odd.err));
+    auto dense = runReef(QStringList{"launch", "--nproc", "2", example("llm/kjv_llama.yaml"), "--run-dir",
+                                     QString::fromStdString(path("dense-ep").string()), "--set", "trainer.expert_parallel=2",
+                                     "--set", "trainer.max_steps=1", "--plain"});
+    QVERIFY(dense.exitCode != 0);
+    QVERIFY2(dense.err.contains("has no experts to split"), qPrintable(dense.err));
+    auto uneven = runReef(QStringList{"launch", "--nproc", "2", example("llm/kjv_llama.yaml"), "--run-dir",
+                                      QString::fromStdString(path("uneven-ep").string()), "--set", "model.arch=mixtral", "--set",
+                                      "model.experts=3", "--set", "trainer.expert_parallel=2", "--set", "trainer.max_steps=1", "--plain"});
+    QVERIFY(uneven.exitCode != 0);
+    QVERIFY2(uneven.err.contains("model.experts (3) must be divisible by trainer.expert_parallel (2)"), qPrintable(uneven.err));
   }
 
   void dataParallelResumesExactlyWithDropout() {

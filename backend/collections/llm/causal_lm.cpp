@@ -79,6 +79,10 @@ CausalLM::CausalLM(const engine::ModelContext& context) {
   context_ = data.at("context").get<int64_t>();
   config_ = configFromSpec(context.spec, tokenizer_.vocabSize());
   config_.tensorParallel = context.tensorParallel;
+  config_.expertParallel = context.expertParallel;
+  if (config_.epSize() > 1 && config_.experts % config_.epSize() != 0)
+    throw std::runtime_error("model.experts (" + std::to_string(config_.experts) + ") must be divisible by trainer.expert_parallel (" +
+                             std::to_string(config_.epSize()) + ")");
   if (context_ > config_.maxContext)
     throw std::runtime_error("data.context (" + std::to_string(context_) + ") exceeds model.max_context (" +
                              std::to_string(config_.maxContext) + ")");
@@ -149,7 +153,11 @@ torch::Tensor CausalLM::trainingStep(const engine::Batch& batch) {
   }
   if (auxCoefficient_ > 0) {
     const torch::Tensor aux = net_->auxLoss();
-    if (aux.defined()) loss = loss + auxCoefficient_ * aux;
+    // Under expert parallelism the balance loss is the group's (the same value on each of its
+    // ranks) and a rank's gradient of it reaches only its own tokens; data parallelism averages
+    // the ranks' gradients, so the gradient is scaled by the group size, the value is not.
+    const double ranks = static_cast<double>(config_.epSize());
+    if (aux.defined()) loss = loss + auxCoefficient_ * (ranks > 1 ? aux * ranks - aux.detach() * (ranks - 1) : aux);
   }
   return loss;
 }

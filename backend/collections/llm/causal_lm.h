@@ -25,6 +25,7 @@ class CausalLM : public engine::Model {
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
   double trainingFlopsPerToken() const override;
   bool supportsTensorParallel() const override { return true; }
+  bool supportsExpertParallel() const override { return config_.experts > 0; }
   std::vector<engine::FullyShardedUnit*> shardFully(const std::shared_ptr<engine::ProcessGroup>& group) override;
   std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override;
 

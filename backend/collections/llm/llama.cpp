@@ -113,7 +113,7 @@ DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& c) {
     block_sparse_moe = register_module(
         "block_sparse_moe",
         engine::MixtureOfExperts(engine::MoeOptions{c.dim, c.hidden(), c.experts, c.topK, c.capacityFactor},
-                                 engine::singleProcessGroup()));
+                                 c.expertParallel ? c.expertParallel : engine::singleProcessGroup()));
   else
     mlp = register_module("mlp", FeedForward(c));
   input_layernorm = register_module("input_layernorm", RmsNorm(c.dim, c.normEps));

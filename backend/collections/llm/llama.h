@@ -35,9 +35,11 @@ struct LlamaConfig {
   int64_t topK = 2;
   double capacityFactor = 1.25;
   std::shared_ptr<engine::ProcessGroup> tensorParallel;  // null: every layer whole
+  std::shared_ptr<engine::ProcessGroup> expertParallel;  // null: every rank holds every expert
 
   int64_t headDim() const { return dim / heads; }
   int64_t tpSize() const { return tensorParallel ? tensorParallel->size() : 1; }
+  int64_t epSize() const { return expertParallel ? expertParallel->size() : 1; }
   int64_t hidden() const { return ffnHidden > 0 ? ffnHidden : (8 * dim / 3 + 63) / 64 * 64; }
   // Multiply-adds x 2 per token of a forward+backward pass (6 N plus attention), for MFU.
   double trainingFlopsPerToken(int64_t context) const;

@@ -47,7 +47,9 @@ struct ModelContext {
   Json spec;                        // resolved
   std::filesystem::path dataRoot;   // where prepared datasets live
   // trainer.tensor_parallel > 1: the ranks that split this model's layers (null otherwise).
-  std::shared_ptr<ProcessGroup> tensorParallel;
+  std::shared_ptr<ProcessGroup> tensorParallel{};
+  // trainer.expert_parallel > 1: the ranks that split this model's experts (null otherwise).
+  std::shared_ptr<ProcessGroup> expertParallel{};
 };
 
 class Model {
@@ -64,6 +66,8 @@ class Model {
   virtual double trainingFlopsPerToken() const { return 0; }
   // Whether the model splits its layers across ModelContext::tensorParallel.
   virtual bool supportsTensorParallel() const { return false; }
+  // Whether the model has experts to split across ModelContext::expertParallel.
+  virtual bool supportsExpertParallel() const { return false; }
   // FSDP: wraps the model's blocks into units sharded over `group` and routes its forward through
   // them; the units, named by their module paths. Empty: the model has no blocks to shard.
   virtual std::vector<FullyShardedUnit*> shardFully(const std::shared_ptr<ProcessGroup>& group) {

@@ -112,4 +112,14 @@ torch::Tensor MixtureOfExpertsImpl::forward(const torch::Tensor& x) {
   return torch::zeros_like(x).index_add(0, assignment.div(K, "floor"), back * weights);
 }
 
+TensorParallelLayout expertParallelLayout(torch::nn::Module& module) {
+  TensorParallelLayout layout;
+  for (const auto& item : module.named_modules("", /*include_self=*/false))
+    if (dynamic_cast<MixtureOfExpertsImpl*>(item.value().get())) {
+      layout[item.key() + ".w1"] = 0;
+      layout[item.key() + ".w2"] = 0;
+    }
+  return layout;
+}
+
 }  // namespace reef::engine

@@ -4,6 +4,7 @@
 // expert-parallel group, tokens sent to their experts' ranks and back with all-to-all. With a
 // group of one, all experts are local and no communication happens.
 #include "parallel/process_group.h"
+#include "parallel/tensor_parallel.h"
 
 #include <torch/torch.h>
 
@@ -44,5 +45,10 @@ class MixtureOfExpertsImpl : public torch::nn::Module {
   double dropped_ = 0;
 };
 TORCH_MODULE(MixtureOfExperts);
+
+// The expert weights of every mixture of experts in `module` ("<path>.w1", "<path>.w2"), split by
+// their first dimension across the expert-parallel group: with gatherShards/sliceShards, what a
+// checkpoint holds is every expert, loadable at any expert-parallel size.
+TensorParallelLayout expertParallelLayout(torch::nn::Module& module);
 
 }  // namespace reef::engine

@@ -33,6 +33,23 @@ class C10dPending : public PendingCollective {
   c10::intrusive_ptr<c10d::Work> work_;
 };
 
+// A collective on a GPU copy of a CPU tensor: wait() also copies the result back.
+class StagedPending : public PendingCollective {
+ public:
+  StagedPending(std::unique_ptr<PendingCollective> inner, torch::Tensor staged, torch::Tensor target)
+      : inner_(std::move(inner)), staged_(std::move(staged)), target_(std::move(target)) {}
+  void wait() override {
+    if (!inner_) return;
+    inner_->wait();
+    inner_.reset();
+    target_.copy_(staged_);
+  }
+
+ private:
+  std::unique_ptr<PendingCollective> inner_;
+  torch::Tensor staged_, target_;
+};
+
 class Done : public PendingCollective {
  public:
   void wait() override {}
@@ -42,41 +59,46 @@ using Backend = compat::C10dBackend;
 
 class C10dGroup : public ProcessGroup {
  public:
-  C10dGroup(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Backend> pg, bool nccl, bool local,
+  C10dGroup(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Backend> pg, const torch::Device& device, bool local,
             std::chrono::milliseconds timeout)
-      : store_(std::move(store)), pg_(std::move(pg)), nccl_(nccl), local_(local), timeout_(timeout) {}
+      : store_(std::move(store)), pg_(std::move(pg)), device_(device), local_(local), timeout_(timeout) {}
 
   int rank() const override { return pg_->getRank(); }
   int size() const override { return pg_->getSize(); }
-  std::string backend() const override { return nccl_ ? "nccl" : "gloo"; }
+  std::string backend() const override { return nccl() ? "nccl" : "gloo"; }
 
   std::unique_ptr<PendingCollective> allReduceSumAsync(torch::Tensor& tensor) override {
-    std::vector<at::Tensor> tensors = {tensor};
+    torch::Tensor staged = onBackend(tensor);
+    std::vector<at::Tensor> tensors = {staged};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
-    return std::make_unique<C10dPending>(pg_->allreduce(tensors, options));
+    auto pending = std::make_unique<C10dPending>(pg_->allreduce(tensors, options));
+    if (staged.is_same(tensor)) return pending;
+    return std::make_unique<StagedPending>(std::move(pending), staged, tensor);
   }
 
   void allReduceMax(torch::Tensor& tensor) override {
-    std::vector<at::Tensor> tensors = {tensor};
+    std::vector<at::Tensor> tensors = {onBackend(tensor)};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::MAX;
     pg_->allreduce(tensors, options)->wait();
+    copyBack(tensors[0], tensor);
   }
 
   void broadcast(torch::Tensor& tensor, int root) override {
-    std::vector<at::Tensor> tensors = {tensor};
+    std::vector<at::Tensor> tensors = {onBackend(tensor)};
     c10d::BroadcastOptions options;
     options.rootRank = root;
     pg_->broadcast(tensors, options)->wait();
+    copyBack(tensors[0], tensor);
   }
 
   torch::Tensor allGather(const torch::Tensor& tensor) override {
-    std::vector<at::Tensor> input = {tensor.contiguous()};
+    std::vector<at::Tensor> input = {onBackend(tensor).contiguous()};
     std::vector<std::vector<at::Tensor>> output(1);
     for (int r = 0; r < size(); ++r) output[0].push_back(torch::empty_like(input[0]));
     pg_->allgather(output, input)->wait();
-    return torch::cat(output[0], 0);
+    return torch::cat(output[0], 0).to(tensor.device());
   }
 
   torch::Tensor reduceScatterSum(const torch::Tensor& input) override {
@@ -84,14 +106,15 @@ class C10dGroup : public ProcessGroup {
     if (rows * size() != input.size(0))
       throw std::invalid_argument("reduce-scatter: dimension 0 (" + std::to_string(input.size(0)) +
                                   ") is not divisible by the group size " + std::to_string(size()));
-    if (nccl_) {
-      std::vector<at::Tensor> output = {torch::empty_like(input.narrow(0, 0, rows))};
+    if (nccl()) {
+      const torch::Tensor staged = onBackend(input);
+      std::vector<at::Tensor> output = {torch::empty_like(staged.narrow(0, 0, rows))};
       std::vector<std::vector<at::Tensor>> parts(1);
-      for (int r = 0; r < size(); ++r) parts[0].push_back(input.narrow(0, r * rows, rows).contiguous());
+      for (int r = 0; r < size(); ++r) parts[0].push_back(staged.narrow(0, r * rows, rows).contiguous());
       c10d::ReduceScatterOptions options;
       options.reduceOp = c10d::ReduceOp::SUM;
       pg_->reduce_scatter(output, parts, options)->wait();
-      return output[0];
+      return output[0].to(input.device());
     }
     // Gloo has no reduce-scatter: an all-to-all sends part r of the input to rank r, then each rank
     // adds up the parts it received. Each rank sends (n-1)/n of the input, as in a ring
@@ -107,13 +130,13 @@ class C10dGroup : public ProcessGroup {
                          const std::vector<int64_t>& outSplits) override {
     int64_t outRows = 0;
     for (int64_t s : outSplits) outRows += s;
-    std::vector<int64_t> shape = input.sizes().vec();
+    torch::Tensor in = onBackend(input).contiguous();
+    std::vector<int64_t> shape = in.sizes().vec();
     shape[0] = outRows;
-    torch::Tensor output = torch::empty(shape, input.options());
-    torch::Tensor in = input.contiguous();
+    torch::Tensor output = torch::empty(shape, in.options());
     std::vector<int64_t> outS = outSplits, inS = inSplits;
     pg_->alltoall_base(output, in, outS, inS)->wait();
-    return output;
+    return output.to(input.device());
   }
 
   void barrier() override { pg_->barrier()->wait(); }
@@ -123,8 +146,8 @@ class C10dGroup : public ProcessGroup {
     if (it == ranks.end()) return nullptr;
     auto store = c10::make_intrusive<c10d::PrefixStore>("group/" + name, store_);
     return std::make_shared<C10dGroup>(store, makeBackend(store, static_cast<int>(it - ranks.begin()),
-                                                          static_cast<int>(ranks.size()), nccl_, local_, timeout_),
-                                       nccl_, local_, timeout_);
+                                                          static_cast<int>(ranks.size()), nccl(), local_, timeout_),
+                                       device_, local_, timeout_);
   }
 
   static c10::intrusive_ptr<Backend> makeBackend(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
@@ -145,9 +168,18 @@ class C10dGroup : public ProcessGroup {
   }
 
  private:
+  bool nccl() const { return device_.is_cuda(); }
+  // NCCL moves only GPU tensors: CPU ones (counters, flags, generator states) go through this
+  // rank's GPU and back.
+  torch::Tensor onBackend(const torch::Tensor& t) const { return nccl() && !t.is_cuda() ? t.to(device_) : t; }
+  static void copyBack(const torch::Tensor& staged, torch::Tensor& target) {
+    if (!staged.is_same(target)) target.copy_(staged);
+  }
+
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<Backend> pg_;
-  bool nccl_, local_;
+  torch::Device device_;
+  bool local_;
   std::chrono::milliseconds timeout_;
 };
 
@@ -190,9 +222,8 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const DistEnv& env, const tor
                              std::to_string(env.masterPort) + " (MASTER_ADDR/MASTER_PORT): " + e.what());
   }
   const bool local = env.masterAddr == "127.0.0.1" || env.masterAddr == "localhost";
-  const bool nccl = device.is_cuda();
-  return std::make_shared<C10dGroup>(store, C10dGroup::makeBackend(store, env.rank, env.world, nccl, local, timeout), nccl,
-                                     local, timeout);
+  return std::make_shared<C10dGroup>(store, C10dGroup::makeBackend(store, env.rank, env.world, device.is_cuda(), local, timeout),
+                                     device, local, timeout);
 }
 
 }  // namespace reef::engine

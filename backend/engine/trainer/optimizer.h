@@ -48,7 +48,7 @@ class Optimizer {
     torch::Tensor m;  // momentum buffer or first moment
     torch::Tensor v;  // second moment
     bool sharded = false;
-    torch::Tensor decayMask;  // defined: decay these elements only
+    torch::Tensor decayMask{};  // defined: decay these elements only
   };
   std::vector<Slot> slots_;
   OptimSettings settings_;

@@ -35,6 +35,9 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
            intParam("tensor_parallel", 1, 1, 1024,
                     "Ranks that split each layer (Megatron-style tensor parallelism); the world size must be a multiple, "
                     "and the remaining factor is data parallel (tp x dp)"),
+           intParam("expert_parallel", 1, 1, 1024,
+                    "Ranks that split the experts of a mixture-of-experts model (each holds experts / ep of them and "
+                    "tokens travel by all-to-all); the world size must be a multiple, the remaining factor replicates"),
        }},
       {"optim",
        {
@@ -95,6 +98,7 @@ RunSettings RunSettings::fromSpec(const Json& spec) {
   s.trainer.testAtEnd = t.at("test_at_end").get<bool>();
   s.trainer.initFrom = t.at("init_from").get<std::string>();
   s.trainer.tensorParallel = t.at("tensor_parallel").get<int>();
+  s.trainer.expertParallel = t.at("expert_parallel").get<int>();
   s.trainer.strategy = t.at("strategy").get<std::string>();
   if (s.trainer.maxSteps < 0 && s.trainer.maxEpochs == 0)
     throw SpecError("spec", {{"trainer.max_steps", "training has no length: set max_steps > 0 or max_epochs > 0"}});

@@ -40,6 +40,7 @@ struct TrainerSettings {
   bool testAtEnd = true;
   std::string initFrom;  // run or checkpoint whose weights start a new run
   int tensorParallel = 1;
+  int expertParallel = 1;
   std::string strategy;  // ddp | fsdp (with more than one rank)
 };
 

@@ -7,6 +7,7 @@
 #include "parallel/data_parallel.h"
 #include "parallel/dist_env.h"
 #include "parallel/fully_sharded.h"
+#include "parallel/mixture_of_experts.h"
 #include "parallel/process_group.h"
 #include "parallel/tensor_parallel.h"
 #include "core/torch_compat.h"
@@ -29,6 +30,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 
 namespace reef::engine {
 
@@ -103,33 +105,45 @@ TrainResult Trainer::run() {
   auto group = ProcessGroup::create(dist, device, std::chrono::minutes(30));
   // tp x dp: consecutive ranks split the model; ranks with the same position in their tensor-parallel
   // group hold the same shards and average their gradients.
-  const int tp = ts.tensorParallel;
-  if (dist.world % tp != 0)
-    throw std::runtime_error("trainer.tensor_parallel (" + std::to_string(tp) + ") must divide the number of ranks (" +
-                             std::to_string(dist.world) + "): launch a multiple of it, e.g. reef launch --nproc " +
-                             std::to_string(tp));
-  std::shared_ptr<ProcessGroup> tpGroup, dpGroup = group;
-  if (tp > 1) {
-    std::vector<int> tpRanks, dpRanks;
-    for (int r = 0; r < tp; ++r) tpRanks.push_back(dist.rank / tp * tp + r);
-    for (int d = 0; d < dist.world / tp; ++d) dpRanks.push_back(d * tp + dist.rank % tp);
-    tpGroup = group->subgroup(tpRanks, "tp" + std::to_string(dist.rank / tp));
-    dpGroup = group->subgroup(dpRanks, "dp" + std::to_string(dist.rank % tp));
-  }
+  const int tp = ts.tensorParallel, ep = ts.expertParallel;
+  for (const auto& [key, size] : {std::make_pair("tensor_parallel", tp), std::make_pair("expert_parallel", ep)})
+    if (dist.world % size != 0)
+      throw std::runtime_error(std::string("trainer.") + key + " (" + std::to_string(size) + ") must divide the number of ranks (" +
+                               std::to_string(dist.world) + "): launch a multiple of it, e.g. reef launch --nproc " +
+                               std::to_string(size));
+  if (tp > 1 && ep > 1)
+    throw std::runtime_error("trainer.tensor_parallel and trainer.expert_parallel (both > 1) do not combine yet: choose one");
+  // Consecutive ranks form a group that splits the model (tp x dp, ep x dp); ranks with the same
+  // position in their groups hold the same shards and average their gradients.
+  const auto splitGroups = [&](int size, const std::string& name) {
+    std::vector<int> splitRanks, replicaRanks;
+    for (int r = 0; r < size; ++r) splitRanks.push_back(dist.rank / size * size + r);
+    for (int d = 0; d < dist.world / size; ++d) replicaRanks.push_back(d * size + dist.rank % size);
+    return std::make_pair(group->subgroup(splitRanks, name + std::to_string(dist.rank / size)),
+                          group->subgroup(replicaRanks, name + "-replicas" + std::to_string(dist.rank % size)));
+  };
+  std::shared_ptr<ProcessGroup> tpGroup, dpGroup = group, epGroup, expertReplicas;
+  if (tp > 1) std::tie(tpGroup, dpGroup) = splitGroups(tp, "tp");
+  // Under expert parallelism every rank has its own data; only the experts are split.
+  if (ep > 1) std::tie(epGroup, expertReplicas) = splitGroups(ep, "ep");
   const int dpRank = dist.rank / tp, dpSize = dist.world / tp;
   const bool fsdp = ts.strategy == "fsdp" && dist.distributed();
-  if (fsdp && tp > 1)
-    throw std::runtime_error("trainer.strategy fsdp and trainer.tensor_parallel > 1 do not combine yet: choose one");
-  // The ranks of data-parallel replica 0 validate (under tensor parallelism or FSDP each forward
-  // needs all of them); every rank takes part in checkpoints; rank 0 writes and reports.
-  const bool validator = dpRank == 0 || fsdp;
+  if (fsdp && (tp > 1 || ep > 1))
+    throw std::runtime_error(std::string("trainer.strategy fsdp and trainer.") + (tp > 1 ? "tensor" : "expert") +
+                             "_parallel > 1 do not combine yet: choose one");
+  // The ranks of the first model-splitting group validate together (each forward under tensor or
+  // expert parallelism or FSDP needs all of them); every rank takes part in checkpoints; rank 0
+  // writes and reports.
+  const bool validator = fsdp || dist.rank / std::max(tp, ep) == 0;
   torch::manual_seed(exp.seed);  // the same initial weights on every rank
 
-  auto model = registry_.create({spec_, resolveDataRoot(data), tpGroup});
+  auto model = registry_.create({spec_, resolveDataRoot(data), tpGroup, epGroup});
+  const std::string modelName = spec_["model"]["collection"].get<std::string>() + "/" + spec_["model"]["arch"].get<std::string>();
   if (tp > 1 && !model->supportsTensorParallel())
-    throw std::runtime_error("model " + spec_["model"]["collection"].get<std::string>() + "/" +
-                             spec_["model"]["arch"].get<std::string>() +
-                             " has no tensor-parallel layers: set trainer.tensor_parallel: 1 (data parallel)");
+    throw std::runtime_error("model " + modelName + " has no tensor-parallel layers: set trainer.tensor_parallel: 1 (data parallel)");
+  if (ep > 1 && !model->supportsExpertParallel())
+    throw std::runtime_error("model " + modelName +
+                             " has no experts to split: set trainer.expert_parallel: 1, or train a mixture of experts (llm/mixtral)");
   model->to(device);
   torch::nn::Module& net = model->module();
   std::vector<FullyShardedUnit*> units;
@@ -163,15 +177,22 @@ TrainResult Trainer::run() {
   const int64_t valInterval = ts.valInterval > 0 ? ts.valInterval : stepsPerEpoch;
   const int64_t checkpointInterval = exp.checkpointInterval > 0 ? exp.checkpointInterval : valInterval;
 
-  NamedTensors parameters, replicated;  // what the optimizer updates; what DDP averages
+  // Tensors split across a group (tensor-parallel layers, experts), and how.
+  const TensorParallelLayout layout =
+      tp > 1 ? tensorParallelLayout(net) : ep > 1 ? expertParallelLayout(net) : TensorParallelLayout{};
+  const std::shared_ptr<ProcessGroup> splitGroup = tp > 1 ? tpGroup : epGroup;
+  const int splitSize = std::max(tp, ep);
+  // What the optimizer updates; what DDP averages over dpGroup; experts, averaged over their replicas.
+  NamedTensors parameters, replicated, experts;
   for (const auto& p : net.named_parameters(true))
-    if (!inUnit(p.key())) replicated.emplace_back(p.key(), p.value());
+    if (!inUnit(p.key())) (ep > 1 && splitDimension(layout, p.key()) >= 0 ? experts : replicated).emplace_back(p.key(), p.value());
   parameters = replicated;
+  parameters.insert(parameters.end(), experts.begin(), experts.end());
   for (auto* u : units) parameters.emplace_back(u->name() + ".flat", u->shard());
-  const TensorParallelLayout layout = tp > 1 ? tensorParallelLayout(net) : TensorParallelLayout{};
   int64_t parameterCount = 0, trainableCount = 0;  // of the whole model
-  for (const auto& [name, p] : replicated) {
-    const int64_t n = p.numel() * (splitDimension(layout, name) >= 0 ? tp : 1);
+  for (const auto& [name, p] : parameters) {
+    if (unitOfShard(name)) continue;
+    const int64_t n = p.numel() * (splitDimension(layout, name) >= 0 ? splitSize : 1);
     parameterCount += n;
     if (p.requires_grad()) trainableCount += n;
   }
@@ -182,10 +203,11 @@ TrainResult Trainer::run() {
   Optimizer optimizer(parameters, settings.optim);
   for (auto* u : units) optimizer.setDecayMask(u->name() + ".flat", u->matrixMask());
   if (fsdp) optimizer.setSharded(group, [&](const std::string& name) { return unitOfShard(name) != nullptr; });
-  if (tp > 1) optimizer.setSharded(tpGroup, [&](const std::string& name) { return splitDimension(layout, name) >= 0; });
-  // Checkpoints hold the whole model; each tensor-parallel rank loads its slice.
+  if (splitSize > 1)
+    optimizer.setSharded(splitGroup, [&](const std::string& name) { return splitDimension(layout, name) >= 0; });
+  // Checkpoints hold the whole model; each rank of a splitting group loads its slice.
   auto ownSlice = [&](const std::map<std::string, torch::Tensor>& whole) {
-    return tp > 1 ? sliceShards(whole, layout, tpGroup) : whole;
+    return splitSize > 1 ? sliceShards(whole, layout, splitGroup) : whole;
   };
   // The model's tensors as one process holds them (every rank of a sharded model calls this).
   auto wholeModelState = [&]() {
@@ -194,7 +216,7 @@ TrainResult Trainer::run() {
       if (!inUnit(name)) whole.emplace_back(name, t);
     for (auto* u : units)
       for (auto& e : u->gatherFull()) whole.push_back(std::move(e));
-    return tp > 1 ? gatherShards(whole, layout, tpGroup) : whole;
+    return splitSize > 1 ? gatherShards(whole, layout, splitGroup) : whole;
   };
   auto wholeOptimizerState = [&]() {
     NamedTensors whole;
@@ -205,7 +227,7 @@ TrainResult Trainer::run() {
         whole.emplace_back(name, t);
       }
     }
-    return tp > 1 ? gatherShards(whole, layout, tpGroup) : whole;
+    return splitSize > 1 ? gatherShards(whole, layout, splitGroup) : whole;
   };
   auto loadWholeModel = [&](const std::map<std::string, torch::Tensor>& whole, const std::string& source,
                             const TensorFilter& mayBeMissing) {
@@ -230,13 +252,17 @@ TrainResult Trainer::run() {
     optimizer.loadState(own, steps, source);
   };
   const LrSchedule schedule(settings.optim, totalSteps);
-  std::unique_ptr<DataParallel> ddp;
+  std::unique_ptr<DataParallel> ddp, expertDdp;
   if (dpSize > 1) {
     ddp = std::make_unique<DataParallel>(dpGroup, replicated);
     NamedTensors state;
     for (auto& [name, t] : moduleState(net))
-      if (!inUnit(name)) state.emplace_back(name, t);
+      if (!inUnit(name) && !(ep > 1 && splitDimension(layout, name) >= 0)) state.emplace_back(name, t);
     ddp->broadcastFrom0(state);
+  }
+  if (expertReplicas && expertReplicas->size() > 1) {
+    expertDdp = std::make_unique<DataParallel>(expertReplicas, experts);
+    expertDdp->broadcastFrom0(experts);
   }
 
   CheckpointStore store(run_);
@@ -293,8 +319,13 @@ TrainResult Trainer::run() {
                      {"pid", static_cast<int64_t>(::getpid())},
                      {"world_size", dist.world},
                      {"rank", dist.rank},
-                     {"strategy", tp > 1 ? (dpSize > 1 ? "tp+ddp" : "tp") : fsdp ? "fsdp" : dist.distributed() ? "ddp" : "single"},
+                     {"strategy", tp > 1   ? (dpSize > 1 ? "tp+ddp" : "tp")
+                                  : ep > 1 ? (dist.world > ep ? "ep+ddp" : "ep")
+                                  : fsdp   ? "fsdp"
+                                  : dist.distributed() ? "ddp"
+                                                       : "single"},
                      {"tensor_parallel", tp},
+                     {"expert_parallel", ep},
                      {"backend", group->backend()},
                      {"devices", Json::array({device.str()})},
                      {"threads", threads},
@@ -388,6 +419,7 @@ TrainResult Trainer::run() {
     double stepLoss = 0;
     for (int64_t micro = 0; micro < ts.accumulate; ++micro) {
       if (ddp) ddp->setSync(micro + 1 == ts.accumulate);
+      if (expertDdp) expertDdp->setSync(micro + 1 == ts.accumulate);
       Batch batch = loader.next().to(device);
       torch::Tensor loss;
       {
@@ -402,6 +434,11 @@ TrainResult Trainer::run() {
       state.samplesSeen += batch.size;
     }
     if (ddp) ddp->finishGradients();
+    if (expertDdp) expertDdp->finishGradients();
+    // An expert's gradient holds the tokens of its whole expert-parallel group (they came to it by
+    // all-to-all): averaged like the rest over all ranks, it is divided by the group size too.
+    for (auto& [name, p] : experts)
+      if (p.grad().defined()) p.mutable_grad().div_(ep);
     if (!std::isfinite(stepLoss))
       throw std::runtime_error("the training loss became " + std::to_string(stepLoss) + " at step " +
                                std::to_string(state.step + 1) +
