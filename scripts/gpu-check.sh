@@ -15,8 +15,9 @@
 #   scripts/gpu-check.sh                on the GPU machine, in the repository root, with .gpu-deps/
 #                                       and data/llm/kjv (scripts/prepare-data.sh) copied along
 # Environment: REEF_GPU_CHECK_ACCELERATOR=cpu runs checks 2 and 3 on the CPU (Gloo, smaller GPT) to
-# rehearse them; REEF_BIN=<reef> skips the build; REEF_GPU_CHECK_DIR (default /tmp/reef-gpu-check)
-# holds the build and the runs. Exits non-zero on the first check that fails.
+# rehearse them; REEF_BIN=<reef> skips the build; PYTHON names the Python that has PyTorch
+# (default python3); REEF_GPU_CHECK_DIR (default /tmp/reef-gpu-check) holds the build and the
+# runs. Exits non-zero on the first check that fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -38,6 +39,7 @@ fi
 [[ $# -eq 0 ]] || { echo "usage: $0 [--fetch-deps]" >&2; exit 2; }
 
 accel=${REEF_GPU_CHECK_ACCELERATOR:-cuda}
+python=${PYTHON:-python3}
 work=${REEF_GPU_CHECK_DIR:-/tmp/reef-gpu-check}
 mkdir -p "$work"
 [[ -f data/llm/kjv/train.bin ]] || { echo "gpu-check: data/llm/kjv is missing: run scripts/prepare-data.sh and copy data/llm/kjv along" >&2; exit 1; }
@@ -60,12 +62,12 @@ if [[ -z ${REEF_BIN:-} ]]; then
     printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$prefix/usr/lib/x86_64-linux-gnu" "$prefix/usr/bin/pkgconf" > "$pkg_config"
     chmod +x "$pkg_config"
   fi
-  torch_prefix=$(python3 -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
-  python3 -c 'import torch; print("gpu-check: PyTorch", torch.__version__, "CUDA", torch.version.cuda)'
+  torch_prefix=$("$python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
+  "$python" -c 'import torch; print("gpu-check: PyTorch", torch.__version__, "CUDA", torch.version.cuda)'
   cmake_args=(-DREEF_ENGINE_ONLY=ON -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=$torch_prefix;$prefix/usr"
     "-DPKG_CONFIG_EXECUTABLE=$pkg_config")
   if [[ $accel == cuda ]]; then
-    site=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    site=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     nccl_h=$(find "$site/nvidia" -name nccl.h 2> /dev/null | head -1)
     nccl_so=$(find "$site/nvidia" -name 'libnccl.so*' 2> /dev/null | head -1)
     [[ -n $nccl_h && -n $nccl_so ]] || { echo "gpu-check: nccl.h or libnccl not found under $site/nvidia" >&2; exit 1; }
@@ -90,7 +92,7 @@ common=(--plain --set "trainer.accelerator=$accel" --set data.workers=0 --set tr
 
 # Losses per step and step-5 parameters of two runs, within 1e-5 relative (Euclidean norms).
 compare_runs() {
-  python3 - "$1" "$2" << 'EOF'
+  "$python" - "$1" "$2" << 'EOF'
 import json, struct, sys, math
 import torch
 
@@ -98,7 +100,7 @@ def losses(run):
     out = []
     for line in open(f"{run}/events.jsonl"):
         e = json.loads(line)
-        if e.get("type") == "metric" and "train/loss" in e.get("values", {}):
+        if e.get("t") == "metric" and "train/loss" in e.get("values", {}):
             out.append(e["values"]["train/loss"])
     return out
 
@@ -131,15 +133,15 @@ EOF
 
 # The last logged performance figures of a run, and its peak from run_started.
 report_speed() {
-  python3 - "$1" "$2" << 'EOF'
+  "$python" - "$1" "$2" << 'EOF'
 import json, sys
 run, label = sys.argv[1], sys.argv[2]
 peak, last = 0, None
 for line in open(f"{run}/events.jsonl"):
     e = json.loads(line)
-    if e.get("type") == "run_started":
+    if e.get("t") == "run_started":
         peak, params = e.get("peak_matmul_gflops", 0), e.get("parameters", 0)
-    if e.get("type") == "metric" and "perf/mfu" in e.get("values", {}):
+    if e.get("t") == "metric" and "perf/mfu" in e.get("values", {}):
         last = e["values"]
 if last is None:
     sys.exit(f"{run}: no perf/mfu metric was logged")
