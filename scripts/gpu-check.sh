@@ -114,15 +114,30 @@ def tensors(path):
         if name == "__metadata__" or t["dtype"] != "F32":
             continue
         a, b = t["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(body[a:b]), dtype=torch.float32).double()
+        out[name] = torch.frombuffer(bytearray(body[a:b]), dtype=torch.float32).double().view(t["shape"])
+    return out
+
+def model(step_dir):
+    """model.safetensors, plus an FSDP checkpoint's blocks reassembled from its rank shards."""
+    out = tensors(f"{step_dir}/model.safetensors")
+    try:
+        layout = json.load(open(f"{step_dir}/fsdp-layout.json"))
+    except FileNotFoundError:
+        return out
+    ranks = [tensors(f"{step_dir}/fsdp-rank-{r}.safetensors") for r in range(layout["world"])]
+    for unit, entry in layout["units"].items():
+        flat = torch.cat([r[unit + ".flat"] for r in ranks])
+        for p in entry["params"]:
+            size = math.prod(p["shape"])
+            out[f"{unit}.{p['name']}"] = flat[p["offset"]:p["offset"] + size].view(p["shape"])
     return out
 
 a, b = sys.argv[1], sys.argv[2]
 la, lb = losses(a), losses(b)
 assert len(la) == 5 and len(lb) == 5, f"expected 5 logged losses, got {len(la)} and {len(lb)}"
 worst_loss = max(abs(x - y) / abs(x) for x, y in zip(la, lb))
-ta = tensors(f"{a}/checkpoints/step-5/model.safetensors")
-tb = tensors(f"{b}/checkpoints/step-5/model.safetensors")
+ta = model(f"{a}/checkpoints/step-5")
+tb = model(f"{b}/checkpoints/step-5")
 assert ta.keys() == tb.keys() and ta, "the checkpoints hold different tensors"
 worst_param = max(((ta[k] - tb[k]).norm() / ta[k].norm().clamp_min(1e-12)).item() for k in ta)
 print(f"  losses {' '.join(f'{x:.6f}' for x in la)}")

@@ -6,7 +6,7 @@
 // that hold the whole model; a rank that dies ends the job with its name in the error, quickly.
 #include "reef_cli.h"
 
-#include "protocol/safetensors.h"
+#include "trainer/checkpoint.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -37,28 +37,25 @@ std::vector<double> losses(const fs::path& run) {
   return out;
 }
 
-// The largest, over the (float) tensors of two checkpoints whose names end with `suffix`, of
-// |a - b| / |a| (Euclidean norms).
-double relativeDifference(const fs::path& a, const fs::path& b, const std::string& suffix = "") {
-  auto fa = protocol::SafetensorsFile::open(a), fb = protocol::SafetensorsFile::open(b);
+// The largest, over the tensors of checkpoint `a` whose names end with `suffix`, of |a - b| / |a|
+// (Euclidean norms); an FSDP checkpoint is read whole from its rank shards.
+double relativeDifference(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b,
+                          const std::string& suffix = "") {
   double worst = 0;
   size_t compared = 0;
-  for (const auto& ea : fa.tensors()) {
-    if (ea.name.size() < suffix.size() || ea.name.compare(ea.name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+  for (const auto& [name, ta] : a) {
+    if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
     ++compared;
-    const auto* eb = fb.find(ea.name);
-    if (!eb || eb->nbytes != ea.nbytes) return INFINITY;
-    double diff = 0, norm = 0;
-    for (size_t i = 0; i < ea.nbytes / 4; ++i) {
-      float x, y;
-      std::memcpy(&x, ea.data + 4 * i, 4);
-      std::memcpy(&y, eb->data + 4 * i, 4);
-      diff += (double(x) - y) * (double(x) - y);
-      norm += double(x) * x;
-    }
-    worst = std::max(worst, std::sqrt(diff) / std::max(1e-12, std::sqrt(norm)));
+    const auto tb = b.find(name);
+    if (tb == b.end() || !tb->second.sizes().equals(ta.sizes())) return INFINITY;
+    const double norm = ta.to(torch::kFloat64).norm().item<double>();
+    worst = std::max(worst, (ta.to(torch::kFloat64) - tb->second.to(torch::kFloat64)).norm().item<double>() / std::max(1e-12, norm));
   }
   return compared > 0 ? worst : INFINITY;
+}
+
+engine::LoadedCheckpoint checkpointOf(const fs::path& run, int64_t step) {
+  return engine::CheckpointStore(protocol::RunDir(run)).load(step);
 }
 
 // Five steps of a job against one process on the same global batch: the same losses, and the
@@ -69,7 +66,7 @@ void expectSameTraining(const fs::path& single, const fs::path& job) {
   QCOMPARE(b.size(), size_t(5));
   for (size_t i = 0; i < a.size(); ++i)
     QVERIFY2(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]), qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
-  const double diff = relativeDifference(single / "checkpoints/step-5/model.safetensors", job / "checkpoints/step-5/model.safetensors");
+  const double diff = relativeDifference(checkpointOf(single, 5).weights, checkpointOf(job, 5).weights);
   QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
 }
 
@@ -159,8 +156,7 @@ class TestParallel : public QObject {
     QVERIFY2(many.exitCode == 0, qPrintable(many.err));
     expectSameTraining(single, job);
     if (QTest::currentTestFailed()) return;
-    const double momentum = relativeDifference(single / "checkpoints/step-5/trainer_state.safetensors",
-                                               job / "checkpoints/step-5/trainer_state.safetensors", ".momentum");
+    const double momentum = relativeDifference(checkpointOf(single, 5).trainerTensors, checkpointOf(job, 5).trainerTensors, ".momentum");
     QVERIFY2(momentum < 1e-5, qPrintable(QString("optimizer state differs by %1 (relative)").arg(momentum)));
     const auto norms = [](const fs::path& run) {
       std::vector<double> out;
@@ -182,6 +178,20 @@ class TestParallel : public QObject {
       return v;
     };
     QVERIFY2(std::abs(val(single) - val(job)) < 1e-5 * val(single), "validation split across ranks");
+
+    if (reported == "fsdp") {
+      // Every rank wrote its own shards, nothing was gathered, and one process reads them whole.
+      const fs::path step5 = job / "checkpoints/step-5";
+      QVERIFY(fs::exists(step5 / "fsdp-layout.json"));
+      for (int r = 0; r < ranks; ++r) QVERIFY(fs::exists(step5 / ("fsdp-rank-" + std::to_string(r) + ".safetensors")));
+      QVERIFY(!engine::loadTensors(step5 / "model.safetensors").count("model.layers.0.self_attn.q_proj.weight"));
+      const auto evalLoss = [](const fs::path& run) {
+        const ReefRun r = runReef({"eval", QString::fromStdString(run.string()), "--checkpoint", "5", "--split", "val", "--json"});
+        return r.exitCode == 0 ? Json::parse(r.out.toStdString())["metrics"]["val/loss"].get<double>() : NAN;
+      };
+      const double a = evalLoss(single), b = evalLoss(job);
+      QVERIFY2(std::abs(a - b) <= 1e-5 * a, qPrintable(QString("reef eval: %1 vs %2").arg(a).arg(b)));
+    }
 
     // The whole-model checkpoint continues in one process.
     auto resumed = runReef(QStringList{"train", QString::fromStdString(job.string()), "--set", "trainer.max_steps=6",
@@ -237,7 +247,7 @@ class TestParallel : public QObject {
     auto c = runReef(QStringList{"launch", "--nproc", "2", QString::fromStdString(split.string()), "--set", "trainer.max_steps=6",
                                  "--plain"});
     QVERIFY2(c.exitCode == 0, qPrintable(c.err));
-    const double diff = relativeDifference(whole / "checkpoints/step-6/model.safetensors", split / "checkpoints/step-6/model.safetensors");
+    const double diff = relativeDifference(checkpointOf(whole, 6).weights, checkpointOf(split, 6).weights);
     QVERIFY2(diff == 0, qPrintable(QString("resumed parameters differ by %1 (relative)").arg(diff)));
   }
 

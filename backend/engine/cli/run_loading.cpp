@@ -76,7 +76,7 @@ LoadedRun loadRun(const std::string& target, const std::string& checkpoint, cons
   configureRuntime(loaded.settings.trainer.threads);
   loaded.device = pickDevice(loaded.settings.trainer.accelerator);
   loaded.model = builtinRegistry().create({loaded.spec, resolveDataRoot(DataSettings::fromSpec(loaded.spec))});
-  loadModuleState(loaded.model->module(), loadTensors(ref.weights()), ref.weights().string());
+  loadModuleState(loaded.model->module(), loadCheckpointWeights(ref.weights()), ref.weights().string());
   loaded.model->to(loaded.device);
   return loaded;
 }

@@ -5,7 +5,9 @@
 #include "parallel/handle_table.h"
 #include "protocol/json.h"
 
+#include <algorithm>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 
 namespace reef::engine {
@@ -163,45 +165,93 @@ std::vector<std::pair<std::string, std::pair<int64_t, std::vector<int64_t>>>> Fu
   return out;
 }
 
+namespace {
+
+const char* const kLayoutFile = "fsdp-layout.json";
+
+std::filesystem::path rankFile(const std::filesystem::path& dir, int rank) {
+  return dir / ("fsdp-rank-" + std::to_string(rank) + ".safetensors");
+}
+
+Json readLayout(const std::filesystem::path& dir) {
+  std::ifstream in(dir / kLayoutFile);
+  const Json layout = Json::parse(in, nullptr, false);
+  if (layout.is_discarded() || layout.value("format", "") != "reef-fsdp")
+    throw std::runtime_error("'" + (dir / kLayoutFile).string() + "' is missing or not an FSDP layout");
+  return layout;
+}
+
+}  // namespace
+
 void saveShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& shardedUnits,
-                      const ProcessGroup& group) {
+                      const ProcessGroup& group, const NamedTensors& shardLike) {
   std::filesystem::create_directories(dir);
   NamedTensors shards;
-  for (auto* u : shardedUnits) shards.emplace_back(u->name(), u->shard().detach());
-  saveTensors(dir / ("fsdp-rank-" + std::to_string(group.rank()) + ".safetensors"), shards);
+  std::set<std::string> suffixes = {""};
+  for (auto* u : shardedUnits) shards.emplace_back(u->name() + ".flat", u->shard().detach());
+  for (const auto& [name, tensor] : shardLike) {
+    const auto unit = std::find_if(shardedUnits.begin(), shardedUnits.end(), [&](const FullyShardedUnit* u) {
+      return name.compare(0, u->name().size() + 5, u->name() + ".flat") == 0;
+    });
+    if (unit == shardedUnits.end()) throw std::invalid_argument("'" + name + "' is not laid out like a unit's flat shard");
+    suffixes.insert(name.substr((*unit)->name().size() + 5));
+    shards.emplace_back(name, tensor.detach());
+  }
+  saveTensors(rankFile(dir, group.rank()), shards);
   if (group.rank() != 0) return;
   Json layout;
   layout["format"] = "reef-fsdp";
   layout["world"] = group.size();
+  layout["suffixes"] = suffixes;
   for (auto* u : shardedUnits) {
     Json unit;
     unit["padded"] = u->paddedSize();
     for (const auto& [name, place] : u->layout()) unit["params"].push_back({{"name", name}, {"offset", place.first}, {"shape", place.second}});
     layout["units"][u->name()] = unit;
   }
-  std::ofstream(dir / "fsdp-layout.json") << layout.dump(2) << "\n";
+  std::ofstream(dir / kLayoutFile) << layout.dump(2) << "\n";
+}
+
+bool hasShardedState(const std::filesystem::path& dir) { return std::filesystem::exists(dir / kLayoutFile); }
+
+std::vector<std::string> shardedSuffixes(const std::filesystem::path& dir) {
+  return readLayout(dir).value("suffixes", std::vector<std::string>{""});
+}
+
+std::map<std::string, torch::Tensor> readShardedState(const std::filesystem::path& dir, const std::string& suffix) {
+  const Json layout = readLayout(dir);
+  const int world = layout["world"].get<int>();
+  std::vector<std::map<std::string, torch::Tensor>> ranks;
+  for (int r = 0; r < world; ++r) {
+    if (!std::filesystem::exists(rankFile(dir, r)))
+      throw std::runtime_error("'" + rankFile(dir, r).string() + "' is missing: the checkpoint was written by " +
+                               std::to_string(world) + " ranks and needs every rank's shards");
+    ranks.push_back(loadTensors(rankFile(dir, r)));
+  }
+  std::map<std::string, torch::Tensor> full;
+  for (const auto& [unit, entry] : layout["units"].items()) {
+    std::vector<torch::Tensor> parts;
+    for (int r = 0; r < world; ++r) {
+      const auto it = ranks[static_cast<size_t>(r)].find(unit + ".flat" + suffix);
+      if (it == ranks[static_cast<size_t>(r)].end())
+        throw std::runtime_error("'" + rankFile(dir, r).string() + "' has no tensor '" + unit + ".flat" + suffix + "'");
+      parts.push_back(it->second);
+    }
+    const torch::Tensor flat = torch::cat(parts);  // the saving world's padded flat buffer
+    for (const auto& p : entry["params"]) {
+      const auto shape = p["shape"].get<std::vector<int64_t>>();
+      full[unit + "." + p["name"].get<std::string>() + suffix] =
+          flat.narrow(0, p["offset"].get<int64_t>(), c10::multiply_integers(shape)).view(shape);
+    }
+  }
+  return full;
 }
 
 void loadShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& shardedUnits) {
-  std::ifstream in(dir / "fsdp-layout.json");
-  const Json layout = Json::parse(in, nullptr, false);
-  if (layout.is_discarded() || layout.value("format", "") != "reef-fsdp")
-    throw std::runtime_error("'" + (dir / "fsdp-layout.json").string() + "' is missing or not an FSDP layout");
-  const int world = layout["world"].get<int>();
-  std::vector<std::map<std::string, torch::Tensor>> ranks;
-  for (int r = 0; r < world; ++r) ranks.push_back(loadTensors(dir / ("fsdp-rank-" + std::to_string(r) + ".safetensors")));
+  const auto full = readShardedState(dir, "");
   for (auto* u : shardedUnits) {
-    if (!layout["units"].contains(u->name()))
+    if (!readLayout(dir)["units"].contains(u->name()))
       throw std::runtime_error("the sharded checkpoint in '" + dir.string() + "' has no unit '" + u->name() + "'");
-    std::vector<torch::Tensor> parts;
-    for (auto& r : ranks) parts.push_back(r.at(u->name()));
-    const torch::Tensor flat = torch::cat(parts);  // the saving world's padded flat buffer
-    std::map<std::string, torch::Tensor> full;
-    for (const auto& p : layout["units"][u->name()]["params"]) {
-      const auto shape = p["shape"].get<std::vector<int64_t>>();
-      full[u->name() + "." + p["name"].get<std::string>()] =
-          flat.narrow(0, p["offset"].get<int64_t>(), c10::multiply_integers(shape)).view(shape);
-    }
     u->loadFull(full, dir.string());
   }
 }

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,9 +65,18 @@ class FullyShardedUnit {
   std::function<torch::Tensor(const torch::Tensor&)> run_;
 };
 
-// Sharded checkpoints: each rank writes its shards; any world size (1 included) reads them back.
+// Sharded checkpoints: each rank writes "fsdp-rank-<r>.safetensors" in `dir` with its shard of
+// every unit's flat parameters ("<unit>.flat") and of the tensors laid out like them in
+// `shardLike` ("<unit>.flat<suffix>": optimizer moments); rank 0 adds the layout. Nothing is
+// gathered. Any world size (1 included) reads them back.
 void saveShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& units,
-                      const ProcessGroup& group);
+                      const ProcessGroup& group, const NamedTensors& shardLike = {});
+bool hasShardedState(const std::filesystem::path& dir);
+// The suffixes saved ("" for the parameters, ".exp_avg", ...).
+std::vector<std::string> shardedSuffixes(const std::filesystem::path& dir);
+// Whole tensors reassembled from every rank's shards: "<unit>.<param><suffix>".
+std::map<std::string, torch::Tensor> readShardedState(const std::filesystem::path& dir, const std::string& suffix);
+// Each unit keeps its slice of the parameters of a sharded checkpoint.
 void loadShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& units);
 
 }  // namespace reef::engine

@@ -1,5 +1,6 @@
 #include "trainer/checkpoint.h"
 
+#include "parallel/fully_sharded.h"
 #include "protocol/spec.h"
 
 #include <fcntl.h>
@@ -94,10 +95,21 @@ TrainerState TrainerState::fromJson(const Json& j, const std::string& source) {
 
 fs::path CheckpointStore::save(const TrainerState& state, const NamedTensors& weights,
                                const NamedTensors& trainerTensors) const {
+  openStaging(state.step);
+  return commit(state, weights, trainerTensors);
+}
+
+fs::path CheckpointStore::staging(int64_t step) const { return run_.checkpoints() / (kTempPrefix + std::to_string(step)); }
+
+void CheckpointStore::openStaging(int64_t step) const {
+  fs::remove_all(staging(step));
+  fs::create_directories(staging(step));
+}
+
+fs::path CheckpointStore::commit(const TrainerState& state, const NamedTensors& weights,
+                                 const NamedTensors& trainerTensors) const {
   const fs::path target = run_.checkpoint(state.step);
-  const fs::path temp = run_.checkpoints() / (kTempPrefix + std::to_string(state.step));
-  fs::remove_all(temp);
-  fs::create_directories(temp);
+  const fs::path temp = staging(state.step);
   const std::map<std::string, std::string> meta = {{"format", "reef-checkpoint"},
                                                    {"step", std::to_string(state.step)}};
   saveTensors(temp / "model.safetensors", weights, meta);
@@ -150,8 +162,11 @@ LoadedCheckpoint CheckpointStore::load(int64_t step) const {
     if (j.is_discarded())
       throw std::runtime_error("'" + (dir / "trainer_state.json").string() + "' is not valid JSON");
     out.state = TrainerState::fromJson(j, (dir / "trainer_state.json").string());
-    out.weights = loadTensors(dir / "model.safetensors");
+    out.weights = loadCheckpointWeights(dir / "model.safetensors");
     out.trainerTensors = loadTensors(dir / "trainer_state.safetensors");
+    if (hasShardedState(dir))
+      for (const std::string& suffix : shardedSuffixes(dir))
+        if (!suffix.empty()) out.trainerTensors.merge(readShardedState(dir, suffix));
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("checkpoint step-") + std::to_string(step) + " is unusable: " + e.what() +
                              recover);
@@ -159,8 +174,10 @@ LoadedCheckpoint CheckpointStore::load(int64_t step) const {
   return out;
 }
 
-std::map<std::string, torch::Tensor> CheckpointStore::loadWeights(int64_t step) const {
-  return loadTensors(run_.checkpoint(step) / "model.safetensors");
+std::map<std::string, torch::Tensor> loadCheckpointWeights(const fs::path& modelFile) {
+  std::map<std::string, torch::Tensor> weights = loadTensors(modelFile);
+  if (hasShardedState(modelFile.parent_path())) weights.merge(readShardedState(modelFile.parent_path(), ""));
+  return weights;
 }
 
 void CheckpointStore::removeIncomplete() const {

@@ -1,7 +1,8 @@
 #pragma once
 // Checkpoints: checkpoints/step-<N>/{model.safetensors, trainer_state.safetensors,
-// trainer_state.json}. A checkpoint is written into a temporary folder, synced to disk and renamed
-// into place, so a crash while writing leaves every earlier checkpoint valid.
+// trainer_state.json}, and for FSDP every rank's shards beside them (fsdp-layout.json,
+// fsdp-rank-<r>.safetensors). A checkpoint is written into a temporary folder, synced to disk and
+// renamed into place, so a crash while writing leaves every earlier checkpoint valid.
 #include "core/data_loader.h"
 #include "core/model.h"
 #include "core/tensor_io.h"
@@ -46,12 +47,17 @@ class CheckpointStore {
   // Writes checkpoint `state.step` and returns its folder.
   std::filesystem::path save(const TrainerState& state, const NamedTensors& weights,
                              const NamedTensors& trainerTensors) const;
+  // The same in two parts, for files that other ranks write meanwhile: openStaging() empties the
+  // temporary folder, the ranks write into staging(), then commit() adds these files and renames it.
+  std::filesystem::path staging(int64_t step) const;
+  void openStaging(int64_t step) const;
+  std::filesystem::path commit(const TrainerState& state, const NamedTensors& weights,
+                               const NamedTensors& trainerTensors) const;
   std::optional<int64_t> latest() const;
   std::optional<int64_t> best(bool monitorMax) const;
-  // Reads and validates a checkpoint; errors name the file and how to recover.
+  // Reads and validates a checkpoint (an FSDP one reassembled from its shards, so any world size
+  // resumes it); errors name the file and how to recover.
   LoadedCheckpoint load(int64_t step) const;
-  // Weights only (for evaluation and export).
-  std::map<std::string, torch::Tensor> loadWeights(int64_t step) const;
   // Deletes temporary folders left by a save that was interrupted.
   void removeIncomplete() const;
   // Keeps the keepTopK checkpoints with the best monitor value plus the latest one; keepTopK < 0
@@ -62,6 +68,10 @@ class CheckpointStore {
   std::optional<double> monitorOf(int64_t step) const;
   protocol::RunDir run_;
 };
+
+// The model tensors of a checkpoint's model.safetensors, with an FSDP checkpoint's parameters
+// reassembled from every rank's shards beside it: the whole model, whoever wrote it.
+std::map<std::string, torch::Tensor> loadCheckpointWeights(const std::filesystem::path& modelFile);
 
 // One checkpoint of a run, named the way people name it on the command line.
 struct CheckpointRef {

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -96,6 +97,9 @@ TrainResult Trainer::run() {
   const int threads = configureRuntime(ts.threads);
   torch::Device device = pickDevice(ts.accelerator);
   if (device.is_cuda()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist.localRank));
+  // The rank's GPU is the current device for the whole run: NCCL and CUDA's default generator use it.
+  std::optional<c10::DeviceGuard> onDevice;
+  if (device.is_cuda()) onDevice.emplace(device);
   const bool bf16 = ts.precision == "bf16-mixed";
   // Generator states are named by the kind of device, not its index: every rank of a multi-GPU
   // job has its own GPU, and rank 0 writes them all.
@@ -209,24 +213,18 @@ TrainResult Trainer::run() {
   auto ownSlice = [&](const std::map<std::string, torch::Tensor>& whole) {
     return splitSize > 1 ? sliceShards(whole, layout, splitGroup) : whole;
   };
-  // The model's tensors as one process holds them (every rank of a sharded model calls this).
+  // The model's tensors as one process holds them, less FSDP's units (every rank writes its own
+  // shards of those): every rank of a split model calls this.
   auto wholeModelState = [&]() {
     NamedTensors whole;
     for (auto& [name, t] : moduleState(net))
       if (!inUnit(name)) whole.emplace_back(name, t);
-    for (auto* u : units)
-      for (auto& e : u->gatherFull()) whole.push_back(std::move(e));
     return splitSize > 1 ? gatherShards(whole, layout, splitGroup) : whole;
   };
-  auto wholeOptimizerState = [&]() {
+  // The same for the optimizer's state; the units' moments ("<unit>.flat.<slot>") go to `shards`.
+  auto wholeOptimizerState = [&](NamedTensors& shards) {
     NamedTensors whole;
-    for (auto& [name, t] : optimizer.state()) {
-      if (auto* u = unitOfShard(name)) {  // "<unit>.flat.<slot>" -> "<unit>.<param>.<slot>"
-        for (auto& e : u->gatherFlat(t, name.substr(u->name().size() + 5))) whole.push_back(std::move(e));
-      } else {
-        whole.emplace_back(name, t);
-      }
-    }
+    for (auto& [name, t] : optimizer.state()) (unitOfShard(name) ? shards : whole).emplace_back(name, t);
     return splitSize > 1 ? gatherShards(whole, layout, splitGroup) : whole;
   };
   auto loadWholeModel = [&](const std::map<std::string, torch::Tensor>& whole, const std::string& source,
@@ -303,7 +301,7 @@ TrainResult Trainer::run() {
   } else if (!ts.initFrom.empty()) {
     const CheckpointRef source = findCheckpoint(ts.initFrom, "best");
     const auto own = moduleState(net);
-    const size_t loaded = loadWholeModel(loadTensors(source.weights()), source.weights().string(),
+    const size_t loaded = loadWholeModel(loadCheckpointWeights(source.weights()), source.weights().string(),
                                          [](const std::string& name) { return isAdapterTensor(name); });
     log.info("initialised " + std::to_string(loaded) + " of " + std::to_string(own.size()) + " tensors from " +
              source.weights().string());
@@ -354,7 +352,14 @@ TrainResult Trainer::run() {
   std::optional<int64_t> checkpointedStep = resumedFrom;
   auto checkpoint = [&](std::optional<double> monitorValue) {  // (every rank calls it; rank 0 writes)
     checkpointedStep = state.step;
-    NamedTensors weights = wholeModelState(), trainerTensors = wholeOptimizerState();
+    NamedTensors shardMoments;
+    NamedTensors weights = wholeModelState(), trainerTensors = wholeOptimizerState(shardMoments);
+    if (fsdp) {  // each rank writes its shards into the checkpoint's folder before rank 0 commits it
+      if (rank0) store.openStaging(state.step);
+      group->barrier();
+      saveShardedState(store.staging(state.step), units, *group, shardMoments);
+      group->barrier();
+    }
     // Every rank's generator, so that each one's dropout continues exactly after a resume.
     const torch::Tensor rng = compat::rngState(device);
     const torch::Tensor ranksRng = dist.distributed() ? group->allGather(rng.to(device)).cpu().view({dist.world, -1}) : torch::Tensor();
@@ -364,7 +369,7 @@ TrainResult Trainer::run() {
     trainerTensors.emplace_back(rngKey, rng);
     for (int r = 0; r < (dist.distributed() ? dist.world : 0); ++r)
       trainerTensors.emplace_back(rngKey + ".rank-" + std::to_string(r), ranksRng[r].clone());
-    const auto dir = store.save(state, weights, trainerTensors);
+    const auto dir = fsdp ? store.commit(state, weights, trainerTensors) : store.save(state, weights, trainerTensors);
     const auto removed = store.applyRetention(exp.keepTopK, exp.monitorMax);
     emit("checkpoint", {{"step", state.step},
                                 {"path", std::filesystem::relative(dir, run_.root()).string()},
