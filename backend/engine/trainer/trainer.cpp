@@ -107,8 +107,6 @@ TrainResult Trainer::run() {
   // Collectives wait long enough for rank 0 to validate and checkpoint; a dead rank is noticed by
   // the launcher (or Slurm), which ends the others.
   auto group = ProcessGroup::create(dist, device, std::chrono::minutes(30));
-  // tp x dp: consecutive ranks split the model; ranks with the same position in their tensor-parallel
-  // group hold the same shards and average their gradients.
   const int tp = ts.tensorParallel, ep = ts.expertParallel;
   for (const auto& [key, size] : {std::make_pair("tensor_parallel", tp), std::make_pair("expert_parallel", ep)})
     if (dist.world % size != 0)
@@ -213,16 +211,16 @@ TrainResult Trainer::run() {
   auto ownSlice = [&](const std::map<std::string, torch::Tensor>& whole) {
     return splitSize > 1 ? sliceShards(whole, layout, splitGroup) : whole;
   };
-  // The model's tensors as one process holds them, less FSDP's units (every rank writes its own
-  // shards of those): every rank of a split model calls this.
-  auto wholeModelState = [&]() {
+  // What a checkpoint holds of the model: its tensors as one process holds them, less FSDP's units
+  // (every rank writes its own shards of those). Every rank of a split model calls this.
+  auto modelStateToSave = [&]() {
     NamedTensors whole;
     for (auto& [name, t] : moduleState(net))
       if (!inUnit(name)) whole.emplace_back(name, t);
     return splitSize > 1 ? gatherShards(whole, layout, splitGroup) : whole;
   };
   // The same for the optimizer's state; the units' moments ("<unit>.flat.<slot>") go to `shards`.
-  auto wholeOptimizerState = [&](NamedTensors& shards) {
+  auto optimizerStateToSave = [&](NamedTensors& shards) {
     NamedTensors whole;
     for (auto& [name, t] : optimizer.state()) (unitOfShard(name) ? shards : whole).emplace_back(name, t);
     return splitSize > 1 ? gatherShards(whole, layout, splitGroup) : whole;
@@ -353,7 +351,7 @@ TrainResult Trainer::run() {
   auto checkpoint = [&](std::optional<double> monitorValue) {  // (every rank calls it; rank 0 writes)
     checkpointedStep = state.step;
     NamedTensors shardMoments;
-    NamedTensors weights = wholeModelState(), trainerTensors = wholeOptimizerState(shardMoments);
+    NamedTensors weights = modelStateToSave(), trainerTensors = optimizerStateToSave(shardMoments);
     if (fsdp) {  // each rank writes its shards into the checkpoint's folder before rank 0 commits it
       if (rank0) store.openStaging(state.step);
       group->barrier();
