@@ -45,6 +45,16 @@ mkdir -p "$work"
 [[ -f data/llm/kjv/train.bin ]] || { echo "gpu-check: data/llm/kjv is missing: run scripts/prepare-data.sh and copy data/llm/kjv along" >&2; exit 1; }
 started=$SECONDS
 say() { printf 'gpu-check [%3ds] %s\n' $((SECONDS - started)) "$*"; }
+# Runs reef with a time limit, so that a hung collective fails the check instead of the machine's
+# lease: limit in seconds, log file, then reef's arguments.
+reef_run() {
+  local limit=$1 log=$2
+  shift 2
+  local rc=0
+  timeout "$limit" "$REEF_BIN" "$@" > "$log" 2>&1 || rc=$?
+  [[ $rc -eq 124 ]] && echo "gpu-check: reef $1 did not finish within $limit s (log: $log)" >&2
+  [[ $rc -eq 0 ]] || { tail -20 "$log"; return 1; }
+}
 
 # --- 1. build ------------------------------------------------------------------------------------
 if [[ -z ${REEF_BIN:-} ]]; then
@@ -172,12 +182,11 @@ small=(--set model.dim=256 --set model.layers=4 --set model.heads=4 --set model.
   --set optim.name=sgd --set optim.lr=0.1)
 rm -rf "$work/runs" && mkdir -p "$work/runs"
 say "equivalence: plain reef train on $accel"
-"$REEF_BIN" train "$spec" --run-dir "$work/runs/single" "${small[@]}" "${common[@]}" > "$work/runs/single.log" 2>&1 ||
-  { tail -20 "$work/runs/single.log"; exit 1; }
+reef_run 180 "$work/runs/single.log" train "$spec" --run-dir "$work/runs/single" "${small[@]}" "${common[@]}"
 for strategy in ddp fsdp; do
   say "equivalence: reef launch --nproc 1, strategy $strategy ($( [[ $accel == cuda ]] && echo NCCL || echo Gloo ), world size 1)"
-  "$REEF_BIN" launch --nproc 1 "$spec" --run-dir "$work/runs/$strategy" --set trainer.strategy=$strategy "${small[@]}" "${common[@]}" \
-    > "$work/runs/$strategy.log" 2>&1 || { tail -20 "$work/runs/$strategy.log"; exit 1; }
+  reef_run 180 "$work/runs/$strategy.log" launch --nproc 1 "$spec" --run-dir "$work/runs/$strategy" \
+    --set trainer.strategy=$strategy "${small[@]}" "${common[@]}"
   compare_runs "$work/runs/single" "$work/runs/$strategy"
 done
 
@@ -191,9 +200,8 @@ else
 fi
 for precision in bf16-mixed fp32; do
   say "GPT training, precision $precision"
-  "$REEF_BIN" train "$spec" --run-dir "$work/runs/gpt-$precision" "${gpt[@]}" --set trainer.precision=$precision \
-    --set trainer.val_interval=100000 "${common[@]}" > "$work/runs/gpt-$precision.log" 2>&1 ||
-    { tail -20 "$work/runs/gpt-$precision.log"; exit 1; }
+  reef_run 240 "$work/runs/gpt-$precision.log" train "$spec" --run-dir "$work/runs/gpt-$precision" "${gpt[@]}" \
+    --set trainer.precision=$precision --set trainer.val_interval=100000 "${common[@]}"
   report_speed "$work/runs/gpt-$precision" "$precision"
 done
 say "all checks passed"
