@@ -1,7 +1,10 @@
 #include "cluster/local_backend.h"
 
+#include "cluster/slurm_job.h"
 #include "protocol/event_log.h"
 #include "protocol/run_dir.h"
+#include "protocol/spec.h"
+#include "protocol/yaml_json.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -61,6 +64,23 @@ int64_t spawnDetached(const std::vector<std::string>& argv, const fs::path& logF
   return pid;
 }
 
+namespace {
+
+// The engine command for `target` (a spec or a run directory) on this machine: `reef train`, or
+// `reef launch --nproc N` when the spec asks for resources.tasks_per_node: N > 1 (data, tensor,
+// expert parallelism or FSDP over local ranks).
+std::vector<std::string> engineCommand(const fs::path& reefBinary, const Json& rawSpec, const std::string& target) {
+  const JobResources resources = JobResources::fromSpec(rawSpec);
+  if (resources.nodes > 1)
+    throw std::runtime_error("resources.nodes is " + std::to_string(resources.nodes) +
+                             ", but a run on this machine uses one node: submit it to a cluster, or set resources.nodes: 1");
+  if (resources.tasksPerNode > 1)
+    return {reefBinary.string(), "launch", "--nproc", std::to_string(resources.tasksPerNode), target};
+  return {reefBinary.string(), "train", target};
+}
+
+}  // namespace
+
 LaunchedRun LocalBackend::submit(const LaunchRequest& request) {
   if (!fs::exists(request.reefBinary))
     throw std::runtime_error("the engine '" + request.reefBinary.string() + "' does not exist: build reef first");
@@ -71,8 +91,10 @@ LaunchedRun LocalBackend::submit(const LaunchRequest& request) {
     spec.flush();
     if (!spec) throw std::runtime_error("cannot write '" + run.spec().string() + "'");
   }
-  std::vector<std::string> argv = {request.reefBinary.string(), "train", run.spec().string(), "--run-dir",
-                                   run.root().string(), "--plain"};
+  Json raw = protocol::parseYaml(request.specYaml, run.spec().string());
+  for (const auto& o : request.overrides) protocol::applyOverride(raw, o);
+  std::vector<std::string> argv = engineCommand(request.reefBinary, raw, run.spec().string());
+  argv.insert(argv.end(), {"--run-dir", run.root().string(), "--plain"});
   for (const auto& o : request.overrides) {
     argv.push_back("--set");
     argv.push_back(o);
@@ -84,7 +106,9 @@ LaunchedRun LocalBackend::resume(const fs::path& runDir, const fs::path& reefBin
   protocol::RunDir run(runDir);
   if (!fs::exists(run.spec())) throw std::runtime_error("'" + runDir.string() + "' is not a run directory");
   run.createLayout();
-  return {runDir, spawnDetached({reefBinary.string(), "train", runDir.string(), "--plain"}, run.logs() / "launcher.log")};
+  std::vector<std::string> argv = engineCommand(reefBinary, protocol::loadSpecFile(run.spec()), runDir.string());
+  argv.emplace_back("--plain");
+  return {runDir, spawnDetached(argv, run.logs() / "launcher.log")};
 }
 
 void LocalBackend::cancel(const fs::path& runDir, int64_t pid) {

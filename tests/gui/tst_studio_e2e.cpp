@@ -1,6 +1,8 @@
 // End to end: a short vision run launched from the designer appears in the runs table at once and
 // its loss series grows in the curve plot's data; the plot exports; the studio closes while the
-// run trains on, and a reopened studio catches up on every point exactly once.
+// run trains on, and a reopened studio catches up on every point exactly once. A spec asking for
+// two tasks trains with two local ranks.
+#include "cluster/local_backend.h"
 #include "designer/designer_widget.h"
 #include "engine_client.h"
 #include "main_window.h"
@@ -88,6 +90,32 @@ class TestStudioE2e : public QObject {
       const Json d = storage::runDetails(again.session()->index().db(), run);
       for (const auto& m : d["metrics"])
         if (m["key"] == "train/loss") QCOMPARE(m["count"].get<int>(), 80);  // every point exactly once
+    }
+  }
+
+  void aSpecAskingForTwoTasksTrainsOnTwoLocalRanks() {
+    // "This machine" honours resources.tasks_per_node with `reef launch --nproc N`, so tensor or
+    // expert parallelism and FSDP designed in the studio run locally; more than one node is refused.
+    QTemporaryDir dir;
+    QFile file(REEF_SOURCE_DIR "/resources/examples/vision/mnist_cnn.yaml");
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const std::string yaml = file.readAll().toStdString();
+    std::vector<std::string> overrides = {"trainer.max_steps=10", "trainer.val_interval=10", "trainer.limit_val_batches=1",
+                                          "trainer.test_at_end=false", "resources.tasks_per_node=2"};
+    const cluster::LaunchedRun run = cluster::LocalBackend().submit({dir.path().toStdString(), yaml, overrides, REEF_BINARY});
+    QTRY_VERIFY_WITH_TIMEOUT(finished(run.runDir.string()), 120000);
+    QStringList seen;
+    for (const auto& e : protocol::readEvents(run.runDir / "events.jsonl")) {
+      if (e.value("t", "") == "run_started") seen << QString("started with %1 ranks").arg(e["world_size"].get<int>());
+      if (e.value("t", "") == "run_finished") seen << QString::fromStdString(e.value("status", ""));
+    }
+    QCOMPARE(seen, (QStringList{"started with 2 ranks", "completed"}));
+    overrides.push_back("resources.nodes=2");
+    try {
+      cluster::LocalBackend().submit({dir.path().toStdString(), yaml, overrides, REEF_BINARY});
+      QFAIL("a two-node run was started on this machine");
+    } catch (const std::runtime_error& e) {
+      QVERIFY2(QString(e.what()).contains("uses one node: submit it to a cluster"), e.what());
     }
   }
 };
