@@ -1,6 +1,6 @@
 #include "llm/rms_norm.h"
 
-#include "core/torch_compat.h"
+#include "core/cpu_kernels.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -79,8 +79,7 @@ class FusedRmsNorm : public torch::autograd::Function<FusedRmsNorm> {
 }  // namespace
 
 torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
-  if (x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 &&
-      weight.dim() == 1 && x.size(-1) == weight.size(0) && x.numel() > 0 && !engine::compat::autocastEnabled(torch::kCPU))
+  if (engine::cpuFloat32KernelsApply({x, weight}) && weight.dim() == 1 && x.size(-1) == weight.size(0) && x.numel() > 0)
     return FusedRmsNorm::apply(x.contiguous(), weight.contiguous(), eps);
   const torch::Tensor x32 = x.to(torch::kFloat32);
   return (x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + eps)).to(x.scalar_type()) * weight;

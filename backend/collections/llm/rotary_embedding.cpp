@@ -1,6 +1,6 @@
 #include "llm/rotary_embedding.h"
 
-#include "core/torch_compat.h"
+#include "core/cpu_kernels.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -59,10 +59,9 @@ torch::Tensor rotateHalf(const torch::Tensor& x) {
 }  // namespace
 
 torch::Tensor applyRotary(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  if (x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && cos.scalar_type() == torch::kFloat32 &&
-      sin.scalar_type() == torch::kFloat32 && !cos.requires_grad() && !sin.requires_grad() && x.size(-1) % 2 == 0 &&
-      cos.sizes() == sin.sizes() && cos.dim() == 2 && cos.size(0) == x.size(1) && cos.size(1) == x.size(3) &&
-      !engine::compat::autocastEnabled(torch::kCPU))
+  if (engine::cpuFloat32KernelsApply({x, cos, sin}) && x.dim() == 4 && !cos.requires_grad() && !sin.requires_grad() &&
+      x.size(-1) % 2 == 0 && cos.sizes() == sin.sizes() && cos.dim() == 2 && cos.size(0) == x.size(1) &&
+      cos.size(1) == x.size(3))
     return FusedRotary::apply(x.contiguous(), cos.contiguous(), sin.contiguous());
   const torch::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
   return x * c + rotateHalf(x) * s;

@@ -1,6 +1,6 @@
 #include "llm/swiglu.h"
 
-#include "core/torch_compat.h"
+#include "core/cpu_kernels.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -48,8 +48,7 @@ class FusedSwiglu : public torch::autograd::Function<FusedSwiglu> {
 }  // namespace
 
 torch::Tensor swiglu(const torch::Tensor& gate, const torch::Tensor& up) {
-  if (gate.device().is_cpu() && gate.scalar_type() == torch::kFloat32 && up.scalar_type() == torch::kFloat32 &&
-      gate.sizes() == up.sizes() && !engine::compat::autocastEnabled(torch::kCPU))
+  if (engine::cpuFloat32KernelsApply({gate, up}) && gate.sizes() == up.sizes())
     return FusedSwiglu::apply(gate.contiguous(), up.contiguous());
   return torch::silu(gate) * up;
 }

@@ -1,7 +1,7 @@
 #include "core/dense_products.h"
 
+#include "core/cpu_kernels.h"
 #include "core/tensor_io.h"
-#include "core/torch_compat.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -32,12 +32,11 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const floa
                              std::to_string(n) + " product");
 }
 
-// The same for each of `batch` matrix pairs, the batch split across threads (each product then
-// runs single-threaded inside oneDNN): attention's matrices are too small to split one.
 // The first key that query r of m may not see, of n keys whose last m positions are the queries.
 int64_t firstFutureKey(int64_t r, int64_t m, int64_t n) { return std::min(n, r + n - m + 1); }
 
-// With `causal`, entries [r, j] with j > r + n - m (a key after its query, for m queries that
+// sgemm for each of `batch` matrix pairs, the batch split across threads (each product then runs
+// single-threaded inside oneDNN): attention's matrices are too small to split one. With `causal`, entries [r, j] with j > r + n - m (a key after its query, for m queries that
 // are the last m of n positions) are set to -inf after the product.
 void batchedSgemm(bool transA, bool transB, int64_t batch, int64_t m, int64_t n, int64_t k, const torch::Tensor& a,
                   const torch::Tensor& b, torch::Tensor& c, float alpha = 1.0f, bool causal = false) {
@@ -143,8 +142,7 @@ class OneDnnMatmul : public torch::autograd::Function<OneDnnMatmul> {
 };
 
 bool oneDnnApplies(const torch::Tensor& a, const torch::Tensor& b) {
-  return a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == torch::kFloat32 &&
-         b.scalar_type() == torch::kFloat32 && a.numel() > 0 && b.numel() > 0 && !compat::autocastEnabled(torch::kCPU);
+  return cpuFloat32KernelsApply({a, b}) && a.numel() > 0 && b.numel() > 0;
 }
 
 #endif

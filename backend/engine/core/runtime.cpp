@@ -26,7 +26,6 @@ void tuneAllocatorForTraining() {
 }
 
 double matmulGflops(const torch::Device& device, torch::ScalarType dtype, MatmulKernel kernel) {
-  // Large enough to reach the device's rate: a GPU needs bigger products than a CPU.
   const int64_t n = device.is_cuda() ? 8192 : 1024;
   const auto options = torch::TensorOptions().device(device).dtype(dtype);
   const torch::Tensor a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);

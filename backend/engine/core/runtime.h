@@ -24,8 +24,8 @@ void tuneAllocatorForTraining();
 // fp32 on the CPU, core/dense_products.h), which the LLM's linear layers use.
 enum class MatmulKernel { TorchMm, DenseGemm };
 
-// The rate (GFLOP/s) of a 1024^3 product on `device` in `dtype` with `kernel`, the best of five
-// 0.1 s windows.
+// The rate (GFLOP/s) of a square product (1024 wide on a CPU, 8192 on a GPU, which needs larger
+// ones to reach its rate) on `device` in `dtype` with `kernel`, the best of five 0.1 s windows.
 double matmulGflops(const torch::Device& device, torch::ScalarType dtype, MatmulKernel kernel);
 
 // This machine's dense matrix-multiply rate: the faster of the two kernels above, the denominator

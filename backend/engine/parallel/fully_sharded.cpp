@@ -218,7 +218,8 @@ std::vector<std::string> shardedSuffixes(const std::filesystem::path& dir) {
   return readLayout(dir).value("suffixes", std::vector<std::string>{""});
 }
 
-std::map<std::string, torch::Tensor> readShardedState(const std::filesystem::path& dir, const std::string& suffix) {
+std::map<std::string, std::map<std::string, torch::Tensor>> readShardedState(const std::filesystem::path& dir,
+                                                                            const std::vector<std::string>& suffixes) {
   const Json layout = readLayout(dir);
   const int world = layout["world"].get<int>();
   std::vector<std::map<std::string, torch::Tensor>> ranks;
@@ -228,29 +229,33 @@ std::map<std::string, torch::Tensor> readShardedState(const std::filesystem::pat
                                std::to_string(world) + " ranks and needs every rank's shards");
     ranks.push_back(loadTensors(rankFile(dir, r)));
   }
-  std::map<std::string, torch::Tensor> full;
-  for (const auto& [unit, entry] : layout["units"].items()) {
-    std::vector<torch::Tensor> parts;
-    for (int r = 0; r < world; ++r) {
-      const auto it = ranks[static_cast<size_t>(r)].find(unit + ".flat" + suffix);
-      if (it == ranks[static_cast<size_t>(r)].end())
-        throw std::runtime_error("'" + rankFile(dir, r).string() + "' has no tensor '" + unit + ".flat" + suffix + "'");
-      parts.push_back(it->second);
-    }
-    const torch::Tensor flat = torch::cat(parts);  // the saving world's padded flat buffer
-    for (const auto& p : entry["params"]) {
-      const auto shape = p["shape"].get<std::vector<int64_t>>();
-      full[unit + "." + p["name"].get<std::string>() + suffix] =
-          flat.narrow(0, p["offset"].get<int64_t>(), c10::multiply_integers(shape)).view(shape);
+  std::map<std::string, std::map<std::string, torch::Tensor>> out;
+  for (const std::string& suffix : suffixes) {
+    auto& full = out[suffix];
+    for (const auto& [unit, entry] : layout["units"].items()) {
+      std::vector<torch::Tensor> parts;
+      for (int r = 0; r < world; ++r) {
+        const auto it = ranks[static_cast<size_t>(r)].find(unit + ".flat" + suffix);
+        if (it == ranks[static_cast<size_t>(r)].end())
+          throw std::runtime_error("'" + rankFile(dir, r).string() + "' has no tensor '" + unit + ".flat" + suffix + "'");
+        parts.push_back(it->second);
+      }
+      const torch::Tensor flat = torch::cat(parts);  // the saving world's padded flat buffer
+      for (const auto& p : entry["params"]) {
+        const auto shape = p["shape"].get<std::vector<int64_t>>();
+        full[unit + "." + p["name"].get<std::string>() + suffix] =
+            flat.narrow(0, p["offset"].get<int64_t>(), c10::multiply_integers(shape)).view(shape);
+      }
     }
   }
-  return full;
+  return out;
 }
 
 void loadShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& shardedUnits) {
-  const auto full = readShardedState(dir, "");
+  const Json units = readLayout(dir)["units"];
+  const auto full = readShardedState(dir, {""}).at("");
   for (auto* u : shardedUnits) {
-    if (!readLayout(dir)["units"].contains(u->name()))
+    if (!units.contains(u->name()))
       throw std::runtime_error("the sharded checkpoint in '" + dir.string() + "' has no unit '" + u->name() + "'");
     u->loadFull(full, dir.string());
   }

@@ -74,8 +74,10 @@ void saveShardedState(const std::filesystem::path& dir, const std::vector<FullyS
 bool hasShardedState(const std::filesystem::path& dir);
 // The suffixes saved ("" for the parameters, ".exp_avg", ...).
 std::vector<std::string> shardedSuffixes(const std::filesystem::path& dir);
-// Whole tensors reassembled from every rank's shards: "<unit>.<param><suffix>".
-std::map<std::string, torch::Tensor> readShardedState(const std::filesystem::path& dir, const std::string& suffix);
+// Whole tensors reassembled from every rank's shards, for each of `suffixes` (from
+// shardedSuffixes): suffix -> "<unit>.<param><suffix>" -> tensor. Each rank's file is read once.
+std::map<std::string, std::map<std::string, torch::Tensor>> readShardedState(const std::filesystem::path& dir,
+                                                                            const std::vector<std::string>& suffixes);
 // Each unit keeps its slice of the parameters of a sharded checkpoint.
 void loadShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& units);
 

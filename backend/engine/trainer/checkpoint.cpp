@@ -162,11 +162,11 @@ LoadedCheckpoint CheckpointStore::load(int64_t step) const {
     if (j.is_discarded())
       throw std::runtime_error("'" + (dir / "trainer_state.json").string() + "' is not valid JSON");
     out.state = TrainerState::fromJson(j, (dir / "trainer_state.json").string());
-    out.weights = loadCheckpointWeights(dir / "model.safetensors");
+    out.weights = loadTensors(dir / "model.safetensors");
     out.trainerTensors = loadTensors(dir / "trainer_state.safetensors");
-    if (hasShardedState(dir))
-      for (const std::string& suffix : shardedSuffixes(dir))
-        if (!suffix.empty()) out.trainerTensors.merge(readShardedState(dir, suffix));
+    if (hasShardedState(dir))  // FSDP: the blocks' parameters and optimizer moments, from every rank's shards
+      for (auto& [suffix, tensors] : readShardedState(dir, shardedSuffixes(dir)))
+        (suffix.empty() ? out.weights : out.trainerTensors).merge(tensors);
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("checkpoint step-") + std::to_string(step) + " is unusable: " + e.what() +
                              recover);
@@ -176,7 +176,7 @@ LoadedCheckpoint CheckpointStore::load(int64_t step) const {
 
 std::map<std::string, torch::Tensor> loadCheckpointWeights(const fs::path& modelFile) {
   std::map<std::string, torch::Tensor> weights = loadTensors(modelFile);
-  if (hasShardedState(modelFile.parent_path())) weights.merge(readShardedState(modelFile.parent_path(), ""));
+  if (hasShardedState(modelFile.parent_path())) weights.merge(readShardedState(modelFile.parent_path(), {""}).at(""));
   return weights;
 }
 
