@@ -1,7 +1,7 @@
 #pragma once
 // What every benchmark here needs: medians, integer options, and the JSON lines its Python
 // baseline prints.
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -34,7 +34,8 @@ inline std::vector<Json> pythonResults(const std::string& command) {
     Json result = Json::parse(line, nullptr, false);
     if (!result.is_discarded() && result.contains("ms_per_step")) out.push_back(std::move(result));
   }
-  if (pclose(python) != 0 || out.empty()) throw std::runtime_error("the Python side failed: run `" + command + "` to see why");
+  if (pclose(python) != 0 || out.empty())
+    throw std::runtime_error("the Python side failed: run `" + command + "` to see why");
   return out;
 }
 

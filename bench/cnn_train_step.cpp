@@ -5,12 +5,13 @@
 //   reef-bench-cnn [--threads N] [--batch B] [--steps S] [--rounds R]
 #include <torch/torch.h>
 
-#include "bench_util.h"
-#include "builtin_registry.h"
-#include "core/data_settings.h"
-#include "core/runtime.h"
-#include "protocol/spec.h"
-#include "trainer/optimizer.h"
+#include "backend/collections/collections.h"
+#include "backend/engine/core/data_settings.h"
+#include "backend/engine/core/runtime.h"
+#include "backend/engine/trainer/engine_catalog.h"
+#include "backend/engine/trainer/optimizer.h"
+#include "backend/protocol/spec.h"
+#include "bench/bench_util.h"
 
 #include <algorithm>
 #include <chrono>
@@ -36,9 +37,10 @@ class ReefStep {
   explicit ReefStep(int batch) {
     Json raw = protocol::loadSpecFile(REEF_SOURCE_DIR "/resources/examples/vision/mnist_cnn.yaml");
     raw["data"]["batch_size"] = batch;
-    const Json spec = protocol::resolveSpec(raw, engineCatalog(), "mnist_cnn.yaml");
+    const Json spec =
+        protocol::resolveSpec(raw, engine::engineCatalog(collections::builtinRegistry()), "mnist_cnn.yaml");
     torch::manual_seed(0);
-    model_ = builtinRegistry().create({spec, resolveDataRoot(DataSettings::fromSpec(spec))});
+    model_ = collections::builtinRegistry().create({spec, resolveDataRoot(DataSettings::fromSpec(spec))});
     model_->to(torch::kCPU);
     model_->module().train();
     std::vector<int64_t> indices(static_cast<size_t>(batch));
@@ -82,7 +84,9 @@ std::map<std::string, double> pythonRound(int threads, int batch, int steps, int
     out[result["variant"].get<std::string>()] = result["ms_per_step"].get<double>();
     torchVersion = result["torch"].get<std::string>();
   }
-  if (out.size() != 2) throw std::runtime_error("the Python side printed " + std::to_string(out.size()) + " of 2 variants: run `" + command + "`");
+  if (out.size() != 2)
+    throw std::runtime_error("the Python side printed " + std::to_string(out.size()) + " of 2 variants: run `" +
+                             command + "`");
   return out;
 }
 
@@ -95,9 +99,10 @@ int main(int argc, char** argv) {
   const int rounds = argValue(argc, argv, "--rounds", 5);
   const int warmup = 20;
   try {
-    std::printf("CNN training step (vision/cnn, MNIST 28x28, AdamW), batch %d, %d threads\n"
-                "median of %d rounds of %d steps; each round times Reef, then both Python variants\n",
-                batch, threads, rounds, steps);
+    std::printf(
+        "CNN training step (vision/cnn, MNIST 28x28, AdamW), batch %d, %d threads\n"
+        "median of %d rounds of %d steps; each round times Reef, then both Python variants\n",
+        batch, threads, rounds, steps);
     ReefStep reef(batch);
     for (int i = 0; i < warmup; ++i) reef.step();
     std::vector<double> reefTimes;

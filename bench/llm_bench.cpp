@@ -2,10 +2,10 @@
 //  1. the KJV Llama's training step (resources/examples/llm/kjv_llama.yaml: batch 32 x 128 tokens,
 //     AdamW) in Reef against the same model in Python PyTorch on the same LibTorch (Debian's
 //     python3-torch, bench/llm_train_step.py), interleaved rounds, medians. Reef re-executes with
-//     OPENBLAS_CORETYPE set where OpenBLAS misreads the CPU (core/blas_kernels.h); Python then runs
+//     OPENBLAS_CORETYPE set where OpenBLAS misreads the CPU (backend/engine/core/blas_kernels.h); Python then runs
 //     twice per round, as it loads by default and with the same kernels as Reef;
 //  2. Reef's model FLOP/s while training against this machine's torch::mm rate and, in fp32, the
-//     rate of the oneDNN GEMM that Reef's linear layers use (core/dense_products.h);
+//     rate of the oneDNN GEMM that Reef's linear layers use (backend/engine/core/dense_products.h);
 //  3. generation tokens/s with the KV cache against recomputing the whole sequence per token.
 //
 // Steps 1-2 run in fp32 and again under bf16 autocast (the trainer's precision: bf16-mixed), each
@@ -14,17 +14,18 @@
 //   reef-bench-llm [--threads N] [--steps S] [--rounds R] [--tokens T]
 #include <torch/torch.h>
 
-#include "bench_util.h"
-#include "builtin_registry.h"
-#include "core/blas_kernels.h"
-#include "core/data_settings.h"
-#include "core/dense_products.h"
-#include "core/runtime.h"
-#include "llm/causal_lm.h"
-#include "llm/generation.h"
-#include "protocol/spec.h"
-#include "trainer/evaluate.h"
-#include "trainer/optimizer.h"
+#include "backend/collections/collections.h"
+#include "backend/collections/llm/causal_lm.h"
+#include "backend/collections/llm/generation.h"
+#include "backend/engine/core/blas_kernels.h"
+#include "backend/engine/core/data_settings.h"
+#include "backend/engine/core/dense_products.h"
+#include "backend/engine/core/runtime.h"
+#include "backend/engine/trainer/engine_catalog.h"
+#include "backend/engine/trainer/evaluate.h"
+#include "backend/engine/trainer/optimizer.h"
+#include "backend/protocol/spec.h"
+#include "bench/bench_util.h"
 
 #include <algorithm>
 #include <chrono>
@@ -44,7 +45,7 @@ using bench::median;
 
 Json exampleSpec() {
   const Json raw = protocol::loadSpecFile(REEF_SOURCE_DIR "/resources/examples/llm/kjv_llama.yaml");
-  return protocol::resolveSpec(raw, engineCatalog(), "kjv_llama.yaml");
+  return protocol::resolveSpec(raw, engine::engineCatalog(collections::builtinRegistry()), "kjv_llama.yaml");
 }
 
 // Reef's own path: the registry builds the example's model, CausalLM::trainingStep computes the
@@ -53,7 +54,7 @@ class ReefStep {
  public:
   explicit ReefStep(const Json& spec) {
     torch::manual_seed(0);
-    model_ = builtinRegistry().create({spec, resolveDataRoot(DataSettings::fromSpec(spec))});
+    model_ = collections::builtinRegistry().create({spec, resolveDataRoot(DataSettings::fromSpec(spec))});
     model_->module().train();
     const int64_t batch = spec["data"]["batch_size"].get<int64_t>();
     std::vector<int64_t> indices(static_cast<size_t>(batch));
@@ -92,17 +93,21 @@ class ReefStep {
 };
 
 // `blasCore` "": OpenBLAS as it loads (OPENBLAS_CORETYPE unset), otherwise the core type asked for.
-double pythonMs(const Json& spec, int threads, int steps, bool bf16, const std::string& blasCore, std::string& torchVersion) {
+double pythonMs(const Json& spec, int threads, int steps, bool bf16, const std::string& blasCore,
+                std::string& torchVersion) {
   const Json& m = spec["model"];
   const int64_t dim = m["dim"].get<int64_t>();
-  const std::string environment = blasCore.empty() ? "env -u OPENBLAS_CORETYPE " : "env OPENBLAS_CORETYPE=" + blasCore + " ";
-  const std::string command =
-      environment + "/usr/bin/python3 " + REEF_SOURCE_DIR + "/bench/llm_train_step.py --threads " + std::to_string(threads) +
-      " --dim " + std::to_string(dim) + " --layers " + std::to_string(m["layers"].get<int64_t>()) + " --heads " +
-      std::to_string(m["heads"].get<int64_t>()) + " --kv-heads " + std::to_string(m["kv_heads"].get<int64_t>()) +
-      " --hidden " + std::to_string((8 * dim / 3 + 63) / 64 * 64) + " --batch " +
-      std::to_string(spec["data"]["batch_size"].get<int64_t>()) + " --context " +
-      std::to_string(spec["data"]["context"].get<int64_t>()) + " --steps " + std::to_string(steps) + (bf16 ? " --bf16" : "");
+  const std::string environment =
+      blasCore.empty() ? "env -u OPENBLAS_CORETYPE " : "env OPENBLAS_CORETYPE=" + blasCore + " ";
+  const std::string command = environment + "/usr/bin/python3 " + REEF_SOURCE_DIR +
+                              "/bench/llm_train_step.py --threads " + std::to_string(threads) + " --dim " +
+                              std::to_string(dim) + " --layers " + std::to_string(m["layers"].get<int64_t>()) +
+                              " --heads " + std::to_string(m["heads"].get<int64_t>()) + " --kv-heads " +
+                              std::to_string(m["kv_heads"].get<int64_t>()) + " --hidden " +
+                              std::to_string((8 * dim / 3 + 63) / 64 * 64) + " --batch " +
+                              std::to_string(spec["data"]["batch_size"].get<int64_t>()) + " --context " +
+                              std::to_string(spec["data"]["context"].get<int64_t>()) + " --steps " +
+                              std::to_string(steps) + (bf16 ? " --bf16" : "");
   const Json result = bench::pythonResults(command).back();
   torchVersion = result["torch"].get<std::string>();
   const double ms = result["ms_per_step"].get<double>();
@@ -126,10 +131,11 @@ int main(int argc, char** argv) {
     ReefStep reef(spec);
     auto* lm = dynamic_cast<llm::CausalLM*>(&reef.model());
     const int64_t tokens = reef.tokensPerStep();
-    std::printf("Llama training step (kjv_llama.yaml: %lld parameters, %lld tokens per step, AdamW), %d threads\n"
-                "median of %d rounds of %d steps; each round times Reef, then Python\n",
-                static_cast<long long>(lm->network()->config().parameterCount()), static_cast<long long>(tokens), threads,
-                rounds, steps);
+    std::printf(
+        "Llama training step (kjv_llama.yaml: %lld parameters, %lld tokens per step, AdamW), %d threads\n"
+        "median of %d rounds of %d steps; each round times Reef, then Python\n",
+        static_cast<long long>(lm->network()->config().parameterCount()), static_cast<long long>(tokens), threads,
+        rounds, steps);
     for (const bool bf16 : {false, true}) {
       const char* precision = bf16 ? "bf16-mixed" : "fp32";
       std::printf("%s:\n", precision);
@@ -153,16 +159,18 @@ int main(int argc, char** argv) {
                   blasCore ? (std::string("   OPENBLAS_CORETYPE=") + blasCore).c_str() : "");
       for (size_t c = 0; c < pythonCores.size(); ++c) {
         const double pyMs = median(pythonTimes[c]);
-        const std::string label = "python (torch " + torchVersion + "), " +
-                                  (pythonCores[c].empty() ? "OpenBLAS as loaded" : "OPENBLAS_CORETYPE=" + pythonCores[c]);
-        std::printf("  %-52s %8.1f ms/step %8.0f tokens/s   reef is %.2fx\n", label.c_str(), pyMs, 1000.0 * tokens / pyMs,
-                    pyMs / reefMs);
+        const std::string label =
+            "python (torch " + torchVersion + "), " +
+            (pythonCores[c].empty() ? "OpenBLAS as loaded" : "OPENBLAS_CORETYPE=" + pythonCores[c]);
+        std::printf("  %-52s %8.1f ms/step %8.0f tokens/s   reef is %.2fx\n", label.c_str(), pyMs,
+                    1000.0 * tokens / pyMs, pyMs / reefMs);
       }
       const double modelGflops = reef.model().trainingFlopsPerToken() * tokens / (reefMs / 1000.0) / 1e9;
       const torch::ScalarType dtype = bf16 ? torch::kBFloat16 : torch::kFloat32;
       const double mmGflops = matmulGflops(torch::kCPU, dtype, MatmulKernel::TorchMm);
-      std::printf("  model FLOP/s (6N + attention per token) vs torch::mm 1024^3 in %s: %.1f vs %.1f GFLOP/s, MFU %.0f%%\n",
-                  bf16 ? "bf16" : "fp32", modelGflops, mmGflops, 100.0 * modelGflops / mmGflops);
+      std::printf(
+          "  model FLOP/s (6N + attention per token) vs torch::mm 1024^3 in %s: %.1f vs %.1f GFLOP/s, MFU %.0f%%\n",
+          bf16 ? "bf16" : "fp32", modelGflops, mmGflops, 100.0 * modelGflops / mmGflops);
       if (!bf16 && denseProductsUseOneDnn()) {
         const double gemmGflops = matmulGflops(torch::kCPU, dtype, MatmulKernel::DenseGemm);
         std::printf("  %-*s vs oneDNN sgemm 1024^3 (Reef's linear layers): %.1f vs %.1f GFLOP/s, MFU %.0f%%\n", 24, "",

@@ -6,20 +6,20 @@
 //   reef-bench-parallel [--steps S]
 #include <torch/torch.h>
 
-#include "parallel/data_parallel.h"
-#include "parallel/fully_sharded.h"
-#include "parallel/process_group.h"
-#include "protocol/event_log.h"
+#include "backend/engine/parallel/data_parallel.h"
+#include "backend/engine/parallel/fully_sharded.h"
+#include "backend/engine/parallel/process_group.h"
+#include "backend/protocol/event_log.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-#include <unistd.h>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -43,7 +43,8 @@ uint64_t loopbackBytes() {
 double medianStepMs(const fs::path& run) {
   std::vector<double> ms;
   for (const auto& e : reef::protocol::readEvents(run / "events.jsonl"))
-    if (e.value("t", "") == "metric" && e["values"].contains("perf/step_ms")) ms.push_back(e["values"]["perf/step_ms"].get<double>());
+    if (e.value("t", "") == "metric" && e["values"].contains("perf/step_ms"))
+      ms.push_back(e["values"]["perf/step_ms"].get<double>());
   if (ms.size() > 2) ms.erase(ms.begin());  // the first interval includes start-up
   std::sort(ms.begin(), ms.end());
   return ms.empty() ? 0 : ms[ms.size() / 2];
@@ -71,7 +72,8 @@ int mlpWorker(const std::string& strategy, int steps) {
   reef::engine::NamedTensors named;
   for (size_t i = 0; i < layers.size(); ++i) {
     if (strategy == "fsdp") {
-      units.push_back(std::make_unique<reef::engine::FullyShardedUnit>("l" + std::to_string(i), layers[i]->ptr(), group));
+      units.push_back(
+          std::make_unique<reef::engine::FullyShardedUnit>("l" + std::to_string(i), layers[i]->ptr(), group));
       params.push_back(units.back()->shard());
     } else {
       for (auto& p : (*layers[i])->parameters()) {
@@ -117,8 +119,8 @@ std::pair<double, double> mlp(const std::string& strategy, int ranks, int steps)
   for (int r = 0; r < ranks; ++r) {
     std::string env = "REEF_BENCH_WORKER=" + strategy + " REEF_BENCH_STEPS=" + std::to_string(steps);
     if (ranks > 1)
-      env += " RANK=" + std::to_string(r) + " WORLD_SIZE=" + std::to_string(ranks) + " MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
-             std::to_string(port);
+      env += " RANK=" + std::to_string(r) + " WORLD_SIZE=" + std::to_string(ranks) +
+             " MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port);
     command += env + " " + self + (r ? " > /dev/null &" : " &") + " ";
   }
   command += "wait";
@@ -137,16 +139,20 @@ void run(const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (const char* worker = std::getenv("REEF_BENCH_WORKER")) return mlpWorker(worker, std::atoi(std::getenv("REEF_BENCH_STEPS")));
+  if (const char* worker = std::getenv("REEF_BENCH_WORKER"))
+    return mlpWorker(worker, std::atoi(std::getenv("REEF_BENCH_STEPS")));
   const int steps = argc > 2 && std::string(argv[1]) == "--steps" ? std::atoi(argv[2]) : 200;
   const fs::path root = fs::temp_directory_path() / ("reef-bench-parallel-" + std::to_string(::getpid()));
   fs::remove_all(root);
-  const std::string reef = REEF_BINARY, spec = std::string(REEF_SOURCE_DIR) + "/resources/examples/vision/mnist_cnn.yaml";
-  const std::string common = " --set trainer.max_steps=" + std::to_string(steps) +
-                             " --set trainer.log_interval=20 --set trainer.val_interval=1000000 --set trainer.test_at_end=false"
-                             " --set data.workers=1 --plain > /dev/null 2>&1";
+  const std::string reef = REEF_BINARY,
+                    spec = std::string(REEF_SOURCE_DIR) + "/resources/examples/vision/mnist_cnn.yaml";
+  const std::string common =
+      " --set trainer.max_steps=" + std::to_string(steps) +
+      " --set trainer.log_interval=20 --set trainer.val_interval=1000000 --set trainer.test_at_end=false"
+      " --set data.workers=1 --plain > /dev/null 2>&1";
   try {
-    std::printf("MNIST CNN, global batch 128, %d steps, this machine's %s cores\n", steps, std::to_string(std::thread::hardware_concurrency()).c_str());
+    std::printf("MNIST CNN, global batch 128, %d steps, this machine's %s cores\n", steps,
+                std::to_string(std::thread::hardware_concurrency()).c_str());
     run(reef + " train " + spec + " --run-dir " + (root / "one").string() + " --set data.batch_size=128" + common);
     const double one = medianStepMs(root / "one");
     const uint64_t before = loopbackBytes();
@@ -159,9 +165,10 @@ int main(int argc, char** argv) {
     const double theory = 2.0 * (2 - 1) / 2 * static_cast<double>(params) * 4;
     std::printf("  1 process  (2 threads):          %7.2f ms/step\n", one);
     std::printf("  DDP, 2 ranks (1 thread each):    %7.2f ms/step   speed-up %.2fx\n", two, one / two);
-    std::printf("  DDP bytes sent per rank per step: %.0f measured on loopback vs %.0f theoretical "
-                "(2(n-1)/n x %lld params x 4 B): ratio %.2f\n",
-                perRankPerStep, theory, static_cast<long long>(params), perRankPerStep / theory);
+    std::printf(
+        "  DDP bytes sent per rank per step: %.0f measured on loopback vs %.0f theoretical "
+        "(2(n-1)/n x %lld params x 4 B): ratio %.2f\n",
+        perRankPerStep, theory, static_cast<long long>(params), perRankPerStep / theory);
 
     const double mlpParams = 784.0 * 512 + 512 + 512.0 * 512 + 512 + 512.0 * 10 + 10;
     std::printf("MLP 784-512-512-10 (%.0f params), global batch 256, %d steps\n", mlpParams, steps);
@@ -170,9 +177,10 @@ int main(int argc, char** argv) {
     for (const std::string strategy : {"ddp", "fsdp"}) {
       const auto [ms, bytes] = mlp(strategy, 2, steps);
       const double theoryBytes = (strategy == "ddp" ? 2.0 : 3.0) * (2 - 1) / 2 * mlpParams * 4;
-      std::printf("  %-4s, 2 ranks (1 thread each): %7.2f ms/step   bytes per rank per step %.0f vs %.0f theoretical "
-                  "(%s(n-1)/n x params x 4 B): ratio %.2f\n",
-                  strategy.c_str(), ms, bytes, theoryBytes, strategy == "ddp" ? "2" : "3", bytes / theoryBytes);
+      std::printf(
+          "  %-4s, 2 ranks (1 thread each): %7.2f ms/step   bytes per rank per step %.0f vs %.0f theoretical "
+          "(%s(n-1)/n x params x 4 B): ratio %.2f\n",
+          strategy.c_str(), ms, bytes, theoryBytes, strategy == "ddp" ? "2" : "3", bytes / theoryBytes);
     }
     (void)oneBytes;
   } catch (const std::exception& e) {

@@ -1,4 +1,4 @@
-// `reef serve` under load, from clients on 127.0.0.1 (README: latest figures).
+// `reef serve` under load, from clients on 127.0.0.1 (docs/benchmarks.md: latest figures).
 // 1. Vision classification: C keep-alive clients send one MNIST image per request for S seconds,
 //    first to a server with dynamic batching (--max-batch 64 --batch-wait-ms 5), then to one
 //    without (--max-batch 1); requests/s, p50 and p99 latency, and the ratio.
@@ -7,7 +7,7 @@
 // The models are trained here first: the MNIST CNN example (300 steps) and the KJV Llama example
 // (20 steps: speed does not depend on quality, and its greedy text never ends early).
 // Usage: reef-bench-serve [--clients 64] [--seconds 20]
-#include "bench_util.h"
+#include "bench/bench_util.h"
 
 #include <httplib.h>
 
@@ -56,7 +56,8 @@ class Server {
       std::ifstream in(log);
       std::string line;
       while (std::getline(in, line))
-        if (auto at = line.find("on http://127.0.0.1:"); at != std::string::npos) port_ = std::stoi(line.substr(at + 20));
+        if (auto at = line.find("on http://127.0.0.1:"); at != std::string::npos)
+          port_ = std::stoi(line.substr(at + 20));
     }
     if (port_ == 0) throw std::runtime_error("reef serve did not start: see " + log);
   }
@@ -101,7 +102,8 @@ Load classifyLoad(const std::string& bundle, const std::string& batching, int cl
           ++failures;
           continue;
         }
-        latencies[static_cast<size_t>(c)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        latencies[static_cast<size_t>(c)].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - start).count());
       }
     });
   for (auto& t : threads) t.join();
@@ -132,7 +134,8 @@ int main(int argc, char** argv) {
         "/mnist --set trainer.max_steps=300 --set trainer.val_interval=300 --plain > /dev/null");
     run(kReef + " export " + dir + "/mnist --format bundle --out " + dir + "/mnist.reef > /dev/null");
     run(kReef + " train " + kSource + "/resources/examples/llm/kjv_llama.yaml --run-dir " + dir +
-        "/kjv --set trainer.max_steps=20 --set trainer.val_interval=20 --set trainer.limit_val_batches=1 --plain > /dev/null");
+        "/kjv --set trainer.max_steps=20 --set trainer.val_interval=20 --set trainer.limit_val_batches=1 --plain > "
+        "/dev/null");
 
     // Request bodies: MNIST test images as pixel arrays.
     std::ifstream idx(kSource + "/data/mnist/t10k-images-idx3-ubyte", std::ios::binary);
@@ -149,13 +152,15 @@ int main(int argc, char** argv) {
     }
 
     std::printf("\nvision classification, %d clients for %d s each, one 28x28 image per request:\n", clients, seconds);
-    const Load batched = classifyLoad(dir + "/mnist.reef", "--max-batch 64 --batch-wait-ms 5", clients, seconds, bodies);
+    const Load batched =
+        classifyLoad(dir + "/mnist.reef", "--max-batch 64 --batch-wait-ms 5", clients, seconds, bodies);
     const Load single = classifyLoad(dir + "/mnist.reef", "--max-batch 1", clients, seconds, bodies);
-    for (const auto& [name, l] : {std::pair{"dynamic batching (max 64, 5 ms)", batched}, std::pair{"no batching", single}})
+    for (const auto& [name, l] :
+         {std::pair{"dynamic batching (max 64, 5 ms)", batched}, std::pair{"no batching", single}})
       std::printf("  %-32s %8.0f requests/s  p50 %6.1f ms  p99 %6.1f ms  mean batch %5.1f  failures %lld\n", name,
                   l.requestsPerSecond, l.p50Ms, l.p99Ms, l.meanBatch, static_cast<long long>(l.failures));
-    std::printf("  throughput ratio: %.2fx; p99 latency ratio %.2fx\n", batched.requestsPerSecond / single.requestsPerSecond,
-                single.p99Ms / batched.p99Ms);
+    std::printf("  throughput ratio: %.2fx; p99 latency ratio %.2fx\n",
+                batched.requestsPerSecond / single.requestsPerSecond, single.p99Ms / batched.p99Ms);
 
     // Generation: the CLI's own rate (model loaded, generation timed) vs the streamed endpoint's
     // rate as a client sees it (request sent to [DONE]).
@@ -166,7 +171,8 @@ int main(int argc, char** argv) {
     Server server(dir + "/kjv");
     httplib::Client client("127.0.0.1", server.port());
     client.set_read_timeout(120, 0);
-    const Json request = {{"model", "kjv-llama"}, {"prompt", prompt}, {"max_tokens", tokens}, {"temperature", 0}, {"stream", true}};
+    const Json request = {
+        {"model", "kjv-llama"}, {"prompt", prompt}, {"max_tokens", tokens}, {"temperature", 0}, {"stream", true}};
     std::vector<double> rates;
     int64_t chunks = 0;
     for (int round = 0; round < 4; ++round) {  // the first warms up
@@ -176,13 +182,17 @@ int main(int argc, char** argv) {
       auto res = client.Post("/v1/completions", request.dump(), "application/json");
       const double s = std::chrono::duration<double>(Clock::now() - start).count();
       if (!res || res->status != 200) throw std::runtime_error("the streamed completion failed");
-      for (size_t at = res->body.find("data: {"); at != std::string::npos; at = res->body.find("data: {", at + 1)) ++chunks;
+      for (size_t at = res->body.find("data: {"); at != std::string::npos; at = res->body.find("data: {", at + 1))
+        ++chunks;
       if (round > 0) rates.push_back(cli["tokens"].size() / s);
     }
     const double served = bench::median(rates), direct = cli["tokens_per_s"].get<double>();
-    std::printf("\nstreamed generation, KJV Llama example (3.5M parameters), %zu greedy tokens, batch 1:\n", cli["tokens"].size());
-    std::printf("  reef generate %.0f tokens/s; reef serve (streamed, %lld events) %.0f tokens/s: %.2fx of the CLI (overhead %.1f%%)\n",
-                direct, static_cast<long long>(chunks), served, served / direct, 100.0 * (1 - served / direct));
+    std::printf("\nstreamed generation, KJV Llama example (3.5M parameters), %zu greedy tokens, batch 1:\n",
+                cli["tokens"].size());
+    std::printf(
+        "  reef generate %.0f tokens/s; reef serve (streamed, %lld events) %.0f tokens/s: %.2fx of the CLI (overhead "
+        "%.1f%%)\n",
+        direct, static_cast<long long>(chunks), served, served / direct, 100.0 * (1 - served / direct));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "reef-bench-serve: %s\n", e.what());
     std::filesystem::remove_all(dir);

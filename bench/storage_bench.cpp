@@ -3,8 +3,8 @@
 // 1,000,000-point series to 2,000 buckets. Prints each figure beside its bar.
 //
 //   reef-bench-storage [--dir DIR]   (default: a fresh folder under /tmp)
-#include "bench_util.h"
-#include "protocol/event_log.h"
+#include "backend/protocol/event_log.h"
+#include "bench/bench_util.h"
 #include "storage/metric_store.h"
 #include "storage/run_query.h"
 #include "storage/schema.h"
@@ -33,18 +33,21 @@ double msSince(Clock::time_point t) { return std::chrono::duration<double, std::
 using reef::bench::median;
 
 const std::vector<std::string> kMetricNames = {
-    "train/loss", "train/lr", "train/grad_norm", "train/epoch", "perf/samples_per_s", "perf/step_ms", "val/loss",
-    "val/acc", "val/macro_f1", "val/wer", "val/cer", "test/acc", "test/loss", "train/acc", "train/ppl", "val/ppl",
-    "val/bpb", "perf/tokens_per_s", "system/cpu", "system/rss"};
+    "train/loss",   "train/lr", "train/grad_norm",   "train/epoch",  "perf/samples_per_s",
+    "perf/step_ms", "val/loss", "val/acc",           "val/macro_f1", "val/wer",
+    "val/cer",      "test/acc", "test/loss",         "train/acc",    "train/ppl",
+    "val/ppl",      "val/bpb",  "perf/tokens_per_s", "system/cpu",   "system/rss"};
 
 // A run directory whose events.jsonl holds `steps` metric lines of 20 values each.
 fs::path writeRun(const fs::path& workspace, const std::string& id, int steps) {
   const fs::path dir = workspace / "runs" / id;
   fs::create_directories(dir);
-  std::ofstream(dir / "spec.yaml") << "model: {collection: vision, arch: cnn, width: 32}\noptim: {name: adamw, lr: 0.001}\n"
-                                      "exp: {name: bench, seed: 1, monitor: val/acc, monitor_mode: max}\n";
+  std::ofstream(dir / "spec.yaml")
+      << "model: {collection: vision, arch: cnn, width: 32}\noptim: {name: adamw, lr: 0.001}\n"
+         "exp: {name: bench, seed: 1, monitor: val/acc, monitor_mode: max}\n";
   std::ofstream out(dir / "events.jsonl");
-  out << R"({"v":1,"t":"run_started","time":1.8e9,"world_size":1})" << "\n";
+  out << R"({"v":1,"t":"run_started","time":1.8e9,"world_size":1})"
+      << "\n";
   std::mt19937 rng(1);
   std::normal_distribution<double> noise(0, 0.01);
   char buf[128];
@@ -64,8 +67,9 @@ fs::path writeRun(const fs::path& workspace, const std::string& id, int steps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  fs::path root = argc > 2 && std::string(argv[1]) == "--dir" ? fs::path(argv[2])
-                                                              : fs::temp_directory_path() / ("reef-bench-storage-" + std::to_string(::getpid()));
+  fs::path root = argc > 2 && std::string(argv[1]) == "--dir"
+                      ? fs::path(argv[2])
+                      : fs::temp_directory_path() / ("reef-bench-storage-" + std::to_string(::getpid()));
   fs::remove_all(root);
   fs::create_directories(root);
   try {
@@ -77,9 +81,10 @@ int main(int argc, char** argv) {
       const auto t = Clock::now();
       const IngestReport r = index.syncRun(run);
       const double ms = msSince(t);
-      std::printf("ingest events.jsonl: %lld points (%lld lines, %.1f MB) in %.0f ms = %.2f M points/s   (bar: >= 1 M/s)\n",
-                  static_cast<long long>(r.points), static_cast<long long>(r.lines),
-                  fs::file_size(run / "events.jsonl") / 1e6, ms, r.points / ms / 1000.0);
+      std::printf(
+          "ingest events.jsonl: %lld points (%lld lines, %.1f MB) in %.0f ms = %.2f M points/s   (bar: >= 1 M/s)\n",
+          static_cast<long long>(r.points), static_cast<long long>(r.lines), fs::file_size(run / "events.jsonl") / 1e6,
+          ms, r.points / ms / 1000.0);
     }
     // 2. The database side alone: the metric writer with prepared statements in a WAL transaction.
     {
@@ -97,7 +102,8 @@ int main(int argc, char** argv) {
       writer.flush();
       tx.commit();
       const double ms = msSince(t);
-      std::printf("metric writer alone: %d points in %.0f ms = %.2f M points/s\n", steps * 20, ms, steps * 20 / ms / 1000.0);
+      std::printf("metric writer alone: %d points in %.0f ms = %.2f M points/s\n", steps * 20, ms,
+                  steps * 20 / ms / 1000.0);
     }
     // 3. 10,000 runs x 20 metrics: the filtered, sorted run list.
     {
@@ -111,7 +117,8 @@ int main(int argc, char** argv) {
         MetricWriter writer(db);
         std::vector<int64_t> keys;
         for (const auto& k : kMetricNames) keys.push_back(writer.keyId(k));
-        auto run = db.prepare("INSERT INTO runs(run_id, path, name, status, collection, arch, started) VALUES(?,?,?,?,?,?,?)");
+        auto run =
+            db.prepare("INSERT INTO runs(run_id, path, name, status, collection, arch, started) VALUES(?,?,?,?,?,?,?)");
         auto param = db.prepare("INSERT INTO params(run_id, key, type, num, text) VALUES(?,?,?,?,?)");
         auto tag = db.prepare("INSERT INTO tags(run_id, tag) VALUES(?,?)");
         std::mt19937 rng(7);
@@ -137,8 +144,11 @@ int main(int argc, char** argv) {
         tx.commit();
       }
       std::printf("(built 10,000 runs x 20 metrics x 5 points and 40 params each in %.1f s)\n", msSince(t) / 1000);
-      RunListOptions q{"status = completed and optim.lr < 1e-3 and val/acc.max > 0.5", "val/loss.min", false,
-                       {"val/acc.max", "train/loss.last", "optim.lr"}, 0};
+      RunListOptions q{"status = completed and optim.lr < 1e-3 and val/acc.max > 0.5",
+                       "val/loss.min",
+                       false,
+                       {"val/acc.max", "train/loss.last", "optim.lr"},
+                       0};
       std::vector<double> times;
       size_t count = 0;
       for (int i = 0; i < 5; ++i) {
@@ -146,9 +156,10 @@ int main(int argc, char** argv) {
         count = listRuns(db, q).size();
         times.push_back(msSince(t0));
       }
-      std::printf("run list over 10,000 runs (filter on status, a param and a metric; sort by a metric; 3 columns): "
-                  "%zu runs in %.1f ms   (bar: < 200 ms)\n",
-                  count, median(times));
+      std::printf(
+          "run list over 10,000 runs (filter on status, a param and a metric; sort by a metric; 3 columns): "
+          "%zu runs in %.1f ms   (bar: < 200 ms)\n",
+          count, median(times));
       q.filter = "";
       q.sort = "started";
       times.clear();
@@ -168,7 +179,8 @@ int main(int argc, char** argv) {
       const int64_t key = writer.keyId("train/loss");
       {
         Transaction tx(db);
-        for (int s = 0; s < 1000000; ++s) writer.append(1, key, {s, 1.8e9 + s, std::sin(s * 1e-4) + (s % 9973 == 0 ? 5 : 0)});
+        for (int s = 0; s < 1000000; ++s)
+          writer.append(1, key, {s, 1.8e9 + s, std::sin(s * 1e-4) + (s % 9973 == 0 ? 5 : 0)});
         writer.flush();
         tx.commit();
       }
@@ -179,7 +191,8 @@ int main(int argc, char** argv) {
         buckets = decimateSeries(db, 1, key, 2000).size();
         times.push_back(msSince(t0));
       }
-      std::printf("decimate a 1,000,000-point series to %zu buckets: %.1f ms   (bar: < 30 ms)\n", buckets, median(times));
+      std::printf("decimate a 1,000,000-point series to %zu buckets: %.1f ms   (bar: < 30 ms)\n", buckets,
+                  median(times));
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "reef-bench-storage: %s\n", e.what());

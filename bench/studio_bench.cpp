@@ -2,19 +2,19 @@
 // 1,000,000 points each (decimation of raw and smoothed series to the plot's width, hand-over to
 // QCustomPlot, painting), and sorting the runs table over 10,000 runs x 20 metrics.
 // Runs offscreen: QT_QPA_PLATFORM=offscreen reef-bench-studio
-#include "bench_util.h"
-#include "plots/curve_plot.h"
-#include "runs/runs_model.h"
+#include "bench/bench_util.h"
 #include "storage/metric_store.h"
 #include "storage/workspace_index.h"
-#include "workspace_session.h"
+#include "ui/plots/curve_plot.h"
+#include "ui/runs/runs_model.h"
+#include "ui/workspace_session.h"
 
+#include <qcustomplot.h>
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QStandardPaths>
 #include <QTemporaryDir>
-#include <qcustomplot.h>
 
 #include <algorithm>
 #include <cmath>
@@ -27,15 +27,16 @@ namespace {
 
 using reef::bench::median;
 
-void addRuns(storage::Database& db, const std::filesystem::path& ws, int runs, int metrics, int points, int firstIndex) {
+void addRuns(storage::Database& db, const std::filesystem::path& ws, int runs, int metrics, int points,
+             int firstIndex) {
   storage::Transaction tx(db);
   storage::MetricWriter writer(db);
   std::vector<int64_t> keys;
   const char* names[] = {"train/loss", "val/loss", "val/acc", "train/lr", "perf/samples_per_s"};
-  for (int k = 0; k < metrics; ++k)
-    keys.push_back(writer.keyId(k < 5 ? names[k] : "custom/m" + std::to_string(k)));
-  auto run = db.prepare("INSERT INTO runs(run_id, path, name, status, collection, arch, started, last_step) "
-                        "VALUES(?,?,?,?,?,?,?,?)");
+  for (int k = 0; k < metrics; ++k) keys.push_back(writer.keyId(k < 5 ? names[k] : "custom/m" + std::to_string(k)));
+  auto run = db.prepare(
+      "INSERT INTO runs(run_id, path, name, status, collection, arch, started, last_step) "
+      "VALUES(?,?,?,?,?,?,?,?)");
   std::mt19937 rng(firstIndex + 1);
   std::normal_distribution<double> noise(0, 0.05);
   for (int r = 0; r < runs; ++r) {
@@ -46,7 +47,8 @@ void addRuns(storage::Database& db, const std::filesystem::path& ws, int runs, i
     const int64_t runId = db.lastInsertId();
     for (size_t k = 0; k < keys.size(); ++k)
       for (int s = 1; s <= points; ++s)
-        writer.append(runId, keys[k], {s, 1.8e9 + s * 0.01, 2.0 / std::sqrt(s) + 0.1 * r + noise(rng) + (s % 99991 == 0 ? 3 : 0)});
+        writer.append(runId, keys[k],
+                      {s, 1.8e9 + s * 0.01, 2.0 / std::sqrt(s) + 0.1 * r + noise(rng) + (s % 99991 == 0 ? 3 : 0)});
     writer.flush();
   }
   tx.commit();
@@ -95,9 +97,10 @@ int main(int argc, char** argv) {
       }
     };
     timeRedraws();
-    std::printf("curve plot, 10 runs x 1,000,000 points, smoothing on, %d px wide: full redraw %.1f ms "
-                "(decimation %.1f ms)   (bar: < 33 ms, 30 fps)\n",
-                plot.plot()->axisRect()->width(), median(full), median(decimateOnly));
+    std::printf(
+        "curve plot, 10 runs x 1,000,000 points, smoothing on, %d px wide: full redraw %.1f ms "
+        "(decimation %.1f ms)   (bar: < 33 ms, 30 fps)\n",
+        plot.plot()->axisRect()->width(), median(full), median(decimateOnly));
     // Zoomed in to a tenth of the steps: the same work per pixel.
     plot.plot()->xAxis->setRange(400000, 500000);
     timeRedraws();
@@ -121,9 +124,10 @@ int main(int argc, char** argv) {
       model.sort(column + i % 3, i % 2 ? Qt::AscendingOrder : Qt::DescendingOrder);
       sorts.push_back(s.nsecsElapsed() / 1e6);
     }
-    std::printf("runs table, 10,000 runs x 20 metrics, 3 metric columns: sort by a metric column %.0f ms, %d rows   "
-                "(bar: < 200 ms)\n",
-                median(sorts), model.rowCount());
+    std::printf(
+        "runs table, 10,000 runs x 20 metrics, 3 metric columns: sort by a metric column %.0f ms, %d rows   "
+        "(bar: < 200 ms)\n",
+        median(sorts), model.rowCount());
   }
   return 0;
 }

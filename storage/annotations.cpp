@@ -1,6 +1,6 @@
 #include "storage/annotations.h"
 
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <fstream>
 #include <stdexcept>
@@ -16,7 +16,8 @@ Annotations readAnnotations(const fs::path& runDir) {
   if (!in) return a;
   Json j = Json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object())
-    throw std::runtime_error("'" + path.string() + "' is not valid JSON: fix or delete it (it holds the run's tags and notes)");
+    throw std::runtime_error("'" + path.string() +
+                             "' is not valid JSON: fix or delete it (it holds the run's tags and notes)");
   for (const auto& t : j.value("tags", Json::array()))
     if (t.is_string()) a.tags.push_back(t.get<std::string>());
   for (const auto& n : j.value("notes", Json::array()))

@@ -13,22 +13,14 @@ FilterError::FilterError(size_t column, const std::string& message)
 namespace {
 
 const std::map<std::string, std::string> kRunFields = {
-    {"status", "r.status"},
-    {"name", "r.name"},
-    {"run_id", "r.run_id"},
-    {"collection", "r.collection"},
-    {"arch", "r.arch"},
-    {"experiment", "(SELECT e.name FROM experiments e WHERE e.id = r.experiment_id)"},
-    {"backend", "r.backend"},
-    {"host", "r.host"},
-    {"job_id", "r.job_id"},
-    {"seed", "r.seed"},
-    {"started", "r.started"},
-    {"finished", "r.finished"},
-    {"created", "r.created"},
-    {"duration", "(coalesce(r.finished, r.last_event) - r.started)"},
-    {"last_step", "r.last_step"},
-    {"total_steps", "r.total_steps"},
+    {"status", "r.status"},       {"name", "r.name"},
+    {"run_id", "r.run_id"},       {"collection", "r.collection"},
+    {"arch", "r.arch"},           {"experiment", "(SELECT e.name FROM experiments e WHERE e.id = r.experiment_id)"},
+    {"backend", "r.backend"},     {"host", "r.host"},
+    {"job_id", "r.job_id"},       {"seed", "r.seed"},
+    {"started", "r.started"},     {"finished", "r.finished"},
+    {"created", "r.created"},     {"duration", "(coalesce(r.finished, r.last_event) - r.started)"},
+    {"last_step", "r.last_step"}, {"total_steps", "r.total_steps"},
     {"error", "r.error"},
 };
 
@@ -96,8 +88,9 @@ std::vector<Token> tokenize(const std::string& in) {
       std::string word = in.substr(i, j - i);
       char* end = nullptr;
       std::strtod(word.c_str(), &end);
-      const bool number = end && *end == '\0' && (std::isdigit(static_cast<unsigned char>(word[0])) ||
-                                                   ((word[0] == '-' || word[0] == '.' || word[0] == '+') && word.size() > 1));
+      const bool number = end && *end == '\0' &&
+                          (std::isdigit(static_cast<unsigned char>(word[0])) ||
+                           ((word[0] == '-' || word[0] == '.' || word[0] == '+') && word.size() > 1));
       const std::string keyword = lower(word);
       if (number)
         out.push_back({Tok::Number, word, column});
@@ -132,7 +125,8 @@ SqlFragment fieldSql(const std::string& field, size_t column, bool numeric) {
     if (dot != std::string::npos && dot > field.rfind('/')) {
       const std::string suffix = field.substr(dot + 1);
       if (std::find(std::begin(kAggregates), std::end(kAggregates), suffix) == std::end(kAggregates))
-        throw FilterError(column, "'" + suffix + "' is not a summary of a metric: use first, last, min, max, count or best");
+        throw FilterError(column,
+                          "'" + suffix + "' is not a summary of a metric: use first, last, min, max, count or best");
       key = field.substr(0, dot);
       aggregate = suffix;
     }
@@ -144,9 +138,10 @@ SqlFragment fieldSql(const std::string& field, size_t column, bool numeric) {
     return {std::string("(SELECT ") + (numeric ? "p.num" : "coalesce(p.num, p.text)") +
                 " FROM params p WHERE p.run_id = r.id AND p.key = ?)",
             {field}};
-  throw FilterError(column, "unknown field '" + field +
-                                "': use a run field (status, name, arch, experiment, started, duration, ...), tag, note, "
-                                "a spec key such as optim.lr, or a metric such as val/acc.max");
+  throw FilterError(column,
+                    "unknown field '" + field +
+                        "': use a run field (status, name, arch, experiment, started, duration, ...), tag, note, "
+                        "a spec key such as optim.lr, or a metric such as val/acc.max");
 }
 
 class Parser {
@@ -206,7 +201,8 @@ class Parser {
     switch (t.kind) {
       case Tok::LParen: {
         SqlFragment f = orExpr();
-        if (peek().kind != Tok::RParen) throw FilterError(peek().column, "expected ')' to close the '(' at column " + std::to_string(t.column));
+        if (peek().kind != Tok::RParen)
+          throw FilterError(peek().column, "expected ')' to close the '(' at column " + std::to_string(t.column));
         next();
         return f;
       }
@@ -225,9 +221,10 @@ class Parser {
 
   static SqlFragment textSearch(const std::string& text) {
     const std::string pattern = "%" + text + "%";
-    return {"(r.name LIKE ? OR r.run_id LIKE ? OR EXISTS(SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag LIKE ?) "
-            "OR EXISTS(SELECT 1 FROM notes n WHERE n.run_id = r.id AND n.text LIKE ?))",
-            {pattern, pattern, pattern, pattern}};
+    return {
+        "(r.name LIKE ? OR r.run_id LIKE ? OR EXISTS(SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag LIKE ?) "
+        "OR EXISTS(SELECT 1 FROM notes n WHERE n.run_id = r.id AND n.text LIKE ?))",
+        {pattern, pattern, pattern, pattern}};
   }
 
   SqlFragment comparison(const Token& field) {
@@ -252,7 +249,8 @@ class Parser {
     }
     if (contains && number) throw FilterError(op.column, "~ compares text: quote the value");
     SqlFragment f = fieldSql(field.text, field.column, number);
-    f.sql = "(" + f.sql + (contains ? (op.text == "~" ? " LIKE ?" : " NOT LIKE ?") : " " + sqlOperator(op.text) + " ?") + ")";
+    f.sql = "(" + f.sql +
+            (contains ? (op.text == "~" ? " LIKE ?" : " NOT LIKE ?") : " " + sqlOperator(op.text) + " ?") + ")";
     f.binds.push_back(bound);
     return f;
   }

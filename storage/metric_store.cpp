@@ -132,10 +132,18 @@ MetricWriter::Series& MetricWriter::series(int64_t run, int64_t keyId) {
   s.higherIsBetter = d != directions_.end() ? d->second : higherIsBetter(keyName(keyId));
   loadSummary_.bind(1, run).bind(2, keyId);
   if (loadSummary_.step()) {
-    auto optStep = [&](int c) { return loadSummary_.isNull(c) ? std::nullopt : std::optional<int64_t>(loadSummary_.int64(c)); };
-    s.summary = {loadSummary_.optionalReal(0), loadSummary_.optionalReal(2), loadSummary_.optionalReal(4),
-                 loadSummary_.optionalReal(5),  loadSummary_.optionalReal(7), optStep(1),
-                 optStep(3),                    optStep(8),                   loadSummary_.int64(6)};
+    auto optStep = [&](int c) {
+      return loadSummary_.isNull(c) ? std::nullopt : std::optional<int64_t>(loadSummary_.int64(c));
+    };
+    s.summary = {loadSummary_.optionalReal(0),
+                 loadSummary_.optionalReal(2),
+                 loadSummary_.optionalReal(4),
+                 loadSummary_.optionalReal(5),
+                 loadSummary_.optionalReal(7),
+                 optStep(1),
+                 optStep(3),
+                 optStep(8),
+                 loadSummary_.int64(6)};
   }
   loadSummary_.reset();
   lastChunk_.bind(1, run).bind(2, keyId);
@@ -262,8 +270,9 @@ void MetricWriter::discard() {
 
 std::vector<MetricPoint> readSeries(Database& db, int64_t run, int64_t keyId, std::optional<int64_t> fromStep,
                                     std::optional<int64_t> toStep) {
-  auto s = db.prepare("SELECT count, data FROM metric_chunks WHERE run_id = ? AND key_id = ? AND last_step >= ? "
-                      "AND first_step <= ? ORDER BY first_step");
+  auto s = db.prepare(
+      "SELECT count, data FROM metric_chunks WHERE run_id = ? AND key_id = ? AND last_step >= ? "
+      "AND first_step <= ? ORDER BY first_step");
   const int64_t lo = fromStep.value_or(INT64_MIN), hi = toStep.value_or(INT64_MAX);
   s.bind(1, run).bind(2, keyId).bind(3, lo).bind(4, hi);
   std::vector<MetricPoint> out;
@@ -280,7 +289,8 @@ std::vector<MetricPoint> readSeries(Database& db, int64_t run, int64_t keyId, st
 std::vector<SeriesBucket> decimateSeries(Database& db, int64_t run, int64_t keyId, int buckets,
                                          std::optional<int64_t> fromStep, std::optional<int64_t> toStep) {
   if (!fromStep || !toStep) {
-    auto range = db.prepare("SELECT min(first_step), max(last_step) FROM metric_chunks WHERE run_id = ? AND key_id = ?");
+    auto range =
+        db.prepare("SELECT min(first_step), max(last_step) FROM metric_chunks WHERE run_id = ? AND key_id = ?");
     range.bind(1, run).bind(2, keyId);
     if (!range.step() || range.isNull(0)) return {};
     if (!fromStep) fromStep = range.int64(0);
@@ -289,8 +299,9 @@ std::vector<SeriesBucket> decimateSeries(Database& db, int64_t run, int64_t keyI
   // Streamed chunk by chunk: a million points never sit in memory at once.
   Decimator decimator(buckets, *fromStep, *toStep);
   std::vector<MetricPoint> piece;
-  auto s = db.prepare("SELECT count, data FROM metric_chunks WHERE run_id = ? AND key_id = ? AND last_step >= ? "
-                      "AND first_step <= ? ORDER BY first_step");
+  auto s = db.prepare(
+      "SELECT count, data FROM metric_chunks WHERE run_id = ? AND key_id = ? AND last_step >= ? "
+      "AND first_step <= ? ORDER BY first_step");
   s.bind(1, run).bind(2, keyId).bind(3, *fromStep).bind(4, *toStep);
   while (s.step()) {
     const ChunkView v = viewOf(s, 1, s.int64(0));

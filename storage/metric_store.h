@@ -51,7 +51,7 @@ class MetricWriter {
 
  private:
   struct Series {
-    std::vector<MetricPoint> open;  // the last chunk of the series, not full yet
+    std::vector<MetricPoint> open;   // the last chunk of the series, not full yet
     std::optional<int64_t> maxStep;  // the largest step stored, finite value or not
     MetricSummary summary;
     bool higherIsBetter = false;

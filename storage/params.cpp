@@ -1,6 +1,6 @@
 #include "storage/params.h"
 
-#include "protocol/number_format.h"
+#include "backend/protocol/number_format.h"
 
 namespace reef::storage {
 

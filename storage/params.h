@@ -1,5 +1,5 @@
 #pragma once
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <optional>
 #include <string>

@@ -1,9 +1,9 @@
 #include "storage/run_ingestor.h"
 
+#include "backend/protocol/event_log.h"
+#include "backend/protocol/yaml_json.h"
 #include "storage/annotations.h"
 #include "storage/params.h"
-#include "protocol/event_log.h"
-#include "protocol/yaml_json.h"
 
 #include <sys/stat.h>
 
@@ -90,21 +90,24 @@ void indexSpec(Database& db, MetricWriter& writer, int64_t run, const fs::path& 
   const Json model = spec.value("model", Json::object());
   const Json exp = spec.value("exp", Json::object());
   const std::string name = exp.value("name", "");
-  auto update = db.prepare("UPDATE runs SET spec = ?, collection = ?, arch = ?, name = ?, seed = ?, experiment_id = ? "
-                           "WHERE id = ?");
+  auto update = db.prepare(
+      "UPDATE runs SET spec = ?, collection = ?, arch = ?, name = ?, seed = ?, experiment_id = ? "
+      "WHERE id = ?");
   update.bind(1, spec.dump())
       .bind(2, model.value("collection", ""))
       .bind(3, model.value("arch", ""))
       .bind(4, name)
-      .bind(5, exp.contains("seed") && exp["seed"].is_number_integer() ? std::optional<int64_t>(exp["seed"].get<int64_t>())
-                                                                        : std::nullopt)
+      .bind(5, exp.contains("seed") && exp["seed"].is_number_integer()
+                   ? std::optional<int64_t>(exp["seed"].get<int64_t>())
+                   : std::nullopt)
       .bind(6, experimentId(db, name.empty() ? "default" : name))
       .bind(7, run)
       .run();
   auto clear = db.prepare("DELETE FROM params WHERE run_id = ?");
   clear.bind(1, run).run();
   auto insert = db.prepare("INSERT INTO params(run_id, key, type, num, text) VALUES(?,?,?,?,?)");
-  for (const auto& p : flattenSpec(spec)) insert.bind(1, run).bind(2, p.key).bind(3, p.type).bind(4, p.num).bind(5, p.text).run();
+  for (const auto& p : flattenSpec(spec))
+    insert.bind(1, run).bind(2, p.key).bind(3, p.type).bind(4, p.num).bind(5, p.text).run();
   applyMonitorDirection(writer, run, spec);
 }
 
@@ -123,8 +126,9 @@ void indexAnnotations(Database& db, int64_t run, const fs::path& runDir, IngestR
 }
 
 RunState loadState(Database& db, int64_t id) {
-  auto s = db.prepare("SELECT events_offset, malformed_lines, status, host, error, spec_hash, engine_version, pid, "
-                      "world_size, total_steps, last_step, started, finished, last_event FROM runs WHERE id = ?");
+  auto s = db.prepare(
+      "SELECT events_offset, malformed_lines, status, host, error, spec_hash, engine_version, pid, "
+      "world_size, total_steps, last_step, started, finished, last_event FROM runs WHERE id = ?");
   s.bind(1, id);
   s.step();
   auto optInt = [&](int c) { return s.isNull(c) ? std::nullopt : std::optional<int64_t>(s.int64(c)); };
@@ -148,9 +152,10 @@ RunState loadState(Database& db, int64_t id) {
 }
 
 void saveState(Database& db, const RunState& r) {
-  auto s = db.prepare("UPDATE runs SET events_offset = ?, malformed_lines = ?, status = ?, host = ?, error = ?, "
-                      "spec_hash = ?, engine_version = ?, pid = ?, world_size = ?, total_steps = ?, last_step = ?, "
-                      "started = ?, finished = ?, last_event = ? WHERE id = ?");
+  auto s = db.prepare(
+      "UPDATE runs SET events_offset = ?, malformed_lines = ?, status = ?, host = ?, error = ?, "
+      "spec_hash = ?, engine_version = ?, pid = ?, world_size = ?, total_steps = ?, last_step = ?, "
+      "started = ?, finished = ?, last_event = ? WHERE id = ?");
   s.bind(1, r.offset)
       .bind(2, r.malformed)
       .bind(3, r.status)
@@ -177,6 +182,191 @@ void forgetEvents(Database& db, int64_t run) {
   }
 }
 
+// Finds the run's row (following a moved workspace), or creates it on first sight with its spec
+// and annotations.
+int64_t findOrCreateRun(Database& db, MetricWriter& writer, const fs::path& runDir, const std::string& runId,
+                        IngestReport& report) {
+  auto find = db.prepare("SELECT id, path, spec FROM runs WHERE run_id = ?");
+  find.bind(1, runId);
+  const std::string path = fs::absolute(runDir).lexically_normal().string();
+  if (find.step()) {
+    const int64_t id = find.int64(0);
+    if (find.text(1) != path) {  // the workspace was moved
+      auto move = db.prepare("UPDATE runs SET path = ? WHERE id = ?");
+      move.bind(1, path).bind(2, id).run();
+    }
+    applyMonitorDirection(writer, id, Json::parse(find.text(2), nullptr, false));
+    return id;
+  }
+  Transaction t(db);
+  struct stat st {};
+  const double created = ::stat(runDir.c_str(), &st) == 0 ? static_cast<double>(st.st_mtime) : protocol::unixTime();
+  auto insert = db.prepare("INSERT INTO runs(run_id, path, created) VALUES(?, ?, ?)");
+  insert.bind(1, runId).bind(2, path).bind(3, created).run();
+  const int64_t id = db.lastInsertId();
+  indexSpec(db, writer, id, runDir, report);
+  indexAnnotations(db, id, runDir, report);
+  t.commit();
+  report.created = true;
+  return id;
+}
+
+// Calls onLine with each complete line read from `in` (without its '\n'); a partial last line
+// is left for the next sync.
+template <typename OnLine>
+void forEachCompleteLine(std::istream& in, OnLine&& onLine) {
+  constexpr size_t kBlock = 4 << 20;
+  std::string pending;
+  std::vector<char> block(kBlock);
+  while (in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto got = static_cast<size_t>(in.gcount());
+    if (got == 0) break;
+    pending.append(block.data(), got);
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+      onLine(std::string_view(pending.data() + start, nl - start));
+    pending.erase(0, start);
+  }
+}
+
+// What applying the events of one run needs during a sync.
+struct EventContext {
+  Database& db;
+  MetricWriter& writer;
+  const fs::path& runDir;
+  const std::string& runId;
+  const int64_t run;
+  RunState& state;
+  IngestReport& report;
+  bool specSeen = false;
+};
+
+void skipMalformed(EventContext& c, const std::string& message) {
+  ++c.report.malformed;
+  ++c.state.malformed;
+  warn(c.report, message);
+}
+
+bool applyMetric(EventContext& c, const Json& e, std::optional<double> time) {
+  const auto step = optionalInt(e, "step");
+  if (!step || !e.contains("values") || !e["values"].is_object()) {
+    skipMalformed(c, c.runId + ": a metric event without step or values was skipped");
+    return false;
+  }
+  for (const auto& [key, value] : e["values"].items()) {
+    const auto number = numberOf(value);
+    if (!number) {
+      warn(c.report, c.runId + ": metric '" + key + "' at step " + std::to_string(*step) + " is not a number");
+      continue;
+    }
+    c.writer.append(c.run, c.writer.keyId(key), {*step, time.value_or(NAN), *number});
+    ++c.report.points;
+  }
+  c.state.lastStep = std::max(c.state.lastStep.value_or(*step), *step);
+  return true;
+}
+
+void applyRunStarted(EventContext& c, const Json& e, std::optional<double> time) {
+  if (!c.specSeen) {
+    indexSpec(c.db, c.writer, c.run, c.runDir, c.report);  // a resumed run may run a changed spec
+    c.specSeen = true;
+  }
+  RunState& state = c.state;
+  state.status = "running";
+  if (!state.started) state.started = time;
+  state.finished.reset();
+  state.error.clear();
+  state.host = e.value("host", state.host);
+  state.pid = optionalInt(e, "pid");
+  state.worldSize = optionalInt(e, "world_size");
+  state.totalSteps = optionalInt(e, "total_steps");
+  state.specHash = e.value("spec_hash", state.specHash);
+  state.engineVersion = e.value("engine_version", state.engineVersion);
+  // A resumed run reports the steps after its checkpoint again: its new points replace
+  // the ones the interrupted session wrote.
+  if (auto from = optionalInt(e, "resumed_from_step")) {
+    c.writer.truncateAfter(c.run, *from);
+    state.lastStep = *from;
+  }
+}
+
+void applyRunFinished(RunState& state, const Json& e, std::optional<double> time) {
+  const std::string status = e.value("status", "");
+  state.status = (status == "completed" || status == "failed" || status == "cancelled") ? status : "failed";
+  state.finished = time;
+  state.error = e.contains("error") && e["error"].is_string() ? e["error"].get<std::string>() : "";
+  if (auto step = optionalInt(e, "step")) state.lastStep = step;
+}
+
+bool applyCheckpoint(Database& db, int64_t run, const Json& e, std::optional<double> time) {
+  const auto step = optionalInt(e, "step");
+  if (!step) return false;
+  auto s = db.prepare(
+      "INSERT OR REPLACE INTO checkpoints(run_id, step, path, monitor, value, time, removed) "
+      "VALUES(?,?,?,?,?,?,0)");
+  const auto value = e.contains("value") ? numberOf(e["value"]) : std::nullopt;
+  s.bind(1, run).bind(2, *step).bind(3, e.value("path", "")).bind(4, e.value("monitor", ""));
+  s.bind(5, value.value_or(NAN)).bind(6, time).run();
+  if (e.contains("removed_steps") && e["removed_steps"].is_array()) {
+    auto removed = db.prepare("UPDATE checkpoints SET removed = 1 WHERE run_id = ? AND step = ?");
+    for (const auto& r : e["removed_steps"])
+      if (r.is_number_integer()) removed.bind(1, run).bind(2, r.get<int64_t>()).run();
+  }
+  return true;
+}
+
+void insertArtifact(Database& db, int64_t run, const Json& e, std::optional<double> time) {
+  auto s = db.prepare("INSERT OR IGNORE INTO artifacts(run_id, kind, path, time) VALUES(?,?,?,?)");
+  s.bind(1, run).bind(2, e.value("kind", "")).bind(3, e.value("path", "")).bind(4, time).run();
+}
+
+void insertLog(Database& db, int64_t run, const Json& e, std::optional<double> time) {
+  auto s = db.prepare("INSERT INTO run_logs(run_id, time, level, rank, message) VALUES(?,?,?,?,?)");
+  s.bind(1, run).bind(2, time).bind(3, e.value("level", "info")).bind(4, optionalInt(e, "rank"));
+  s.bind(5, e.value("message", "")).run();
+}
+
+// Returns false for an event that was skipped: it does not count towards the batch.
+bool applyEvent(EventContext& c, const Json& e) {
+  const std::string type = e["t"].get<std::string>();
+  const std::optional<double> time =
+      e.contains("time") && e["time"].is_number() ? std::optional<double>(e["time"].get<double>()) : std::nullopt;
+  if (time) c.state.lastEvent = time;
+  if (type == "metric") return applyMetric(c, e, time);
+  if (type == "checkpoint") return applyCheckpoint(c.db, c.run, e, time);
+  if (type == "run_started")
+    applyRunStarted(c, e, time);
+  else if (type == "run_finished")
+    applyRunFinished(c.state, e, time);
+  else if (type == "artifact")
+    insertArtifact(c.db, c.run, e, time);
+  else if (type == "log")
+    insertLog(c.db, c.run, e, time);
+  else if (type != "system")
+    ++c.report.unknownTypes;  // forward compatible: newer engines may write types we do not know
+  return true;
+}
+
+// Returns false for a line that was skipped (empty or unreadable): it does not count towards the
+// batch. The state's offset must already include the line.
+bool applyLine(EventContext& c, std::string_view line) {
+  if (line.empty()) return false;
+  ++c.report.lines;
+  bool repaired = false;
+  auto parsed = protocol::parseEventLine(line, &repaired);
+  if (!parsed || !parsed->contains("t") || !(*parsed)["t"].is_string()) {
+    skipMalformed(c, c.runId + ": skipped an unreadable line ending at byte " + std::to_string(c.state.offset));
+    return false;
+  }
+  if (repaired) {
+    ++c.report.repaired;
+    warn(c.report, c.runId + ": repaired a line ending at byte " + std::to_string(c.state.offset) +
+                       " (non-UTF-8 bytes or NaN/Infinity tokens)");
+  }
+  return applyEvent(c, *parsed);
+}
+
 }  // namespace
 
 RunIngestor::RunIngestor(Database& db) : db_(db), writer_(db) {}
@@ -184,31 +374,7 @@ RunIngestor::RunIngestor(Database& db) : db_(db), writer_(db) {}
 IngestReport RunIngestor::sync(const fs::path& runDir, int64_t batchLines) {
   IngestReport report;
   const std::string runId = runDir.filename().string();
-  int64_t id;
-  {
-    auto find = db_.prepare("SELECT id, path, spec FROM runs WHERE run_id = ?");
-    find.bind(1, runId);
-    const std::string path = fs::absolute(runDir).lexically_normal().string();
-    if (find.step()) {
-      id = find.int64(0);
-      if (find.text(1) != path) {  // the workspace was moved
-        auto move = db_.prepare("UPDATE runs SET path = ? WHERE id = ?");
-        move.bind(1, path).bind(2, id).run();
-      }
-      applyMonitorDirection(writer_, id, Json::parse(find.text(2), nullptr, false));
-    } else {
-      Transaction t(db_);
-      struct stat st {};
-      const double created = ::stat(runDir.c_str(), &st) == 0 ? static_cast<double>(st.st_mtime) : protocol::unixTime();
-      auto insert = db_.prepare("INSERT INTO runs(run_id, path, created) VALUES(?, ?, ?)");
-      insert.bind(1, runId).bind(2, path).bind(3, created).run();
-      id = db_.lastInsertId();
-      indexSpec(db_, writer_, id, runDir, report);
-      indexAnnotations(db_, id, runDir, report);
-      t.commit();
-      report.created = true;
-    }
-  }
+  const int64_t id = findOrCreateRun(db_, writer_, runDir, runId, report);
 
   RunState state = loadState(db_, id);
   const fs::path eventsPath = runDir / "events.jsonl";
@@ -237,117 +403,17 @@ IngestReport RunIngestor::sync(const fs::path& runDir, int64_t batchLines) {
       state.id = id;
     }
     in.seekg(state.offset);
-    constexpr size_t kBlock = 4 << 20;
-    std::string pending;
-    std::vector<char> block(kBlock);
+    EventContext events{db_, writer_, runDir, runId, id, state, report};
     int64_t linesInBatch = 0;
-    bool specSeen = false;
-    while (in) {
-      in.read(block.data(), static_cast<std::streamsize>(block.size()));
-      const auto got = static_cast<size_t>(in.gcount());
-      if (got == 0) break;
-      pending.append(block.data(), got);
-      size_t start = 0;
-      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-        const std::string_view line(pending.data() + start, nl - start);
-        state.offset += static_cast<int64_t>(nl - start + 1);
-        if (line.empty()) continue;
-        ++report.lines;
-        bool repaired = false;
-        auto parsed = protocol::parseEventLine(line, &repaired);
-        if (!parsed || !parsed->contains("t") || !(*parsed)["t"].is_string()) {
-          ++report.malformed;
-          ++state.malformed;
-          warn(report, runId + ": skipped an unreadable line ending at byte " + std::to_string(state.offset));
-          continue;
-        }
-        if (repaired) {
-          ++report.repaired;
-          warn(report, runId + ": repaired a line ending at byte " + std::to_string(state.offset) +
-                           " (non-UTF-8 bytes or NaN/Infinity tokens)");
-        }
-        const Json& e = *parsed;
-        const std::string type = e["t"].get<std::string>();
-        const std::optional<double> time = e.contains("time") && e["time"].is_number()
-                                               ? std::optional<double>(e["time"].get<double>())
-                                               : std::nullopt;
-        if (time) state.lastEvent = time;
-        if (type == "metric") {
-          const auto step = optionalInt(e, "step");
-          if (!step || !e.contains("values") || !e["values"].is_object()) {
-            ++report.malformed;
-            ++state.malformed;
-            warn(report, runId + ": a metric event without step or values was skipped");
-            continue;
-          }
-          for (const auto& [key, value] : e["values"].items()) {
-            const auto number = numberOf(value);
-            if (!number) {
-              warn(report, runId + ": metric '" + key + "' at step " + std::to_string(*step) + " is not a number");
-              continue;
-            }
-            writer_.append(id, writer_.keyId(key), {*step, time.value_or(NAN), *number});
-            ++report.points;
-          }
-          state.lastStep = std::max(state.lastStep.value_or(*step), *step);
-        } else if (type == "run_started") {
-          if (!specSeen) {
-            indexSpec(db_, writer_, id, runDir, report);  // a resumed run may run a changed spec
-            specSeen = true;
-          }
-          state.status = "running";
-          if (!state.started) state.started = time;
-          state.finished.reset();
-          state.error.clear();
-          state.host = e.value("host", state.host);
-          state.pid = optionalInt(e, "pid");
-          state.worldSize = optionalInt(e, "world_size");
-          state.totalSteps = optionalInt(e, "total_steps");
-          state.specHash = e.value("spec_hash", state.specHash);
-          state.engineVersion = e.value("engine_version", state.engineVersion);
-          // A resumed run reports the steps after its checkpoint again: its new points replace
-          // the ones the interrupted session wrote.
-          if (auto from = optionalInt(e, "resumed_from_step")) {
-            writer_.truncateAfter(id, *from);
-            state.lastStep = *from;
-          }
-        } else if (type == "run_finished") {
-          const std::string status = e.value("status", "");
-          state.status = (status == "completed" || status == "failed" || status == "cancelled") ? status : "failed";
-          state.finished = time;
-          state.error = e.contains("error") && e["error"].is_string() ? e["error"].get<std::string>() : "";
-          if (auto step = optionalInt(e, "step")) state.lastStep = step;
-        } else if (type == "checkpoint") {
-          const auto step = optionalInt(e, "step");
-          if (!step) continue;
-          auto s = db_.prepare("INSERT OR REPLACE INTO checkpoints(run_id, step, path, monitor, value, time, removed) "
-                               "VALUES(?,?,?,?,?,?,0)");
-          const auto value = e.contains("value") ? numberOf(e["value"]) : std::nullopt;
-          s.bind(1, id).bind(2, *step).bind(3, e.value("path", "")).bind(4, e.value("monitor", ""));
-          s.bind(5, value.value_or(NAN)).bind(6, time).run();
-          if (e.contains("removed_steps") && e["removed_steps"].is_array()) {
-            auto removed = db_.prepare("UPDATE checkpoints SET removed = 1 WHERE run_id = ? AND step = ?");
-            for (const auto& r : e["removed_steps"])
-              if (r.is_number_integer()) removed.bind(1, id).bind(2, r.get<int64_t>()).run();
-          }
-        } else if (type == "artifact") {
-          auto s = db_.prepare("INSERT OR IGNORE INTO artifacts(run_id, kind, path, time) VALUES(?,?,?,?)");
-          s.bind(1, id).bind(2, e.value("kind", "")).bind(3, e.value("path", "")).bind(4, time).run();
-        } else if (type == "log") {
-          auto s = db_.prepare("INSERT INTO run_logs(run_id, time, level, rank, message) VALUES(?,?,?,?,?)");
-          s.bind(1, id).bind(2, time).bind(3, e.value("level", "info")).bind(4, optionalInt(e, "rank"));
-          s.bind(5, e.value("message", "")).run();
-        } else if (type != "system") {
-          ++report.unknownTypes;  // forward compatible: newer engines may write types we do not know
-        }
-        if (++linesInBatch >= batchLines) {
-          commit();
-          begin();
-          linesInBatch = 0;
-        }
+    forEachCompleteLine(in, [&](std::string_view line) {
+      state.offset += static_cast<int64_t>(line.size() + 1);
+      if (!applyLine(events, line)) return;
+      if (++linesInBatch >= batchLines) {
+        commit();
+        begin();
+        linesInBatch = 0;
       }
-      pending.erase(0, start);  // a partial last line waits for the next sync
-    }
+    });
     commit();
   } catch (...) {
     writer_.discard();

@@ -16,10 +16,10 @@ namespace reef::storage {
 struct IngestReport {
   int64_t lines = 0;
   int64_t points = 0;
-  int64_t malformed = 0;    // lines skipped: not an event even after repair
-  int64_t repaired = 0;     // lines read after replacing non-UTF-8 bytes or NaN/Infinity tokens
-  int64_t unknownTypes = 0; // events of types this Reef does not know (ignored, as the protocol says)
-  bool created = false;     // the run was new to the database
+  int64_t malformed = 0;     // lines skipped: not an event even after repair
+  int64_t repaired = 0;      // lines read after replacing non-UTF-8 bytes or NaN/Infinity tokens
+  int64_t unknownTypes = 0;  // events of types this Reef does not know (ignored, as the protocol says)
+  bool created = false;      // the run was new to the database
   std::vector<std::string> warnings;
 };
 

@@ -107,10 +107,12 @@ Json runDetails(Database& db, int64_t run) {
   for (const auto& t : rowsOf("SELECT tag FROM tags WHERE run_id = ? ORDER BY tag")) tags.push_back(t["tag"]);
   out["tags"] = tags;
   out["notes"] = rowsOf("SELECT created, text FROM notes WHERE run_id = ? ORDER BY created, id");
-  out["checkpoints"] = rowsOf("SELECT step, path, monitor, value, time, removed FROM checkpoints WHERE run_id = ? ORDER BY step");
+  out["checkpoints"] =
+      rowsOf("SELECT step, path, monitor, value, time, removed FROM checkpoints WHERE run_id = ? ORDER BY step");
   out["artifacts"] = rowsOf("SELECT kind, path, time FROM artifacts WHERE run_id = ? ORDER BY id");
-  out["logs"] = rowsOf("SELECT time, level, rank, message FROM (SELECT * FROM run_logs WHERE run_id = ? "
-                       "ORDER BY id DESC LIMIT 50) ORDER BY id");
+  out["logs"] = rowsOf(
+      "SELECT time, level, rank, message FROM (SELECT * FROM run_logs WHERE run_id = ? "
+      "ORDER BY id DESC LIMIT 50) ORDER BY id");
   return out;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 // The queries the studio and `reef runs` need: the filtered, sorted run list with chosen
 // columns, one run in full, the params that differ across runs, and decimated series.
+#include "backend/protocol/json.h"
 #include "storage/filter.h"
 #include "storage/metric_store.h"
-#include "protocol/json.h"
 #include "storage/sqlite.h"
 
 #include <optional>
@@ -13,8 +13,8 @@
 namespace reef::storage {
 
 struct RunListOptions {
-  std::string filter;                // filter.h's language
-  std::string sort = "started";      // any field filter.h knows
+  std::string filter;            // filter.h's language
+  std::string sort = "started";  // any field filter.h knows
   bool descending = true;
   std::vector<std::string> columns;  // extra fields, e.g. "val/acc.max", "optim.lr"
   int64_t limit = 0;                 // 0: all

@@ -57,7 +57,8 @@ void CachedSeries::indexFrom(size_t block) {
   }
 }
 
-std::vector<SeriesBucket> CachedSeries::decimate(int buckets, int64_t s0, int64_t s1, std::vector<size_t>* lastIndex) const {
+std::vector<SeriesBucket> CachedSeries::decimate(int buckets, int64_t s0, int64_t s1,
+                                                 std::vector<size_t>* lastIndex) const {
   std::vector<SeriesBucket> out;
   if (lastIndex) lastIndex->clear();
   if (buckets <= 0 || steps.empty() || s1 < s0) return out;

@@ -7,8 +7,11 @@
 namespace reef::storage {
 
 Decimator::Decimator(int buckets, int64_t fromStep, int64_t toStep)
-    : buckets_(buckets), s0_(fromStep), s1_(toStep),
-      span_(toStep >= fromStep ? static_cast<unsigned __int128>(toStep - fromStep) + 1 : 0), limit_(fromStep) {
+    : buckets_(buckets),
+      s0_(fromStep),
+      s1_(toStep),
+      span_(toStep >= fromStep ? static_cast<unsigned __int128>(toStep - fromStep) + 1 : 0),
+      limit_(fromStep) {
   if (buckets <= 0) throw std::invalid_argument("decimation needs at least one bucket");
 }
 

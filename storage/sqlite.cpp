@@ -6,8 +6,8 @@
 namespace reef::storage {
 
 Database::Database(const std::filesystem::path& path) : path_(path) {
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -22,8 +22,7 @@ Database::Database(const std::filesystem::path& path) : path_(path) {
   exec("PRAGMA cache_size=-65536");
 }
 
-Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
 
 Database::~Database() { sqlite3_close_v2(db_); }
 
@@ -43,12 +42,12 @@ int64_t Database::lastInsertId() const { return sqlite3_last_insert_rowid(db_); 
 int Database::changes() const { return sqlite3_changes(db_); }
 
 Statement::Statement(sqlite3* db, std::string_view sql) {
-  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
-                                    nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
   if (rc != SQLITE_OK)
-    throw SqliteError(std::string("cannot prepare SQL: ") + sqlite3_errmsg(db) + " (in: " + std::string(sql.substr(0, 160)) +
-                          ")",
-                      rc);
+    throw SqliteError(
+        std::string("cannot prepare SQL: ") + sqlite3_errmsg(db) + " (in: " + std::string(sql.substr(0, 160)) + ")",
+        rc);
 }
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }
@@ -66,8 +65,9 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 void Statement::check(int rc, const char* what) const {
   if (rc == SQLITE_OK) return;
   sqlite3* db = sqlite3_db_handle(stmt_);
-  throw SqliteError(std::string(what) + ": " + sqlite3_errmsg(db) + " (in: " + std::string(sqlite3_sql(stmt_)).substr(0, 160) + ")",
-                    rc);
+  throw SqliteError(
+      std::string(what) + ": " + sqlite3_errmsg(db) + " (in: " + std::string(sqlite3_sql(stmt_)).substr(0, 160) + ")",
+      rc);
 }
 
 Statement& Statement::bind(int index, int64_t value) {
@@ -136,10 +136,14 @@ std::optional<double> Statement::optionalReal(int column) const {
 
 Json Statement::json(int column) const {
   switch (sqlite3_column_type(stmt_, column)) {
-    case SQLITE_INTEGER: return int64(column);
-    case SQLITE_FLOAT: return sqlite3_column_double(stmt_, column);
-    case SQLITE_TEXT: return text(column);
-    default: return nullptr;
+    case SQLITE_INTEGER:
+      return int64(column);
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt_, column);
+    case SQLITE_TEXT:
+      return text(column);
+    default:
+      return nullptr;
   }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // A thin RAII layer over the SQLite C API: a connection, prepared statements and transactions.
 // Errors throw SqliteError with SQLite's message and the statement that failed.
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <sqlite3.h>
 

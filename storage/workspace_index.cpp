@@ -1,8 +1,8 @@
 #include "storage/workspace_index.h"
 
+#include "backend/protocol/event_log.h"
+#include "backend/protocol/run_dir.h"
 #include "storage/annotations.h"
-#include "protocol/event_log.h"
-#include "protocol/run_dir.h"
 #include "storage/schema.h"
 
 #include <signal.h>
@@ -93,7 +93,8 @@ void WorkspaceIndex::markVanishedProcesses() {
   // A run of this machine whose process is gone without run_finished was killed or crashed. A
   // cluster run (cluster.json beside its events) runs elsewhere, whatever its host is called: its
   // backend says how it ended.
-  auto running = db_.prepare("SELECT id, pid, path FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL");
+  auto running =
+      db_.prepare("SELECT id, pid, path FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL");
   running.bind(1, thisHost());
   std::vector<std::pair<int64_t, int64_t>> gone;
   while (running.step()) {
@@ -103,8 +104,9 @@ void WorkspaceIndex::markVanishedProcesses() {
   }
   auto mark = db_.prepare("UPDATE runs SET status = 'failed', error = ? WHERE id = ?");
   for (auto [id, pid] : gone)
-    mark.bind(1, "the training process (pid " + std::to_string(pid) +
-                     ") ended without finishing the run; `reef train <run directory>` resumes it from its last checkpoint")
+    mark.bind(1,
+              "the training process (pid " + std::to_string(pid) +
+                  ") ended without finishing the run; `reef train <run directory>` resumes it from its last checkpoint")
         .bind(2, id)
         .run();
 }

@@ -1,4 +1,4 @@
-#include "engine_client.h"
+#include "ui/engine_client.h"
 
 #include <QCoreApplication>
 #include <QDirIterator>
@@ -31,6 +31,12 @@ protocol::Catalog loadCatalog(const QString& reef) {
   const Json json = Json::parse(out.begin(), out.end(), nullptr, false);
   if (json.is_discarded()) throw std::runtime_error("`reef catalog --json` printed something that is not JSON");
   return protocol::Catalog::fromJson(json);
+}
+
+const protocol::ModelCapabilities* capabilitiesOf(const protocol::Catalog* catalog, const Json& spec) {
+  if (!catalog || !spec.is_object() || !spec.contains("model") || !spec["model"].is_object()) return nullptr;
+  const protocol::ModelInfo* m = catalog->model(spec["model"].value("collection", ""), spec["model"].value("arch", ""));
+  return m ? &m->capabilities : nullptr;
 }
 
 QStringList exampleSpecs() {

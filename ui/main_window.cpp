@@ -1,16 +1,16 @@
-#include "main_window.h"
+#include "ui/main_window.h"
 
-#include "deploy/deploy_view.h"
-#include "cluster/cluster_dialog.h"
-#include "cluster/cluster_followers.h"
-#include "designer/designer_widget.h"
-#include "plots/curve_plot.h"
-#include "runs/compare_view.h"
-#include "runs/log_view.h"
-#include "runs/run_details.h"
-#include "runs/runs_view.h"
 #include "storage/workspace_index.h"
-#include "workspace_session.h"
+#include "ui/cluster/cluster_dialog.h"
+#include "ui/cluster/cluster_followers.h"
+#include "ui/deploy/deploy_view.h"
+#include "ui/designer/designer_widget.h"
+#include "ui/plots/curve_plot.h"
+#include "ui/runs/compare_view.h"
+#include "ui/runs/log_view.h"
+#include "ui/runs/run_details.h"
+#include "ui/runs/runs_view.h"
+#include "ui/workspace_session.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -59,7 +59,8 @@ bool MainWindow::openWorkspace(const QString& path) {
   try {
     session = std::make_unique<WorkspaceSession>(path);
   } catch (const std::exception& e) {
-    QMessageBox::critical(this, tr("Open workspace"), tr("Cannot open %1:\n%2").arg(path, QString::fromStdString(e.what())));
+    QMessageBox::critical(this, tr("Open workspace"),
+                          tr("Cannot open %1:\n%2").arg(path, QString::fromStdString(e.what())));
     return false;
   }
   delete takeCentralWidget();
@@ -93,7 +94,8 @@ bool MainWindow::openWorkspace(const QString& path) {
     });
   } else {
     designer_ = nullptr;
-    auto* why = new QLabel(tr("The designer needs the engine's catalog, which could not be read:\n%1").arg(catalogError_));
+    auto* why =
+        new QLabel(tr("The designer needs the engine's catalog, which could not be read:\n%1").arg(catalogError_));
     why->setWordWrap(true);
     tabs_->addTab(why, tr("Designer"));
   }
@@ -101,9 +103,9 @@ bool MainWindow::openWorkspace(const QString& path) {
   tabs_->addTab(compare_, tr("Compare"));
   logs_ = new LogView(*session_);
   tabs_->addTab(logs_, tr("Logs"));
-  details_ = new RunDetails(*session_, reefBinary_);
+  details_ = new RunDetails(*session_, catalog_ ? &*catalog_ : nullptr, reefBinary_);
   tabs_->addTab(details_, tr("Details"));
-  deploy_ = new DeployView(*session_, reefBinary_);
+  deploy_ = new DeployView(*session_, catalog_ ? &*catalog_ : nullptr, reefBinary_);
   tabs_->addTab(deploy_, tr("Deploy"));
   tabs_->addTab(deploy_->playground(), tr("Playground"));
   setCentralWidget(tabs_);

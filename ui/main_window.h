@@ -2,11 +2,11 @@
 // reef-studio's window: the runs of the open workspace on the left; curves, the designer,
 // compare, logs, run details and deployment as tabs. Layout, recent workspaces and view settings persist in
 // QSettings.
-#include "protocol/catalog.h"
+#include "backend/protocol/catalog.h"
 
 #include <QMainWindow>
-#include <QTimer>
 #include <QString>
+#include <QTimer>
 
 #include <memory>
 #include <optional>

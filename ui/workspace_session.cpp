@@ -1,4 +1,4 @@
-#include "workspace_session.h"
+#include "ui/workspace_session.h"
 
 #include "storage/workspace_index.h"
 

@@ -10,9 +10,9 @@ namespace reef::cluster {
 
 struct LaunchRequest {
   std::filesystem::path workspace;
-  std::string specYaml;                 // the experiment as the designer wrote it
-  std::vector<std::string> overrides;   // section.key=value
-  std::filesystem::path reefBinary;     // the engine to run
+  std::string specYaml;                // the experiment as the designer wrote it
+  std::vector<std::string> overrides;  // section.key=value
+  std::filesystem::path reefBinary;    // the engine to run
 };
 
 struct LaunchedRun {
@@ -22,9 +22,9 @@ struct LaunchedRun {
 
 // Where a run stands, as its backend sees it.
 struct RunState {
-  std::string state;    // e.g. RUNNING, PENDING, COMPLETED, FAILED, CANCELLED (Slurm's words), or the run's status
+  std::string state;  // e.g. RUNNING, PENDING, COMPLETED, FAILED, CANCELLED (Slurm's words), or the run's status
   bool finished = false;
-  std::string error;    // why a finished run failed, when the backend knows
+  std::string error;  // why a finished run failed, when the backend knows
 };
 
 class Backend {

@@ -1,4 +1,4 @@
-#include "cluster/cluster_profile.h"
+#include "backend/cluster/cluster_profile.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,12 +11,24 @@ namespace fs = std::filesystem;
 namespace reef::cluster {
 
 Json ClusterProfile::toJson() const {
-  return {{"name", name},           {"scheduler", scheduler},     {"host", host},
-          {"port", port},           {"user", user},               {"key_file", keyFile},
-          {"known_hosts", knownHosts}, {"remote_workspace", remoteWorkspace}, {"reef_path", reefPath},
-          {"partition", partition}, {"account", account},         {"qos", qos},
-          {"time_limit", timeLimit}, {"environment", environment}, {"nodes", nodes},
-          {"tasks_per_node", tasksPerNode}, {"gpus_per_node", gpusPerNode}, {"cpus_per_task", cpusPerTask},
+  return {{"name", name},
+          {"scheduler", scheduler},
+          {"host", host},
+          {"port", port},
+          {"user", user},
+          {"key_file", keyFile},
+          {"known_hosts", knownHosts},
+          {"remote_workspace", remoteWorkspace},
+          {"reef_path", reefPath},
+          {"partition", partition},
+          {"account", account},
+          {"qos", qos},
+          {"time_limit", timeLimit},
+          {"environment", environment},
+          {"nodes", nodes},
+          {"tasks_per_node", tasksPerNode},
+          {"gpus_per_node", gpusPerNode},
+          {"cpus_per_task", cpusPerTask},
           {"memory", memory}};
 }
 
@@ -63,7 +75,8 @@ ClusterProfile ClusterProfile::fromJson(const Json& j, const std::string& where)
 
 void ClusterProfile::validate() const {
   auto fail = [&](const std::string& what) { throw std::runtime_error("cluster profile '" + name + "': " + what); };
-  if (name.empty() || name.size() > 64 || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos)
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos)
     throw std::runtime_error("cluster name '" + name + "': use 1 to 64 letters, digits, '_', '.' or '-'");
   if (scheduler != "slurm" && scheduler != "ssh") fail("scheduler '" + scheduler + "' is not slurm or ssh");
   if (host.empty()) fail("host is empty: name the login node (e.g. login.cluster.example.org)");
@@ -108,9 +121,11 @@ ClusterProfiles::ClusterProfiles(fs::path file) : file_(std::move(file)) {
   text << in.rdbuf();
   const Json j = Json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("clusters") || !j["clusters"].is_array())
-    throw std::runtime_error("'" + file_.string() + "' is not a Reef clusters file ({\"clusters\": [...]}): fix or remove it");
+    throw std::runtime_error("'" + file_.string() +
+                             "' is not a Reef clusters file ({\"clusters\": [...]}): fix or remove it");
   for (size_t i = 0; i < j["clusters"].size(); ++i)
-    profiles_.push_back(ClusterProfile::fromJson(j["clusters"][i], file_.string() + ": cluster " + std::to_string(i + 1)));
+    profiles_.push_back(
+        ClusterProfile::fromJson(j["clusters"][i], file_.string() + ": cluster " + std::to_string(i + 1)));
 }
 
 std::optional<ClusterProfile> ClusterProfiles::find(const std::string& name) const {
@@ -141,8 +156,9 @@ void ClusterProfiles::put(const ClusterProfile& profile) {
 
 bool ClusterProfiles::remove(const std::string& name) {
   const auto before = profiles_.size();
-  profiles_.erase(std::remove_if(profiles_.begin(), profiles_.end(), [&](const ClusterProfile& p) { return p.name == name; }),
-                  profiles_.end());
+  profiles_.erase(
+      std::remove_if(profiles_.begin(), profiles_.end(), [&](const ClusterProfile& p) { return p.name == name; }),
+      profiles_.end());
   if (profiles_.size() == before) return false;
   save();
   return true;

@@ -2,7 +2,7 @@
 // A cluster as the user describes it once (`reef cluster add`, the studio's profile editor): where
 // to connect, how to authenticate (a key file or the ssh-agent; never a password), where runs live
 // there and how jobs are submitted. Profiles are kept in clusters.json in Reef's config folder.
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <filesystem>
 #include <optional>
@@ -12,20 +12,20 @@
 namespace reef::cluster {
 
 struct ClusterProfile {
-  std::string name;                // [A-Za-z0-9_.-], the handle on the command line
-  std::string scheduler = "slurm"; // "slurm" (sbatch over ssh) or "ssh" (a process on the host)
+  std::string name;                 // [A-Za-z0-9_.-], the handle on the command line
+  std::string scheduler = "slurm";  // "slurm" (sbatch over ssh) or "ssh" (a process on the host)
   std::string host, user;
   int port = 22;
-  std::string keyFile;             // empty: the ssh-agent, then libssh's default identities
-  std::string knownHosts;          // empty: ~/.ssh/known_hosts
-  std::string remoteWorkspace;     // runs go to <remoteWorkspace>/runs/<run id>
-  std::string reefPath = "reef";   // the engine on the cluster
+  std::string keyFile;            // empty: the ssh-agent, then libssh's default identities
+  std::string knownHosts;         // empty: ~/.ssh/known_hosts
+  std::string remoteWorkspace;    // runs go to <remoteWorkspace>/runs/<run id>
+  std::string reefPath = "reef";  // the engine on the cluster
   std::string partition, account, qos;
   std::string timeLimit = "01:00:00";
   std::vector<std::string> environment;  // shell lines run before the engine (module load, export ...)
   // Default resources of a job (reef submit may override them).
   int nodes = 1, tasksPerNode = 1, gpusPerNode = 0, cpusPerTask = 0;
-  std::string memory;              // e.g. 16G; empty: the partition's default
+  std::string memory;  // e.g. 16G; empty: the partition's default
 
   Json toJson() const;
   // Throws naming `where` and the key for a missing or wrong value.

@@ -1,10 +1,10 @@
-#include "cluster/local_backend.h"
+#include "backend/cluster/local_backend.h"
 
-#include "cluster/slurm_job.h"
-#include "protocol/event_log.h"
-#include "protocol/run_dir.h"
-#include "protocol/spec.h"
-#include "protocol/yaml_json.h"
+#include "backend/cluster/slurm_job.h"
+#include "backend/protocol/event_log.h"
+#include "backend/protocol/run_dir.h"
+#include "backend/protocol/spec.h"
+#include "backend/protocol/yaml_json.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -72,8 +72,9 @@ namespace {
 std::vector<std::string> engineCommand(const fs::path& reefBinary, const Json& rawSpec, const std::string& target) {
   const JobResources resources = JobResources::fromSpec(rawSpec);
   if (resources.nodes > 1)
-    throw std::runtime_error("resources.nodes is " + std::to_string(resources.nodes) +
-                             ", but a run on this machine uses one node: submit it to a cluster, or set resources.nodes: 1");
+    throw std::runtime_error(
+        "resources.nodes is " + std::to_string(resources.nodes) +
+        ", but a run on this machine uses one node: submit it to a cluster, or set resources.nodes: 1");
   if (resources.tasksPerNode > 1)
     return {reefBinary.string(), "launch", "--nproc", std::to_string(resources.tasksPerNode), target};
   return {reefBinary.string(), "train", target};

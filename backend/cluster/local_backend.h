@@ -1,7 +1,7 @@
 #pragma once
 // Runs on this machine: `reef train` started as a detached process (its own session, so it keeps
 // training when the studio closes), its output in the run's logs/launcher.log.
-#include "cluster/backend.h"
+#include "backend/cluster/backend.h"
 
 namespace reef::cluster {
 

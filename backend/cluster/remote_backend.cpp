@@ -1,11 +1,11 @@
-#include "cluster/remote_backend.h"
+#include "backend/cluster/remote_backend.h"
 
-#include "cluster/local_backend.h"
-#include "cluster/shell_quote.h"
-#include "protocol/event_log.h"
-#include "protocol/run_dir.h"
-#include "protocol/spec.h"
-#include "protocol/yaml_json.h"
+#include "backend/cluster/local_backend.h"
+#include "backend/cluster/shell_quote.h"
+#include "backend/protocol/event_log.h"
+#include "backend/protocol/run_dir.h"
+#include "backend/protocol/spec.h"
+#include "backend/protocol/yaml_json.h"
 
 #include <algorithm>
 #include <chrono>
@@ -64,7 +64,8 @@ RemoteRun RemoteRun::read(const fs::path& runDir) {
   const Json j = Json::parse(readLocal(runDir / "cluster.json"), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("job"))
     throw std::runtime_error("'" + runDir.string() + "' is not a cluster run (no readable cluster.json)");
-  RemoteRun r{j.value("cluster", ""), j.value("scheduler", ""), j.value("job", ""), j.value("remote_dir", ""), j.value("state", "")};
+  RemoteRun r{j.value("cluster", ""), j.value("scheduler", ""), j.value("job", ""), j.value("remote_dir", ""),
+              j.value("state", "")};
   r.resources = JobResources::fromSpec(Json{{"resources", j.value("resources", Json::object())}});
   r.eventsOffset = j.value("events_offset", uint64_t(0));
   r.eventsSize = j.value("events_size", uint64_t(0));
@@ -72,14 +73,22 @@ RemoteRun RemoteRun::read(const fs::path& runDir) {
 }
 
 void RemoteRun::write(const fs::path& runDir) const {
-  const Json res = {{"nodes", resources.nodes},          {"tasks_per_node", resources.tasksPerNode},
-                    {"gpus_per_node", resources.gpusPerNode}, {"cpus_per_task", resources.cpusPerTask},
-                    {"memory", resources.memory},        {"time_limit", resources.timeLimit}};
-  writeLocal(runDir / "cluster.json",
-             Json{{"cluster", cluster}, {"scheduler", scheduler}, {"job", job}, {"remote_dir", remoteDir}, {"state", state},
-                  {"resources", res}, {"events_offset", eventsOffset}, {"events_size", eventsSize}}
-                     .dump(2) +
-                 "\n");
+  const Json res = {{"nodes", resources.nodes},
+                    {"tasks_per_node", resources.tasksPerNode},
+                    {"gpus_per_node", resources.gpusPerNode},
+                    {"cpus_per_task", resources.cpusPerTask},
+                    {"memory", resources.memory},
+                    {"time_limit", resources.timeLimit}};
+  writeLocal(runDir / "cluster.json", Json{{"cluster", cluster},
+                                           {"scheduler", scheduler},
+                                           {"job", job},
+                                           {"remote_dir", remoteDir},
+                                           {"state", state},
+                                           {"resources", res},
+                                           {"events_offset", eventsOffset},
+                                           {"events_size", eventsSize}}
+                                              .dump(2) +
+                                          "\n");
 }
 
 RemoteBackend::RemoteBackend(ClusterProfile profile, JobResources resources)
@@ -103,7 +112,8 @@ LaunchedRun RemoteBackend::submit(const LaunchRequest& request) {
   protocol::RunDir run = protocol::RunDir::create(request.workspace);
   run.createLayout();
   writeLocal(run.spec(), request.specYaml);
-  RemoteRun r{profile_.name, profile_.scheduler, "", profile_.remoteWorkspace + "/runs/" + run.root().filename().string(), ""};
+  RemoteRun r{profile_.name, profile_.scheduler, "",
+              profile_.remoteWorkspace + "/runs/" + run.root().filename().string(), ""};
   r.resources = resources;
   ssh.makeDirectories(r.remoteDir + "/logs");
   ssh.write(r.remoteDir + "/spec.yaml", request.specYaml);
@@ -114,8 +124,8 @@ LaunchedRun RemoteBackend::resume(const fs::path& runDir, const fs::path&) {
   RemoteRun r = RemoteRun::read(runDir);
   const RunState now = jobState(r);
   if (!now.finished && now.state != "UNKNOWN")
-    throw std::runtime_error("job " + r.job + " of run '" + runDir.filename().string() + "' is " + now.state +
-                             " on " + profile_.name + ": cancel it before resuming");
+    throw std::runtime_error("job " + r.job + " of run '" + runDir.filename().string() + "' is " + now.state + " on " +
+                             profile_.name + ": cancel it before resuming");
   return start(runDir, r, {});
 }
 
@@ -127,7 +137,8 @@ LaunchedRun RemoteBackend::start(const fs::path& runDir, RemoteRun r, const std:
   std::string output;
   if (profile_.scheduler == "slurm") {
     ssh.write(r.remoteDir + "/job.sh", sbatchScript(profile_, r.remoteDir, overrides), 0755);
-    const CommandResult out = ssh.run(sbatchCommand(profile_, r.resources, r.remoteDir, "reef-" + runDir.filename().string()));
+    const CommandResult out =
+        ssh.run(sbatchCommand(profile_, r.resources, r.remoteDir, "reef-" + runDir.filename().string()));
     if (out.exitCode != 0)
       throw std::runtime_error("sbatch refused the job on " + ssh.where() + ": " + lastLines(out.err + out.out, 5));
     output = out.out;
@@ -139,12 +150,13 @@ LaunchedRun RemoteBackend::start(const fs::path& runDir, RemoteRun r, const std:
     }
     std::string script;
     for (const auto& line : profile_.environment) script += line + "\n";
-    script += "cd " + shellQuote(r.remoteDir) + "\nexec " + shellCommand(words) + " >> logs/launcher.log 2>&1 < /dev/null\n";
+    script +=
+        "cd " + shellQuote(r.remoteDir) + "\nexec " + shellCommand(words) + " >> logs/launcher.log 2>&1 < /dev/null\n";
     ssh.write(r.remoteDir + "/job.sh", script, 0755);
     // Detached from the SSH session (the run outlives the link); sh for the redirections, whatever
     // the login shell is.
-    const CommandResult out = ssh.run(shellCommand({"sh", "-c", "nohup setsid \"$0\" >/dev/null 2>&1 </dev/null & echo $!",
-                                                    r.remoteDir + "/job.sh"}));
+    const CommandResult out = ssh.run(shellCommand(
+        {"sh", "-c", "nohup setsid \"$0\" >/dev/null 2>&1 </dev/null & echo $!", r.remoteDir + "/job.sh"}));
     if (out.exitCode != 0)
       throw std::runtime_error("could not start the engine on " + ssh.where() + ": " + lastLines(out.err, 5));
     output = out.out;
@@ -160,10 +172,12 @@ void RemoteBackend::cancel(const fs::path& runDir, int64_t) {
   const RemoteRun r = RemoteRun::read(runDir);
   const std::string job = parseJobId(r.job);  // digits only: a pid of -1 would signal every process
   // SIGTERM: the engine checkpoints and ends the run as cancelled (Slurm sends SIGKILL after KillWait).
-  const std::string command = r.scheduler == "slurm" ? shellCommand({"scancel", job}) : shellCommand({"kill", "-TERM", job});
+  const std::string command =
+      r.scheduler == "slurm" ? shellCommand({"scancel", job}) : shellCommand({"kill", "-TERM", job});
   const CommandResult out = session().run(command);
   if (out.exitCode != 0)
-    throw std::runtime_error("cannot cancel job " + job + " on " + session().where() + ": " + lastLines(out.err + out.out, 3));
+    throw std::runtime_error("cannot cancel job " + job + " on " + session().where() + ": " +
+                             lastLines(out.err + out.out, 3));
 }
 
 RunState RemoteBackend::jobState(const RemoteRun& r) {
@@ -178,7 +192,8 @@ RunState RemoteBackend::jobState(const RemoteRun& r) {
       j = parseSacct(acct.out, r.job);
     }
     RunState s{j.state, j.finished, ""};
-    if (j.failed) s.error = "Slurm job " + r.job + " " + j.state + (j.exitCode.empty() ? "" : " (exit " + j.exitCode + ")");
+    if (j.failed)
+      s.error = "Slurm job " + r.job + " " + j.state + (j.exitCode.empty() ? "" : " (exit " + j.exitCode + ")");
     return s;
   }
   const CommandResult alive = ssh.run(shellCommand({"kill", "-0", parseJobId(r.job)}));
@@ -231,8 +246,10 @@ RunState RemoteBackend::follow(const fs::path& runDir) {
   protocol::RunDir run(runDir);
   run.createLayout();
   if (r.state == "SUBMITTING")
-    throw std::runtime_error("run '" + runDir.filename().string() + "' was being submitted when its submitter stopped; look for a "
-                             "job named reef-" + runDir.filename().string() + " on " + r.cluster + " (squeue --name), or resume it");
+    throw std::runtime_error("run '" + runDir.filename().string() +
+                             "' was being submitted when its submitter stopped; look for a "
+                             "job named reef-" +
+                             runDir.filename().string() + " on " + r.cluster + " (squeue --name), or resume it");
   // The scheduler first: a job that has finished has written everything it will write.
   const auto now = std::chrono::steady_clock::now();
   auto cached = lastJobState_.find(r.job);
@@ -244,7 +261,8 @@ RunState RemoteBackend::follow(const fs::path& runDir) {
   const std::string jobLog = r.scheduler == "slurm" ? "logs/slurm-" + r.job + ".out" : "logs/launcher.log";
   mirrorLog(r.remoteDir + "/" + jobLog, runDir / jobLog);
   // The engine rewrites spec.yaml resolved when it starts.
-  if (auto size = session().fileSize(r.remoteDir + "/spec.yaml"); size && (!fs::exists(run.spec()) || fs::file_size(run.spec()) != *size))
+  if (auto size = session().fileSize(r.remoteDir + "/spec.yaml");
+      size && (!fs::exists(run.spec()) || fs::file_size(run.spec()) != *size))
     writeLocal(run.spec(), session().read(r.remoteDir + "/spec.yaml", 0, *size));
   const RunState mirrored = stateFromEvents(runDir);
   // The run says it finished: the scheduler is asked now, not at its next turn. (Its run_finished
@@ -263,10 +281,15 @@ RunState RemoteBackend::follow(const fs::path& runDir) {
   // The job ended without the engine saying so (it never started, or was killed): the run fails
   // with the scheduler's word and the end of the job's output.
   const std::string output = lastLines(readLocal(runDir / jobLog), 8);
-  RunState failed{"failed", true, (job.error.empty() ? "the engine on " + profile_.name + " stopped without finishing the run" : job.error) +
-                                     (output.empty() ? "" : ": " + output)};
+  RunState failed{
+      "failed", true,
+      (job.error.empty() ? "the engine on " + profile_.name + " stopped without finishing the run" : job.error) +
+          (output.empty() ? "" : ": " + output)};
   const std::string line =
-      Json{{"v", 1}, {"t", "run_finished"}, {"time", protocol::unixTime()}, {"status", "failed"}, {"step", 0}, {"error", failed.error}}.dump() + "\n";
+      Json{{"v", 1},    {"t", "run_finished"},  {"time", protocol::unixTime()}, {"status", "failed"},
+           {"step", 0}, {"error", failed.error}}
+          .dump() +
+      "\n";
   {
     std::ofstream out(run.events(), std::ios::binary | std::ios::app);
     out << line;

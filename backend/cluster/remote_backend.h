@@ -5,10 +5,10 @@
 // events.jsonl (whole lines only) and the logs are copied from the byte offset the local copy has
 // reached, so the run index ingests a remote run exactly as a local one, and following resumes
 // after a dropped link or a closed program with nothing lost or doubled.
-#include "cluster/backend.h"
-#include "cluster/cluster_profile.h"
-#include "cluster/slurm_job.h"
-#include "cluster/ssh_session.h"
+#include "backend/cluster/backend.h"
+#include "backend/cluster/cluster_profile.h"
+#include "backend/cluster/slurm_job.h"
+#include "backend/cluster/ssh_session.h"
 
 #include <chrono>
 #include <functional>
@@ -24,7 +24,7 @@ namespace reef::cluster {
 // it is truncated back before copying again, so nothing is ever doubled.
 struct RemoteRun {
   std::string cluster, scheduler, job, remoteDir;
-  std::string state;  // the scheduler's word when last followed (SUBMITTING, PENDING, RUNNING, ...)
+  std::string state;       // the scheduler's word when last followed (SUBMITTING, PENDING, RUNNING, ...)
   JobResources resources;  // what the job asked for (a resume asks for the same)
   uint64_t eventsOffset = 0, eventsSize = 0;
   static bool isRemote(const std::filesystem::path& runDir);

@@ -1,7 +1,7 @@
-#include "cluster/run_backend.h"
+#include "backend/cluster/run_backend.h"
 
-#include "cluster/local_backend.h"
-#include "cluster/remote_backend.h"
+#include "backend/cluster/local_backend.h"
+#include "backend/cluster/remote_backend.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,8 +1,8 @@
 #pragma once
 // Which backend a run directory belongs to, and who follows a cluster run: one follower at a time
 // holds <run>/follow.lock (an flock, released when its process ends, however it ends).
-#include "cluster/backend.h"
-#include "cluster/cluster_profile.h"
+#include "backend/cluster/backend.h"
+#include "backend/cluster/cluster_profile.h"
 
 #include <filesystem>
 #include <memory>
@@ -10,7 +10,8 @@
 namespace reef::cluster {
 
 // RemoteBackend for a run with cluster.json (its profile from `profiles`), LocalBackend otherwise.
-std::unique_ptr<Backend> backendOf(const std::filesystem::path& runDir, const ClusterProfiles& profiles = ClusterProfiles());
+std::unique_ptr<Backend> backendOf(const std::filesystem::path& runDir,
+                                   const ClusterProfiles& profiles = ClusterProfiles());
 
 class FollowLock {
  public:

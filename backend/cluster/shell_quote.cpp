@@ -1,4 +1,4 @@
-#include "cluster/shell_quote.h"
+#include "backend/cluster/shell_quote.h"
 
 #include <stdexcept>
 
@@ -8,8 +8,10 @@ std::string shellQuote(const std::string& value) {
   if (value.find('\0') != std::string::npos) throw std::invalid_argument("a shell word cannot contain a NUL byte");
   std::string out = "'";
   for (char c : value) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

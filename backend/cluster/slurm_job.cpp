@@ -1,6 +1,6 @@
-#include "cluster/slurm_job.h"
+#include "backend/cluster/slurm_job.h"
 
-#include "cluster/shell_quote.h"
+#include "backend/cluster/shell_quote.h"
 
 #include <sstream>
 #include <stdexcept>
@@ -46,7 +46,8 @@ std::string sbatchScript(const ClusterProfile& profile, const std::string& remot
   // One rendezvous port per job; the address and ranks come from SLURM_* (reef reads them).
   s << "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n"
     << "cd " << shellQuote(remoteRunDir) << "\n";
-  std::vector<std::string> words = {"srun", profile.reefPath, "train", "spec.yaml", "--run-dir", remoteRunDir, "--plain"};
+  std::vector<std::string> words = {"srun",      profile.reefPath, "train",  "spec.yaml",
+                                    "--run-dir", remoteRunDir,     "--plain"};
   for (const auto& o : overrides) {
     words.push_back("--set");
     words.push_back(o);
@@ -57,9 +58,14 @@ std::string sbatchScript(const ClusterProfile& profile, const std::string& remot
 
 std::string sbatchCommand(const ClusterProfile& p, const JobResources& r, const std::string& remoteRunDir,
                           const std::string& jobName) {
-  std::vector<std::string> words = {"sbatch", "--parsable", "--requeue", "--job-name=" + jobName,
-                                     "--output=" + remoteRunDir + "/logs/slurm-%j.out", "--chdir=" + remoteRunDir,
-                                     "--nodes=" + std::to_string(r.nodes), "--ntasks-per-node=" + std::to_string(r.tasksPerNode)};
+  std::vector<std::string> words = {"sbatch",
+                                    "--parsable",
+                                    "--requeue",
+                                    "--job-name=" + jobName,
+                                    "--output=" + remoteRunDir + "/logs/slurm-%j.out",
+                                    "--chdir=" + remoteRunDir,
+                                    "--nodes=" + std::to_string(r.nodes),
+                                    "--ntasks-per-node=" + std::to_string(r.tasksPerNode)};
   if (r.gpusPerNode > 0) words.push_back("--gpus-per-node=" + std::to_string(r.gpusPerNode));
   if (r.cpusPerTask > 0) words.push_back("--cpus-per-task=" + std::to_string(r.cpusPerTask));
   if (!r.memory.empty()) words.push_back("--mem=" + r.memory);
@@ -86,7 +92,8 @@ JobState fromState(std::string state, std::string exitCode, bool finalRecord) {
   // sacct writes "CANCELLED by 0"; squeue and sacct agree on the first word.
   state = state.substr(0, state.find(' '));
   JobState j{state, std::move(exitCode), false, false};
-  static const char* terminal[] = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE"};
+  static const char* terminal[] = {"COMPLETED",     "FAILED",    "CANCELLED", "TIMEOUT",
+                                   "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE"};
   static const char* requeueable[] = {"NODE_FAIL", "PREEMPTED"};
   for (const char* t : terminal)
     if (state == t) j.finished = true;

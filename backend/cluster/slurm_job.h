@@ -2,7 +2,7 @@
 // What Reef says to Slurm and what it reads back, as text (pure: tested without a cluster): the
 // batch script that runs `srun reef train` with the rendezvous taken from the Slurm environment,
 // the sbatch command line with every option quoted, and job states from squeue and sacct.
-#include "cluster/cluster_profile.h"
+#include "backend/cluster/cluster_profile.h"
 
 #include <string>
 #include <vector>
@@ -38,7 +38,7 @@ struct JobState {
   std::string state;     // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, ... or UNKNOWN
   std::string exitCode;  // from sacct, e.g. "1:0"
   bool finished = false;
-  bool failed = false;   // finished other than COMPLETED
+  bool failed = false;  // finished other than COMPLETED
 };
 
 // `squeue -h -j ID -o %T` output; UNKNOWN (not finished) when empty: the job left the queue.

@@ -1,4 +1,4 @@
-#include "cluster/ssh_session.h"
+#include "backend/cluster/ssh_session.h"
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
@@ -27,15 +27,17 @@ struct SshSession::Handles {
 
 SshSession::~SshSession() = default;
 
-std::string SshSession::where() const { return profile_.user + "@" + profile_.host + ":" + std::to_string(profile_.port); }
+std::string SshSession::where() const {
+  return profile_.user + "@" + profile_.host + ":" + std::to_string(profile_.port);
+}
 
 void SshSession::fail(const std::string& what) const {
   throw SshError(what + " on " + where() + ": " + ssh_get_error(h_->session));
 }
 
 void SshSession::failSftp(const std::string& what, const std::string& path) const {
-  throw SshError(what + " '" + path + "' on " + where() + " (SFTP error " + std::to_string(sftp_get_error(h_->sftp)) + ": " +
-                 ssh_get_error(h_->session) + ")");
+  throw SshError(what + " '" + path + "' on " + where() + " (SFTP error " + std::to_string(sftp_get_error(h_->sftp)) +
+                 ": " + ssh_get_error(h_->session) + ")");
 }
 
 std::unique_ptr<SshSession> SshSession::connect(const ClusterProfile& profile, const std::string& acceptFingerprint,
@@ -72,12 +74,14 @@ std::unique_ptr<SshSession> SshSession::connect(const ClusterProfile& profile, c
   s->fingerprint_ = fingerprint ? fingerprint : "";
   ssh_string_free_char(fingerprint);
   switch (ssh_session_is_known_server(session)) {
-    case SSH_KNOWN_HOSTS_OK: break;
+    case SSH_KNOWN_HOSTS_OK:
+      break;
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER:
       throw HostKeyError("the host key of " + s->where() + " has CHANGED (it now shows " + s->fingerprint_ + ", " +
                              knownHosts + " holds another): refusing to connect. If the server was reinstalled, " +
-                             "confirm the new fingerprint with its administrator and remove the old line from " + knownHosts,
+                             "confirm the new fingerprint with its administrator and remove the old line from " +
+                             knownHosts,
                          s->fingerprint_, true);
     case SSH_KNOWN_HOSTS_UNKNOWN:
     case SSH_KNOWN_HOSTS_NOT_FOUND:
@@ -90,26 +94,30 @@ std::unique_ptr<SshSession> SshSession::connect(const ClusterProfile& profile, c
       std::filesystem::create_directories(std::filesystem::path(knownHosts).parent_path());
       if (ssh_session_update_known_hosts(session) != SSH_OK) s->fail("cannot add the host key to " + knownHosts);
       break;
-    case SSH_KNOWN_HOSTS_ERROR: s->fail("cannot check the host key against " + knownHosts);
+    case SSH_KNOWN_HOSTS_ERROR:
+      s->fail("cannot check the host key against " + knownHosts);
   }
 
   // Public keys only: the profile's key file, else the agent, else libssh's default identities.
   if (!profile.keyFile.empty()) {
     ssh_key privateKey = nullptr;
     if (ssh_pki_import_privkey_file(profile.keyFile.c_str(), nullptr, nullptr, nullptr, &privateKey) != SSH_OK)
-      throw SshError("cannot read the key file '" + profile.keyFile +
-                     "' (missing, unreadable or protected by a passphrase: load it into ssh-agent and clear the key file)");
+      throw SshError(
+          "cannot read the key file '" + profile.keyFile +
+          "' (missing, unreadable or protected by a passphrase: load it into ssh-agent and clear the key file)");
     const int rc = ssh_userauth_publickey(session, nullptr, privateKey);
     ssh_key_free(privateKey);
     if (rc != SSH_AUTH_SUCCESS)
-      throw SshError(s->where() + " refused the key '" + profile.keyFile + "': is its public half in ~/.ssh/authorized_keys there?");
+      throw SshError(s->where() + " refused the key '" + profile.keyFile +
+                     "': is its public half in ~/.ssh/authorized_keys there?");
     s->authMethod_ = "key file";
   } else if (std::getenv("SSH_AUTH_SOCK") && ssh_userauth_agent(session, nullptr) == SSH_AUTH_SUCCESS) {
     s->authMethod_ = "ssh-agent";
   } else if (ssh_userauth_publickey_auto(session, nullptr, nullptr) == SSH_AUTH_SUCCESS) {
     s->authMethod_ = "default keys";
   } else {
-    throw SshError(s->where() + " accepted none of the keys offered (ssh-agent, ~/.ssh/id_*): set the profile's key file");
+    throw SshError(s->where() +
+                   " accepted none of the keys offered (ssh-agent, ~/.ssh/id_*): set the profile's key file");
   }
 
   s->h_->sftp = sftp_new(session);
@@ -136,13 +144,15 @@ CommandResult SshSession::run(const std::string& command, std::chrono::seconds t
     if (std::chrono::steady_clock::now() > deadline)
       throw SshError("a command on " + where() + " did not finish within " + std::to_string(timeout.count()) + " s");
     for (int stream : {0, 1}) {
-      const int n = ssh_channel_read_timeout(channel, buffer.data(), static_cast<uint32_t>(buffer.size()), stream, stream ? 0 : 200);
+      const int n = ssh_channel_read_timeout(channel, buffer.data(), static_cast<uint32_t>(buffer.size()), stream,
+                                             stream ? 0 : 200);
       if (n == SSH_ERROR) fail("the link dropped while a command ran");
       if (n > 0) (stream ? r.err : r.out).append(buffer.data(), static_cast<size_t>(n));
     }
   }
   for (int stream : {0, 1})
-    for (int n; (n = ssh_channel_read_nonblocking(channel, buffer.data(), static_cast<uint32_t>(buffer.size()), stream)) > 0;)
+    for (int n;
+         (n = ssh_channel_read_nonblocking(channel, buffer.data(), static_cast<uint32_t>(buffer.size()), stream)) > 0;)
       (stream ? r.err : r.out).append(buffer.data(), static_cast<size_t>(n));
   ssh_channel_send_eof(channel);
   r.exitCode = ssh_channel_get_exit_status(channel);
@@ -154,8 +164,7 @@ std::optional<uint64_t> SshSession::fileSize(const std::string& path) {
   if (!a) {
     // libssh keeps the last SFTP status when the link itself fails: "no such file" counts only on a
     // live connection.
-    if (ssh_is_connected(h_->session) && sftp_get_error(h_->sftp) == SSH_FX_NO_SUCH_FILE)
-      return std::nullopt;
+    if (ssh_is_connected(h_->session) && sftp_get_error(h_->sftp) == SSH_FX_NO_SUCH_FILE) return std::nullopt;
     failSftp("cannot stat", path);
   }
   const uint64_t size = a->size;
@@ -238,7 +247,8 @@ void SshSession::makeDirectories(const std::string& path) {
     partial = path.substr(0, slash);
     start = slash == std::string::npos ? path.size() : slash;
     if (partial.empty() || partial == "/") continue;
-    if (sftp_mkdir(h_->sftp, partial.c_str(), 0755) != SSH_OK && sftp_get_error(h_->sftp) != SSH_FX_FILE_ALREADY_EXISTS) {
+    if (sftp_mkdir(h_->sftp, partial.c_str(), 0755) != SSH_OK &&
+        sftp_get_error(h_->sftp) != SSH_FX_FILE_ALREADY_EXISTS) {
       // Some servers report an existing directory as a generic failure.
       sftp_attributes a = sftp_stat(h_->sftp, partial.c_str());
       const bool isDirectory = a && a->type == SSH_FILEXFER_TYPE_DIRECTORY;

@@ -3,7 +3,7 @@
 // unknown key refused unless the user accepts its fingerprint, a changed key always refused),
 // public-key authentication from a key file or the ssh-agent (never a password), remote commands
 // and SFTP for files. Not thread-safe: one user at a time.
-#include "cluster/cluster_profile.h"
+#include "backend/cluster/cluster_profile.h"
 
 #include <chrono>
 #include <cstdint>
@@ -50,7 +50,7 @@ class SshSession {
   CommandResult run(const std::string& command, std::chrono::seconds timeout = std::chrono::seconds(60));
 
   // SFTP. Paths are remote and absolute.
-  std::optional<uint64_t> fileSize(const std::string& path);        // nullopt: no such file
+  std::optional<uint64_t> fileSize(const std::string& path);  // nullopt: no such file
   std::string read(const std::string& path, uint64_t offset, uint64_t maxBytes);
   void write(const std::string& path, const std::string& bytes, int mode = 0644);  // via a temporary and rename
   // Streams a remote file into `local` (through a temporary beside it, renamed when complete).
@@ -62,7 +62,7 @@ class SshSession {
 
   const std::string& hostKeyFingerprint() const { return fingerprint_; }
   const std::string& authMethod() const { return authMethod_; }  // "key file", "ssh-agent" or "default keys"
-  std::string where() const;  // user@host:port
+  std::string where() const;                                     // user@host:port
 
  private:
   SshSession() = default;

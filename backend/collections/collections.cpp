@@ -1,11 +1,11 @@
-#include "collections.h"
+#include "backend/collections/collections.h"
 
-#include "asr/asr_collection.h"
-#include "llm/llm_collection.h"
-#include "multimodal/multimodal_collection.h"
-#include "nlp/nlp_collection.h"
-#include "tts/tts_collection.h"
-#include "vision/vision_collection.h"
+#include "backend/collections/asr/asr_collection.h"
+#include "backend/collections/llm/llm_collection.h"
+#include "backend/collections/multimodal/multimodal_collection.h"
+#include "backend/collections/nlp/nlp_collection.h"
+#include "backend/collections/tts/tts_collection.h"
+#include "backend/collections/vision/vision_collection.h"
 
 namespace reef::collections {
 
@@ -16,6 +16,15 @@ void registerAll(engine::Registry& registry) {
   multimodal::registerMultimodalCollection(registry);
   asr::registerAsrCollection(registry);
   tts::registerTtsCollection(registry);
+}
+
+const engine::Registry& builtinRegistry() {
+  static const engine::Registry registry = [] {
+    engine::Registry r;
+    registerAll(r);
+    return r;
+  }();
+  return registry;
 }
 
 }  // namespace reef::collections

@@ -1,4 +1,4 @@
-#include "protocol/bundle.h"
+#include "backend/protocol/bundle.h"
 
 #include <algorithm>
 #include <fstream>
@@ -15,7 +15,8 @@ const std::string kAssetPrefix = "__asset__/";
 
 // Whether an asset's path leaves the data root: empty, absolute, rooted, or through "..".
 bool escapesDataRoot(const fs::path& relative) {
-  bool escapes = relative.empty() || relative.is_absolute() || relative.has_root_name() || relative.has_root_directory();
+  bool escapes =
+      relative.empty() || relative.is_absolute() || relative.has_root_name() || relative.has_root_directory();
   for (const auto& part : relative) escapes = escapes || part == "..";
   return escapes;
 }
@@ -23,7 +24,8 @@ bool escapesDataRoot(const fs::path& relative) {
 // The path under the data root that an asset tensor names; never one that leaves it.
 fs::path assetPath(const std::string& tensorName) {
   const fs::path relative = tensorName.substr(kAssetPrefix.size());
-  if (escapesDataRoot(relative)) throw std::runtime_error("bundle asset '" + relative.string() + "' points outside the data root");
+  if (escapesDataRoot(relative))
+    throw std::runtime_error("bundle asset '" + relative.string() + "' points outside the data root");
   return relative;
 }
 
@@ -35,14 +37,19 @@ void writeBundle(const fs::path& file, const Json& spec, int64_t step, const std
   for (const auto& a : assets) {
     // Refused when written, not only when read: a bundle recreates its files under a data root.
     if (escapesDataRoot(a.path))
-      throw std::invalid_argument("bundle asset '" + a.path.string() + "' is not relative to the data root and inside it: " +
+      throw std::invalid_argument("bundle asset '" + a.path.string() +
+                                  "' is not relative to the data root and inside it: " +
                                   "move the file under the data root and name it from there (e.g. data.tokenizer)");
-    tensors.push_back({kAssetPrefix + a.path.generic_string(), DType::U8, {static_cast<int64_t>(a.bytes.size())},
-                       a.bytes.data(), a.bytes.size()});
+    tensors.push_back({kAssetPrefix + a.path.generic_string(),
+                       DType::U8,
+                       {static_cast<int64_t>(a.bytes.size())},
+                       a.bytes.data(),
+                       a.bytes.size()});
   }
   const fs::path partial = file.string() + ".partial";
-  writeSafetensors(partial, tensors, {{"format", "reef-bundle"}, {"version", "1"}, {"spec", spec.dump()},
-                                      {"step", std::to_string(step)}});
+  writeSafetensors(
+      partial, tensors,
+      {{"format", "reef-bundle"}, {"version", "1"}, {"spec", spec.dump()}, {"step", std::to_string(step)}});
   fs::rename(partial, file);
 }
 
@@ -51,11 +58,14 @@ Bundle Bundle::open(const fs::path& file) {
   const auto& meta = b.file_.metadata();
   const auto format = meta.find("format");
   if (format == meta.end() || format->second != "reef-bundle")
-    throw std::runtime_error("'" + file.string() + "' is a safetensors file but not a Reef bundle (write one with reef export --format bundle)");
+    throw std::runtime_error(
+        "'" + file.string() +
+        "' is a safetensors file but not a Reef bundle (write one with reef export --format bundle)");
   if (meta.count("version") == 0 || meta.at("version") != "1" || meta.count("spec") == 0)
     throw std::runtime_error("'" + file.string() + "' is a Reef bundle of a version this reef does not read");
   b.spec_ = Json::parse(meta.at("spec"), nullptr, false);
-  if (b.spec_.is_discarded() || !b.spec_.is_object()) throw std::runtime_error("'" + file.string() + "': its spec is not valid JSON");
+  if (b.spec_.is_discarded() || !b.spec_.is_object())
+    throw std::runtime_error("'" + file.string() + "': its spec is not valid JSON");
   try {
     b.step_ = std::stoll(meta.at("step"));
   } catch (const std::exception&) {
@@ -64,7 +74,9 @@ Bundle Bundle::open(const fs::path& file) {
   return b;
 }
 
-bool Bundle::isAsset(const std::string& tensorName) { return tensorName.compare(0, kAssetPrefix.size(), kAssetPrefix) == 0; }
+bool Bundle::isAsset(const std::string& tensorName) {
+  return tensorName.compare(0, kAssetPrefix.size(), kAssetPrefix) == 0;
+}
 
 bool Bundle::assetsMatch(const fs::path& dataRoot) const {
   for (const auto& t : file_.tensors()) {
@@ -72,7 +84,8 @@ bool Bundle::assetsMatch(const fs::path& dataRoot) const {
     std::ifstream in(dataRoot / assetPath(t.name), std::ios::binary);
     if (!in) return false;
     std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.size() != t.nbytes || !std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(t.data))) return false;
+    if (bytes.size() != t.nbytes || !std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(t.data)))
+      return false;
   }
   return true;
 }

@@ -3,8 +3,8 @@
 // resolved spec and step as metadata, and the data files it needs for inference (its tokenizer)
 // as byte tensors named "__asset__/<path under the data root>". The unit that export and deploy
 // consume; torch-free, so the studio can read a bundle's spec too.
-#include "protocol/json.h"
-#include "protocol/safetensors.h"
+#include "backend/protocol/json.h"
+#include "backend/protocol/safetensors.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -18,8 +18,8 @@ struct BundleAsset {
   std::vector<uint8_t> bytes;
 };
 
-void writeBundle(const std::filesystem::path& file, const Json& spec, int64_t step, const std::vector<TensorData>& weights,
-                 const std::vector<BundleAsset>& assets);
+void writeBundle(const std::filesystem::path& file, const Json& spec, int64_t step,
+                 const std::vector<TensorData>& weights, const std::vector<BundleAsset>& assets);
 
 class Bundle {
  public:

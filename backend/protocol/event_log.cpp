@@ -1,4 +1,4 @@
-#include "event_log.h"
+#include "backend/protocol/event_log.h"
 
 #include <cerrno>
 #include <chrono>
@@ -16,8 +16,7 @@ double unixTime() {
 EventWriter::EventWriter(const std::filesystem::path& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "ab");
   if (!file_)
-    throw std::runtime_error("cannot open event stream '" + path.string() + "' for writing: " +
-                             std::strerror(errno));
+    throw std::runtime_error("cannot open event stream '" + path.string() + "' for writing: " + std::strerror(errno));
 }
 
 EventWriter::~EventWriter() {
@@ -35,12 +34,11 @@ void EventWriter::write(const std::string& type, const Json& fields) {
   std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   std::lock_guard<std::mutex> lock(mutex_);
   if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0)
-    throw std::runtime_error("cannot write to event stream '" + path_.string() + "': " +
-                             std::strerror(errno) + " (is the disk full?)");
+    throw std::runtime_error("cannot write to event stream '" + path_.string() + "': " + std::strerror(errno) +
+                             " (is the disk full?)");
 }
 
-EventReader::EventReader(std::filesystem::path path, uint64_t offset)
-    : path_(std::move(path)), offset_(offset) {}
+EventReader::EventReader(std::filesystem::path path, uint64_t offset) : path_(std::move(path)), offset_(offset) {}
 
 std::vector<Json> EventReader::poll() {
   std::vector<Json> events;
@@ -99,8 +97,10 @@ std::string nullForNonFinite(std::string_view in) {
     const char c = in[i];
     if (inString) {
       out += c;
-      if (c == '\\' && i + 1 < in.size()) out += in[++i];
-      else if (c == '"') inString = false;
+      if (c == '\\' && i + 1 < in.size())
+        out += in[++i];
+      else if (c == '"')
+        inString = false;
       continue;
     }
     if (c == '"') inString = true;

@@ -1,7 +1,7 @@
 #pragma once
 // events.jsonl, version 1: the one channel from the engine to the studio (ARCHITECTURE.md).
 // One JSON object per line with "v", "t" and "time"; lines are written whole and flushed.
-#include "json.h"
+#include "backend/protocol/json.h"
 
 #include <cstdint>
 #include <cstdio>

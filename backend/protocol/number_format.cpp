@@ -1,4 +1,4 @@
-#include "number_format.h"
+#include "backend/protocol/number_format.h"
 
 #include <charconv>
 #include <cmath>
@@ -25,7 +25,6 @@ std::string formatFloatLiteral(double value) {
   if (mantissa.find('.') == std::string::npos) text.insert(e == std::string::npos ? text.size() : e, ".0");
   return text;
 }
-
 
 std::string formatDuration(double seconds) {
   if (!(seconds >= 0) || seconds > 1e8) return "?";

@@ -1,4 +1,4 @@
-#include "run_dir.h"
+#include "backend/protocol/run_dir.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -38,19 +38,14 @@ RunDir RunDir::create(const fs::path& workspace) {
       run.createLayout();
       return run;
     }
-    if (ec)
-      throw std::runtime_error("cannot create run directory '" + dir.string() + "': " + ec.message());
+    if (ec) throw std::runtime_error("cannot create run directory '" + dir.string() + "': " + ec.message());
   }
   throw std::runtime_error("cannot find a free run id under '" + (workspace / "runs").string() + "'");
 }
 
-fs::path RunDir::checkpoint(int64_t step) const {
-  return checkpoints() / ("step-" + std::to_string(step));
-}
+fs::path RunDir::checkpoint(int64_t step) const { return checkpoints() / ("step-" + std::to_string(step)); }
 
-fs::path RunDir::rankLog(int rank) const {
-  return logs() / ("rank-" + std::to_string(rank) + ".log");
-}
+fs::path RunDir::rankLog(int rank) const { return logs() / ("rank-" + std::to_string(rank) + ".log"); }
 
 std::optional<int64_t> parseCheckpointDirName(const std::string& name) {
   if (name.rfind("step-", 0) != 0 || name.size() == 5) return std::nullopt;

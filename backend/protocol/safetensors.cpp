@@ -1,6 +1,6 @@
-#include "safetensors.h"
+#include "backend/protocol/safetensors.h"
 
-#include "json.h"
+#include "backend/protocol/json.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -25,10 +25,9 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2},
-    {DType::BF16, "BF16", 2}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2}, {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
-    {DType::Bool, "BOOL", 1},
+    {DType::F64, "F64", 8}, {DType::F32, "F32", 4},   {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
+    {DType::I64, "I64", 8}, {DType::I32, "I32", 4},   {DType::I16, "I16", 2}, {DType::I8, "I8", 1},
+    {DType::U8, "U8", 1},   {DType::Bool, "BOOL", 1},
 };
 
 // Header lengths beyond this are corrupt, not large models (the reference reader uses 100 MB).
@@ -77,10 +76,8 @@ void writeSafetensors(const fs::path& path, const std::vector<TensorData>& tenso
     if (elements * dtypeSize(t.dtype) != t.nbytes)
       throw std::logic_error("safetensors: tensor '" + t.name + "' has " + std::to_string(t.nbytes) +
                              " bytes but its shape needs " + std::to_string(elements * dtypeSize(t.dtype)));
-    if (header.contains(t.name))
-      throw std::logic_error("safetensors: tensor name '" + t.name + "' is used twice");
-    header[t.name] = {{"dtype", dtypeName(t.dtype)}, {"shape", t.shape},
-                      {"data_offsets", {offset, offset + t.nbytes}}};
+    if (header.contains(t.name)) throw std::logic_error("safetensors: tensor name '" + t.name + "' is used twice");
+    header[t.name] = {{"dtype", dtypeName(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.nbytes}}};
     offset += t.nbytes;
   }
   std::string text = header.dump();
@@ -149,13 +146,12 @@ SafetensorsFile SafetensorsFile::open(const fs::path& path) {
       }
       continue;
     }
-    if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
-        !info.contains("data_offsets") || !info["dtype"].is_string() || !info["shape"].is_array() ||
-        !info["data_offsets"].is_array() || info["data_offsets"].size() != 2)
+    if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets") ||
+        !info["dtype"].is_string() || !info["shape"].is_array() || !info["data_offsets"].is_array() ||
+        info["data_offsets"].size() != 2)
       invalid(path, "entry '" + name + "' lacks dtype, shape or data_offsets");
-    const auto* d = std::find_if(std::begin(kDTypes), std::end(kDTypes), [&](const DTypeInfo& x) {
-      return info["dtype"].get<std::string>() == x.name;
-    });
+    const auto* d = std::find_if(std::begin(kDTypes), std::end(kDTypes),
+                                 [&](const DTypeInfo& x) { return info["dtype"].get<std::string>() == x.name; });
     if (d == std::end(kDTypes))
       invalid(path, "entry '" + name + "' has unsupported dtype " + info["dtype"].get<std::string>());
     Entry e{name, d->dtype, {}, nullptr, 0};

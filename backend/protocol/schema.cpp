@@ -1,6 +1,6 @@
-#include "schema.h"
+#include "backend/protocol/schema.h"
 
-#include "number_format.h"
+#include "backend/protocol/number_format.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -9,18 +9,22 @@ namespace reef::protocol {
 
 const char* paramTypeName(ParamType type) {
   switch (type) {
-    case ParamType::Int: return "int";
-    case ParamType::Float: return "float";
-    case ParamType::Bool: return "bool";
-    case ParamType::String: return "string";
-    case ParamType::Choice: return "choice";
+    case ParamType::Int:
+      return "int";
+    case ParamType::Float:
+      return "float";
+    case ParamType::Bool:
+      return "bool";
+    case ParamType::String:
+      return "string";
+    case ParamType::Choice:
+      return "choice";
   }
   return "?";
 }
 
 static ParamType paramTypeFromName(const std::string& name) {
-  for (ParamType t : {ParamType::Int, ParamType::Float, ParamType::Bool, ParamType::String,
-                      ParamType::Choice})
+  for (ParamType t : {ParamType::Int, ParamType::Float, ParamType::Bool, ParamType::String, ParamType::Choice})
     if (name == paramTypeName(t)) return t;
   throw std::runtime_error("catalog: unknown parameter type '" + name + "'");
 }
@@ -33,19 +37,23 @@ static std::string joined(const std::vector<std::string>& items) {
 
 std::string Param::allowed() const {
   auto range = [&]() -> std::string {
-    if (min && max && minExclusive)
-      return " greater than " + formatNumber(*min) + " and at most " + formatNumber(*max);
+    if (min && max && minExclusive) return " greater than " + formatNumber(*min) + " and at most " + formatNumber(*max);
     if (min && max) return " from " + formatNumber(*min) + " to " + formatNumber(*max);
     if (min) return std::string(minExclusive ? " greater than " : " of at least ") + formatNumber(*min);
     if (max) return " of at most " + formatNumber(*max);
     return "";
   };
   switch (type) {
-    case ParamType::Int: return "an integer" + range();
-    case ParamType::Float: return "a number" + range();
-    case ParamType::Bool: return "true or false";
-    case ParamType::String: return "a string";
-    case ParamType::Choice: return "one of " + joined(choices);
+    case ParamType::Int:
+      return "an integer" + range();
+    case ParamType::Float:
+      return "a number" + range();
+    case ParamType::Bool:
+      return "true or false";
+    case ParamType::String:
+      return "a string";
+    case ParamType::Choice:
+      return "one of " + joined(choices);
   }
   return "";
 }
@@ -63,8 +71,7 @@ std::optional<std::string> Param::check(const Json& value, Json& normalized) con
       if (value.is_number_integer()) {
         v = value.get<long long>();
       } else if (value.is_number_float() && std::isfinite(value.get<double>()) &&
-                 std::floor(value.get<double>()) == value.get<double>() &&
-                 std::fabs(value.get<double>()) < 9e15) {
+                 std::floor(value.get<double>()) == value.get<double>() && std::fabs(value.get<double>()) < 9e15) {
         v = static_cast<long long>(value.get<double>());
       } else {
         return allowed();
@@ -134,8 +141,7 @@ Param stringParam(std::string key, std::string def, std::string description) {
   return make(std::move(key), ParamType::String, std::move(def), std::move(description));
 }
 
-Param choiceParam(std::string key, std::string def, std::vector<std::string> choices,
-                  std::string description) {
+Param choiceParam(std::string key, std::string def, std::vector<std::string> choices, std::string description) {
   Param p = make(std::move(key), ParamType::Choice, std::move(def), std::move(description));
   p.choices = std::move(choices);
   return p;

@@ -1,7 +1,7 @@
 #pragma once
 // Hyper-parameter schema: what a collection, a model or the trainer declares about each key it
 // accepts. The same declaration drives spec validation, `reef catalog --json` and the studio's forms.
-#include "json.h"
+#include "backend/protocol/json.h"
 
 #include <optional>
 #include <string>
@@ -38,8 +38,7 @@ Param floatParam(std::string key, double def, std::optional<double> min, std::op
                  std::string description, bool minExclusive = false);
 Param boolParam(std::string key, bool def, std::string description);
 Param stringParam(std::string key, std::string def, std::string description);
-Param choiceParam(std::string key, std::string def, std::vector<std::string> choices,
-                  std::string description);
+Param choiceParam(std::string key, std::string def, std::vector<std::string> choices, std::string description);
 
 Json toJson(const Param& param);
 Param paramFromJson(const Json& json);

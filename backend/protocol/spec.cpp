@@ -1,6 +1,6 @@
-#include "spec.h"
+#include "backend/protocol/spec.h"
 
-#include "yaml_json.h"
+#include "backend/protocol/yaml_json.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -10,15 +10,13 @@
 namespace reef::protocol {
 
 static std::string describe(const std::string& source, const std::vector<SpecIssue>& issues) {
-  std::string text = source + ": " + std::to_string(issues.size()) +
-                     (issues.size() == 1 ? " problem" : " problems");
+  std::string text = source + ": " + std::to_string(issues.size()) + (issues.size() == 1 ? " problem" : " problems");
   for (const auto& i : issues) text += "\n  " + (i.key.empty() ? "" : i.key + ": ") + i.message;
   return text;
 }
 
 SpecError::SpecError(std::string source, std::vector<SpecIssue> issues)
-    : std::runtime_error(describe(source, issues)), source_(std::move(source)),
-      issues_(std::move(issues)) {}
+    : std::runtime_error(describe(source, issues)), source_(std::move(source)), issues_(std::move(issues)) {}
 
 Json loadSpecFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -91,8 +89,7 @@ static std::string shortText(const Json& v) {
 
 // Resolves one section: defaults for missing keys, checks for present ones, in schema order.
 static Json resolveSection(const std::string& name, const Json& given, const Section& schema,
-                           const std::vector<std::string>& extraKeys,
-                           std::vector<SpecIssue>& issues) {
+                           const std::vector<std::string>& extraKeys, std::vector<SpecIssue>& issues) {
   Json out = Json::object();
   if (!given.is_null() && !given.is_object()) {
     issues.push_back({name, "must be a mapping of keys to values, got " + shortText(given)});
@@ -102,8 +99,7 @@ static Json resolveSection(const std::string& name, const Json& given, const Sec
   for (const auto& p : schema) known.push_back(p.key);
   if (given.is_object())
     for (const auto& [key, value] : given.items())
-      if (!findParam(schema, key) &&
-          std::find(extraKeys.begin(), extraKeys.end(), key) == extraKeys.end())
+      if (!findParam(schema, key) && std::find(extraKeys.begin(), extraKeys.end(), key) == extraKeys.end())
         issues.push_back({name + "." + key, unknownKeyMessage(key, known)});
   for (const auto& p : schema) {
     if (!given.is_object() || !given.contains(p.key) || given[p.key].is_null()) {
@@ -145,8 +141,8 @@ Json resolveSpec(const Json& raw, const Catalog& catalog, const std::string& sou
   if (!model.is_object() || !model.contains("collection") || !model["collection"].is_string()) {
     issues.push_back({"model.collection", "missing: name the collection, one of " + listed(collections)});
   } else if (!(collection = catalog.collection(model["collection"].get<std::string>()))) {
-    issues.push_back({"model.collection", shortText(model["collection"]) +
-                                              " is not a collection: expected one of " + listed(collections)});
+    issues.push_back({"model.collection",
+                      shortText(model["collection"]) + " is not a collection: expected one of " + listed(collections)});
   }
   if (collection) {
     std::vector<std::string> archs;

@@ -2,8 +2,8 @@
 // The experiment spec: YAML with the sections model, data, trainer, optim and exp. Resolution
 // checks every key against the catalog's schema and fills in defaults, so that spec.yaml in a run
 // directory is complete and says exactly what ran.
-#include "catalog.h"
-#include "json.h"
+#include "backend/protocol/catalog.h"
+#include "backend/protocol/json.h"
 
 #include <filesystem>
 #include <stdexcept>

@@ -1,6 +1,6 @@
-#include "yaml_json.h"
+#include "backend/protocol/yaml_json.h"
 
-#include "number_format.h"
+#include "backend/protocol/number_format.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -96,11 +96,21 @@ static void emit(YAML::Emitter& out, const Json& j) {
         out << s;
       break;
     }
-    case Json::value_t::boolean: out << (j.get<bool>() ? "true" : "false"); break;
-    case Json::value_t::number_integer: out << j.get<long long>(); break;
-    case Json::value_t::number_unsigned: out << j.get<unsigned long long>(); break;
-    case Json::value_t::number_float: out << formatFloatLiteral(j.get<double>()); break;
-    default: out << YAML::Null; break;
+    case Json::value_t::boolean:
+      out << (j.get<bool>() ? "true" : "false");
+      break;
+    case Json::value_t::number_integer:
+      out << j.get<long long>();
+      break;
+    case Json::value_t::number_unsigned:
+      out << j.get<unsigned long long>();
+      break;
+    case Json::value_t::number_float:
+      out << formatFloatLiteral(j.get<double>());
+      break;
+    default:
+      out << YAML::Null;
+      break;
   }
 }
 

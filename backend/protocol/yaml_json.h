@@ -1,7 +1,7 @@
 #pragma once
 // YAML <-> JSON for specs. Plain scalars are typed the YAML 1.2 core way (42 is an int, 1e-3 a
 // float, true a bool, ~ null); quoted scalars always stay strings.
-#include "json.h"
+#include "backend/protocol/json.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "audio/rich_text_delegate.h"
+#include "ui/audio/rich_text_delegate.h"
 
 #include <QAbstractTextDocumentLayout>
 #include <QApplication>
@@ -12,7 +12,8 @@ namespace reef::ui {
 RichTextDelegate::RichTextDelegate(int role, QString styleSheet, QObject* parent)
     : QStyledItemDelegate(parent), role_(role), styleSheet_(std::move(styleSheet)) {}
 
-void RichTextDelegate::layOut(QTextDocument& document, const QStyleOptionViewItem& option, const QModelIndex& index) const {
+void RichTextDelegate::layOut(QTextDocument& document, const QStyleOptionViewItem& option,
+                              const QModelIndex& index) const {
   document.setDefaultFont(option.font);
   document.setDefaultStyleSheet(styleSheet_);
   document.setHtml(index.data(role_).toString());
@@ -34,7 +35,8 @@ void RichTextDelegate::paint(QPainter* painter, const QStyleOptionViewItem& opti
     context.palette.setColor(QPalette::Text, opt.palette.color(QPalette::Active, QPalette::HighlightedText));
   painter->save();
   // Vertically centred, as the plain-text cells beside it.
-  const QPoint origin = option.rect.topLeft() + QPoint(0, std::max(0, option.rect.height() - static_cast<int>(document.size().height())) / 2);
+  const QPoint origin = option.rect.topLeft() +
+                        QPoint(0, std::max(0, option.rect.height() - static_cast<int>(document.size().height())) / 2);
   painter->translate(origin);
   painter->setClipRect(option.rect.translated(-origin));
   document.documentLayout()->draw(painter, context);

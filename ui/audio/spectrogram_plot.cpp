@@ -1,6 +1,6 @@
-#include "audio/spectrogram_plot.h"
+#include "ui/audio/spectrogram_plot.h"
 
-#include "protocol/audio/audio_file.h"
+#include "backend/protocol/audio/audio_file.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 #pragma once
 // The log-mel spectrogram of one audio, the features the speech models see: frames on x (in
 // seconds, each at its centre), mel bins on y, natural-log power as colour with its scale.
-#include "protocol/audio/mel_spectrogram.h"
+#include "backend/protocol/audio/mel_spectrogram.h"
 
 #include <qcustomplot.h>
 

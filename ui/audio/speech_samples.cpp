@@ -1,7 +1,7 @@
-#include "audio/speech_samples.h"
+#include "ui/audio/speech_samples.h"
 
-#include "protocol/audio/speech_manifest.h"
-#include "protocol/json.h"
+#include "backend/protocol/audio/speech_manifest.h"
+#include "backend/protocol/json.h"
 
 #include <QFile>
 
@@ -15,7 +15,8 @@ namespace {
 // A JSON array of objects, or an error naming the file.
 Json readArray(const QString& file) {
   QFile in(file);
-  if (!in.open(QIODevice::ReadOnly)) throw std::runtime_error("cannot read '" + file.toStdString() + "': " + in.errorString().toStdString());
+  if (!in.open(QIODevice::ReadOnly))
+    throw std::runtime_error("cannot read '" + file.toStdString() + "': " + in.errorString().toStdString());
   const QByteArray bytes = in.readAll();
   Json rows;
   try {
@@ -58,7 +59,7 @@ class Entry {
 
 }  // namespace
 
-std::vector<SpeechSample> readAsrPredictions(const QString& file) {
+std::vector<SpeechSample> readTranscriptions(const QString& file) {
   const Json rows = readArray(file);
   std::vector<SpeechSample> samples;
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -75,7 +76,7 @@ std::vector<SpeechSample> readAsrPredictions(const QString& file) {
   return samples;
 }
 
-std::vector<SpeechSample> readTtsSamples(const QString& file) {
+std::vector<SpeechSample> readSynthesizedSpeech(const QString& file) {
   const Json rows = readArray(file);
   std::vector<SpeechSample> samples;
   for (size_t i = 0; i < rows.size(); ++i) {

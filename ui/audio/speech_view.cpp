@@ -1,11 +1,11 @@
-#include "audio/speech_view.h"
+#include "ui/audio/speech_view.h"
 
-#include "audio/rich_text_delegate.h"
-#include "audio/spectrogram_plot.h"
-#include "audio/waveform_plot.h"
-#include "audio/word_error_markup.h"
-#include "protocol/audio/audio_file.h"
-#include "protocol/audio/word_errors.h"
+#include "backend/protocol/audio/audio_file.h"
+#include "backend/protocol/audio/word_errors.h"
+#include "ui/audio/rich_text_delegate.h"
+#include "ui/audio/spectrogram_plot.h"
+#include "ui/audio/waveform_plot.h"
+#include "ui/audio/word_error_markup.h"
 
 #include <QAudioDevice>
 #include <QAudioOutput>
@@ -66,13 +66,14 @@ SpeechView::SpeechView(QWidget* parent) : QWidget(parent) {
   table_->setWordWrap(true);
   table_->horizontalHeader()->setSectionResizeMode(ReferenceColumn, QHeaderView::Stretch);
   table_->horizontalHeader()->setSectionResizeMode(HypothesisColumn, QHeaderView::Stretch);
-  table_->setItemDelegateForColumn(HypothesisColumn, new RichTextDelegate(HypothesisHtmlRole, wordErrorStyleSheet(), table_));
+  table_->setItemDelegateForColumn(HypothesisColumn,
+                                   new RichTextDelegate(HypothesisHtmlRole, wordErrorStyleSheet(), table_));
   // A light selection with dark text: the marks' red and grey stay readable on the selected row.
   QPalette palette = table_->palette();
   const QColor highlight = palette.color(QPalette::Highlight), base = palette.color(QPalette::Base);
   palette.setColor(QPalette::Highlight, QColor::fromRgbF(0.3f * highlight.redF() + 0.7f * base.redF(),
-                                                        0.3f * highlight.greenF() + 0.7f * base.greenF(),
-                                                        0.3f * highlight.blueF() + 0.7f * base.blueF()));
+                                                         0.3f * highlight.greenF() + 0.7f * base.greenF(),
+                                                         0.3f * highlight.blueF() + 0.7f * base.blueF()));
   palette.setColor(QPalette::HighlightedText, palette.color(QPalette::Text));
   table_->setPalette(palette);
 
@@ -116,16 +117,17 @@ SpeechView::SpeechView(QWidget* parent) : QWidget(parent) {
   updateButtons();
 }
 
-void SpeechView::setArtifacts(const QString& asrPredictions, const QString& ttsSamples) {
-  if (asrPredictions == asrPredictions_ && ttsSamples == ttsSamples_) return;
-  asrPredictions_ = asrPredictions;
-  ttsSamples_ = ttsSamples;
+void SpeechView::setArtifacts(const QString& transcriptions, const QString& synthesized) {
+  if (transcriptions == transcriptions_ && synthesized == synthesized_) return;
+  transcriptions_ = transcriptions;
+  synthesized_ = synthesized;
   const QSignalBlocker quiet(sources_);  // one load below, not one per item
   sources_->clear();
-  if (!asrPredictions.isEmpty())
-    addSource(Kind::AsrPredictions, tr("ASR predictions (%1)").arg(QFileInfo(asrPredictions).fileName()), asrPredictions);
-  if (!ttsSamples.isEmpty())
-    addSource(Kind::TtsSamples, tr("TTS samples (%1)").arg(QFileInfo(ttsSamples).fileName()), ttsSamples);
+  if (!transcriptions.isEmpty())
+    addSource(Kind::Transcriptions, tr("Transcriptions (%1)").arg(QFileInfo(transcriptions).fileName()),
+              transcriptions);
+  if (!synthesized.isEmpty())
+    addSource(Kind::Synthesized, tr("Synthesized speech (%1)").arg(QFileInfo(synthesized).fileName()), synthesized);
   sources_->setCurrentIndex(sources_->count() > 0 ? 0 : -1);
   load(sources_->currentIndex());
 }
@@ -163,8 +165,8 @@ void SpeechView::load(int source) {
   const auto kind = static_cast<Kind>(sources_->itemData(source).toInt());
   const QString file = sources_->itemData(source, Qt::UserRole + 1).toString();
   try {
-    samples_ = kind == Kind::AsrPredictions ? readAsrPredictions(file)
-               : kind == Kind::TtsSamples   ? readTtsSamples(file)
+    samples_ = kind == Kind::Transcriptions ? readTranscriptions(file)
+               : kind == Kind::Synthesized  ? readSynthesizedSpeech(file)
                                             : readManifestSamples(file);
   } catch (const std::exception& e) {
     showError(QString::fromStdString(e.what()));
@@ -190,7 +192,8 @@ void SpeechView::load(int source) {
     hypothesis->setData(HypothesisHtmlRole, markedHypothesis(s.reference, *s.hypothesis));
     table_->setItem(r, HypothesisColumn, hypothesis);
     // The engine's score where it wrote one (its text normalisation is the one that counts).
-    const double wer = s.wer.value_or(protocol::audio::wordErrors(s.reference.toStdString(), s.hypothesis->toStdString()).rate());
+    const double wer =
+        s.wer.value_or(protocol::audio::wordErrors(s.reference.toStdString(), s.hypothesis->toStdString()).rate());
     auto* rate = new QTableWidgetItem(QString("%1%").arg(100 * wer, 0, 'f', 1));
     rate->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     table_->setItem(r, WerColumn, rate);
@@ -255,15 +258,17 @@ void SpeechView::updateButtons() {
   const int row = table_->currentRow();
   const SpeechSample* s = row >= 0 && row < static_cast<int>(samples_.size()) ? &samples_[row] : nullptr;
   const auto playing = [this](const QString& file) {
-    return player_ && player_->playbackState() == QMediaPlayer::PlayingState && player_->source() == QUrl::fromLocalFile(file);
+    return player_ && player_->playbackState() == QMediaPlayer::PlayingState &&
+           player_->source() == QUrl::fromLocalFile(file);
   };
   const int source = sources_->currentIndex();
-  const bool synthesized = source >= 0 && sources_->itemData(source).toInt() == static_cast<int>(Kind::TtsSamples);
+  const bool synthesized = source >= 0 && sources_->itemData(source).toInt() == static_cast<int>(Kind::Synthesized);
   play_->setEnabled(s != nullptr);
   play_->setText(s && playing(s->audio) ? tr("Stop") : synthesized ? tr("Play synthesized speech") : tr("Play"));
   playReference_->setVisible(synthesized);
   playReference_->setEnabled(s && !s->referenceAudio.isEmpty());
-  playReference_->setText(s && !s->referenceAudio.isEmpty() && playing(s->referenceAudio) ? tr("Stop") : tr("Play reference recording"));
+  playReference_->setText(
+      s && !s->referenceAudio.isEmpty() && playing(s->referenceAudio) ? tr("Stop") : tr("Play reference recording"));
 }
 
 void SpeechView::showError(const QString& message) {

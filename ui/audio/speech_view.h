@@ -1,10 +1,10 @@
 #pragma once
-// The speech samples of a run, to listen to and to look at: an ASR evaluation's predictions (the
-// hypothesis beside its reference, each word error marked, the worst first), a TTS evaluation's
-// synthesized sentences (and the recordings they imitate), or any NeMo manifest's dataset
+// The speech samples of a run, to listen to and to look at: a recognizer's transcriptions (the
+// hypothesis beside its reference, each word error marked, the worst first), a synthesizer's
+// sentences (and the recordings they imitate), or any NeMo manifest's dataset
 // samples. The selected sample's waveform and log-mel spectrogram are drawn from one reading of
 // its file; Play plays it through Qt Multimedia. Whatever cannot be read is said in the view.
-#include "audio/speech_samples.h"
+#include "ui/audio/speech_samples.h"
 
 #include <QWidget>
 
@@ -31,7 +31,7 @@ class SpeechView : public QWidget {
   explicit SpeechView(QWidget* parent = nullptr);
   // A run's artifacts (empty: it has none of that kind). The first present is shown; the same
   // files again change nothing, so a periodic refresh keeps the selection and what is playing.
-  void setArtifacts(const QString& asrPredictions, const QString& ttsSamples);
+  void setArtifacts(const QString& transcriptions, const QString& synthesized);
   // Adds a NeMo manifest as a source and shows it (what "Open manifest…" does after its dialog).
   void openManifest(const QString& file);
 
@@ -46,7 +46,7 @@ class SpeechView : public QWidget {
   QMediaPlayer* player() const { return player_; }
 
  private:
-  enum class Kind { AsrPredictions, TtsSamples, Manifest };
+  enum class Kind { Transcriptions, Synthesized, Manifest };
   void addSource(Kind kind, const QString& label, const QString& file);
   void load(int source);
   void select(int row);
@@ -55,7 +55,7 @@ class SpeechView : public QWidget {
   void updateButtons();
   void showError(const QString& message);
 
-  QString asrPredictions_, ttsSamples_;
+  QString transcriptions_, synthesized_;
   std::vector<SpeechSample> samples_;
   QString shown_;  // the audio file the plots show
   QComboBox* sources_;

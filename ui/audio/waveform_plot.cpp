@@ -1,6 +1,6 @@
-#include "audio/waveform_plot.h"
+#include "ui/audio/waveform_plot.h"
 
-#include "protocol/audio/audio_file.h"
+#include "backend/protocol/audio/audio_file.h"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
-#include "audio/word_error_markup.h"
+#include "ui/audio/word_error_markup.h"
 
-#include "protocol/audio/word_errors.h"
+#include "backend/protocol/audio/word_errors.h"
 
 #include <QObject>
 #include <QStringList>
@@ -15,11 +15,15 @@ QString escaped(const std::string& word) { return QString::fromStdString(word).t
 
 QString marked(const audio::AlignedToken& t) {
   switch (t.op) {
-    case audio::EditOp::Correct: return escaped(t.hypothesis);
+    case audio::EditOp::Correct:
+      return escaped(t.hypothesis);
     case audio::EditOp::Substitution:
-      return "<span class='sub'>" + escaped(t.hypothesis) + "</span><span class='ref'>(" + escaped(t.reference) + ")</span>";
-    case audio::EditOp::Insertion: return "<span class='ins'>" + escaped(t.hypothesis) + "</span>";
-    case audio::EditOp::Deletion: return "<span class='del'>" + escaped(t.reference) + "</span>";
+      return "<span class='sub'>" + escaped(t.hypothesis) + "</span><span class='ref'>(" + escaped(t.reference) +
+             ")</span>";
+    case audio::EditOp::Insertion:
+      return "<span class='ins'>" + escaped(t.hypothesis) + "</span>";
+    case audio::EditOp::Deletion:
+      return "<span class='del'>" + escaped(t.reference) + "</span>";
   }
   return {};
 }
@@ -42,9 +46,10 @@ QString wordErrorStyleSheet() {
 
 QString wordErrorLegend() {
   return "<html><head><style>" + wordErrorStyleSheet() + "</style></head><body>" +
-         QObject::tr("Hypothesis marks: %1 substituted (the reference word after it), %2 inserted, %3 missed (deleted).")
-             .arg(marked({audio::EditOp::Substitution, "word", "ward"}), marked({audio::EditOp::Insertion, "", "extra"}),
-                  marked({audio::EditOp::Deletion, "gone", ""})) +
+         QObject::tr(
+             "Hypothesis marks: %1 substituted (the reference word after it), %2 inserted, %3 missed (deleted).")
+             .arg(marked({audio::EditOp::Substitution, "word", "ward"}),
+                  marked({audio::EditOp::Insertion, "", "extra"}), marked({audio::EditOp::Deletion, "gone", ""})) +
          "</body></html>";
 }
 

@@ -1,6 +1,6 @@
-#include "cluster/cluster_dialog.h"
+#include "ui/cluster/cluster_dialog.h"
 
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -61,13 +61,15 @@ ClusterDialog::~ClusterDialog() {
   process_->waitForFinished();
 }
 
-ClusterDialog::ClusterDialog(QString reefBinary, QWidget* parent) : QDialog(parent), reefBinary_(std::move(reefBinary)) {
+ClusterDialog::ClusterDialog(QString reefBinary, QWidget* parent)
+    : QDialog(parent), reefBinary_(std::move(reefBinary)) {
   setWindowTitle(tr("Clusters"));
   confirmHostKey = [this](const QString& where, const QString& fingerprint) {
-    return QMessageBox::question(this, tr("Unknown host key"),
-                                 tr("%1 is not in known_hosts. Its key's fingerprint is\n\n%2\n\nTrust it only if it is the "
-                                    "fingerprint your cluster's administrators publish. Trust it?")
-                                     .arg(where, fingerprint)) == QMessageBox::Yes;
+    return QMessageBox::question(
+               this, tr("Unknown host key"),
+               tr("%1 is not in known_hosts. Its key's fingerprint is\n\n%2\n\nTrust it only if it is the "
+                  "fingerprint your cluster's administrators publish. Trust it?")
+                   .arg(where, fingerprint)) == QMessageBox::Yes;
   };
   auto* layout = new QHBoxLayout(this);
   auto* left = new QVBoxLayout;
@@ -148,9 +150,12 @@ void ClusterDialog::reload(const QString& select) {
   } catch (const std::exception& e) {
     report_->setPlainText(QString::fromStdString(e.what()));
   }
-  if (!select.isEmpty()) this->select(select);
-  else if (list_->count() > 0) list_->setCurrentRow(0);
-  else toForm(cluster::ClusterProfile{});
+  if (!select.isEmpty())
+    this->select(select);
+  else if (list_->count() > 0)
+    list_->setCurrentRow(0);
+  else
+    toForm(cluster::ClusterProfile{});
 }
 
 void ClusterDialog::select(const QString& name) {
@@ -258,8 +263,9 @@ void ClusterDialog::runTest(const QString& name, const QString& acceptFingerprin
     const Json r = Json::parse(process_->readAllStandardOutput().toStdString(), nullptr, false);
     QString text = tr("Connected.\n");
     for (const auto& [key, value] : r.items())
-      text += QString("%1: %2\n").arg(QString::fromStdString(key),
-                                     QString::fromStdString(value.is_string() ? value.get<std::string>() : value.dump()));
+      text += QString("%1: %2\n")
+                  .arg(QString::fromStdString(key),
+                       QString::fromStdString(value.is_string() ? value.get<std::string>() : value.dump()));
     report_->setPlainText(text);
     Q_EMIT tested(true);
   });

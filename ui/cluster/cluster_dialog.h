@@ -4,7 +4,7 @@
 // (reachable, the host key's fingerprint, the auth method, Slurm's version and partitions, the
 // remote reef's version). An unknown host key is shown with its fingerprint and trusted only when
 // the user says so.
-#include "cluster/cluster_profile.h"
+#include "backend/cluster/cluster_profile.h"
 
 #include <QDialog>
 

@@ -1,8 +1,8 @@
-#include "cluster/cluster_followers.h"
+#include "ui/cluster/cluster_followers.h"
 
-#include "cluster/local_backend.h"
-#include "cluster/remote_backend.h"
-#include "cluster/run_backend.h"
+#include "backend/cluster/local_backend.h"
+#include "backend/cluster/remote_backend.h"
+#include "backend/cluster/run_backend.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -27,8 +27,8 @@ int followUnfinishedClusterRuns(const QString& reefBinary, const QString& worksp
     const fs::path dir = it->path();
     try {
       if (!cluster::RemoteRun::isRemote(dir) || cluster::isFollowed(dir)) continue;
-      static const char* ended[] = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
-                                    "PREEMPTED", "BOOT_FAIL", "DEADLINE", "EXITED"};
+      static const char* ended[] = {"COMPLETED",     "FAILED",    "CANCELLED", "TIMEOUT",  "NODE_FAIL",
+                                    "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "EXITED"};
       const std::string state = cluster::RemoteRun::read(dir).state;
       const bool jobEnded = std::find(std::begin(ended), std::end(ended), state) != std::end(ended);
       if (jobEnded && cluster::stateFromEvents(dir).finished) continue;

@@ -1,11 +1,12 @@
-#include "deploy/deploy_view.h"
+#include "ui/deploy/deploy_view.h"
 
-#include "deploy/export_dialog.h"
-#include "deploy/serve_process.h"
-#include "deploy/sse_parser.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
-#include "workspace_session.h"
+#include "ui/deploy/export_dialog.h"
+#include "ui/deploy/serve_process.h"
+#include "ui/deploy/sse_parser.h"
+#include "ui/engine_client.h"
+#include "ui/workspace_session.h"
 
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -41,8 +42,12 @@ QString errorOf(QNetworkReply* reply, const QByteArray& body) {
 
 }  // namespace
 
-DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* parent)
-    : QWidget(parent), session_(session), reef_(std::move(reefBinary)), server_(new ServeProcess(reef_, this)),
+DeployView::DeployView(WorkspaceSession& session, const protocol::Catalog* catalog, QString reefBinary, QWidget* parent)
+    : QWidget(parent),
+      session_(session),
+      catalog_(catalog),
+      reef_(std::move(reefBinary)),
+      server_(new ServeProcess(reef_, this)),
       network_(new QNetworkAccessManager(this)) {
   auto* layout = new QVBoxLayout(this);
   title_ = new QLabel(tr("Select a run to export or deploy it."), this);
@@ -67,16 +72,48 @@ DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* p
 
   layout->addWidget(new QLabel(tr("Try the served model in the Playground tab."), this));
   layout->addStretch(1);
+  playgroundPanel_ = buildPlayground();
 
-  // The playground is a tab of its own (the main window adds it); this view drives it.
-  playgroundPanel_ = new QWidget;
-  auto* box = playgroundPanel_.data();
+  connect(export_, &QPushButton::clicked, this, &DeployView::openExportDialog);
+  connect(deploy_, &QPushButton::clicked, this, &DeployView::startServer);
+  connect(stop_, &QPushButton::clicked, server_, &ServeProcess::stop);
+  connect(server_, &ServeProcess::started, this, &DeployView::serverStarted);
+  connect(server_, &ServeProcess::stopped, this, &DeployView::serverStopped);
+  connect(server_, &ServeProcess::statsChanged, this, [this](qint64 requests, qint64 inFlight) {
+    requests_->setText(tr("%n request(s)", nullptr, int(requests)) +
+                       (inFlight ? tr(", %1 in flight").arg(inFlight) : ""));
+  });
+  connect(send_, &QPushButton::clicked, this, &DeployView::sendChat);
+  connect(prompt_, &QLineEdit::returnPressed, this, &DeployView::sendChat);
+  connect(classifyText_, &QPushButton::clicked, this, [this] { classifyText(text_->text()); });
+  connect(text_, &QLineEdit::returnPressed, this, [this] { classifyText(text_->text()); });
+  connect(openImage_, &QPushButton::clicked, this, [this] {
+    const QString file =
+        QFileDialog::getOpenFileName(this, tr("Image to classify"), {}, tr("Images (*.png *.jpg *.jpeg)"));
+    if (!file.isEmpty()) classifyFile(file);
+  });
+  updateButtons();
+}
+
+// The playground is a tab of its own (the main window adds it); this view drives it. Its pages:
+// 0 nothing to play with yet, 1 chat, 2 classification.
+QWidget* DeployView::buildPlayground() {
+  auto* box = new QWidget;
   auto* boxLayout = new QVBoxLayout(box);
   playground_ = new QStackedWidget(box);
-  // Page 0: nothing to play with yet.
   playground_->addWidget(new QLabel(tr("Deploy the run to try it here."), playground_));
-  // Page 1: chat with a language model, streamed.
-  auto* chat = new QWidget(playground_);
+  playground_->addWidget(buildChatPage(playground_));
+  playground_->addWidget(buildClassifyPage(playground_));
+  boxLayout->addWidget(playground_, 1);
+  playgroundStatus_ = new QLabel(box);
+  playgroundStatus_->setWordWrap(true);
+  boxLayout->addWidget(playgroundStatus_);
+  return box;
+}
+
+// Chat with a text-generating model, streamed.
+QWidget* DeployView::buildChatPage(QWidget* parent) {
+  auto* chat = new QWidget(parent);
   auto* chatLayout = new QVBoxLayout(chat);
   transcript_ = new QTextBrowser(chat);
   chatLayout->addWidget(transcript_, 1);
@@ -98,9 +135,12 @@ DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* p
   ask->addWidget(temperature_);
   ask->addWidget(send_);
   chatLayout->addLayout(ask);
-  playground_->addWidget(chat);
-  // Page 2: classify an image or a text.
-  auto* classify = new QWidget(playground_);
+  return chat;
+}
+
+// Classify an image or a text (the inputs of the served mode are shown).
+QWidget* DeployView::buildClassifyPage(QWidget* parent) {
+  auto* classify = new QWidget(parent);
   auto* classifyLayout = new QHBoxLayout(classify);
   auto* left = new QVBoxLayout;
   openImage_ = new QPushButton(tr("Open image..."), classify);
@@ -123,29 +163,7 @@ DeployView::DeployView(WorkspaceSession& session, QString reefBinary, QWidget* p
   predictions_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   classifyLayout->addLayout(left);
   classifyLayout->addWidget(predictions_, 1);
-  playground_->addWidget(classify);
-  boxLayout->addWidget(playground_, 1);
-  playgroundStatus_ = new QLabel(box);
-  playgroundStatus_->setWordWrap(true);
-  boxLayout->addWidget(playgroundStatus_);
-
-  connect(export_, &QPushButton::clicked, this, &DeployView::openExportDialog);
-  connect(deploy_, &QPushButton::clicked, this, &DeployView::startServer);
-  connect(stop_, &QPushButton::clicked, server_, &ServeProcess::stop);
-  connect(server_, &ServeProcess::started, this, &DeployView::serverStarted);
-  connect(server_, &ServeProcess::stopped, this, &DeployView::serverStopped);
-  connect(server_, &ServeProcess::statsChanged, this, [this](qint64 requests, qint64 inFlight) {
-    requests_->setText(tr("%n request(s)", nullptr, int(requests)) + (inFlight ? tr(", %1 in flight").arg(inFlight) : ""));
-  });
-  connect(send_, &QPushButton::clicked, this, &DeployView::sendChat);
-  connect(prompt_, &QLineEdit::returnPressed, this, &DeployView::sendChat);
-  connect(classifyText_, &QPushButton::clicked, this, [this] { classifyText(text_->text()); });
-  connect(text_, &QLineEdit::returnPressed, this, [this] { classifyText(text_->text()); });
-  connect(openImage_, &QPushButton::clicked, this, [this] {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Image to classify"), {}, tr("Images (*.png *.jpg *.jpeg)"));
-    if (!file.isEmpty()) classifyFile(file);
-  });
-  updateButtons();
+  return classify;
 }
 
 DeployView::~DeployView() {
@@ -160,42 +178,49 @@ void DeployView::setRun(qint64 run) {
   if (run == run_) return;
   run_ = run;
   runPath_.clear();
-  collection_.clear();
+  model_.clear();
+  capabilities_ = {};
   if (run != 0) {
     try {
       const Json d = storage::runDetails(session_.index().db(), run);
       const Json& r = d["run"];
       runPath_ = QString::fromStdString(r["path"].get<std::string>());
       runName_ = QString::fromStdString(r["name"].get<std::string>());
-      if (r["spec"].is_object()) collection_ = QString::fromStdString(r["spec"]["model"].value("collection", ""));
+      if (const protocol::ModelCapabilities* c = capabilitiesOf(catalog_, r["spec"])) capabilities_ = *c;
+      if (r["spec"].is_object())
+        model_ = QString::fromStdString(r["spec"]["model"].value("collection", "") + "/" +
+                                        r["spec"]["model"].value("arch", ""));
     } catch (const std::exception& e) {
       title_->setText(QString::fromStdString(e.what()));
     }
   }
   if (!server_->running())
-    title_->setText(runPath_.isEmpty() ? tr("Select a run to export or deploy it.")
-                                       : tr("<b>%1</b> (%2) &nbsp; %3").arg(runName_.toHtmlEscaped(), collection_, runPath_.toHtmlEscaped()));
+    title_->setText(
+        runPath_.isEmpty()
+            ? tr("Select a run to export or deploy it.")
+            : tr("<b>%1</b> (%2) &nbsp; %3").arg(runName_.toHtmlEscaped(), model_, runPath_.toHtmlEscaped()));
   updateButtons();
 }
 
 void DeployView::updateButtons() {
   const bool serving = server_->running();
   export_->setEnabled(!runPath_.isEmpty());
-  deploy_->setEnabled(!runPath_.isEmpty() && !serving &&
-                      (collection_ == "llm" || collection_ == "vision" || collection_ == "nlp"));
+  deploy_->setEnabled(!runPath_.isEmpty() && !serving && capabilities_.serving != "none");
   stop_->setEnabled(serving);
   send_->setEnabled(serving && !server_->url().isEmpty() && !chatReply_);
 }
 
 void DeployView::openExportDialog() {
-  auto* dialog = new ExportDialog(reef_, runPath_, collection_, this);
+  QStringList formats;
+  for (const auto& f : capabilities_.exportFormats) formats << QString::fromStdString(f);
+  auto* dialog = new ExportDialog(reef_, runPath_, formats, this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   dialog->open();
 }
 
 void DeployView::startServer() {
-  servingCollection_ = collection_;
-  title_->setText(tr("Serving <b>%1</b> (%2)").arg(runName_.toHtmlEscaped(), collection_));
+  servingMode_ = capabilities_.serving;
+  title_->setText(tr("Serving <b>%1</b> (%2)").arg(runName_.toHtmlEscaped(), model_));
   address_->setText(tr("starting..."));
   requests_->clear();
   server_->start(runPath_);
@@ -206,13 +231,17 @@ void DeployView::serverStarted() {
   conversation_ = Json::array();
   renderTranscript();
   const QString url = server_->url().toString();
-  address_->setText(QString("<a href='%1/health'>%1</a> &nbsp; model <code>%2</code>").arg(url, server_->modelId().toHtmlEscaped()));
+  address_->setText(
+      QString("<a href='%1/health'>%1</a> &nbsp; model <code>%2</code>").arg(url, server_->modelId().toHtmlEscaped()));
   requests_->setText(tr("0 requests"));
-  playground_->setCurrentIndex(servingCollection_ == "llm" ? 1 : 2);
-  for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_}) w->setVisible(servingCollection_ == "vision");
-  for (QWidget* w : std::initializer_list<QWidget*>{text_, classifyText_}) w->setVisible(servingCollection_ == "nlp");
-  playgroundStatus_->setText(servingCollection_ == "llm" ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
-                                                  : tr("Classify through %1/v1/classify.").arg(url));
+  const bool chat = servingMode_ == "chat";
+  playground_->setCurrentIndex(chat ? 1 : 2);
+  for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_})
+    w->setVisible(servingMode_ == "image_classification");
+  for (QWidget* w : std::initializer_list<QWidget*>{text_, classifyText_})
+    w->setVisible(servingMode_ == "text_classification");
+  playgroundStatus_->setText(chat ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
+                                  : tr("Classify through %1/v1/classify.").arg(url));
   updateButtons();
 }
 
@@ -228,8 +257,11 @@ void DeployView::sendChat() {
   prompt_->clear();
   conversation_.push_back({{"role", "user"}, {"content", text.toStdString()}});
   renderTranscript();
-  const Json body = {{"model", server_->modelId().toStdString()}, {"messages", conversation_}, {"stream", true},
-                     {"max_tokens", maxTokens_->value()}, {"temperature", temperature_->value()}};
+  const Json body = {{"model", server_->modelId().toStdString()},
+                     {"messages", conversation_},
+                     {"stream", true},
+                     {"max_tokens", maxTokens_->value()},
+                     {"temperature", temperature_->value()}};
   QNetworkRequest request(server_->url().resolved(QUrl("/v1/chat/completions")));
   request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
   chatReply_ = network_->post(request, QByteArray::fromStdString(body.dump()));
@@ -331,7 +363,8 @@ void DeployView::classify(const Json& input) {
       predictions_->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(top["label"].get<std::string>())));
       predictions_->setItem(row, 1, new QTableWidgetItem(QString::number(top["score"].get<double>(), 'f', 4)));
     }
-    playgroundStatus_->setText(tr("Predicted %1").arg(QString::fromStdString(result["data"][0]["label"].get<std::string>())));
+    playgroundStatus_->setText(
+        tr("Predicted %1").arg(QString::fromStdString(result["data"][0]["label"].get<std::string>())));
     Q_EMIT classified();
   });
 }

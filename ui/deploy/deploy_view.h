@@ -3,7 +3,8 @@
 // and shows its address, live request count and a Stop button); and the Playground, a tab of its
 // own (playground()), that talks to the running server as any client would: a streamed chat for
 // language models, image or text classification for classifiers.
-#include "protocol/json.h"
+#include "backend/protocol/catalog.h"
+#include "backend/protocol/json.h"
 
 #include <QPointer>
 #include <QWidget>
@@ -27,7 +28,10 @@ class WorkspaceSession;
 class DeployView : public QWidget {
   Q_OBJECT
  public:
-  DeployView(WorkspaceSession& session, QString reefBinary, QWidget* parent = nullptr);
+  // `catalog` says what each model exports and how it serves (nullptr: nothing to offer); it
+  // outlives this view.
+  DeployView(WorkspaceSession& session, const protocol::Catalog* catalog, QString reefBinary,
+             QWidget* parent = nullptr);
   ~DeployView() override;
   void setRun(qint64 run);
   // The Playground panel, for the window to show as a tab (it then owns it).
@@ -57,6 +61,9 @@ class DeployView : public QWidget {
   void classified();
 
  private:
+  QWidget* buildPlayground();
+  QWidget* buildChatPage(QWidget* parent);
+  QWidget* buildClassifyPage(QWidget* parent);
   void openExportDialog();
   void startServer();
   void serverStarted();
@@ -67,10 +74,12 @@ class DeployView : public QWidget {
   void renderTranscript(const QString& pending = {});
 
   WorkspaceSession& session_;
+  const protocol::Catalog* catalog_;
   QString reef_;
   qint64 run_ = 0;
-  QString runPath_, collection_, runName_;
-  QString servingCollection_;  // of the run being served (the selection may move on)
+  QString runPath_, runName_, model_;         // model: "<collection>/<arch>"
+  protocol::ModelCapabilities capabilities_;  // of the selected run's model
+  std::string servingMode_;                   // of the run being served (the selection may move on)
   ServeProcess* server_;
   QNetworkAccessManager* network_;
   QPointer<QNetworkReply> chatReply_;

@@ -1,6 +1,6 @@
-#include "deploy/export_dialog.h"
+#include "ui/deploy/export_dialog.h"
 
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -16,19 +16,13 @@
 
 namespace reef::ui {
 
-QStringList ExportDialog::formatsFor(const QString& collection) {
-  if (collection == "llm") return {"bundle", "gguf", "hf"};
-  if (collection == "vision" || collection == "nlp") return {"bundle", "onnx", "triton"};
-  return {"bundle"};
-}
-
-ExportDialog::ExportDialog(QString reefBinary, QString runPath, const QString& collection, QWidget* parent)
+ExportDialog::ExportDialog(QString reefBinary, QString runPath, const QStringList& formats, QWidget* parent)
     : QDialog(parent), reef_(std::move(reefBinary)), run_(std::move(runPath)) {
   setWindowTitle(tr("Export %1").arg(QDir(run_).dirName()));
   auto* layout = new QVBoxLayout(this);
   auto* form = new QFormLayout;
   format_ = new QComboBox(this);
-  format_->addItems(formatsFor(collection));
+  format_->addItems(formats);
   type_ = new QComboBox(this);
   type_->addItems({"f16", "f32", "q8_0"});
   destination_ = new QLineEdit(this);
@@ -90,11 +84,16 @@ void ExportDialog::formatChanged() {
   type_->setEnabled(f == "gguf");
   const QString exports = run_ + "/exports/";
   const QString name = QDir(run_).dirName();
-  if (f == "bundle") destination_->setText(exports + name + ".reef");
-  else if (f == "gguf") destination_->setText(exports + name + "-" + type_->currentText() + ".gguf");
-  else if (f == "hf") destination_->setText(exports + "hf");
-  else if (f == "onnx") destination_->setText(exports + name + ".onnx");
-  else destination_->setText(exports + "triton");
+  if (f == "bundle")
+    destination_->setText(exports + name + ".reef");
+  else if (f == "gguf")
+    destination_->setText(exports + name + "-" + type_->currentText() + ".gguf");
+  else if (f == "hf")
+    destination_->setText(exports + "hf");
+  else if (f == "onnx")
+    destination_->setText(exports + name + ".onnx");
+  else
+    destination_->setText(exports + "triton");
 }
 
 void ExportDialog::browse() {
@@ -133,12 +132,15 @@ void ExportDialog::exportFinished(int code) {
   }
   QStringList lines;
   for (const auto& f : result["files"])
-    lines << QString("%1  (%2 bytes)").arg(QString::fromStdString(f["path"].get<std::string>())).arg(f["bytes"].get<qint64>());
+    lines << QString("%1  (%2 bytes)")
+                 .arg(QString::fromStdString(f["path"].get<std::string>()))
+                 .arg(f["bytes"].get<qint64>());
   QStringList checks;
   for (const auto& c : result["checks"])
     checks << QString("%1 %2: %3")
                   .arg(c["passed"].get<bool>() ? QString::fromUtf8("\u2714") : QString::fromUtf8("\u2718"),
-                       QString::fromStdString(c["check"].get<std::string>()), QString::fromStdString(c["detail"].get<std::string>()));
+                       QString::fromStdString(c["check"].get<std::string>()),
+                       QString::fromStdString(c["detail"].get<std::string>()));
   output_->appendPlainText(lines.join('\n'));
   verified_ = code == 0 && result["verified"].get<bool>();
   status_->setText((verified_ ? "<span style='color:#282'>" + tr("Verified") + "</span>: "

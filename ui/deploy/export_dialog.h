@@ -16,8 +16,8 @@ namespace reef::ui {
 class ExportDialog : public QDialog {
   Q_OBJECT
  public:
-  // `collection`: the run's model collection (llm, vision), which decides the formats offered.
-  ExportDialog(QString reefBinary, QString runPath, const QString& collection, QWidget* parent = nullptr);
+  // `formats`: what the run's model exports (the catalog's capabilities.export_formats).
+  ExportDialog(QString reefBinary, QString runPath, const QStringList& formats, QWidget* parent = nullptr);
 
   QComboBox* format() const { return format_; }
   QComboBox* type() const { return type_; }
@@ -26,8 +26,6 @@ class ExportDialog : public QDialog {
   QLabel* status() const { return status_; }
   // Whether the last export finished with every check passed.
   bool verified() const { return verified_; }
-  // The formats offered for a collection (exposed for tests).
-  static QStringList formatsFor(const QString& collection);
   // Closing while an export runs would kill it half-way through writing: refused until it ends.
   void reject() override;
 

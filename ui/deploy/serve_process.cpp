@@ -1,4 +1,4 @@
-#include "deploy/serve_process.h"
+#include "ui/deploy/serve_process.h"
 
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -23,7 +23,10 @@ ServeCounts parseServeMetrics(const QByteArray& text) {
 }
 
 ServeProcess::ServeProcess(QString reefBinary, QObject* parent)
-    : QObject(parent), reef_(std::move(reefBinary)), network_(new QNetworkAccessManager(this)), timer_(new QTimer(this)) {
+    : QObject(parent),
+      reef_(std::move(reefBinary)),
+      network_(new QNetworkAccessManager(this)),
+      timer_(new QTimer(this)) {
   process_.setProcessChannelMode(QProcess::MergedChannels);
   connect(&process_, &QProcess::readyRead, this, &ServeProcess::readOutput);
   connect(&process_, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {

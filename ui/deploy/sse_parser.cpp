@@ -1,4 +1,4 @@
-#include "deploy/sse_parser.h"
+#include "ui/deploy/sse_parser.h"
 
 namespace reef::ui {
 

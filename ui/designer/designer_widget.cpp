@@ -1,12 +1,12 @@
-#include "designer_widget.h"
+#include "ui/designer/designer_widget.h"
 
-#include "cluster/cluster_followers.h"
-#include "cluster/local_backend.h"
-#include "cluster/remote_backend.h"
-#include "designer/spec_form.h"
-#include "engine_client.h"
-#include "protocol/spec.h"
-#include "protocol/yaml_json.h"
+#include "backend/cluster/local_backend.h"
+#include "backend/cluster/remote_backend.h"
+#include "backend/protocol/spec.h"
+#include "backend/protocol/yaml_json.h"
+#include "ui/cluster/cluster_followers.h"
+#include "ui/designer/spec_form.h"
+#include "ui/engine_client.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -185,11 +185,13 @@ void DesignerWidget::launch() {
   if (!valid_ || workspace_.isEmpty()) return;
   const QString cluster = target_->currentData().toString();
   try {
-    const cluster::LaunchRequest request{workspace_.toStdString(), yaml_->toPlainText().toStdString(), {}, reefBinary_.toStdString()};
+    const cluster::LaunchRequest request{
+        workspace_.toStdString(), yaml_->toPlainText().toStdString(), {}, reefBinary_.toStdString()};
     cluster::LaunchedRun run;
     if (cluster.isEmpty()) {
       run = cluster::LocalBackend().submit(request);
-      status_->setText(tr("Launched %1 (pid %2).").arg(QString::fromStdString(run.runDir.filename().string())).arg(run.pid));
+      status_->setText(
+          tr("Launched %1 (pid %2).").arg(QString::fromStdString(run.runDir.filename().string())).arg(run.pid));
     } else {
       QApplication::setOverrideCursor(Qt::WaitCursor);  // staging and sbatch take a round trip or two
       struct Restore {

@@ -2,8 +2,8 @@
 // The experiment designer: the generated form beside the spec's YAML, kept in sync both ways and
 // validated by the engine's own rules (protocol::resolveSpec against `reef catalog`), starting
 // from an example spec, saved to a file, and launched on this machine or on a cluster profile.
-#include "protocol/catalog.h"
-#include "protocol/json.h"
+#include "backend/protocol/catalog.h"
+#include "backend/protocol/json.h"
 
 #include <QString>
 #include <QTimer>

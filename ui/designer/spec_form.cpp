@@ -1,6 +1,6 @@
-#include "spec_form.h"
+#include "ui/designer/spec_form.h"
 
-#include "protocol/number_format.h"
+#include "backend/protocol/number_format.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -21,9 +21,7 @@ namespace {
 
 const char* kInvalidStyle = "border: 1px solid #d33; background: #fdecec;";
 
-bool fitsInt(const protocol::Param& p) {
-  return p.min && p.max && *p.min >= INT_MIN && *p.max <= INT_MAX;
-}
+bool fitsInt(const protocol::Param& p) { return p.min && p.max && *p.min >= INT_MIN && *p.max <= INT_MAX; }
 
 QString label(const std::string& key) { return QString::fromStdString(key); }
 
@@ -159,7 +157,8 @@ void SpecForm::setValue(Field& f, const Json& v) {
   } else if (auto* box = qobject_cast<QCheckBox*>(f.editor)) {
     box->setChecked(v.is_boolean() ? v.get<bool>() : p.defaultValue.get<bool>());
   } else if (auto* combo = qobject_cast<QComboBox*>(f.editor)) {
-    const QString text = QString::fromStdString(v.is_string() ? v.get<std::string>() : p.defaultValue.get<std::string>());
+    const QString text =
+        QString::fromStdString(v.is_string() ? v.get<std::string>() : p.defaultValue.get<std::string>());
     int index = combo->findText(text);
     if (index < 0) {  // an unknown choice stays visible, so validation can point at it
       combo->addItem(text);
@@ -192,7 +191,8 @@ Json SpecForm::value(const Field& f) const {
     if (ok) return i;
   }
   const double d = QLocale::c().toDouble(text, &ok);
-  if (ok) return f.param.type == protocol::ParamType::Int && std::floor(d) == d ? Json(static_cast<long long>(d)) : Json(d);
+  if (ok)
+    return f.param.type == protocol::ParamType::Int && std::floor(d) == d ? Json(static_cast<long long>(d)) : Json(d);
   return text.toStdString();  // not a number: validation will say what is allowed
 }
 
@@ -217,7 +217,8 @@ void SpecForm::setSpec(const Json& spec) {
 
 Json SpecForm::spec() const {
   Json out = Json::object();
-  out["model"] = {{"collection", collection_->currentText().toStdString()}, {"arch", arch_->currentText().toStdString()}};
+  out["model"] = {{"collection", collection_->currentText().toStdString()},
+                  {"arch", arch_->currentText().toStdString()}};
   for (const auto& key : order_) {
     const auto dot = key.find('.');
     out[key.substr(0, dot)][key.substr(dot + 1)] = value(fields_.at(key));
@@ -227,7 +228,8 @@ Json SpecForm::spec() const {
 
 void SpecForm::showIssues(const std::vector<protocol::SpecIssue>& issues) {
   issues_.clear();
-  for (const auto& i : issues) issues_[i.key] += (issues_[i.key].isEmpty() ? "" : "\n") + QString::fromStdString(i.message);
+  for (const auto& i : issues)
+    issues_[i.key] += (issues_[i.key].isEmpty() ? "" : "\n") + QString::fromStdString(i.message);
   for (auto& [key, field] : fields_) {
     const auto it = issues_.find(key);
     const QString tip = QString::fromStdString(field.param.description + "\n(" + field.param.allowed() + ")");

@@ -2,9 +2,9 @@
 // A form generated from the engine's catalog: one group per spec section, one editor per key
 // (spin box with the declared range, combo box for choices, check box, line edit), tooltips from
 // the descriptions. Values in and out are spec JSON; validation issues are shown on the editors.
-#include "protocol/catalog.h"
-#include "protocol/json.h"
-#include "protocol/spec.h"
+#include "backend/protocol/catalog.h"
+#include "backend/protocol/json.h"
+#include "backend/protocol/spec.h"
 
 #include <QWidget>
 

@@ -1,10 +1,11 @@
-#include "curve_plot.h"
+#include "ui/plots/curve_plot.h"
 
-#include "plots/smoothing.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
-#include "workspace_session.h"
+#include "ui/plots/smoothing.h"
+#include "ui/workspace_session.h"
 
+#include <qcustomplot.h>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -21,7 +22,6 @@
 #include <QToolButton>
 #include <QToolTip>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
 
 #include <algorithm>
 #include <cmath>
@@ -38,10 +38,10 @@ struct CurvePlot::Curve {
   EmaSmoother smoother{0};
   double weight = -1;
   uint64_t generation = 0;
-  QCPGraph* bandBase = nullptr;    // min per pixel column (not drawn itself)
-  QCPErrorBars* band = nullptr;    // min..max per pixel column, so spikes survive
-  QCPGraph* rawLine = nullptr;     // the raw series, faint, behind the smoothed one
-  QCPGraph* line = nullptr;        // the smoothed series (or the raw one when smoothing is off)
+  QCPGraph* bandBase = nullptr;               // min per pixel column (not drawn itself)
+  QCPErrorBars* band = nullptr;               // min..max per pixel column, so spikes survive
+  QCPGraph* rawLine = nullptr;                // the raw series, faint, behind the smoothed one
+  QCPGraph* line = nullptr;                   // the smoothed series (or the raw one when smoothing is off)
   double yLow = INFINITY, yHigh = -INFINITY;  // of the columns drawn last
 };
 
@@ -158,7 +158,8 @@ void CurvePlot::updateMetricChoices() {
   metric_->clear();
   metric_->addItems(items);
   QString pick = current;
-  if (!items.contains(pick)) pick = items.contains("train/loss") ? "train/loss" : (items.isEmpty() ? "" : items.front());
+  if (!items.contains(pick))
+    pick = items.contains("train/loss") ? "train/loss" : (items.isEmpty() ? "" : items.front());
   metric_->setCurrentText(pick);
 }
 
@@ -271,8 +272,8 @@ void CurvePlot::refresh() {
     const size_t before = sizeOf(c->raw);
     c->raw = &cache_.series(session_.index().db(), c->run, *keyId);
     const auto& raw = *c->raw;
-    const bool extended = c->weight == weight && c->generation == raw.generation && c->smoothed.size() == before &&
-                          raw.size() >= before;
+    const bool extended =
+        c->weight == weight && c->generation == raw.generation && c->smoothed.size() == before && raw.size() >= before;
     if (!extended) {  // smoothing changed or the series was re-read: start again
       c->smoothed.clear();
       c->smoother = EmaSmoother(weight);
@@ -289,9 +290,12 @@ void CurvePlot::refresh() {
 
 double CurvePlot::xAt(const Curve& c, size_t index) const {
   switch (static_cast<XAxis>(xAxis_->currentIndex())) {
-    case XAxis::Step: return static_cast<double>(c.raw->steps[index]);
-    case XAxis::WallTime: return c.raw->times[index];
-    case XAxis::RelativeTime: return c.raw->times[index] - c.startTime;
+    case XAxis::Step:
+      return static_cast<double>(c.raw->steps[index]);
+    case XAxis::WallTime:
+      return c.raw->times[index];
+    case XAxis::RelativeTime:
+      return c.raw->times[index] - c.startTime;
   }
   return 0;
 }
@@ -393,7 +397,8 @@ void CurvePlot::resetView() {
   }
   if (found) {
     const double pad = (y.upper - y.lower) * 0.05 + (y.upper == y.lower ? std::abs(y.upper) * 0.1 + 1e-9 : 0);
-    plot_->yAxis->setRange(logY_->isChecked() ? y.lower / 1.2 : y.lower - pad, logY_->isChecked() ? y.upper * 1.2 : y.upper + pad);
+    plot_->yAxis->setRange(logY_->isChecked() ? y.lower / 1.2 : y.lower - pad,
+                           logY_->isChecked() ? y.upper * 1.2 : y.upper + pad);
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);
   redrawing_ = false;
@@ -422,9 +427,10 @@ void CurvePlot::showReadout(QMouseEvent* event) {
         hi = mid;
     }
     if (lo > 0 && std::abs(xAt(*c, lo - 1) - x) < std::abs(xAt(*c, lo) - x)) --lo;
-    QString line = QString("<span style='color:%1'>&#9632;</span> %2: %3 at step %4")
-                       .arg(colorOfRun(c->runId).name(), c->label.toHtmlEscaped(), QString::number(raw.values[lo], 'g', 6))
-                       .arg(raw.steps[lo]);
+    QString line =
+        QString("<span style='color:%1'>&#9632;</span> %2: %3 at step %4")
+            .arg(colorOfRun(c->runId).name(), c->label.toHtmlEscaped(), QString::number(raw.values[lo], 'g', 6))
+            .arg(raw.steps[lo]);
     if (smoothing_->value() > 0 && lo < c->smoothed.size())
       line += QString(" (smoothed %1)").arg(c->smoothed[lo], 0, 'g', 6);
     lines << line;
@@ -454,8 +460,8 @@ bool CurvePlot::exportCsv(const QString& path) {
   for (const auto& c : curves_) {
     for (size_t i = 0; i < sizeOf(c->raw); ++i) {
       const auto& raw = *c->raw;
-      out << c->runId << ',' << metric_->currentText() << ',' << raw.steps[i] << ',' << QString::number(raw.times[i], 'f', 3)
-          << ',' << QString::number(raw.values[i], 'g', 17) << ','
+      out << c->runId << ',' << metric_->currentText() << ',' << raw.steps[i] << ','
+          << QString::number(raw.times[i], 'f', 3) << ',' << QString::number(raw.values[i], 'g', 17) << ','
           << (i < c->smoothed.size() ? QString::number(c->smoothed[i], 'g', 17) : QString()) << '\n';
     }
   }

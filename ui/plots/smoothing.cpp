@@ -1,4 +1,4 @@
-#include "smoothing.h"
+#include "ui/plots/smoothing.h"
 
 #include <cmath>
 

@@ -1,8 +1,8 @@
-#include "compare_view.h"
+#include "ui/runs/compare_view.h"
 
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
-#include "workspace_session.h"
+#include "ui/workspace_session.h"
 
 #include <QCheckBox>
 #include <QHeaderView>

@@ -1,7 +1,7 @@
-#include "log_view.h"
+#include "ui/runs/log_view.h"
 
 #include "storage/workspace_index.h"
-#include "workspace_session.h"
+#include "ui/workspace_session.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -59,8 +59,9 @@ void LogView::refresh() {
     rank_->setCurrentIndex(index < 0 ? 0 : index);
   }
   const int rank = rank_->currentData().toInt();
-  auto s = db.prepare("SELECT time, level, rank, message FROM run_logs WHERE run_id = ? AND (? < 0 OR rank = ?) "
-                      "AND instr(lower(message), lower(?)) > 0 ORDER BY id");
+  auto s = db.prepare(
+      "SELECT time, level, rank, message FROM run_logs WHERE run_id = ? AND (? < 0 OR rank = ?) "
+      "AND instr(lower(message), lower(?)) > 0 ORDER BY id");
   s.bind(1, static_cast<int64_t>(run_)).bind(2, rank).bind(3, rank).bind(4, search_->text().toStdString());
   QStringList lines;
   while (s.step())

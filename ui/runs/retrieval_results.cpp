@@ -1,6 +1,6 @@
-#include "runs/retrieval_results.h"
+#include "ui/runs/retrieval_results.h"
 
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <stdexcept>
 
@@ -16,14 +16,16 @@ std::vector<RetrievalResult> parseRetrievalResults(const QByteArray& json) {
                           r["score"].is_number() && r.contains("text") && r["text"].is_string() && r.contains("png") &&
                           r["png"].is_string();
     if (!complete)
-      throw std::runtime_error("result " + std::to_string(out.size() + 1) + " of reef retrieve lacks rank, score, text or png");
+      throw std::runtime_error("result " + std::to_string(out.size() + 1) +
+                               " of reef retrieve lacks rank, score, text or png");
     RetrievalResult result;
     result.rank = r["rank"].get<int>();
     result.score = r["score"].get<double>();
     result.text = QString::fromStdString(r["text"].get<std::string>());
     result.source = QString::fromStdString(r.value("source", ""));
     result.image = QString::fromStdString(r.value("image", ""));
-    result.picture = QImage::fromData(QByteArray::fromBase64(QByteArray::fromStdString(r["png"].get<std::string>())), "PNG");
+    result.picture =
+        QImage::fromData(QByteArray::fromBase64(QByteArray::fromStdString(r["png"].get<std::string>())), "PNG");
     if (result.picture.isNull())
       throw std::runtime_error("result " + std::to_string(result.rank) + " of reef retrieve has no readable PNG image");
     out.push_back(std::move(result));

@@ -1,7 +1,7 @@
-#include "runs/retrieval_view.h"
+#include "ui/runs/retrieval_view.h"
 
-#include "engine_client.h"
-#include "runs/retrieval_results.h"
+#include "ui/engine_client.h"
+#include "ui/runs/retrieval_results.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -14,7 +14,8 @@
 
 namespace reef::ui {
 
-RetrievalView::RetrievalView(QString reefBinary, QWidget* parent) : QWidget(parent), reefBinary_(std::move(reefBinary)) {
+RetrievalView::RetrievalView(QString reefBinary, QWidget* parent)
+    : QWidget(parent), reefBinary_(std::move(reefBinary)) {
   auto* layout = new QVBoxLayout(this);
   auto* bar = new QHBoxLayout;
   query_ = new QLineEdit(this);
@@ -90,7 +91,8 @@ void RetrievalView::search(const QString& query) {
   });
   status_->setText(tr("Searching %1 images for \"%2\"...").arg(split_->currentText(), query));
   searchButton_->setEnabled(false);
-  process_->start(reef, {"retrieve", runPath_, "--query", query, "--split", split_->currentText(), "--top", "24", "--json"});
+  process_->start(reef,
+                  {"retrieve", runPath_, "--query", query, "--split", split_->currentText(), "--top", "24", "--json"});
 }
 
 void RetrievalView::finish(int exitCode) {

@@ -1,6 +1,6 @@
 #pragma once
-// The retrieval grid of a multimodal/clip run: a typed query, the split to search, and the
-// images the model ranks highest, each with its caption and similarity. The search runs in the
+// The retrieval grid of a run whose model embeds images and texts (capability view "retrieval"): a typed query, the
+// split to search, and the images the model ranks highest, each with its caption and similarity. The search runs in the
 // engine (`reef retrieve --json`), so the studio stays free of LibTorch.
 #include <QString>
 #include <QWidget>

@@ -1,13 +1,15 @@
-#include "run_details.h"
+#include "ui/runs/run_details.h"
 
-#include "audio/speech_view.h"
-#include "protocol/json.h"
-#include "protocol/yaml_json.h"
-#include "runs/retrieval_view.h"
+#include "backend/protocol/json.h"
+#include "backend/protocol/yaml_json.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
-#include "workspace_session.h"
+#include "ui/audio/speech_view.h"
+#include "ui/engine_client.h"
+#include "ui/runs/retrieval_view.h"
+#include "ui/workspace_session.h"
 
+#include <qcustomplot.h>
 #include <QFile>
 #include <QFontDatabase>
 #include <QHeaderView>
@@ -18,7 +20,6 @@
 #include <QTableWidget>
 #include <QTextBrowser>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
 
 namespace reef::ui {
 
@@ -44,8 +45,8 @@ void fill(QTableWidget* table, const Json& rows, const QStringList& columns) {
 
 }  // namespace
 
-RunDetails::RunDetails(WorkspaceSession& session, QString reefBinary, QWidget* parent)
-    : QWidget(parent), session_(session) {
+RunDetails::RunDetails(WorkspaceSession& session, const protocol::Catalog* catalog, QString reefBinary, QWidget* parent)
+    : QWidget(parent), session_(session), catalog_(catalog) {
   auto* layout = new QVBoxLayout(this);
   title_ = new QLabel(tr("Select a run"), this);
   title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -106,11 +107,14 @@ void RunDetails::refresh() {
   }
   const Json& r = d["run"];
   const QString path = QString::fromStdString(r["path"].get<std::string>());
-  title_->setText(QString("<b>%1</b> %2 &nbsp; [%3] &nbsp; %4")
-                      .arg(display(r["run_id"]), display(r["name"]).toHtmlEscaped(), display(r["status"]), path.toHtmlEscaped()) +
-                  (r["error"].get<std::string>().empty() ? QString()
-                                                         : "<br><span style='color:#c22'>" + display(r["error"]).toHtmlEscaped() + "</span>"));
-  spec_->setPlainText(r["spec"].is_object() ? QString::fromStdString(protocol::toYaml(r["spec"])) : tr("(no spec yet)"));
+  title_->setText(
+      QString("<b>%1</b> %2 &nbsp; [%3] &nbsp; %4")
+          .arg(display(r["run_id"]), display(r["name"]).toHtmlEscaped(), display(r["status"]), path.toHtmlEscaped()) +
+      (r["error"].get<std::string>().empty()
+           ? QString()
+           : "<br><span style='color:#c22'>" + display(r["error"]).toHtmlEscaped() + "</span>"));
+  spec_->setPlainText(r["spec"].is_object() ? QString::fromStdString(protocol::toYaml(r["spec"]))
+                                            : tr("(no spec yet)"));
   fill(checkpoints_, d["checkpoints"], {"step", "path", "monitor", "value", "removed"});
   fill(artifacts_, d["artifacts"], {"kind", "path"});
 
@@ -122,32 +126,40 @@ void RunDetails::refresh() {
     if (events.size() > tail) text = text.mid(text.indexOf('\n') + 1);
     events_->setPlainText(text);
   }
-  QString confusion, samples, texts, restored, asr, tts;
-  for (const auto& a : d["artifacts"]) {
-    const QString file = path + "/" + QString::fromStdString(a["path"].get<std::string>());
-    if (a["kind"] == "confusion_matrix") confusion = file;
-    if (a["kind"] == "sample_predictions") samples = file;
-    if (a["kind"] == "text_predictions") texts = file;
-    if (a["kind"] == "punctuation_samples") restored = file;
-    if (a["kind"] == "asr_predictions") asr = file;
-    if (a["kind"] == "tts_samples") tts = file;
-  }
-  showConfusionMatrix(confusion);
-  showPredictions(path, samples);
-  showTextPredictions(texts);
-  showRestoredText(restored);
-  // Only the sample views this run has.
-  tabs_->setTabVisible(tabs_->indexOf(predictions_), !samples.isEmpty());
-  tabs_->setTabVisible(tabs_->indexOf(textPredictions_), !texts.isEmpty());
-  tabs_->setTabVisible(tabs_->indexOf(restored_), !restored.isEmpty());
-  speech_->setArtifacts(asr, tts);
-  tabs_->setTabVisible(tabs_->indexOf(speech_), !asr.isEmpty() || !tts.isEmpty());
-  const Json& spec = r["spec"];
-  const bool clip = spec.is_object() && spec.contains("model") && spec["model"].value("collection", "") == "multimodal" &&
-                    spec["model"].value("arch", "") == "clip";
-  const bool checkpointed = !d["checkpoints"].empty();
+  showSampleViews(r, d);
+}
+
+std::map<std::string, QString> RunDetails::viewFiles(const Json& run, const Json& artifacts) const {
+  std::map<std::string, QString> files;
+  const protocol::ModelCapabilities* capabilities = capabilitiesOf(catalog_, run["spec"]);
+  if (!capabilities) return files;
+  const QString path = QString::fromStdString(run["path"].get<std::string>());
+  for (const auto& a : artifacts)  // in the order written: the latest of a kind wins
+    for (const auto& shown : capabilities->artifacts)
+      if (a["kind"] == shown.kind)
+        files[shown.view] = path + "/" + QString::fromStdString(a["path"].get<std::string>());
+  for (const auto& view : capabilities->views) files[view] = path;  // they need a checkpoint, not an artifact
+  return files;
+}
+
+// Only the sample views this run has.
+void RunDetails::showSampleViews(const Json& run, const Json& d) {
+  std::map<std::string, QString> files = viewFiles(run, d["artifacts"]);
+  const auto file = [&](const char* view) { return files.count(view) ? files[view] : QString(); };
+  const QString path = QString::fromStdString(run["path"].get<std::string>());
+  showConfusionMatrix(file(protocol::views::kConfusionMatrix));
+  showPredictions(path, file(protocol::views::kImagePredictions));
+  showTextPredictions(file(protocol::views::kTextPredictions));
+  showRestoredText(file(protocol::views::kRestoredText));
+  tabs_->setTabVisible(tabs_->indexOf(predictions_), files.count(protocol::views::kImagePredictions) > 0);
+  tabs_->setTabVisible(tabs_->indexOf(textPredictions_), files.count(protocol::views::kTextPredictions) > 0);
+  tabs_->setTabVisible(tabs_->indexOf(restored_), files.count(protocol::views::kRestoredText) > 0);
+  speech_->setArtifacts(file(protocol::views::kTranscriptions), file(protocol::views::kSynthesizedSpeech));
+  tabs_->setTabVisible(tabs_->indexOf(speech_), files.count(protocol::views::kTranscriptions) > 0 ||
+                                                    files.count(protocol::views::kSynthesizedSpeech) > 0);
   retrieval_->setRun(path);
-  tabs_->setTabVisible(tabs_->indexOf(retrieval_), clip && checkpointed);
+  tabs_->setTabVisible(tabs_->indexOf(retrieval_),
+                       files.count(protocol::views::kRetrieval) > 0 && !d["checkpoints"].empty());
 }
 
 namespace {
@@ -170,8 +182,9 @@ void RunDetails::showTextPredictions(const QString& path) {
     const int row = textPredictions_->rowCount();
     textPredictions_->insertRow(row);
     const bool correct = r.value("correct", false);
-    const QStringList cells{QString::number(r.value("confidence", 0.0), 'f', 3), QString::fromStdString(r.value("truth", "")),
-                            QString::fromStdString(r.value("predicted", "")), QString::fromStdString(r.value("text", ""))};
+    const QStringList cells{
+        QString::number(r.value("confidence", 0.0), 'f', 3), QString::fromStdString(r.value("truth", "")),
+        QString::fromStdString(r.value("predicted", "")), QString::fromStdString(r.value("text", ""))};
     for (int c = 0; c < cells.size(); ++c) {
       auto* item = new QTableWidgetItem(cells[c]);
       item->setForeground(correct ? QColor("#2a7a2a") : QColor("#c22"));
@@ -187,15 +200,18 @@ void RunDetails::showRestoredText(const QString& path) {
   if (!samples.is_array()) return;
   // Each word as restored: a wrong capital in red, a wrong or missed mark in red as
   // "predicted/original".
-  QString html = "<p>" + tr("Restored by the model; <span style='color:#c22'>red</span>: differs from the text "
-                            "(the original after the slash).") + "</p>";
+  QString html = "<p>" +
+                 tr("Restored by the model; <span style='color:#c22'>red</span>: differs from the text "
+                    "(the original after the slash).") +
+                 "</p>";
   for (const auto& sample : samples) {
     html += "<p>";
     for (const auto& w : sample["words"]) {
       QString word = QString::fromStdString(w.value("text", "")).toHtmlEscaped();
       const bool capital = w.value("capital", false), truthCapital = w.value("truth_capital", false);
       if (capital && !word.isEmpty()) word[0] = word[0].toUpper();
-      const QString mark = QString::fromStdString(w.value("mark", "")), truth = QString::fromStdString(w.value("truth_mark", ""));
+      const QString mark = QString::fromStdString(w.value("mark", "")),
+                    truth = QString::fromStdString(w.value("truth_mark", ""));
       if (capital != truthCapital) word = "<span style='color:#c22'>" + word + "</span>";
       html += word;
       if (mark != truth)

@@ -1,10 +1,15 @@
 #pragma once
-// One run in full: its resolved spec, recent events, checkpoints, artifacts, and for classifiers
-// the confusion matrix drawn as a heat map; sample predictions (images, texts with the errors
-// first, punctuation restored with the differences marked) where the run's evaluation wrote them;
-// for a multimodal/clip run, the retrieval grid of a typed query; for a speech run, its ASR
-// predictions or synthesized samples to listen to (the Speech tab).
+// One run in full: its resolved spec, recent events, checkpoints, artifacts, and the sample views
+// its model's catalog capabilities name: the confusion matrix drawn as a heat map; sample
+// predictions (images, texts with the errors first, marks and capitals restored with the differences
+// marked) where the run's evaluation wrote them; the retrieval grid of a typed query; speech
+// transcriptions or synthesized samples to listen to (the Speech tab).
+#include "backend/protocol/catalog.h"
+
 #include <QWidget>
+
+#include <map>
+#include <string>
 
 class QCustomPlot;
 class QLabel;
@@ -24,8 +29,10 @@ class SpeechView;
 class RunDetails : public QWidget {
   Q_OBJECT
  public:
-  // `reefBinary` runs the retrieval searches (empty: looked up when needed).
-  explicit RunDetails(WorkspaceSession& session, QString reefBinary = {}, QWidget* parent = nullptr);
+  // `catalog` says which sample views each model has (nullptr: none, only the artifacts table);
+  // it outlives this widget. `reefBinary` runs the retrieval searches (empty: looked up when needed).
+  RunDetails(WorkspaceSession& session, const protocol::Catalog* catalog, QString reefBinary = {},
+             QWidget* parent = nullptr);
   void setRun(qint64 run);
   void refresh();
   QCustomPlot* confusionPlot() const { return confusion_; }
@@ -38,12 +45,16 @@ class RunDetails : public QWidget {
   QTabWidget* tabs() const { return tabs_; }
 
  private:
+  // view -> the file of the artifact it shows, for the views the run's model declares.
+  std::map<std::string, QString> viewFiles(const Json& run, const Json& artifacts) const;
+  void showSampleViews(const Json& run, const Json& details);
   void showConfusionMatrix(const QString& path);
   void showPredictions(const QString& runPath, const QString& indexPath);
   void showTextPredictions(const QString& path);
   void showRestoredText(const QString& path);
 
   WorkspaceSession& session_;
+  const protocol::Catalog* catalog_;
   qint64 run_ = 0;
   QLabel* title_;
   QTabWidget* tabs_;

@@ -1,7 +1,7 @@
-#include "runs_model.h"
+#include "ui/runs/runs_model.h"
 
-#include "cluster/remote_backend.h"
-#include "protocol/number_format.h"
+#include "backend/cluster/remote_backend.h"
+#include "backend/protocol/number_format.h"
 #include "storage/workspace_index.h"
 
 #include <QApplication>
@@ -89,7 +89,8 @@ void RunsModel::query() {
     if (!cluster::RemoteRun::isRemote(r.path)) continue;
     try {
       const cluster::RemoteRun remote = cluster::RemoteRun::read(r.path);
-      where_[r.id] = QString::fromStdString(remote.cluster + " job " + remote.job + (remote.state.empty() ? "" : ": " + remote.state));
+      where_[r.id] = QString::fromStdString(remote.cluster + " job " + remote.job +
+                                            (remote.state.empty() ? "" : ": " + remote.state));
     } catch (const std::exception& e) {
       where_[r.id] = QString::fromStdString(e.what());
     }
@@ -103,7 +104,9 @@ int RunsModel::rowOfRun(int64_t id) const {
   return -1;
 }
 
-int RunsModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(rows_.size()); }
+int RunsModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : static_cast<int>(rows_.size());
+}
 int RunsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : notesColumn() + 1; }
 
 QVariant RunsModel::data(const QModelIndex& index, int role) const {
@@ -118,23 +121,30 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     return QVariant(Qt::AlignRight | Qt::AlignVCenter);
   if (role != Qt::DisplayRole && role != Qt::EditRole) return {};
   switch (c) {
-    case Status: return QString::fromStdString(r.status);
-    case Name: return QString::fromStdString(r.name);
-    case RunId: return QString::fromStdString(r.runId);
-    case Model: return r.collection.empty() ? QString("-") : QString::fromStdString(r.collection + "/" + r.arch);
+    case Status:
+      return QString::fromStdString(r.status);
+    case Name:
+      return QString::fromStdString(r.name);
+    case RunId:
+      return QString::fromStdString(r.runId);
+    case Model:
+      return r.collection.empty() ? QString("-") : QString::fromStdString(r.collection + "/" + r.arch);
     case Started:
-      return r.started ? QDateTime::fromSecsSinceEpoch(static_cast<qint64>(*r.started)).toString("yyyy-MM-dd hh:mm") : "-";
+      return r.started ? QDateTime::fromSecsSinceEpoch(static_cast<qint64>(*r.started)).toString("yyyy-MM-dd hh:mm")
+                       : "-";
     case Duration: {
       const auto d = duration(r);
       return d ? QString::fromStdString(protocol::formatDuration(*d)) : QString("-");
     }
     case Step:
-      return r.lastStep ? QString::number(*r.lastStep) + (r.totalSteps ? "/" + QString::number(*r.totalSteps) : "") : "-";
+      return r.lastStep ? QString::number(*r.lastStep) + (r.totalSteps ? "/" + QString::number(*r.totalSteps) : "")
+                        : "-";
     case Where: {
       auto w = where_.find(r.id);
       return w == where_.end() ? QString("local") : w->second;
     }
-    default: break;
+    default:
+      break;
   }
   if (c < tagsColumn()) return display(r.values[static_cast<size_t>(c - FirstMetric)]);
   if (c == tagsColumn()) {

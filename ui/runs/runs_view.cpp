@@ -1,12 +1,12 @@
-#include "runs_view.h"
+#include "ui/runs/runs_view.h"
 
-#include "cluster/remote_backend.h"
-#include "cluster/run_backend.h"
-#include "runs/runs_model.h"
+#include "backend/cluster/remote_backend.h"
+#include "backend/cluster/run_backend.h"
 #include "storage/filter.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
-#include "workspace_session.h"
+#include "ui/runs/runs_model.h"
+#include "ui/workspace_session.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -85,7 +85,8 @@ RunsView::RunsView(WorkspaceSession& session, QString reefBinary, QWidget* paren
       for (qint64 id : keptSelection_) {
         const int row = model_->rowOfRun(id);
         if (row >= 0)
-          table_->selectionModel()->select(model_->index(row, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+          table_->selectionModel()->select(model_->index(row, 0),
+                                           QItemSelectionModel::Select | QItemSelectionModel::Rows);
       }
     }
     table_->viewport()->update();
@@ -96,7 +97,8 @@ RunsView::RunsView(WorkspaceSession& session, QString reefBinary, QWidget* paren
 
 QList<qint64> RunsView::selectedRuns() const {
   QList<qint64> ids;
-  for (const QModelIndex& i : table_->selectionModel()->selectedRows()) ids << i.data(RunsModel::kRunIdRole).toLongLong();
+  for (const QModelIndex& i : table_->selectionModel()->selectedRows())
+    ids << i.data(RunsModel::kRunIdRole).toLongLong();
   return ids;
 }
 
@@ -179,7 +181,8 @@ void RunsView::cloneSelected() {
   const QList<qint64> ids = selectedRuns();
   if (ids.isEmpty()) return;
   const Json run = storage::runDetails(session_.index().db(), ids.front())["run"];
-  emit cloneRequested(QString::fromStdString(run["spec"].dump()), QString::fromStdString(run["run_id"].get<std::string>()));
+  emit cloneRequested(QString::fromStdString(run["spec"].dump()),
+                      QString::fromStdString(run["run_id"].get<std::string>()));
 }
 
 void RunsView::deleteSelected() {

@@ -10,7 +10,8 @@ namespace reef::asr {
 class AcousticNetworkImpl : public torch::nn::Module {
  public:
   // features [B, n_mels, F], frames [B] -> logits [B, F', V] and valid output frames [B].
-  virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& features, const torch::Tensor& frames) = 0;
+  virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& features,
+                                                          const torch::Tensor& frames) = 0;
   virtual int64_t subsampling() const = 0;
   // Multiply-accumulates of one output frame's forward pass, for FLOPs reporting.
   virtual double macsPerOutputFrame() const = 0;

@@ -1,11 +1,11 @@
-#include "asr/asr_collection.h"
+#include "backend/collections/asr/asr_collection.h"
 
-#include "asr/asr_model.h"
-#include "asr/conformer.h"
-#include "asr/quartznet.h"
-#include "common/run_weights.h"
-#include "core/tensor_io.h"
-#include "protocol/spec.h"
+#include "backend/collections/asr/asr_model.h"
+#include "backend/collections/asr/conformer.h"
+#include "backend/collections/asr/quartznet.h"
+#include "backend/collections/common/run_weights.h"
+#include "backend/engine/core/tensor_io.h"
+#include "backend/protocol/spec.h"
 
 #include <stdexcept>
 
@@ -17,8 +17,9 @@ namespace {
 
 Section commonModelParams() {
   return {
-      choiceParam("labels", "characters", {"characters", "subwords"},
-                  "What the model writes: the characters of model.alphabet, or the SentencePiece pieces of data.tokenizer"),
+      choiceParam(
+          "labels", "characters", {"characters", "subwords"},
+          "What the model writes: the characters of model.alphabet, or the SentencePiece pieces of data.tokenizer"),
       stringParam("alphabet", " abcdefghijklmnopqrstuvwxyz'",
                   "Characters the model writes (labels: characters); transcripts are lower-cased and any other "
                   "character becomes a space"),
@@ -33,7 +34,8 @@ Section commonModelParams() {
                   "language model of data.lm_text"),
       intParam("beam_width", 8, 1, 256, "Prefixes kept by the beam search"),
       floatParam("lm_weight", 0.5, 0, 10, "beam_lm: weight of the language model's log-probability"),
-      floatParam("word_bonus", 1.0, -20, 20, "beam_lm: score added per word (balances the language model's preference for fewer)"),
+      floatParam("word_bonus", 1.0, -20, 20,
+                 "beam_lm: score added per word (balances the language model's preference for fewer)"),
       floatParam("dropout", 0.1, 0, 0.9, "Dropout inside the network"),
   };
 }
@@ -41,6 +43,12 @@ Section commonModelParams() {
 Section concat(Section a, const Section& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
+}
+
+ModelCapabilities recognizerCapabilities() {
+  ModelCapabilities c;
+  c.artifacts = {{"asr_predictions", views::kTranscriptions}};
+  return c;
 }
 
 }  // namespace
@@ -105,14 +113,16 @@ void registerAsrCollection(engine::Registry& registry) {
       "asr",
       "Speech recognition with CTC on NeMo-style manifests (16 kHz speech from scripts/prepare-data.sh), scored in "
       "WER and CER",
-      concat({
-          stringParam("train_manifest", "speech/asr/train.jsonl", "Training manifest (JSON lines: audio_filepath, duration, text)"),
-          stringParam("val_manifest", "speech/asr/val.jsonl", "Validation manifest (the example's: voices unseen in training)"),
-          stringParam("test_manifest", "speech/asr/test.jsonl", "Test manifest (the example's: other unseen voices)"),
-          stringParam("tokenizer", "speech/asr/tokenizer.model", "SentencePiece model for model.labels: subwords"),
-          stringParam("lm_text", "speech/asr/train_text.txt",
-                      "Sentences (one a line) the word language model of model.decoder: beam_lm is counted from"),
-          floatParam("max_duration", 16.0, 0.5, 600, "Longer utterances are left out of the datasets (seconds)")},
+      concat(
+          {stringParam("train_manifest", "speech/asr/train.jsonl",
+                       "Training manifest (JSON lines: audio_filepath, duration, text)"),
+           stringParam("val_manifest", "speech/asr/val.jsonl",
+                       "Validation manifest (the example's: voices unseen in training)"),
+           stringParam("test_manifest", "speech/asr/test.jsonl", "Test manifest (the example's: other unseen voices)"),
+           stringParam("tokenizer", "speech/asr/tokenizer.model", "SentencePiece model for model.labels: subwords"),
+           stringParam("lm_text", "speech/asr/train_text.txt",
+                       "Sentences (one a line) the word language model of model.decoder: beam_lm is counted from"),
+           floatParam("max_duration", 16.0, 0.5, 600, "Longer utterances are left out of the datasets (seconds)")},
           spectrogramParams()));
 
   registry.addModel(
@@ -128,7 +138,8 @@ void registerAsrCollection(engine::Registry& registry) {
          s.push_back(intParam("kernel_growth", 4, 0, 32, "How much wider each next block's kernel is"));
          s.push_back(intParam("epilogue", 512, 16, 4096, "Channels of the pointwise layer before the labels"));
          return s;
-       }()},
+       }(),
+       recognizerCapabilities()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> { return buildAsrModel(context); });
   registry.addModel(
       "asr",
@@ -138,11 +149,13 @@ void registerAsrCollection(engine::Registry& registry) {
          s.push_back(intParam("dim", 144, 16, 2048, "Model width (a multiple of 2 * heads)"));
          s.push_back(intParam("layers", 4, 1, 32, "Conformer blocks"));
          s.push_back(intParam("heads", 4, 1, 32, "Attention heads"));
-         s.push_back(intParam("ff_multiplier", 4, 1, 8, "Hidden width of the feed-forward modules, as a multiple of dim"));
+         s.push_back(
+             intParam("ff_multiplier", 4, 1, 8, "Hidden width of the feed-forward modules, as a multiple of dim"));
          s.push_back(intParam("conv_kernel", 15, 3, 63, "Depthwise convolution kernel (odd)"));
          s.push_back(intParam("subsampling", 2, 2, 4, "Time subsampling: 2 or 4"));
          return s;
-       }()},
+       }(),
+       recognizerCapabilities()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> { return buildAsrModel(context); });
 }
 

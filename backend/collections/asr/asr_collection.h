@@ -1,6 +1,6 @@
 #pragma once
-#include "asr/asr_model.h"
-#include "core/registry.h"
+#include "backend/collections/asr/asr_model.h"
+#include "backend/engine/core/registry.h"
 
 #include <filesystem>
 #include <memory>

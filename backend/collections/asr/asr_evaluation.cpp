@@ -1,6 +1,6 @@
-#include "asr/asr_evaluation.h"
+#include "backend/collections/asr/asr_evaluation.h"
 
-#include "core/json_artifact.h"
+#include "backend/engine/core/json_artifact.h"
 
 #include <algorithm>
 
@@ -19,8 +19,9 @@ void AsrEvaluation::update(const engine::Batch& batch) {
   computeSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // The loss as in training: per utterance, divided by its label count.
   const auto labels = batch.at("target_length").to(torch::kCPU);
-  const auto perUtterance = torch::ctc_loss(lp.transpose(0, 1), batch.at("targets"), frames, batch.at("target_length"), 0,
-                                            at::Reduction::None, true).cpu();
+  const auto perUtterance = torch::ctc_loss(lp.transpose(0, 1), batch.at("targets"), frames, batch.at("target_length"),
+                                            0, at::Reduction::None, true)
+                                .cpu();
   lossSum_ += (perUtterance / labels.clamp_min(1).to(torch::kFloat32)).sum().item<double>();
   const auto index = batch.at("index").to(torch::kCPU);
   const auto audioLength = batch.at("audio_length").to(torch::kCPU);
@@ -32,7 +33,8 @@ void AsrEvaluation::update(const engine::Batch& batch) {
                  protocol::audio::characterErrors(reference, hypotheses[static_cast<size_t>(b)])};
     words_ += p.words;
     if (model_.decodesWithBeam())
-      greedyWords_ += protocol::audio::wordErrors(reference, model_.decodeGreedy(cpuLp[b], cpuFrames[b].item<int64_t>()));
+      greedyWords_ +=
+          protocol::audio::wordErrors(reference, model_.decodeGreedy(cpuLp[b], cpuFrames[b].item<int64_t>()));
     characters_ += p.characters;
     if (entry.extra.contains("kind") && entry.extra["kind"].is_string())
       wordsByKind_[entry.extra["kind"].get<std::string>()] += p.words;
@@ -52,10 +54,12 @@ engine::MetricMap AsrEvaluation::finish() {
   return m;
 }
 
-std::vector<engine::Artifact> AsrEvaluation::writeArtifacts(const std::filesystem::path& dir, const std::string& prefix) {
+std::vector<engine::Artifact> AsrEvaluation::writeArtifacts(const std::filesystem::path& dir,
+                                                            const std::string& prefix) {
   std::vector<const Prediction*> order;
   for (const auto& p : predictions_) order.push_back(&p);
-  std::stable_sort(order.begin(), order.end(), [](const Prediction* a, const Prediction* b) { return a->words.rate() > b->words.rate(); });
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Prediction* a, const Prediction* b) { return a->words.rate() > b->words.rate(); });
   if (order.size() > kept_) order.resize(kept_);
   Json rows = Json::array();
   for (const auto* p : order) {

@@ -4,8 +4,8 @@
 // kind when the manifest names kinds, greedy decoding's WER beside a beam search's (what the
 // search and its language model add), and the real-time factor (seconds of audio per second of
 // compute, features to text). The artifact: the predictions to listen to, the worst first.
-#include "asr/asr_model.h"
-#include "protocol/audio/word_errors.h"
+#include "backend/collections/asr/asr_model.h"
+#include "backend/protocol/audio/word_errors.h"
 
 #include <chrono>
 

@@ -1,7 +1,7 @@
-#include "asr/asr_model.h"
+#include "backend/collections/asr/asr_model.h"
 
-#include "asr/asr_evaluation.h"
-#include "nlp/nlp_files.h"
+#include "backend/collections/asr/asr_evaluation.h"
+#include "backend/collections/nlp/nlp_files.h"
 
 #include <iostream>
 #include <stdexcept>
@@ -56,7 +56,8 @@ torch::Device AsrModel::device() const {
 }
 
 std::shared_ptr<SpeechDataset> AsrModel::manifestDataset(const fs::path& manifest) const {
-  return std::make_shared<SpeechDataset>(protocol::audio::readManifest(manifest), vocabulary_, sampleRate(), maxSeconds_);
+  return std::make_shared<SpeechDataset>(protocol::audio::readManifest(manifest), vocabulary_, sampleRate(),
+                                         maxSeconds_);
 }
 
 std::shared_ptr<engine::Dataset> AsrModel::dataset(engine::Split split) {
@@ -65,8 +66,8 @@ std::shared_ptr<engine::Dataset> AsrModel::dataset(engine::Split split) {
     const std::string key = std::string(engine::splitName(split)) + "_manifest";
     slot = manifestDataset(nlp::underDataRoot(context_.dataRoot, context_.spec.at("data").at(key).get<std::string>()));
     if (slot->size() == 0)
-      throw std::runtime_error("data." + key + ": no utterance of at most data.max_duration (" + std::to_string(maxSeconds_) +
-                               " s) in the manifest");
+      throw std::runtime_error("data." + key + ": no utterance of at most data.max_duration (" +
+                               std::to_string(maxSeconds_) + " s) in the manifest");
     if (slot->skipped() > 0)
       std::cerr << "asr: data." << key << ": " << slot->skipped() << " utterances longer than data.max_duration ("
                 << maxSeconds_ << " s) left out\n";

@@ -3,13 +3,13 @@
 // normalisation, SpecAugment in training), an acoustic network (QuartzNet or Conformer), CTC loss
 // and greedy or beam decoding into text. Built from the spec alone for characters (and from the
 // tokenizer for sub-words), so a bundle carries it.
-#include "asr/acoustic_network.h"
-#include "asr/asr_vocabulary.h"
-#include "asr/ctc_decoding.h"
-#include "asr/speech_dataset.h"
-#include "asr/speech_features.h"
-#include "asr/word_language_model.h"
-#include "core/model.h"
+#include "backend/collections/asr/acoustic_network.h"
+#include "backend/collections/asr/asr_vocabulary.h"
+#include "backend/collections/asr/ctc_decoding.h"
+#include "backend/collections/asr/speech_dataset.h"
+#include "backend/collections/asr/speech_features.h"
+#include "backend/collections/asr/word_language_model.h"
+#include "backend/engine/core/model.h"
 
 #include <functional>
 #include <map>

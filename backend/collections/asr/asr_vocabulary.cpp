@@ -1,6 +1,6 @@
-#include "asr/asr_vocabulary.h"
+#include "backend/collections/asr/asr_vocabulary.h"
 
-#include "protocol/audio/word_errors.h"
+#include "backend/protocol/audio/word_errors.h"
 
 #include <algorithm>
 #include <cctype>
@@ -18,11 +18,11 @@ AsrVocabulary AsrVocabulary::characters(const std::string& alphabet) {
 
 AsrVocabulary AsrVocabulary::subwords(const std::filesystem::path& tokenizerModel) {
   AsrVocabulary v;
-  v.tokenizer_ = llm::Tokenizer::load(tokenizerModel);
+  v.tokenizer_ = text::Tokenizer::load(tokenizerModel);
   // The alphabet still decides which characters survive normalisation: those of the pieces.
   std::string seen;
   for (int id = 0; id < v.tokenizer_->vocabSize(); ++id)
-    if (v.tokenizer_->piece(id).type == llm::Tokenizer::PieceType::Normal)
+    if (v.tokenizer_->piece(id).type == text::Tokenizer::PieceType::Normal)
       for (const auto& c : protocol::audio::characters(v.tokenizer_->tokenText(id)))
         if (std::find(v.alphabet_.begin(), v.alphabet_.end(), c) == v.alphabet_.end()) v.alphabet_.push_back(c);
   if (std::find(v.alphabet_.begin(), v.alphabet_.end(), " ") == v.alphabet_.end()) v.alphabet_.push_back(" ");

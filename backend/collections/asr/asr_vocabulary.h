@@ -1,7 +1,7 @@
 #pragma once
 // What an ASR model writes: characters (a fixed alphabet) or SentencePiece sub-words (the LLM
 // collection's tokenizer). Id 0 is CTC's blank; label ids start at 1.
-#include "llm/tokenizer.h"
+#include "backend/collections/text/tokenizer.h"
 
 #include <filesystem>
 #include <optional>
@@ -21,7 +21,7 @@ class AsrVocabulary {
   std::string normalise(const std::string& text) const;
   std::vector<int64_t> encode(const std::string& text) const;  // of normalise(text)
   std::string decode(const std::vector<int64_t>& ids) const;   // blanks ignored
-  int64_t size() const;  // labels + blank
+  int64_t size() const;                                        // labels + blank
   bool isSubword() const { return tokenizer_.has_value(); }
   // A label's text ("▁" shown as a space for sub-words).
   std::string labelText(int64_t id) const;
@@ -29,7 +29,7 @@ class AsrVocabulary {
 
  private:
   std::vector<std::string> alphabet_;  // label id - 1 -> character
-  std::optional<llm::Tokenizer> tokenizer_;
+  std::optional<text::Tokenizer> tokenizer_;
 };
 
 }  // namespace reef::asr

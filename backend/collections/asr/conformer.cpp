@@ -1,6 +1,6 @@
-#include "asr/conformer.h"
+#include "backend/collections/asr/conformer.h"
 
-#include "common/self_attention.h"
+#include "backend/collections/common/self_attention.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -20,7 +20,8 @@ torch::Tensor sinusoids(int64_t length, int64_t dim, const torch::TensorOptions&
   const auto position = torch::arange(length, options).unsqueeze(1);
   const auto rate = torch::exp(torch::arange(0, dim, 2, options) * (-std::log(10000.0) / static_cast<double>(dim)));
   auto table = torch::zeros({length, dim}, options);
-  table.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2)}, torch::sin(position * rate));
+  table.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2)},
+                   torch::sin(position * rate));
   table.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, torch::indexing::None, 2)},
                    torch::cos(position * rate).narrow(1, 0, dim / 2));
   return table;
@@ -37,9 +38,9 @@ ConformerBlockImpl::ConformerBlockImpl(const ConformerOptions& o) : heads_(o.hea
   proj_ = register_module("proj", torch::nn::Linear(d, d));
   convNorm_ = register_module("conv_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
   pointwise1_ = register_module("conv_pointwise1", torch::nn::Conv1d(d, 2 * d, 1));
-  depthwise_ = register_module("conv_depthwise", torch::nn::Conv1d(torch::nn::Conv1dOptions(d, d, o.convKernel)
-                                                                       .padding(o.convKernel / 2)
-                                                                       .groups(d)));
+  depthwise_ = register_module(
+      "conv_depthwise",
+      torch::nn::Conv1d(torch::nn::Conv1dOptions(d, d, o.convKernel).padding(o.convKernel / 2).groups(d)));
   convBatchNorm_ = register_module("conv_batch_norm", torch::nn::BatchNorm1d(d));
   pointwise2_ = register_module("conv_pointwise2", torch::nn::Conv1d(d, d, 1));
   outNorm_ = register_module("out_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
@@ -98,7 +99,8 @@ double ConformerImpl::macsPerOutputFrame() const {
          static_cast<double>(subProj_->weight.numel());
 }
 
-std::pair<torch::Tensor, torch::Tensor> ConformerImpl::forward(const torch::Tensor& features, const torch::Tensor& frames) {
+std::pair<torch::Tensor, torch::Tensor> ConformerImpl::forward(const torch::Tensor& features,
+                                                               const torch::Tensor& frames) {
   auto x = torch::relu(sub1_(features.transpose(1, 2).unsqueeze(1)));  // [B, C, T/2, M/2]
   auto lengths = torch::div(frames + 1, 2, "floor");
   if (sub2_) {

@@ -3,7 +3,7 @@
 // feed-forward, multi-head self-attention, a convolution module (pointwise + GLU, depthwise over
 // time, batch norm, SiLU, pointwise) and a second half-step feed-forward, each pre-normed and
 // residual; a linear layer to the labels. Positions: sinusoidal, added after subsampling.
-#include "asr/acoustic_network.h"
+#include "backend/collections/asr/acoustic_network.h"
 
 namespace reef::asr {
 

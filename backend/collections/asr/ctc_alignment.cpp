@@ -1,4 +1,4 @@
-#include "asr/ctc_alignment.h"
+#include "backend/collections/asr/ctc_alignment.h"
 
 #include <limits>
 #include <stdexcept>
@@ -6,7 +6,8 @@
 
 namespace reef::asr {
 
-std::vector<int64_t> ctcLabelDurations(const torch::Tensor& logProbs, int64_t frames, const std::vector<int64_t>& targets) {
+std::vector<int64_t> ctcLabelDurations(const torch::Tensor& logProbs, int64_t frames,
+                                       const std::vector<int64_t>& targets) {
   const auto n = static_cast<int64_t>(targets.size());
   if (n == 0) throw std::invalid_argument("forced alignment: empty transcript");
   int64_t needed = n;

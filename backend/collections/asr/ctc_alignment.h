@@ -13,6 +13,7 @@ namespace reef::asr {
 // Returns per label the number of frames it owns: from the frame it is first emitted up to the
 // next label's first frame (the blanks after a label belong to it; frames before the first label
 // to the first). Sums to `frames`. Throws when the transcript needs more frames than there are.
-std::vector<int64_t> ctcLabelDurations(const torch::Tensor& logProbs, int64_t frames, const std::vector<int64_t>& targets);
+std::vector<int64_t> ctcLabelDurations(const torch::Tensor& logProbs, int64_t frames,
+                                       const std::vector<int64_t>& targets);
 
 }  // namespace reef::asr

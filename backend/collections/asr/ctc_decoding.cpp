@@ -1,4 +1,4 @@
-#include "asr/ctc_decoding.h"
+#include "backend/collections/asr/ctc_decoding.h"
 
 #include <algorithm>
 #include <cmath>
@@ -52,14 +52,15 @@ std::vector<int64_t> ctcBeamSearch(const torch::Tensor& logProbs, int64_t frames
     const double* row = data + t * vocab;
     std::iota(order.begin(), order.end(), 0);
     const auto keep = std::min<int64_t>(options.labelsPerFrame, vocab);
-    std::partial_sort(order.begin(), order.begin() + keep, order.end(), [&](int64_t a, int64_t b) { return row[a] > row[b]; });
+    std::partial_sort(order.begin(), order.begin() + keep, order.end(),
+                      [&](int64_t a, int64_t b) { return row[a] > row[b]; });
     std::map<std::vector<int64_t>, PrefixScore> next;
     // A prefix seen for the first time takes its language model state from the prefix it extends.
     auto slot = [&](const std::vector<int64_t>& prefix, const PrefixScore& from, int64_t label) -> PrefixScore& {
       auto [it, fresh] = next.try_emplace(prefix);
       if (fresh) {
         const auto known = beams.find(prefix);
-        it->second.lm = known != beams.end() ? known->second.lm
+        it->second.lm = known != beams.end()  ? known->second.lm
                         : scorer && label > 0 ? scorer->extend(from.lm, label)
                                               : from.lm;
       }

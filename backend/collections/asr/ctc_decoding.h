@@ -29,8 +29,8 @@ class PrefixScorer {
 
 struct BeamOptions {
   int width = 8;
-  int labelsPerFrame = 8;      // only each frame's most likely labels extend a prefix
-  double pruneBelow = -12.0;   // ... and only those with log-probability above this
+  int labelsPerFrame = 8;     // only each frame's most likely labels extend a prefix
+  double pruneBelow = -12.0;  // ... and only those with log-probability above this
 };
 // With a scorer, prefixes are ranked by acoustic + language model score (shallow fusion).
 std::vector<int64_t> ctcBeamSearch(const torch::Tensor& logProbs, int64_t frames, const BeamOptions& options = {},

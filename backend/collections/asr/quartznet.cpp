@@ -1,4 +1,4 @@
-#include "asr/quartznet.h"
+#include "backend/collections/asr/quartznet.h"
 
 namespace reef::asr {
 
@@ -29,14 +29,14 @@ QuartzNetImpl::QuartzNetImpl(const QuartzNetOptions& o) : options_(o) {
 }
 
 QuartzNetImpl::SubBlock QuartzNetImpl::separable(const std::string& name, int64_t in, int64_t out, int64_t kernel,
-                                                int64_t stride) {
+                                                 int64_t stride) {
   SubBlock s;
-  s.depthwise = register_module(name + "_depthwise", torch::nn::Conv1d(torch::nn::Conv1dOptions(in, in, kernel)
-                                                                            .stride(stride)
-                                                                            .padding(kernel / 2)
-                                                                            .groups(in)
-                                                                            .bias(false)));
-  s.pointwise = register_module(name + "_pointwise", torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, 1).bias(false)));
+  s.depthwise = register_module(
+      name + "_depthwise",
+      torch::nn::Conv1d(
+          torch::nn::Conv1dOptions(in, in, kernel).stride(stride).padding(kernel / 2).groups(in).bias(false)));
+  s.pointwise =
+      register_module(name + "_pointwise", torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, 1).bias(false)));
   s.norm = register_module(name + "_norm", torch::nn::BatchNorm1d(out));
   return s;
 }
@@ -45,7 +45,8 @@ torch::Tensor QuartzNetImpl::apply(SubBlock& s, const torch::Tensor& x) const {
   return s.norm(s.pointwise(s.depthwise(x)));
 }
 
-std::pair<torch::Tensor, torch::Tensor> QuartzNetImpl::forward(const torch::Tensor& features, const torch::Tensor& frames) {
+std::pair<torch::Tensor, torch::Tensor> QuartzNetImpl::forward(const torch::Tensor& features,
+                                                               const torch::Tensor& frames) {
   const auto lengths = torch::div(frames + 1, 2, "floor");  // stride 2, padding kernel/2
   auto x = torch::relu(apply(prologue_, features));
   // Padding frames are zeroed after every layer so that no statistic or kernel reads past an

@@ -3,7 +3,7 @@
 // prologue, blocks of repeated time-channel separable convolutions (depthwise over time,
 // pointwise over channels, batch norm, ReLU) with a residual pointwise path per block, and a
 // pointwise epilogue to the labels. Kernels widen block by block.
-#include "asr/acoustic_network.h"
+#include "backend/collections/asr/acoustic_network.h"
 
 namespace reef::asr {
 

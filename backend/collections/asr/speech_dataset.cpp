@@ -1,6 +1,6 @@
-#include "asr/speech_dataset.h"
+#include "backend/collections/asr/speech_dataset.h"
 
-#include "protocol/audio/audio_file.h"
+#include "backend/protocol/audio/audio_file.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -58,7 +58,10 @@ engine::Batch SpeechDataset::get(const std::vector<int64_t>& indices) const {
     index[b] = indices[static_cast<size_t>(b)];
   }
   engine::Batch batch;
-  batch.fields = {{"audio", audio}, {"audio_length", audioLength}, {"targets", targets}, {"target_length", targetLength},
+  batch.fields = {{"audio", audio},
+                  {"audio_length", audioLength},
+                  {"targets", targets},
+                  {"target_length", targetLength},
                   {"index", index}};
   batch.size = n;
   batch.tokens = labels;

@@ -4,9 +4,9 @@
 // Batches: "audio" [B, T] float, "audio_length" [B], "targets" [B, S] (label ids, 0-padded),
 // "target_length" [B], "index" [B] (the entry's place in the manifest). Batch::tokens counts
 // labels.
-#include "asr/asr_vocabulary.h"
-#include "core/dataset.h"
-#include "protocol/audio/speech_manifest.h"
+#include "backend/collections/asr/asr_vocabulary.h"
+#include "backend/engine/core/dataset.h"
+#include "backend/protocol/audio/speech_manifest.h"
 
 #include <memory>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "asr/speech_features.h"
+#include "backend/collections/asr/speech_features.h"
 
 namespace reef::asr {
 
@@ -20,8 +20,8 @@ torch::Tensor LogMelFeatures::logMel(const torch::Tensor& samples) const {
   return powerMel(samples.unsqueeze(0)).clamp_min(options_.logFloor).log().squeeze(0).transpose(0, 1);
 }
 
-std::pair<torch::Tensor, torch::Tensor> LogMelFeatures::operator()(const torch::Tensor& audio, const torch::Tensor& lengths,
-                                                                   bool normalise) const {
+std::pair<torch::Tensor, torch::Tensor> LogMelFeatures::operator()(const torch::Tensor& audio,
+                                                                   const torch::Tensor& lengths, bool normalise) const {
   auto features = powerMel(audio).clamp_min(options_.logFloor).log();  // [B, M, F]
   const auto frames = torch::div(lengths, options_.hop, "floor") + 1;
   const auto valid = torch::arange(features.size(2), lengths.options()).unsqueeze(0) < frames.unsqueeze(1);  // [B, F]
@@ -44,7 +44,9 @@ void specAugment(torch::Tensor& features, const torch::Tensor& lengths, const Sp
     const auto low = source.floor().to(torch::kInt64);
     const auto high = (low + 1).clamp_max(mels - 1);
     const auto frac = (source - low.to(features.dtype())).unsqueeze(2);
-    const auto expand = [&](const torch::Tensor& index) { return index.unsqueeze(2).expand({batch, mels, features.size(2)}); };
+    const auto expand = [&](const torch::Tensor& index) {
+      return index.unsqueeze(2).expand({batch, mels, features.size(2)});
+    };
     features = features.gather(1, expand(low)) * (1 - frac) + features.gather(1, expand(high)) * frac;
   }
   const auto frames = lengths.to(torch::kCPU);

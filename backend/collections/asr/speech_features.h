@@ -2,7 +2,7 @@
 // The ASR preprocessor, as NeMo's AudioToMelSpectrogramPreprocessor: waveforms to log-mel
 // spectrograms through torch::stft (on the model's device), normalised per utterance and per mel
 // channel over the utterance's own frames; and SpecAugment's masks for training.
-#include "protocol/audio/mel_spectrogram.h"
+#include "backend/protocol/audio/mel_spectrogram.h"
 
 #include <torch/torch.h>
 

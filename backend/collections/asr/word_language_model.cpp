@@ -1,6 +1,6 @@
-#include "asr/word_language_model.h"
+#include "backend/collections/asr/word_language_model.h"
 
-#include "protocol/audio/word_errors.h"
+#include "backend/protocol/audio/word_errors.h"
 
 #include <cmath>
 #include <fstream>
@@ -59,7 +59,8 @@ double WordLanguageModel::logProb(const std::string& previous, const std::string
   return std::log(std::max(count - discount_, 0.0) / total + backoff * std::exp(unigramLogProb(word)));
 }
 
-LexiconScorer::LexiconScorer(const WordLanguageModel& model, const AsrVocabulary& vocabulary, double weight, double wordBonus)
+LexiconScorer::LexiconScorer(const WordLanguageModel& model, const AsrVocabulary& vocabulary, double weight,
+                             double wordBonus)
     : model_(model), weight_(weight), bonus_(wordBonus) {
   for (int64_t id = 0; id < vocabulary.size(); ++id) labelText_.push_back(vocabulary.labelText(id));
 }

@@ -4,8 +4,8 @@
 // room for unknown words. Its scorer adds alpha * log P(word | previous) + beta at each word end,
 // and charges a word that leaves the lexicon once, as soon as it does, so that misspellings fall
 // out of the beam early.
-#include "asr/asr_vocabulary.h"
-#include "asr/ctc_decoding.h"
+#include "backend/collections/asr/asr_vocabulary.h"
+#include "backend/collections/asr/ctc_decoding.h"
 
 #include <filesystem>
 #include <string>

@@ -1,7 +1,7 @@
-#include "common/encoder_block.h"
+#include "backend/collections/common/encoder_block.h"
 
-#include "common/self_attention.h"
-#include "core/dropout.h"
+#include "backend/collections/common/self_attention.h"
+#include "backend/engine/core/dropout.h"
 
 namespace reef::collections {
 
@@ -16,8 +16,9 @@ EncoderBlockImpl::EncoderBlockImpl(int64_t dim, int64_t heads, int64_t hidden, d
 }
 
 torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& keyPadding) {
-  const torch::Tensor mixed = selfAttention(qkv_->forward(norm1_->forward(x)), keyPadding, heads_,
-                                            [&](const torch::Tensor& w) { return engine::dropout(w, dropout_, is_training()); });
+  const torch::Tensor mixed =
+      selfAttention(qkv_->forward(norm1_->forward(x)), keyPadding, heads_,
+                    [&](const torch::Tensor& w) { return engine::dropout(w, dropout_, is_training()); });
   torch::Tensor y = x + engine::dropout(proj_->forward(mixed), dropout_, is_training());
   torch::Tensor h = fc2_->forward(torch::gelu(fc1_->forward(norm2_->forward(y))));
   return y + engine::dropout(h, dropout_, is_training());

@@ -1,4 +1,4 @@
-#include "common/run_weights.h"
+#include "backend/collections/common/run_weights.h"
 
 #include <algorithm>
 #include <regex>

@@ -1,4 +1,4 @@
-#include "common/self_attention.h"
+#include "backend/collections/common/self_attention.h"
 
 #include <cmath>
 

@@ -1,4 +1,6 @@
-#include "llm/causal_lm.h"
+#include "backend/collections/llm/causal_lm.h"
+
+#include "backend/collections/llm/generation.h"
 
 #include <cmath>
 #include <cstdio>
@@ -75,14 +77,15 @@ CausalLM::CausalLM(const engine::ModelContext& context) {
   if (!fs::exists(folder_ / "tokenizer.model"))
     throw std::runtime_error("token shards '" + folder_.string() +
                              "' are not prepared: run scripts/prepare-data.sh (for kjv) or `reef data prepare-text`");
-  tokenizer_ = Tokenizer::load(folder_ / "tokenizer.model");
+  tokenizer_ = text::Tokenizer::load(folder_ / "tokenizer.model");
   context_ = data.at("context").get<int64_t>();
   config_ = configFromSpec(context.spec, tokenizer_.vocabSize());
   config_.tensorParallel = context.tensorParallel;
   config_.expertParallel = context.expertParallel;
   if (config_.epSize() > 1 && config_.experts % config_.epSize() != 0)
-    throw std::runtime_error("model.experts (" + std::to_string(config_.experts) + ") must be divisible by trainer.expert_parallel (" +
-                             std::to_string(config_.epSize()) + ")");
+    throw std::runtime_error("model.experts (" + std::to_string(config_.experts) +
+                             ") must be divisible by trainer.expert_parallel (" + std::to_string(config_.epSize()) +
+                             ")");
   if (context_ > config_.maxContext)
     throw std::runtime_error("data.context (" + std::to_string(context_) + ") exceeds model.max_context (" +
                              std::to_string(config_.maxContext) + ")");
@@ -98,8 +101,9 @@ CausalLM::CausalLM(const engine::ModelContext& context) {
   lora.alpha = m.at("lora_alpha").get<double>();
   lora.targets = engine::parseTargetList(m.at("lora_targets").get<std::string>());
   if (lora.rank > 0 && config_.tpSize() > 1)
-    throw std::runtime_error("LoRA adapters are not split across tensor-parallel ranks: set trainer.tensor_parallel: 1 "
-                             "(fine-tuning with adapters fits one process) or model.lora_rank: 0");
+    throw std::runtime_error(
+        "LoRA adapters are not split across tensor-parallel ranks: set trainer.tensor_parallel: 1 "
+        "(fine-tuning with adapters fits one process) or model.lora_rank: 0");
   engine::attachLora(*net_, lora);
 }
 
@@ -113,14 +117,24 @@ void CausalLM::openData() {
     throw std::runtime_error("token shards '" + folder_.string() +
                              "' are not prepared: run scripts/prepare-data.sh (for kjv) or `reef data prepare-text`"
                              " (a bundle carries the tokenizer, not the datasets)");
-  train_ = std::make_shared<TokenShard>(TokenShard::open(folder_, "train"));
-  val_ = std::make_shared<TokenShard>(TokenShard::open(folder_, "val"));
+  train_ = std::make_shared<text::TokenShard>(text::TokenShard::open(folder_, "train"));
+  val_ = std::make_shared<text::TokenShard>(text::TokenShard::open(folder_, "val"));
   const Json& meta = train_->meta();
   if (meta.at("vocab_size").get<int64_t>() != config_.vocab)
-    throw std::runtime_error("the token shards in '" + folder_.string() + "' were made with another tokenizer (vocabulary " +
+    throw std::runtime_error("the token shards in '" + folder_.string() +
+                             "' were made with another tokenizer (vocabulary " +
                              std::to_string(meta.at("vocab_size").get<int64_t>()) + ", the model's " +
                              std::to_string(config_.vocab) + "): prepare them again");
   bytesPerToken_ = meta.at("val_bytes").get<double>() / meta.at("val_tokens").get<double>();
+}
+
+int64_t CausalLM::promptLength(const std::string& prompt) const {
+  return static_cast<int64_t>(tokenizer_.encode(prompt).size()) + 1;
+}
+
+engine::GenerationResult CausalLM::generateText(const std::string& prompt, const engine::SamplingOptions& options,
+                                                const engine::TokenCallback& onText) {
+  return generate(net_, tokenizer_, prompt, options, onText);
 }
 
 std::optional<std::vector<fs::path>> CausalLM::inferenceAssets() const {
@@ -135,9 +149,12 @@ std::shared_ptr<engine::Dataset> CausalLM::dataset(engine::Split split) {
                                         tokenizer_.eos());
   }
   switch (split) {
-    case engine::Split::Train: return std::make_shared<LmDataset>(train_, context_);
-    case engine::Split::Val: return std::make_shared<LmDataset>(val_, context_);
-    case engine::Split::Test: return nullptr;  // the held-out split is the validation split
+    case engine::Split::Train:
+      return std::make_shared<LmDataset>(train_, context_);
+    case engine::Split::Val:
+      return std::make_shared<LmDataset>(val_, context_);
+    case engine::Split::Test:
+      return nullptr;  // the held-out split is the validation split
   }
   return nullptr;
 }
@@ -172,8 +189,9 @@ std::vector<engine::FullyShardedUnit*> CausalLM::shardFully(const std::shared_pt
     throw std::runtime_error("trainer.strategy fsdp with trainer.tensor_parallel > 1 is not supported: choose one");
   for (const auto& p : net_->parameters())
     if (!p.requires_grad())
-      throw std::runtime_error("FSDP shards whole layers, and LoRA freezes most of them: fine-tune with adapters on "
-                               "trainer.strategy: ddp (the base is small enough to replicate)");
+      throw std::runtime_error(
+          "FSDP shards whole layers, and LoRA freezes most of them: fine-tune with adapters on "
+          "trainer.strategy: ddp (the base is small enough to replicate)");
   return net_->model->shardLayers(group);
 }
 

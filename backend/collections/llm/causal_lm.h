@@ -3,11 +3,12 @@
 // cross-entropy (plus the balance loss of the Mixtral variant), or fine-tuned on input/output
 // pairs with the loss masked to the outputs, optionally through LoRA adapters; evaluated in loss,
 // perplexity and bits per byte, beside what `xz -9` achieves on the same held-out text.
-#include "core/model.h"
-#include "llm/llama.h"
-#include "llm/lm_dataset.h"
-#include "llm/sft_dataset.h"
-#include "llm/tokenizer.h"
+#include "backend/collections/llm/llama.h"
+#include "backend/collections/llm/lm_dataset.h"
+#include "backend/collections/llm/sft_dataset.h"
+#include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/inference.h"
+#include "backend/engine/core/model.h"
 
 #include <filesystem>
 #include <memory>
@@ -15,7 +16,7 @@
 
 namespace reef::llm {
 
-class CausalLM : public engine::Model {
+class CausalLM : public engine::Model, public engine::TextGeneration {
  public:
   explicit CausalLM(const engine::ModelContext& context);
 
@@ -29,8 +30,14 @@ class CausalLM : public engine::Model {
   std::vector<engine::FullyShardedUnit*> shardFully(const std::shared_ptr<engine::ProcessGroup>& group) override;
   std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override;
 
+  // Serving mode chat.
+  int64_t contextLength() const override { return config_.maxContext; }
+  int64_t promptLength(const std::string& prompt) const override;
+  engine::GenerationResult generateText(const std::string& prompt, const engine::SamplingOptions& options,
+                                        const engine::TokenCallback& onText) override;
+
   LlamaForCausalLM& network() { return net_; }
-  const Tokenizer& tokenizer() const { return tokenizer_; }
+  const text::Tokenizer& tokenizer() const { return tokenizer_; }
   // Bits per byte of `xz -9` on the held-out text (computed once; NaN when xz is missing).
   double xzBitsPerByte();
 
@@ -43,8 +50,8 @@ class CausalLM : public engine::Model {
   std::string dataset_;
   std::filesystem::path sftFile_;
   std::filesystem::path folder_;
-  std::shared_ptr<const TokenShard> train_, val_;
-  Tokenizer tokenizer_;
+  std::shared_ptr<const text::TokenShard> train_, val_;
+  text::Tokenizer tokenizer_;
   LlamaConfig config_;
   LlamaForCausalLM net_{nullptr};
   int64_t context_;

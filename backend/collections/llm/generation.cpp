@@ -1,4 +1,4 @@
-#include "llm/generation.h"
+#include "backend/collections/llm/generation.h"
 
 #include <algorithm>
 #include <chrono>
@@ -33,7 +33,7 @@ size_t completeUtf8(const std::string& s) {
 
 // The generated text as it continues the prompt: a piece's leading "\u2581" is the space before
 // it, except at the start of a document, where SentencePiece drops its dummy prefix.
-std::string continuation(const Tokenizer& tokenizer, const std::vector<int>& ids, bool documentStart) {
+std::string continuation(const text::Tokenizer& tokenizer, const std::vector<int>& ids, bool documentStart) {
   if (documentStart) return tokenizer.decode(ids);
   std::string out;
   for (int id : ids) out += tokenizer.tokenText(id);
@@ -93,7 +93,7 @@ int sampleToken(torch::Tensor logits, const std::vector<int>& history, const Sam
   return order[keep - 1];
 }
 
-GenerationResult generate(LlamaForCausalLM& net, const Tokenizer& tokenizer, const std::string& prompt,
+GenerationResult generate(LlamaForCausalLM& net, const text::Tokenizer& tokenizer, const std::string& prompt,
                           const SamplingOptions& o, const TokenCallback& onText) {
   const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard noGrad;

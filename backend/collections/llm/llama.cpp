@@ -1,11 +1,11 @@
-#include "llm/llama.h"
+#include "backend/collections/llm/llama.h"
 
-#include "core/dense_products.h"
-#include "llm/rms_norm.h"
-#include "llm/rotary_embedding.h"
-#include "llm/swiglu.h"
-#include "parallel/collective_ops.h"
-#include "parallel/tensor_parallel.h"
+#include "backend/collections/llm/rms_norm.h"
+#include "backend/collections/llm/rotary_embedding.h"
+#include "backend/collections/llm/swiglu.h"
+#include "backend/engine/core/dense_products.h"
+#include "backend/engine/parallel/collective_ops.h"
+#include "backend/engine/parallel/tensor_parallel.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -28,8 +28,8 @@ torch::nn::AnyModule rowLinear(const LlamaConfig& c, int64_t in, int64_t out) {
 
 int64_t perRank(int64_t count, const LlamaConfig& c, const char* what) {
   if (count % c.tpSize() != 0)
-    throw std::runtime_error(std::string(what) + " (" + std::to_string(count) + ") must be divisible by trainer.tensor_parallel (" +
-                             std::to_string(c.tpSize()) + ")");
+    throw std::runtime_error(std::string(what) + " (" + std::to_string(count) +
+                             ") must be divisible by trainer.tensor_parallel (" + std::to_string(c.tpSize()) + ")");
   return count / c.tpSize();
 }
 
@@ -37,7 +37,7 @@ int64_t perRank(int64_t count, const LlamaConfig& c, const char* what) {
 
 double LlamaConfig::trainingFlopsPerToken(int64_t context) const {
   const double nonEmbedding = static_cast<double>(parameterCount() - (tieEmbeddings ? vocab * dim : 2 * vocab * dim)) +
-                              static_cast<double>(vocab * dim);  // the output projection is compute
+                              static_cast<double>(vocab * dim);                // the output projection is compute
   const double attention = 2.0 * static_cast<double>(layers * context * dim);  // QK^T and AV per token, forward
   return 6.0 * nonEmbedding + 3.0 * attention;
 }
@@ -49,12 +49,16 @@ int64_t LlamaConfig::parameterCount() const {
   return vocab * dim * (tieEmbeddings ? 1 : 2) + layers * (attention + ffn + 2 * dim) + dim;
 }
 
-RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : eps_(eps) { weight = register_parameter("weight", torch::ones({dim})); }
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({dim}));
+}
 
 torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) { return rmsNorm(x, weight, eps_); }
 
 AttentionImpl::AttentionImpl(const LlamaConfig& c)
-    : heads_(perRank(c.heads, c, "model.heads")), kvHeads_(perRank(c.kvHeads, c, "model.kv_heads")), headDim_(c.headDim()) {
+    : heads_(perRank(c.heads, c, "model.heads")),
+      kvHeads_(perRank(c.kvHeads, c, "model.kv_heads")),
+      headDim_(c.headDim()) {
   if (c.dim % c.heads != 0) throw std::runtime_error("model.dim must be divisible by model.heads");
   if (c.heads % c.kvHeads != 0) throw std::runtime_error("model.heads must be a multiple of model.kv_heads");
   if (headDim_ % 2 != 0) throw std::runtime_error("model.dim / model.heads must be even for rotary embeddings");
@@ -77,7 +81,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   int64_t offset = 0;
   if (cache) {
     offset = cache->length;
-    if (offset + t > cache->keys[layer].size(2)) throw std::runtime_error("the KV cache is full: generate fewer tokens");
+    if (offset + t > cache->keys[layer].size(2))
+      throw std::runtime_error("the KV cache is full: generate fewer tokens");
     cache->keys[layer].narrow(2, offset, t).copy_(k);
     cache->values[layer].narrow(2, offset, t).copy_(v);
     k = cache->keys[layer].narrow(2, 0, offset + t);
@@ -88,7 +93,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     v = v.repeat_interleave(heads_ / kvHeads_, 1);
   }
   // Query i (position offset + i) sees keys 0 .. offset + i.
-  const torch::Tensor scores = engine::denseAttentionScores(q, k, 1.0 / std::sqrt(static_cast<double>(headDim_)), t > 1);
+  const torch::Tensor scores =
+      engine::denseAttentionScores(q, k, 1.0 / std::sqrt(static_cast<double>(headDim_)), t > 1);
   const torch::Tensor attention = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
   return o_proj.forward(engine::denseMatmul(attention, v).transpose(1, 2).reshape({b, t, heads_ * headDim_}));
 }
@@ -176,7 +182,8 @@ torch::Tensor LlamaModelImpl::forwardEmbedded(torch::Tensor h, KvCache* cache) {
       continue;
     }
     if (cache) throw std::runtime_error("generation runs on one process: load the checkpoint without FSDP");
-    h = units_[i]->forward(h, [layer, cos, sin, i](const torch::Tensor& x) { return layer->forward(x, cos, sin, nullptr, i); });
+    h = units_[i]->forward(
+        h, [layer, cos, sin, i](const torch::Tensor& x) { return layer->forward(x, cos, sin, nullptr, i); });
   }
   if (cache) cache->length += t;
   return norm->forward(h);
@@ -184,8 +191,9 @@ torch::Tensor LlamaModelImpl::forwardEmbedded(torch::Tensor h, KvCache* cache) {
 
 std::vector<engine::FullyShardedUnit*> LlamaModelImpl::shardLayers(const std::shared_ptr<engine::ProcessGroup>& group) {
   if (config_.experts > 0)
-    throw std::runtime_error("FSDP recomputes each layer in backward, which would lose the Mixtral balance loss: "
-                             "train the Mixtral variant with trainer.strategy: ddp");
+    throw std::runtime_error(
+        "FSDP recomputes each layer in backward, which would lose the Mixtral balance loss: "
+        "train the Mixtral variant with trainer.strategy: ddp");
   std::vector<engine::FullyShardedUnit*> out;
   for (size_t i = 0; i < layers->size(); ++i) {
     units_.push_back(std::make_unique<engine::FullyShardedUnit>("model.layers." + std::to_string(i), layers[i], group));
@@ -194,9 +202,7 @@ std::vector<engine::FullyShardedUnit*> LlamaModelImpl::shardLayers(const std::sh
   return out;
 }
 
-torch::Tensor LlamaModelImpl::embeddingWeight() const {
-  return embed_tokens.ptr()->named_parameters(false)["weight"];
-}
+torch::Tensor LlamaModelImpl::embeddingWeight() const { return embed_tokens.ptr()->named_parameters(false)["weight"]; }
 
 LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c) : config_(c) {
   model = register_module("model", LlamaModel(c));

@@ -7,10 +7,10 @@
 // cache serves generation. Linear layers are either whole (and can take a LoRA adapter) or, with
 // a tensor-parallel group, split Megatron-style: q/k/v, gate/up and the output head by columns,
 // o and down by rows, the embedding by vocabulary rows; each rank then holds heads / tp heads.
-#include "core/lora.h"
-#include "parallel/fully_sharded.h"
-#include "parallel/mixture_of_experts.h"
-#include "parallel/process_group.h"
+#include "backend/engine/core/lora.h"
+#include "backend/engine/parallel/fully_sharded.h"
+#include "backend/engine/parallel/mixture_of_experts.h"
+#include "backend/engine/parallel/process_group.h"
 
 #include <torch/torch.h>
 

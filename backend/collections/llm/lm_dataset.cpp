@@ -1,10 +1,10 @@
-#include "llm/lm_dataset.h"
+#include "backend/collections/llm/lm_dataset.h"
 
 #include <stdexcept>
 
 namespace reef::llm {
 
-LmDataset::LmDataset(std::shared_ptr<const TokenShard> shard, int64_t context)
+LmDataset::LmDataset(std::shared_ptr<const text::TokenShard> shard, int64_t context)
     : shard_(std::move(shard)), context_(context), windows_(shard_->size() > 1 ? (shard_->size() - 1) / context : 0) {
   if (windows_ == 0)
     throw std::runtime_error("the token shard holds " + std::to_string(shard_->size()) +

@@ -1,8 +1,8 @@
 #pragma once
 // Training windows over token shards: sample i is tokens [i * context, i * context + context]
 // (context + 1 tokens: inputs and the next-token targets). Batches hold "tokens" [B, context + 1].
-#include "core/dataset.h"
-#include "llm/token_shards.h"
+#include "backend/collections/text/token_shards.h"
+#include "backend/engine/core/dataset.h"
 
 #include <memory>
 
@@ -10,13 +10,13 @@ namespace reef::llm {
 
 class LmDataset : public engine::Dataset {
  public:
-  LmDataset(std::shared_ptr<const TokenShard> shard, int64_t context);
+  LmDataset(std::shared_ptr<const text::TokenShard> shard, int64_t context);
   int64_t size() const override { return windows_; }
   engine::Batch get(const std::vector<int64_t>& indices) const override;
   int64_t context() const { return context_; }
 
  private:
-  std::shared_ptr<const TokenShard> shard_;
+  std::shared_ptr<const text::TokenShard> shard_;
   int64_t context_, windows_;
 };
 

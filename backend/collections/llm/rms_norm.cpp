@@ -1,6 +1,6 @@
-#include "llm/rms_norm.h"
+#include "backend/collections/llm/rms_norm.h"
 
-#include "core/cpu_kernels.h"
+#include "backend/engine/core/cpu_kernels.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -43,7 +43,8 @@ class FusedRmsNorm : public torch::autograd::Function<FusedRmsNorm> {
   }
 
   // With g = dy w and s = rstd: dx = s g - x s^3 mean(g x), dw = sum over rows of dy x s.
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &w = saved[1], &rstd = saved[2];
     const torch::Tensor dy = grads[0].contiguous();

@@ -1,6 +1,6 @@
-#include "llm/rotary_embedding.h"
+#include "backend/collections/llm/rotary_embedding.h"
 
-#include "core/cpu_kernels.h"
+#include "backend/engine/core/cpu_kernels.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -42,7 +42,8 @@ class FusedRotary : public torch::autograd::Function<FusedRotary> {
     return y;
   }
 
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor dy = grads[0].contiguous();
     torch::Tensor dx = torch::empty_like(dy);

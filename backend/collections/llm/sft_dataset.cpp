@@ -1,6 +1,6 @@
-#include "llm/sft_dataset.h"
+#include "backend/collections/llm/sft_dataset.h"
 
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <algorithm>
 #include <fstream>
@@ -8,7 +8,7 @@
 
 namespace reef::llm {
 
-SftExamples loadSftExamples(const std::filesystem::path& jsonl, const Tokenizer& tokenizer, int64_t context) {
+SftExamples loadSftExamples(const std::filesystem::path& jsonl, const text::Tokenizer& tokenizer, int64_t context) {
   std::ifstream in(jsonl);
   if (!in) throw std::runtime_error("cannot read the fine-tuning data '" + jsonl.string() + "'");
   SftExamples out;

@@ -3,8 +3,8 @@
 // tokens, the output's tokens and the end-of-document token; the loss counts only the output and
 // end tokens (batch field "loss_mask"). Examples are padded (or their output cut) to context + 1
 // tokens. The held-out split is every 20th example, so the split never changes between runs.
-#include "core/dataset.h"
-#include "llm/tokenizer.h"
+#include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/dataset.h"
 
 #include <filesystem>
 #include <memory>
@@ -24,7 +24,7 @@ struct SftExamples {
 };
 
 // Throws naming the file and line for anything that is not an object with string input/output.
-SftExamples loadSftExamples(const std::filesystem::path& jsonl, const Tokenizer& tokenizer, int64_t context);
+SftExamples loadSftExamples(const std::filesystem::path& jsonl, const text::Tokenizer& tokenizer, int64_t context);
 
 class SftDataset : public engine::Dataset {
  public:

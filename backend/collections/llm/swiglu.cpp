@@ -1,6 +1,6 @@
-#include "llm/swiglu.h"
+#include "backend/collections/llm/swiglu.h"
 
-#include "core/cpu_kernels.h"
+#include "backend/engine/core/cpu_kernels.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -13,7 +13,8 @@ constexpr int64_t kGrain = 1 << 14;
 
 class FusedSwiglu : public torch::autograd::Function<FusedSwiglu> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& gate, const torch::Tensor& up) {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& gate,
+                               const torch::Tensor& up) {
     const torch::Tensor s = torch::sigmoid(gate);
     torch::Tensor y = torch::empty_like(gate);
     const float *pg = gate.data_ptr<float>(), *pu = up.data_ptr<float>(), *ps = s.data_ptr<float>();
@@ -26,7 +27,8 @@ class FusedSwiglu : public torch::autograd::Function<FusedSwiglu> {
   }
 
   // silu'(g) = s (1 + g (1 - s)) with s = sigmoid(g).
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &gate = saved[0], &up = saved[1], &s = saved[2];
     const torch::Tensor dy = grads[0].contiguous();

@@ -1,8 +1,8 @@
-#include "multimodal/caption_evaluation.h"
+#include "backend/collections/multimodal/caption_evaluation.h"
 
-#include "multimodal/caption_metrics.h"
-#include "multimodal/captioner_model.h"
-#include "protocol/json.h"
+#include "backend/collections/multimodal/caption_metrics.h"
+#include "backend/collections/multimodal/captioner_model.h"
+#include "backend/protocol/json.h"
 
 #include <fstream>
 
@@ -44,12 +44,14 @@ engine::MetricMap CaptionEvaluation::finish() {
   return m;
 }
 
-std::vector<engine::Artifact> CaptionEvaluation::writeArtifacts(const std::filesystem::path& dir, const std::string& prefix) {
+std::vector<engine::Artifact> CaptionEvaluation::writeArtifacts(const std::filesystem::path& dir,
+                                                                const std::string& prefix) {
   const auto path = dir / (prefix + "caption_samples.jsonl");
   std::ofstream out(path);
   for (size_t i = 0; i < items_.size(); ++i) {
     const ImageTextItem& item = split_.items()[static_cast<size_t>(items_[i])];
-    out << Json{{"image", item.image.string()}, {"reference", references_[i]}, {"prediction", predictions_[i]}}.dump() << "\n";
+    out << Json{{"image", item.image.string()}, {"reference", references_[i]}, {"prediction", predictions_[i]}}.dump()
+        << "\n";
   }
   if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
   return {{"caption_samples", path}};

@@ -3,8 +3,8 @@
 // captions against the references, and the same measures with each image swapped for the one
 // before it ("_shuffled": what the decoder makes of language alone, the baseline the image must
 // beat). Writes every caption beside its reference (caption_samples.jsonl).
-#include "core/model.h"
-#include "multimodal/image_text_data.h"
+#include "backend/collections/multimodal/image_text_data.h"
+#include "backend/engine/core/model.h"
 
 namespace reef::multimodal {
 

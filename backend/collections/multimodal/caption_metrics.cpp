@@ -1,4 +1,4 @@
-#include "multimodal/caption_metrics.h"
+#include "backend/collections/multimodal/caption_metrics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,8 +19,9 @@ std::vector<std::string> words(const std::string& text) {
 
 std::map<std::vector<std::string>, int> ngrams(const std::vector<std::string>& w, size_t n) {
   std::map<std::vector<std::string>, int> out;
-  for (size_t i = 0; i + n <= w.size(); ++i) ++out[std::vector<std::string>(w.begin() + static_cast<std::ptrdiff_t>(i),
-                                                                          w.begin() + static_cast<std::ptrdiff_t>(i + n))];
+  for (size_t i = 0; i + n <= w.size(); ++i)
+    ++out[std::vector<std::string>(w.begin() + static_cast<std::ptrdiff_t>(i),
+                                   w.begin() + static_cast<std::ptrdiff_t>(i + n))];
   return out;
 }
 

@@ -1,9 +1,9 @@
-#include "multimodal/captioner_model.h"
+#include "backend/collections/multimodal/captioner_model.h"
 
-#include "common/run_weights.h"
-#include "core/tensor_io.h"
-#include "llm/causal_lm.h"
-#include "multimodal/caption_evaluation.h"
+#include "backend/collections/common/run_weights.h"
+#include "backend/collections/llm/causal_lm.h"
+#include "backend/collections/multimodal/caption_evaluation.h"
+#include "backend/engine/core/tensor_io.h"
 
 namespace fs = std::filesystem;
 
@@ -19,14 +19,17 @@ CaptionerModel::CaptionerModel(const engine::ModelContext& context) : ImageTextM
                              std::to_string(settings_.maxLength) + " caption tokens: raise it to at least " +
                              std::to_string(imageTokens + settings_.maxLength + 1));
   if (nlp::padId(tokenizer_) == tokenizer_.eos())
-    throw std::runtime_error("the tokenizer '" + settings_.tokenizer.string() + "' pads with its end-of-text id, so a captioner "
-                             "could never learn where a caption ends: train one with `reef tokenizer train` (pad id 3)");
+    throw std::runtime_error(
+        "the tokenizer '" + settings_.tokenizer.string() +
+        "' pads with its end-of-text id, so a captioner "
+        "could never learn where a caption ends: train one with `reef tokenizer train` (pad id 3)");
   network_ = CaptionerNetwork(m.at("image_width").get<int64_t>(), decoder);
   encoderFrom_ = m.at("image_encoder_from").get<std::string>();
   freezeEncoder_ = m.at("freeze_image_encoder").get<bool>();
   if (freezeEncoder_ && encoderFrom_.empty())
-    throw std::runtime_error("model.freeze_image_encoder needs model.image_encoder_from (a trained multimodal/clip run): "
-                             "a frozen encoder that was never trained sees nothing");
+    throw std::runtime_error(
+        "model.freeze_image_encoder needs model.image_encoder_from (a trained multimodal/clip run): "
+        "a frozen encoder that was never trained sees nothing");
   if (freezeEncoder_)
     for (auto& p : network_->vision_tower->parameters()) p.set_requires_grad(false);
 }
@@ -38,7 +41,8 @@ void CaptionerModel::loadImageEncoder() {
   for (auto& [name, tensor] : engine::loadTensors(file))
     if (name.rfind(prefix, 0) == 0) encoder[name.substr(prefix.size())] = tensor;
   if (encoder.empty())
-    throw std::runtime_error("model.image_encoder_from: '" + file.string() + "' holds no image_encoder.* tensors (not a "
+    throw std::runtime_error("model.image_encoder_from: '" + file.string() +
+                             "' holds no image_encoder.* tensors (not a "
                              "multimodal/clip checkpoint)");
   engine::loadModuleState(*network_->vision_tower, encoder,
                           file.string() + " (its image encoder; model.image_width must match the CLIP run's)");
@@ -82,7 +86,8 @@ std::vector<std::string> CaptionerModel::caption(const torch::Tensor& pictures) 
   const int64_t b = images.size(0), maxNew = settings_.maxLength + 1;
   llm::LlamaForCausalLM& lm = network_->language_model;
   const torch::Tensor prefix = network_->imagePrefix(images);
-  const torch::Tensor bos = lm->model->embed_tokens.forward(torch::full({b, 1}, tokenizer_.bos(), torch::TensorOptions(torch::kInt64).device(images.device())));
+  const torch::Tensor bos = lm->model->embed_tokens.forward(
+      torch::full({b, 1}, tokenizer_.bos(), torch::TensorOptions(torch::kInt64).device(images.device())));
   llm::KvCache cache = lm->newCache(b, prefix.size(1) + 1 + maxNew, prefix.options());
   torch::Tensor next = lm->forwardEmbedded(torch::cat({prefix, bos}, 1), &cache).select(1, -1).argmax(-1);
   std::vector<std::vector<int>> ids(static_cast<size_t>(b));

@@ -4,8 +4,8 @@
 // kept frozen (model.image_encoder_from); evaluated in exact match and BLEU of greedy captions,
 // beside the same figures with each image swapped for another (what the decoder gets from the
 // words alone); used by `reef caption`.
-#include "multimodal/captioner_network.h"
-#include "multimodal/image_text_model.h"
+#include "backend/collections/multimodal/captioner_network.h"
+#include "backend/collections/multimodal/image_text_model.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "multimodal/captioner_network.h"
+#include "backend/collections/multimodal/captioner_network.h"
 
 namespace reef::multimodal {
 

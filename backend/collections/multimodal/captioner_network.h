@@ -3,8 +3,8 @@
 // tokens, a two-layer projector into the decoder's width, and the LLM collection's Llama decoder
 // reading [image tokens, BOS, caption] and predicting the caption and EOS. Names follow LLaVA's:
 // vision_tower, multi_modal_projector, language_model.
-#include "llm/llama.h"
-#include "multimodal/clip_network.h"
+#include "backend/collections/llm/llama.h"
+#include "backend/collections/multimodal/clip_network.h"
 
 #include <torch/torch.h>
 

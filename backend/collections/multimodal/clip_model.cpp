@@ -1,7 +1,7 @@
-#include "multimodal/clip_model.h"
+#include "backend/collections/multimodal/clip_model.h"
 
-#include "multimodal/retrieval_evaluation.h"
-#include "nlp/nlp_collection.h"
+#include "backend/collections/multimodal/retrieval_evaluation.h"
+#include "backend/collections/nlp/nlp_collection.h"
 
 namespace reef::multimodal {
 
@@ -38,7 +38,9 @@ torch::Tensor ClipModel::embedTexts(const std::vector<std::string>& texts) {
   return network_->textEmbeddings(tokens.to(device()));
 }
 
-torch::Tensor ClipModel::embedImages(const torch::Tensor& images) { return network_->imageEmbeddings(images.to(device())); }
+torch::Tensor ClipModel::embedImages(const torch::Tensor& images) {
+  return network_->imageEmbeddings(images.to(device()));
+}
 
 std::vector<ClipModel::Match> ClipModel::search(const std::string& query, engine::Split which, int64_t top) {
   torch::NoGradGuard noGrad;

@@ -2,8 +2,8 @@
 // The multimodal collection's CLIP-style model: trained with the symmetric contrastive loss on
 // image-text pairs; evaluated in retrieval (recall@1/@5 both ways, per source) and zero-shot
 // classification of labelled images from prompts; searched by `reef retrieve`.
-#include "multimodal/clip_network.h"
-#include "multimodal/image_text_model.h"
+#include "backend/collections/multimodal/clip_network.h"
+#include "backend/collections/multimodal/image_text_model.h"
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
-#include "multimodal/clip_network.h"
+#include "backend/collections/multimodal/clip_network.h"
 
-#include "nlp/text_networks.h"
+#include "backend/collections/nlp/text_networks.h"
 
 #include <cmath>
 
@@ -36,7 +36,8 @@ torch::Tensor ImageEncoderImpl::forward(const torch::Tensor& images) {
   return map.flatten(2).transpose(1, 2);
 }
 
-TextTowerImpl::TextTowerImpl(const nlp::EncoderTrunkOptions& options, int64_t pad) : trunk_(*this, options), pad_(pad) {}
+TextTowerImpl::TextTowerImpl(const nlp::EncoderTrunkOptions& options, int64_t pad)
+    : trunk_(*this, options), pad_(pad) {}
 
 torch::Tensor TextTowerImpl::forward(const torch::Tensor& tokens) {
   const torch::Tensor padding = tokens.eq(pad_);

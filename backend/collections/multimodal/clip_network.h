@@ -2,7 +2,7 @@
 // The CLIP-style dual encoder: an image encoder (a small CNN whose last feature map is also the
 // captioner's image tokens) and a text encoder (the NLP collection's transformer trunk, mean
 // pooled), each projected into one embedding space and L2-normalised, with a learned temperature.
-#include "nlp/encoder_trunk.h"
+#include "backend/collections/nlp/encoder_trunk.h"
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "multimodal/image_loading.h"
+#include "backend/collections/multimodal/image_loading.h"
 
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
@@ -33,12 +33,15 @@ torch::Tensor fitImage(const torch::Tensor& pixels, int64_t size) {
   namespace F = torch::nn::functional;
   const int64_t c = pixels.size(0);
   torch::Tensor rgb;
-  if (c == 1) rgb = pixels.expand({3, -1, -1});
-  else if (c == 3) rgb = pixels;
+  if (c == 1)
+    rgb = pixels.expand({3, -1, -1});
+  else if (c == 3)
+    rgb = pixels;
   else if (c == 4) {
     const torch::Tensor alpha = pixels.narrow(0, 3, 1);
     rgb = pixels.narrow(0, 0, 3) * alpha + (1 - alpha);
-  } else throw std::invalid_argument("an image needs 1, 3 or 4 channels, not " + std::to_string(c));
+  } else
+    throw std::invalid_argument("an image needs 1, 3 or 4 channels, not " + std::to_string(c));
   torch::Tensor x = rgb.unsqueeze(0).contiguous();
   if (x.size(2) == size && x.size(3) == size) return x.squeeze(0);
   const bool shrinks = x.size(2) >= size && x.size(3) >= size;

@@ -1,8 +1,8 @@
-#include "multimodal/image_text_data.h"
+#include "backend/collections/multimodal/image_text_data.h"
 
-#include "multimodal/image_loading.h"
-#include "nlp/nlp_files.h"
-#include "protocol/json.h"
+#include "backend/collections/multimodal/image_loading.h"
+#include "backend/collections/nlp/nlp_files.h"
+#include "backend/protocol/json.h"
 
 #include <algorithm>
 #include <fstream>
@@ -23,7 +23,8 @@ ImageTextSplit::ImageTextSplit(std::vector<ImageTextItem> items, torch::Tensor p
   for (const auto& [source, count] : counts) largest = std::max(largest, count);
   for (size_t i = 0; i < items_.size(); ++i) {
     // Balanced: a small source is repeated so that each source is seen about equally often.
-    const int64_t repeats = balanceSources ? std::max<int64_t>(1, (largest + counts[items_[i].source] / 2) / counts[items_[i].source]) : 1;
+    const int64_t repeats =
+        balanceSources ? std::max<int64_t>(1, (largest + counts[items_[i].source] / 2) / counts[items_[i].source]) : 1;
     for (int64_t r = 0; r < repeats; ++r) order_.push_back(static_cast<int64_t>(i));
   }
 }
@@ -74,7 +75,8 @@ ImageTextSettings ImageTextSettings::fromContext(const engine::ModelContext& con
     item.erase(item.find_last_not_of(' ') + 1);
     if (!item.empty()) s.manifests.push_back(nlp::underDataRoot(context.dataRoot, item));
   }
-  if (s.manifests.empty()) throw std::runtime_error("data.manifests lists no manifest: name one or more JSON-lines files");
+  if (s.manifests.empty())
+    throw std::runtime_error("data.manifests lists no manifest: name one or more JSON-lines files");
   s.tokenizer = nlp::underDataRoot(context.dataRoot, d.at("tokenizer").get<std::string>());
   s.imageSize = d.at("image_size").get<int64_t>();
   if (s.imageSize % 8 != 0)
@@ -95,7 +97,9 @@ class IdxImages {
     auto it = files_.find(file);
     if (it == files_.end()) {
       std::ifstream in(file, std::ios::binary);
-      if (!in) throw std::runtime_error(where + ": cannot read IDX file '" + file.string() + "' (run scripts/prepare-data.sh)");
+      if (!in)
+        throw std::runtime_error(where + ": cannot read IDX file '" + file.string() +
+                                 "' (run scripts/prepare-data.sh)");
       std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), {});
       auto be = [&](size_t at) {
         return static_cast<int64_t>(bytes[at]) << 24 | static_cast<int64_t>(bytes[at + 1]) << 16 |
@@ -109,9 +113,8 @@ class IdxImages {
     if (index < 0 || index >= f.count)
       throw std::runtime_error(where + ": index " + std::to_string(index) + " is outside '" + file.string() + "' (" +
                                std::to_string(f.count) + " images)");
-    const torch::Tensor pixels =
-        torch::from_blob(const_cast<unsigned char*>(f.bytes.data()) + 16 + index * f.rows * f.cols, {1, f.rows, f.cols},
-                         torch::kUInt8);
+    const torch::Tensor pixels = torch::from_blob(
+        const_cast<unsigned char*>(f.bytes.data()) + 16 + index * f.rows * f.cols, {1, f.rows, f.cols}, torch::kUInt8);
     return pixels.to(torch::kFloat32) / 255.0;
   }
 
@@ -134,7 +137,7 @@ std::string stringField(const Json& j, const std::string& key, const std::string
 
 }  // namespace
 
-ImageTextData loadImageText(const ImageTextSettings& settings, const llm::Tokenizer& tokenizer) {
+ImageTextData loadImageText(const ImageTextSettings& settings, const text::Tokenizer& tokenizer) {
   std::map<std::string, std::vector<ImageTextItem>> items;  // by split
   std::map<std::string, std::vector<torch::Tensor>> pixels;
   std::map<std::string, int64_t> textIds;

@@ -4,9 +4,9 @@
 // manifest's folder, "text": caption, "split": "train" | "val" | "test", "source": the group
 // retrieval is measured within (default: the manifest's name), "label": optional class phrase for
 // zero-shot classification}. scripts/prepare-data.sh writes emoji.jsonl and fashion.jsonl.
-#include "core/dataset.h"
-#include "core/model.h"
-#include "llm/tokenizer.h"
+#include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/dataset.h"
+#include "backend/engine/core/model.h"
 
 #include <filesystem>
 #include <memory>
@@ -32,7 +32,7 @@ class ImageTextSplit : public engine::Dataset {
   int64_t size() const override { return static_cast<int64_t>(order_.size()); }
   engine::Batch get(const std::vector<int64_t>& indices) const override;
   const std::vector<ImageTextItem>& items() const { return items_; }
-  torch::Tensor image(int64_t item) const;  // [3, S, S] floats in [0, 1]
+  torch::Tensor image(int64_t item) const;   // [3, S, S] floats in [0, 1]
   std::vector<std::string> sources() const;  // in order of first appearance
 
  private:
@@ -57,6 +57,6 @@ struct ImageTextSettings {
   static ImageTextSettings fromContext(const engine::ModelContext& context);
 };
 
-ImageTextData loadImageText(const ImageTextSettings& settings, const llm::Tokenizer& tokenizer);
+ImageTextData loadImageText(const ImageTextSettings& settings, const text::Tokenizer& tokenizer);
 
 }  // namespace reef::multimodal

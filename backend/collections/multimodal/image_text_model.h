@@ -2,9 +2,9 @@
 // What the multimodal models share: the data section read from the spec, the tokenizer (a
 // bundle's one asset) and the image-text splits, loaded when first asked for (inference needs
 // neither the manifests nor their images).
-#include "core/model.h"
-#include "multimodal/image_text_data.h"
-#include "nlp/nlp_files.h"
+#include "backend/collections/multimodal/image_text_data.h"
+#include "backend/collections/nlp/nlp_files.h"
+#include "backend/engine/core/model.h"
 
 #include <optional>
 
@@ -13,7 +13,9 @@ namespace reef::multimodal {
 class ImageTextModel : public engine::Model {
  public:
   explicit ImageTextModel(const engine::ModelContext& context)
-      : context_(context), settings_(ImageTextSettings::fromContext(context)), tokenizer_(nlp::loadTokenizer(settings_.tokenizer)) {}
+      : context_(context),
+        settings_(ImageTextSettings::fromContext(context)),
+        tokenizer_(nlp::loadTokenizer(settings_.tokenizer)) {}
 
   std::shared_ptr<engine::Dataset> dataset(engine::Split split) override { return nlp::splitOf(data(), split); }
   std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override {
@@ -24,7 +26,7 @@ class ImageTextModel : public engine::Model {
     return split == engine::Split::Train ? *d.train : split == engine::Split::Val ? *d.val : *d.test;
   }
   const ImageTextSettings& settings() const { return settings_; }
-  const llm::Tokenizer& tokenizer() const { return tokenizer_; }
+  const text::Tokenizer& tokenizer() const { return tokenizer_; }
 
  protected:
   ImageTextData& data() {
@@ -36,7 +38,7 @@ class ImageTextModel : public engine::Model {
 
   engine::ModelContext context_;
   ImageTextSettings settings_;
-  llm::Tokenizer tokenizer_;
+  text::Tokenizer tokenizer_;
   std::optional<ImageTextData> data_;
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-#include "core/registry.h"
+#include "backend/engine/core/registry.h"
 
 namespace reef::multimodal {
 

@@ -1,7 +1,7 @@
-#include "multimodal/retrieval_evaluation.h"
+#include "backend/collections/multimodal/retrieval_evaluation.h"
 
-#include "multimodal/clip_model.h"
-#include "multimodal/retrieval_metrics.h"
+#include "backend/collections/multimodal/clip_model.h"
+#include "backend/collections/multimodal/retrieval_metrics.h"
 
 #include <algorithm>
 #include <set>
@@ -26,8 +26,9 @@ engine::MetricMap RetrievalEvaluation::finish() {
   auto embedTexts = [&](const std::vector<std::string>& texts) {
     std::vector<torch::Tensor> parts;
     for (size_t from = 0; from < texts.size(); from += 256)
-      parts.push_back(model_.embedTexts({texts.begin() + static_cast<std::ptrdiff_t>(from),
-                                         texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), from + 256))})
+      parts.push_back(model_
+                          .embedTexts({texts.begin() + static_cast<std::ptrdiff_t>(from),
+                                       texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), from + 256))})
                           .cpu());
     return torch::cat(parts);
   };

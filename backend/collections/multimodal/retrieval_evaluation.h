@@ -3,8 +3,8 @@
 // ...) image->text and text->image recall@1 and @5 among that source's items of the split, each
 // with its chance figure; for sources whose items carry labels, zero-shot classification from
 // prompts (data.zero_shot_prompt with the label), with chance = 1 / classes.
-#include "core/model.h"
-#include "multimodal/image_text_data.h"
+#include "backend/collections/multimodal/image_text_data.h"
+#include "backend/engine/core/model.h"
 
 #include <map>
 

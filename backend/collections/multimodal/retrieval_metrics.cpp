@@ -1,4 +1,4 @@
-#include "multimodal/retrieval_metrics.h"
+#include "backend/collections/multimodal/retrieval_metrics.h"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,6 +1,6 @@
-#include "nlp/encoder_trunk.h"
+#include "backend/collections/nlp/encoder_trunk.h"
 
-#include "core/dropout.h"
+#include "backend/engine/core/dropout.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -15,7 +15,8 @@ EncoderTrunk::EncoderTrunk(torch::nn::Module& owner, const EncoderTrunkOptions& 
   positions_ = owner.register_parameter("pos_embed", torch::randn({1, o.maxLength, o.dim}) * 0.02);
   blocks_ = owner.register_module("blocks", torch::nn::ModuleList());
   const auto hidden = static_cast<int64_t>(std::lround(o.mlpRatio * static_cast<double>(o.dim)));
-  for (int64_t i = 0; i < o.depth; ++i) blocks_->push_back(collections::EncoderBlock(o.dim, o.heads, hidden, o.dropout));
+  for (int64_t i = 0; i < o.depth; ++i)
+    blocks_->push_back(collections::EncoderBlock(o.dim, o.heads, hidden, o.dropout));
   norm_ = owner.register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim})));
 }
 

@@ -3,7 +3,7 @@
 // encoder blocks that never attend to padding, a final LayerNorm. Registered into the network
 // that owns it (embed, pos_embed, blocks.N, norm at the top level of its checkpoint, names the
 // ONNX exporter reads), so that the sentence classifier and the token tagger share one trunk.
-#include "common/encoder_block.h"
+#include "backend/collections/common/encoder_block.h"
 
 #include <torch/torch.h>
 

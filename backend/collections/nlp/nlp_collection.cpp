@@ -1,7 +1,14 @@
-#include "nlp/nlp_collection.h"
+#include "backend/collections/nlp/nlp_collection.h"
 
-#include "nlp/punctuation_model.h"
-#include "nlp/text_classifier.h"
+#include "backend/collections/nlp/punctuation_model.h"
+#include "backend/collections/nlp/text_classifier.h"
+#include "backend/collections/nlp/text_onnx.h"
+#include "backend/engine/core/inference.h"
+#include "cmake/build_options.h"
+
+#if REEF_WITH_ONNX
+#include "backend/export/formats/triton_repository.h"
+#endif
 
 namespace reef::nlp {
 
@@ -15,14 +22,40 @@ Section encoderTrunkParams() {
 }
 
 EncoderTrunkOptions encoderTrunkOptions(const Json& m, int64_t vocab, int64_t maxLength) {
-  return {vocab, maxLength, m["dim"].get<int64_t>(), m["depth"].get<int64_t>(), m["heads"].get<int64_t>(),
-          m["mlp_ratio"].get<double>(), m["dropout"].get<double>()};
+  return {vocab,
+          maxLength,
+          m["dim"].get<int64_t>(),
+          m["depth"].get<int64_t>(),
+          m["heads"].get<int64_t>(),
+          m["mlp_ratio"].get<double>(),
+          m["dropout"].get<double>()};
 }
 
 namespace {
 
 Param labelSmoothing() {
   return floatParam("label_smoothing", 0.0, 0, 0.5, "Probability mass spread over the other classes in the loss");
+}
+
+ModelCapabilities classifierCapabilities() {
+  ModelCapabilities c;
+  c.serving = engine::serving::kTextClassification;
+  c.artifacts = {{"confusion_matrix", views::kConfusionMatrix}, {"text_predictions", views::kTextPredictions}};
+  return c;
+}
+
+std::map<std::string, engine::Exporter> classifierExporters() {
+#if REEF_WITH_ONNX
+  return {{"onnx", exportOnnx}, {"triton", exporting::tritonExporter(exportOnnx)}};
+#else
+  return {};
+#endif
+}
+
+ModelCapabilities punctuationCapabilities() {
+  ModelCapabilities c;
+  c.artifacts = {{"punctuation_samples", views::kRestoredText}};
+  return c;
 }
 
 }  // namespace
@@ -47,33 +80,42 @@ void registerNlpCollection(engine::Registry& registry) {
           intParam("max_length", 128, 4, 8192, "Tokens of a text the model reads (the rest is cut)"),
       });
 
-  registry.addModel("nlp",
-                    {"bow", "Baseline: logistic regression on the bag of words (each token's share of the text)",
-                     {labelSmoothing()}},
-                    [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
-                      return std::make_unique<TextClassifier>(context, [](int64_t vocab, int64_t classes, int64_t pad, int64_t) {
-                        return std::make_shared<BagOfWords>(vocab, classes, pad);
-                      });
-                    });
   registry.addModel(
       "nlp",
-      {"encoder", "BERT-style transformer encoder trained from scratch: token and position embeddings, pre-norm blocks, mean pooling",
+      {"bow",
+       "Baseline: logistic regression on the bag of words (each token's share of the text)",
+       {labelSmoothing()},
+       classifierCapabilities()},
+      [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
+        return std::make_unique<TextClassifier>(context, [](int64_t vocab, int64_t classes, int64_t pad, int64_t) {
+          return std::make_shared<BagOfWords>(vocab, classes, pad);
+        });
+      },
+      classifierExporters());
+  registry.addModel(
+      "nlp",
+      {"encoder",
+       "BERT-style transformer encoder trained from scratch: token and position embeddings, pre-norm blocks, mean "
+       "pooling",
        [] {
          Section s = encoderTrunkParams();
          s.push_back(labelSmoothing());
          return s;
-       }()},
+       }(),
+       classifierCapabilities()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         const Json m = context.spec.at("model");
-        return std::make_unique<TextClassifier>(context, [m](int64_t vocab, int64_t classes, int64_t pad, int64_t maxLength) {
-          return std::make_shared<TextEncoder>(encoderTrunkOptions(m, vocab, maxLength), classes, pad);
-        });
-      });
+        return std::make_unique<TextClassifier>(
+            context, [m](int64_t vocab, int64_t classes, int64_t pad, int64_t maxLength) {
+              return std::make_shared<TextEncoder>(encoderTrunkOptions(m, vocab, maxLength), classes, pad);
+            });
+      },
+      classifierExporters());
   registry.addModel(
       "nlp",
       {"punctuation",
        "Punctuation and capitalisation restoration: the transformer trunk with a mark head and a capital head per word",
-       encoderTrunkParams()},
+       encoderTrunkParams(), punctuationCapabilities()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         return std::make_unique<PunctuationModel>(context);
       });

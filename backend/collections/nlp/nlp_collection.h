@@ -1,6 +1,6 @@
 #pragma once
-#include "core/registry.h"
-#include "nlp/encoder_trunk.h"
+#include "backend/collections/nlp/encoder_trunk.h"
+#include "backend/engine/core/registry.h"
 
 namespace reef::nlp {
 

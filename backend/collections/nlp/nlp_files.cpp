@@ -1,4 +1,4 @@
-#include "nlp/nlp_files.h"
+#include "backend/collections/nlp/nlp_files.h"
 
 #include <stdexcept>
 
@@ -11,20 +11,21 @@ fs::path underDataRoot(const fs::path& root, const std::string& path) {
   return p.is_absolute() ? p : root / p;
 }
 
-llm::Tokenizer loadTokenizer(const fs::path& path) {
+text::Tokenizer loadTokenizer(const fs::path& path) {
   if (!fs::exists(path))
-    throw std::runtime_error("no tokenizer at '" + path.string() + "': run scripts/prepare-data.sh, or train one with " +
+    throw std::runtime_error("no tokenizer at '" + path.string() +
+                             "': run scripts/prepare-data.sh, or train one with " +
                              "`reef tokenizer train --input TEXTS --out " + path.string() + "` (data.tokenizer)");
-  return llm::Tokenizer::load(path);
+  return text::Tokenizer::load(path);
 }
 
-std::vector<int> encoderTokens(const llm::Tokenizer& tokenizer, const std::string& text, int64_t maxLength) {
+std::vector<int> encoderTokens(const text::Tokenizer& tokenizer, const std::string& text, int64_t maxLength) {
   std::vector<int> ids = tokenizer.encode(text);
   if (static_cast<int64_t>(ids.size()) > maxLength) ids.resize(static_cast<size_t>(maxLength));
   if (ids.empty()) ids.push_back(tokenizer.unk());
   return ids;
 }
 
-int padId(const llm::Tokenizer& tokenizer) { return tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk(); }
+int padId(const text::Tokenizer& tokenizer) { return tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk(); }
 
 }  // namespace reef::nlp

@@ -2,8 +2,8 @@
 // What the NLP models share about their files: paths from the spec (absolute, or under the data
 // root), the SentencePiece tokenizer (loaded with the fix when missing; its pad id), and the split
 // a Split names.
-#include "core/dataset.h"
-#include "llm/tokenizer.h"
+#include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/dataset.h"
 
 #include <filesystem>
 #include <memory>
@@ -15,21 +15,24 @@ namespace reef::nlp {
 std::filesystem::path underDataRoot(const std::filesystem::path& root, const std::string& path);
 
 // Throws naming the path and how to make the tokenizer (data.tokenizer) when it is missing.
-llm::Tokenizer loadTokenizer(const std::filesystem::path& path);
+text::Tokenizer loadTokenizer(const std::filesystem::path& path);
 
 // A text's tokens as the encoders read them: cut to maxLength, never empty (unk for no text).
-std::vector<int> encoderTokens(const llm::Tokenizer& tokenizer, const std::string& text, int64_t maxLength);
+std::vector<int> encoderTokens(const text::Tokenizer& tokenizer, const std::string& text, int64_t maxLength);
 
 // The id that pads batches: the tokenizer's pad piece, or unk when it has none.
-int padId(const llm::Tokenizer& tokenizer);
+int padId(const text::Tokenizer& tokenizer);
 
 // data.train / val / test for `split`, for any data with those three members.
 template <typename Data>
 std::shared_ptr<engine::Dataset> splitOf(const Data& data, engine::Split split) {
   switch (split) {
-    case engine::Split::Train: return data.train;
-    case engine::Split::Val: return data.val;
-    case engine::Split::Test: return data.test;
+    case engine::Split::Train:
+      return data.train;
+    case engine::Split::Val:
+      return data.val;
+    case engine::Split::Test:
+      return data.test;
   }
   return nullptr;
 }

@@ -1,7 +1,7 @@
-#include "nlp/punctuation_data.h"
+#include "backend/collections/nlp/punctuation_data.h"
 
-#include "nlp/nlp_files.h"
-#include "protocol/json.h"
+#include "backend/collections/nlp/nlp_files.h"
+#include "backend/protocol/json.h"
 
 #include <algorithm>
 #include <cctype>
@@ -50,7 +50,7 @@ std::vector<Word> labelledWords(const std::string& text) {
   return words;
 }
 
-TaggedExample tagWords(const std::vector<Word>& words, const llm::Tokenizer& tokenizer, int64_t maxLength) {
+TaggedExample tagWords(const std::vector<Word>& words, const text::Tokenizer& tokenizer, int64_t maxLength) {
   TaggedExample e;
   for (const Word& w : words) {
     const std::vector<int> pieces = tokenizer.encode(w.text);
@@ -65,7 +65,8 @@ TaggedExample tagWords(const std::vector<Word>& words, const llm::Tokenizer& tok
   return e;
 }
 
-TaggedTextDataset::TaggedTextDataset(std::vector<TaggedExample> examples, int pad) : examples_(std::move(examples)), pad_(pad) {}
+TaggedTextDataset::TaggedTextDataset(std::vector<TaggedExample> examples, int pad)
+    : examples_(std::move(examples)), pad_(pad) {}
 
 engine::Batch TaggedTextDataset::get(const std::vector<int64_t>& indices) const {
   size_t longest = 1;
@@ -92,10 +93,11 @@ engine::Batch TaggedTextDataset::get(const std::vector<int64_t>& indices) const 
 }
 
 PunctuationData loadPunctuationData(const std::filesystem::path& file, const std::string& textField,
-                                    const llm::Tokenizer& tokenizer, int64_t maxLength) {
+                                    const text::Tokenizer& tokenizer, int64_t maxLength) {
   std::ifstream in(file);
   if (!in)
-    throw std::runtime_error("cannot read '" + file.string() + "': run scripts/prepare-data.sh, or set data.dataset to a " +
+    throw std::runtime_error("cannot read '" + file.string() +
+                             "': run scripts/prepare-data.sh, or set data.dataset to a " +
                              "text file (one passage per line) or JSON lines");
   const bool jsonl = file.extension() == ".jsonl";
   std::vector<TaggedExample> train, val, test;
@@ -124,7 +126,8 @@ PunctuationData loadPunctuationData(const std::filesystem::path& file, const std
     for (int mark : e.punctuation)
       if (mark >= 0) ++counts[static_cast<size_t>(mark)];
   const int pad = padId(tokenizer);
-  return {std::make_shared<TaggedTextDataset>(std::move(train), pad), std::make_shared<TaggedTextDataset>(std::move(val), pad),
+  return {std::make_shared<TaggedTextDataset>(std::move(train), pad),
+          std::make_shared<TaggedTextDataset>(std::move(val), pad),
           std::make_shared<TaggedTextDataset>(std::move(test), pad), counts};
 }
 

@@ -4,8 +4,8 @@
 // words without punctuation, labelled per word with the mark that followed it and whether it
 // began with a capital. Words are split into the tokenizer's pieces; the punctuation label sits on
 // a word's last piece and the capital label on its first, every other piece is ignored (-100).
-#include "core/dataset.h"
-#include "llm/tokenizer.h"
+#include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/dataset.h"
 
 #include <filesystem>
 #include <memory>
@@ -35,7 +35,7 @@ struct TaggedExample {
 };
 
 // Pieces of `words` (lower-cased) with their labels, cut at a word boundary to `maxLength` tokens.
-TaggedExample tagWords(const std::vector<Word>& words, const llm::Tokenizer& tokenizer, int64_t maxLength);
+TaggedExample tagWords(const std::vector<Word>& words, const text::Tokenizer& tokenizer, int64_t maxLength);
 
 // Batches: "tokens" [B, L] (padded with `pad`), "punctuation" and "capital" [B, L] (-100 at padding).
 class TaggedTextDataset : public engine::Dataset {
@@ -57,6 +57,6 @@ struct PunctuationData {
 // Every line (of a .txt) or JSON line's `textField` with at least three words is an example;
 // every 20th is held out for validation, the one after it for test (a split that never changes).
 PunctuationData loadPunctuationData(const std::filesystem::path& file, const std::string& textField,
-                                    const llm::Tokenizer& tokenizer, int64_t maxLength);
+                                    const text::Tokenizer& tokenizer, int64_t maxLength);
 
 }  // namespace reef::nlp

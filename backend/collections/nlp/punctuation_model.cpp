@@ -1,7 +1,7 @@
-#include "nlp/punctuation_model.h"
+#include "backend/collections/nlp/punctuation_model.h"
 
-#include "core/json_artifact.h"
-#include "nlp/nlp_files.h"
+#include "backend/collections/nlp/nlp_files.h"
+#include "backend/engine/core/json_artifact.h"
 
 #include <algorithm>
 #include <cctype>
@@ -57,7 +57,8 @@ struct TagCounts {
       if (!perMark) continue;
       const std::string name = markName(k);
       m[prefix + name + "_f1"] = f;
-      m[prefix + name + "_precision"] = tp[k] + fp[k] ? static_cast<double>(tp[k]) / static_cast<double>(tp[k] + fp[k]) : 0.0;
+      m[prefix + name + "_precision"] =
+          tp[k] + fp[k] ? static_cast<double>(tp[k]) / static_cast<double>(tp[k] + fp[k]) : 0.0;
       m[prefix + name + "_recall"] = static_cast<double>(tp[k]) / static_cast<double>(tp[k] + fn[k]);
     }
     m[prefix + "punct_f1"] = present ? sum / present : 0.0;
@@ -67,7 +68,7 @@ struct TagCounts {
 
 class PunctuationEvaluation : public engine::Evaluation {
  public:
-  PunctuationEvaluation(PunctuationNet& net, const llm::Tokenizer& tokenizer) : net_(net), tokenizer_(tokenizer) {}
+  PunctuationEvaluation(PunctuationNet& net, const text::Tokenizer& tokenizer) : net_(net), tokenizer_(tokenizer) {}
 
   // The first examples, restored beside their truth word by word: what the studio shows with the
   // differences marked.
@@ -80,12 +81,13 @@ class PunctuationEvaluation : public engine::Evaluation {
     auto [marks, capitals] = net_.forward(tokens);
     const torch::Tensor punctuation = batch.at("punctuation").to(marks.device());
     const torch::Tensor capital = batch.at("capital").to(marks.device());
-    loss_ += (torch::nn::functional::cross_entropy(marks.flatten(0, 1), punctuation.flatten(),
-                                                   torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100)) +
-              torch::nn::functional::cross_entropy(capitals.flatten(0, 1), capital.flatten(),
-                                                   torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100)))
-                 .item<double>() *
-             static_cast<double>(batch.size);
+    loss_ +=
+        (torch::nn::functional::cross_entropy(marks.flatten(0, 1), punctuation.flatten(),
+                                              torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100)) +
+         torch::nn::functional::cross_entropy(capitals.flatten(0, 1), capital.flatten(),
+                                              torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100)))
+            .item<double>() *
+        static_cast<double>(batch.size);
     samples_ += batch.size;
     const torch::Tensor markAt = punctuation.ne(-100), capAt = capital.ne(-100);
     keepSamples(tokens.cpu(), punctuation.cpu(), capital.cpu(), marks.argmax(-1).cpu(), capitals.argmax(-1).cpu());
@@ -119,7 +121,8 @@ class PunctuationEvaluation : public engine::Evaluation {
       for (int64_t j = 0; j < tokens.size(1); ++j) {
         if (capitals[i][j].item<int64_t>() != -100) {
           pieces.clear();
-          word = {{"capital", predictedCapitals[i][j].item<int64_t>() == 1}, {"truth_capital", capitals[i][j].item<int64_t>() == 1}};
+          word = {{"capital", predictedCapitals[i][j].item<int64_t>() == 1},
+                  {"truth_capital", capitals[i][j].item<int64_t>() == 1}};
         }
         pieces.push_back(static_cast<int>(tokens[i][j].item<int64_t>()));
         if (const int64_t truth = marks[i][j].item<int64_t>(); truth != -100) {
@@ -136,7 +139,7 @@ class PunctuationEvaluation : public engine::Evaluation {
   }
 
   PunctuationNet& net_;
-  const llm::Tokenizer& tokenizer_;
+  const text::Tokenizer& tokenizer_;
   Json shown_ = Json::array();
   TagCounts model_, rule_;
   double loss_ = 0;
@@ -146,7 +149,8 @@ class PunctuationEvaluation : public engine::Evaluation {
 }  // namespace
 
 PunctuationNet::PunctuationNet(const EncoderTrunkOptions& trunk, int64_t pad) : trunk_(*this, trunk), pad_(pad) {
-  punctuationHead_ = register_module("punct_head", torch::nn::Linear(trunk.dim, static_cast<int64_t>(punctuationMarks().size())));
+  punctuationHead_ =
+      register_module("punct_head", torch::nn::Linear(trunk.dim, static_cast<int64_t>(punctuationMarks().size())));
   capitalHead_ = register_module("capital_head", torch::nn::Linear(trunk.dim, 2));
 }
 
@@ -185,12 +189,14 @@ torch::Tensor PunctuationModel::trainingStep(const engine::Batch& batch) {
     std::vector<float> w;
     const auto& counts = data().markCounts;
     for (int64_t c : counts)
-      w.push_back(static_cast<float>(std::clamp(std::sqrt(double(counts[0]) / double(std::max<int64_t>(c, 1))), 1.0, 10.0)));
+      w.push_back(
+          static_cast<float>(std::clamp(std::sqrt(double(counts[0]) / double(std::max<int64_t>(c, 1))), 1.0, 10.0)));
     markWeights_ = torch::tensor(w).to(marks.device());
   }
   const auto ignore = torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100);
-  return torch::nn::functional::cross_entropy(marks.flatten(0, 1), batch.at("punctuation").flatten(),
-                                              torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).weight(markWeights_)) +
+  return torch::nn::functional::cross_entropy(
+             marks.flatten(0, 1), batch.at("punctuation").flatten(),
+             torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).weight(markWeights_)) +
          torch::nn::functional::cross_entropy(capitals.flatten(0, 1), batch.at("capital").flatten(), ignore);
 }
 
@@ -210,11 +216,13 @@ std::string PunctuationModel::restore(const std::string& text) {
   std::string out;
   for (size_t begin = 0; begin < words.size();) {
     // As many words as fit in the model's length, one window at a time.
-    const TaggedExample e = tagWords({words.begin() + static_cast<std::ptrdiff_t>(begin), words.end()}, tokenizer_, maxLength_);
+    const TaggedExample e =
+        tagWords({words.begin() + static_cast<std::ptrdiff_t>(begin), words.end()}, tokenizer_, maxLength_);
     size_t taken = 0;
     for (int c : e.capital) taken += c != -100;
     if (taken == 0) taken = 1;  // a word longer than the window: skip it rather than loop
-    const torch::Tensor tokens = torch::tensor(std::vector<int64_t>(e.tokens.begin(), e.tokens.end()), torch::kInt64).view({1, -1});
+    const torch::Tensor tokens =
+        torch::tensor(std::vector<int64_t>(e.tokens.begin(), e.tokens.end()), torch::kInt64).view({1, -1});
     torch::Tensor marks, capitals;
     if (!e.tokens.empty()) {
       auto [m, c] = net_->forward(tokens.to(device));

@@ -4,10 +4,10 @@
 // the mark after each word (on its last piece) and whether it starts with a capital (on its
 // first). Evaluated per mark (precision, recall, F1) and on capitals, beside a rule baseline
 // measured on the same split: a capital on the first word, a period after the last.
-#include "core/model.h"
-#include "llm/tokenizer.h"
-#include "nlp/encoder_trunk.h"
-#include "nlp/punctuation_data.h"
+#include "backend/collections/nlp/encoder_trunk.h"
+#include "backend/collections/nlp/punctuation_data.h"
+#include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/model.h"
 
 #include <optional>
 
@@ -45,7 +45,7 @@ class PunctuationModel : public engine::Model {
   std::filesystem::path file_, tokenizerPath_;
   std::string textField_;
   int64_t maxLength_;
-  llm::Tokenizer tokenizer_;
+  text::Tokenizer tokenizer_;
   std::optional<PunctuationData> data_;
   std::shared_ptr<PunctuationNet> net_;
   torch::Tensor markWeights_;  // of the training loss, from the training split's mark counts

@@ -1,7 +1,7 @@
-#include "nlp/text_classification_data.h"
+#include "backend/collections/nlp/text_classification_data.h"
 
-#include "nlp/nlp_files.h"
-#include "protocol/json.h"
+#include "backend/collections/nlp/nlp_files.h"
+#include "backend/protocol/json.h"
 
 #include <algorithm>
 #include <fstream>
@@ -36,10 +36,11 @@ engine::Batch TextClassificationDataset::get(const std::vector<int64_t>& indices
 }
 
 TextClassificationData loadTextClassification(const fs::path& file, const TextClassificationFormat& format,
-                                              const llm::Tokenizer& tokenizer) {
+                                              const text::Tokenizer& tokenizer) {
   std::ifstream in(file);
   if (!in)
-    throw std::runtime_error("cannot read '" + file.string() + "': run scripts/prepare-data.sh, or set data.dataset to " +
+    throw std::runtime_error("cannot read '" + file.string() +
+                             "': run scripts/prepare-data.sh, or set data.dataset to " +
                              "a JSON-lines or TSV file (absolute, or relative to the data root)");
   const bool tsv = file.extension() == ".tsv";
   std::vector<std::pair<std::string, std::string>> rows;  // text, label
@@ -69,7 +70,8 @@ TextClassificationData loadTextClassification(const fs::path& file, const TextCl
     for (const auto& [label, count] : counts)
       if (count >= format.minCount) out.classes.push_back(label);
     if (out.classes.size() < 2)
-      throw std::runtime_error("'" + file.string() + "' has fewer than two labels with " + std::to_string(format.minCount) +
+      throw std::runtime_error("'" + file.string() + "' has fewer than two labels with " +
+                               std::to_string(format.minCount) +
                                " examples: lower data.min_count or list data.classes");
   }
   std::map<std::string, int64_t> index;
@@ -85,8 +87,9 @@ TextClassificationData loadTextClassification(const fs::path& file, const TextCl
   for (size_t c = 0; c < perClass.size(); ++c) {
     auto& examples = perClass[c];
     if (examples.size() < 10)
-      throw std::runtime_error("class '" + out.classes[c] + "' has " + std::to_string(examples.size()) + " examples in '" +
-                               file.string() + "'; each class needs at least 10 (check data.classes)");
+      throw std::runtime_error("class '" + out.classes[c] + "' has " + std::to_string(examples.size()) +
+                               " examples in '" + file.string() +
+                               "'; each class needs at least 10 (check data.classes)");
     std::shuffle(examples.begin(), examples.end(), shuffle);
     const size_t nTest = examples.size() / 10, nVal = examples.size() / 10;
     test.insert(test.end(), examples.begin(), examples.begin() + static_cast<std::ptrdiff_t>(nTest));

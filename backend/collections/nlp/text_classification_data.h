@@ -3,8 +3,8 @@
 // TSV (text, a tab, the label), tokenized with the collection's SentencePiece tokenizer and split
 // per class (stratified) into train/val/test 80/10/10 by a fixed shuffle, so that the split never
 // changes between runs and every class is in every split in proportion.
-#include "core/dataset.h"
-#include "llm/tokenizer.h"
+#include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/dataset.h"
 
 #include <filesystem>
 #include <memory>
@@ -46,6 +46,6 @@ struct TextClassificationData {
 
 // Throws naming the file and line for malformed input, and a listed class with no examples.
 TextClassificationData loadTextClassification(const std::filesystem::path& file, const TextClassificationFormat& format,
-                                              const llm::Tokenizer& tokenizer);
+                                              const text::Tokenizer& tokenizer);
 
 }  // namespace reef::nlp

@@ -1,8 +1,9 @@
-#include "nlp/text_classifier.h"
+#include "backend/collections/nlp/text_classifier.h"
 
-#include "nlp/nlp_files.h"
-#include "nlp/text_evaluation.h"
+#include "backend/collections/nlp/nlp_files.h"
+#include "backend/collections/nlp/text_evaluation.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -53,8 +54,22 @@ torch::Tensor TextClassifier::trainingStep(const engine::Batch& batch) {
 }
 
 std::unique_ptr<engine::Evaluation> TextClassifier::evaluation(engine::Split) {
-  return std::make_unique<TextClassificationEvaluation>([this](const engine::Batch& b) { return logits(b.at("tokens")); },
-                                                        classes_, tokenizer_, static_cast<int>(pad()));
+  return std::make_unique<TextClassificationEvaluation>(
+      [this](const engine::Batch& b) { return logits(b.at("tokens")); }, classes_, tokenizer_, static_cast<int>(pad()));
+}
+
+torch::Tensor TextClassifier::tokenIds(const std::string& text) const {
+  const std::vector<int> ids = tokens(text);
+  return torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64);
+}
+
+torch::Tensor TextClassifier::batchLogits(const std::vector<torch::Tensor>& texts) {
+  int64_t longest = 1;
+  for (const auto& t : texts) longest = std::max(longest, t.size(0));
+  torch::Tensor batch = torch::full({static_cast<int64_t>(texts.size()), longest}, pad(), torch::kInt64);
+  for (size_t i = 0; i < texts.size(); ++i)
+    batch[static_cast<int64_t>(i)].narrow(0, 0, texts[i].size(0)).copy_(texts[i]);
+  return logits(batch.to(network_->parameters().front().device()));
 }
 
 std::optional<std::vector<fs::path>> TextClassifier::inferenceAssets() const {

@@ -1,14 +1,17 @@
-#include "nlp/text_evaluation.h"
+#include "backend/collections/nlp/text_evaluation.h"
 
-#include "core/json_artifact.h"
+#include "backend/engine/core/json_artifact.h"
 
 #include <algorithm>
 
 namespace reef::nlp {
 
 TextClassificationEvaluation::TextClassificationEvaluation(LogitsFn logits, std::vector<std::string> classNames,
-                                                           const llm::Tokenizer& tokenizer, int pad, size_t examplesPerKind)
-    : ClassificationEvaluation(std::move(logits), "label", std::move(classNames)), tokenizer_(tokenizer), pad_(pad),
+                                                           const text::Tokenizer& tokenizer, int pad,
+                                                           size_t examplesPerKind)
+    : ClassificationEvaluation(std::move(logits), "label", std::move(classNames)),
+      tokenizer_(tokenizer),
+      pad_(pad),
       perKind_(examplesPerKind) {}
 
 void TextClassificationEvaluation::observe(const engine::Batch& batch, const torch::Tensor& predicted,
@@ -30,7 +33,8 @@ std::vector<engine::Artifact> TextClassificationEvaluation::writeArtifacts(const
                                                                            const std::string& prefix) {
   auto artifacts = ClassificationEvaluation::writeArtifacts(dir, prefix);
   // Confident mistakes are the ones worth reading first.
-  std::sort(wrong_.begin(), wrong_.end(), [](const Example& a, const Example& b) { return a.confidence > b.confidence; });
+  std::sort(wrong_.begin(), wrong_.end(),
+            [](const Example& a, const Example& b) { return a.confidence > b.confidence; });
   Json rows = Json::array();
   for (const auto* kind : {&wrong_, &right_})
     for (const auto& e : *kind)

@@ -2,14 +2,14 @@
 // Text classification evaluation: the classifier metrics plus predictions to read, the wrong ones
 // first and the most confident of those on top (the texts decoded back from their tokens), an
 // artifact the studio shows as a table.
-#include "core/classification_evaluation.h"
-#include "llm/tokenizer.h"
+#include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/classification_evaluation.h"
 
 namespace reef::nlp {
 
 class TextClassificationEvaluation : public engine::ClassificationEvaluation {
  public:
-  TextClassificationEvaluation(LogitsFn logits, std::vector<std::string> classNames, const llm::Tokenizer& tokenizer,
+  TextClassificationEvaluation(LogitsFn logits, std::vector<std::string> classNames, const text::Tokenizer& tokenizer,
                                int pad, size_t examplesPerKind = 100);
   std::vector<engine::Artifact> writeArtifacts(const std::filesystem::path& dir, const std::string& prefix) override;
 
@@ -22,7 +22,7 @@ class TextClassificationEvaluation : public engine::ClassificationEvaluation {
     int64_t truth, predicted;
     double confidence;
   };
-  const llm::Tokenizer& tokenizer_;
+  const text::Tokenizer& tokenizer_;
   int pad_;
   size_t perKind_;
   std::vector<Example> wrong_, right_;

@@ -1,5 +1,4 @@
-#include "nlp/text_networks.h"
-
+#include "backend/collections/nlp/text_networks.h"
 
 namespace reef::nlp {
 

@@ -1,6 +1,6 @@
 #pragma once
 // The text classifiers' networks: token ids [B, L] (padding = `pad`) in, logits [B, classes] out.
-#include "nlp/encoder_trunk.h"
+#include "backend/collections/nlp/encoder_trunk.h"
 
 #include <torch/torch.h>
 

@@ -1,7 +1,7 @@
-#include "tts/fastpitch.h"
+#include "backend/collections/tts/fastpitch.h"
 
-#include "asr/acoustic_network.h"
-#include "common/self_attention.h"
+#include "backend/collections/asr/acoustic_network.h"
+#include "backend/collections/common/self_attention.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -30,8 +30,10 @@ FftBlockImpl::FftBlockImpl(const FastPitchOptions& o) : heads_(o.heads), dropout
   qkv_ = register_module("qkv", torch::nn::Linear(o.dim, 3 * o.dim));
   proj_ = register_module("proj", torch::nn::Linear(o.dim, o.dim));
   norm2_ = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim})));
-  conv1_ = register_module("conv1", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.dim, o.convHidden, o.kernel).padding(o.kernel / 2)));
-  conv2_ = register_module("conv2", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.convHidden, o.dim, o.kernel).padding(o.kernel / 2)));
+  conv1_ = register_module(
+      "conv1", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.dim, o.convHidden, o.kernel).padding(o.kernel / 2)));
+  conv2_ = register_module(
+      "conv2", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.convHidden, o.dim, o.kernel).padding(o.kernel / 2)));
 }
 
 torch::Tensor FftBlockImpl::forward(const torch::Tensor& input, const torch::Tensor& valid) {
@@ -39,7 +41,8 @@ torch::Tensor FftBlockImpl::forward(const torch::Tensor& input, const torch::Ten
     return F::dropout(w, F::DropoutFuncOptions().p(dropout_).training(is_training()));
   };
   const auto mask = valid.unsqueeze(2).to(input.dtype());
-  const auto x = input + drop(proj_(collections::selfAttention(qkv_(norm1_(input)), valid.logical_not(), heads_, drop)));
+  const auto x =
+      input + drop(proj_(collections::selfAttention(qkv_(norm1_(input)), valid.logical_not(), heads_, drop)));
   const auto h = conv2_(torch::relu(conv1_((norm2_(x) * mask).transpose(1, 2)))).transpose(1, 2);
   return (x + drop(h)) * mask;
 }
@@ -63,12 +66,14 @@ torch::Tensor VariancePredictorImpl::forward(const torch::Tensor& x, const torch
 FastPitchImpl::FastPitchImpl(const FastPitchOptions& o) : options_(o) {
   if (o.dim % (2 * o.heads) != 0)
     throw std::invalid_argument("model.dim (" + std::to_string(o.dim) + ") must be a multiple of 2 * model.heads");
-  embedding_ = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(o.symbols, o.dim).padding_idx(0)));
+  embedding_ =
+      register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(o.symbols, o.dim).padding_idx(0)));
   encoder_ = register_module("encoder", torch::nn::ModuleList());
   for (int64_t i = 0; i < o.encoderLayers; ++i) encoder_->push_back(FftBlock(o));
   durationPredictor_ = register_module("duration_predictor", VariancePredictor(o.dim, o.kernel, o.dropout));
   pitchPredictor_ = register_module("pitch_predictor", VariancePredictor(o.dim, o.kernel, o.dropout));
-  pitchEmbedding_ = register_module("pitch_embedding", torch::nn::Conv1d(torch::nn::Conv1dOptions(1, o.dim, 3).padding(1)));
+  pitchEmbedding_ =
+      register_module("pitch_embedding", torch::nn::Conv1d(torch::nn::Conv1dOptions(1, o.dim, 3).padding(1)));
   decoder_ = register_module("decoder", torch::nn::ModuleList());
   for (int64_t i = 0; i < o.decoderLayers; ++i) decoder_->push_back(FftBlock(o));
   melProjection_ = register_module("mel_projection", torch::nn::Linear(o.dim, o.mels));

@@ -55,8 +55,8 @@ class FastPitchImpl : public torch::nn::Module {
   explicit FastPitchImpl(const FastPitchOptions& options);
   // text [B, T] (0-padded), textLength [B]; durations/pitch [B, T]: the targets in training, or
   // undefined to use the predictions (synthesis; `pace` > 1 speaks faster).
-  FastPitchOutput forward(const torch::Tensor& text, const torch::Tensor& textLength, const torch::Tensor& durations = {},
-                          const torch::Tensor& pitch = {}, double pace = 1.0);
+  FastPitchOutput forward(const torch::Tensor& text, const torch::Tensor& textLength,
+                          const torch::Tensor& durations = {}, const torch::Tensor& pitch = {}, double pace = 1.0);
 
  private:
   FastPitchOptions options_;

@@ -3,7 +3,7 @@
 // magnitude spectrogram (least squares through the mel filterbank's pseudo-inverse, clamped at
 // zero), then Griffin-Lim's phase reconstruction (alternating projections between consistent
 // STFTs and the given magnitudes).
-#include "protocol/audio/mel_spectrogram.h"
+#include "backend/protocol/audio/mel_spectrogram.h"
 
 #include <torch/torch.h>
 

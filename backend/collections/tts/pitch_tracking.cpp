@@ -1,4 +1,4 @@
-#include "tts/pitch_tracking.h"
+#include "backend/collections/tts/pitch_tracking.h"
 
 namespace reef::tts {
 
@@ -11,7 +11,8 @@ torch::Tensor trackPitch(const torch::Tensor& samples, const PitchOptions& o) {
   const auto spectrum = torch::fft_rfft(windows, 2 * o.window, 1);
   const auto corr = torch::fft_irfft(spectrum.abs().pow(2), 2 * o.window, 1).narrow(1, 0, o.window);
   const auto energy = corr.select(1, 0).clamp_min(1e-8).unsqueeze(1);
-  const auto minLag = static_cast<int64_t>(o.sampleRate / o.maxHz), maxLag = static_cast<int64_t>(o.sampleRate / o.minHz);
+  const auto minLag = static_cast<int64_t>(o.sampleRate / o.maxHz),
+             maxLag = static_cast<int64_t>(o.sampleRate / o.minHz);
   // Correlation at lag L covers only W - L samples: rescale so long lags are not penalised.
   const auto lags = torch::arange(minLag, maxLag + 1, torch::kFloat32);
   const auto normalised = corr.narrow(1, minLag, maxLag - minLag + 1) / energy * (o.window / (o.window - lags));

@@ -8,8 +8,8 @@ namespace reef::tts {
 
 struct PitchOptions {
   int sampleRate = 16000;
-  int hop = 160;          // one value per mel frame: frames centred at t * hop
-  int window = 1024;      // analysis window (64 ms at 16 kHz: two periods of 40 Hz)
+  int hop = 160;      // one value per mel frame: frames centred at t * hop
+  int window = 1024;  // analysis window (64 ms at 16 kHz: two periods of 40 Hz)
   double minHz = 60, maxHz = 400;
   double voicedThreshold = 0.5;
 };

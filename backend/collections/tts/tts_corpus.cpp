@@ -1,8 +1,8 @@
-#include "tts/tts_corpus.h"
+#include "backend/collections/tts/tts_corpus.h"
 
-#include "asr/ctc_alignment.h"
-#include "protocol/audio/audio_file.h"
-#include "tts/pitch_tracking.h"
+#include "backend/collections/asr/ctc_alignment.h"
+#include "backend/collections/tts/pitch_tracking.h"
+#include "backend/protocol/audio/audio_file.h"
 
 #include <cmath>
 #include <iostream>
@@ -10,7 +10,8 @@
 
 namespace reef::tts {
 
-std::vector<int64_t> melDurations(const std::vector<int64_t>& alignerDurations, int64_t subsampling, int64_t melFrames) {
+std::vector<int64_t> melDurations(const std::vector<int64_t>& alignerDurations, int64_t subsampling,
+                                  int64_t melFrames) {
   std::vector<int64_t> out;
   int64_t total = 0;
   for (const auto d : alignerDurations) {
@@ -56,8 +57,8 @@ engine::Batch TtsDataset::get(const std::vector<int64_t>& indices) const {
     characters += t;
   }
   engine::Batch batch;
-  batch.fields = {{"text", text},   {"text_length", textLength}, {"durations", durations}, {"pitch", pitch},
-                  {"mel", mel},     {"mel_length", melLength},   {"index", index}};
+  batch.fields = {{"text", text}, {"text_length", textLength}, {"durations", durations}, {"pitch", pitch},
+                  {"mel", mel},   {"mel_length", melLength},   {"index", index}};
   batch.size = n;
   batch.tokens = characters;
   return batch;
@@ -71,7 +72,8 @@ std::vector<double> TtsDataset::lengths() const {
 
 namespace {
 
-std::vector<TtsUtterance> alignManifest(const std::filesystem::path& manifest, asr::AsrModel& aligner, int64_t& skipped) {
+std::vector<TtsUtterance> alignManifest(const std::filesystem::path& manifest, asr::AsrModel& aligner,
+                                        int64_t& skipped) {
   torch::NoGradGuard noGrad;
   aligner.module().eval();
   const auto& features = aligner.features();
@@ -131,7 +133,8 @@ TtsSplits prepareTtsSplits(const std::filesystem::path& train, const std::filesy
       if (p > 0) sum += p, squares += static_cast<double>(p) * p, ++count;
   if (count > 1) {
     splits.pitch.mean = sum / static_cast<double>(count);
-    splits.pitch.deviation = std::max(1.0, std::sqrt(squares / static_cast<double>(count) - splits.pitch.mean * splits.pitch.mean));
+    splits.pitch.deviation =
+        std::max(1.0, std::sqrt(squares / static_cast<double>(count) - splits.pitch.mean * splits.pitch.mean));
   }
   for (auto* set : {&trainSet, &valSet, &testSet})
     for (auto& u : *set)

@@ -2,15 +2,15 @@
 // The TTS training data, prepared once per run from a single-voice speech manifest: characters
 // (the aligner's alphabet), the log-mel target, per-character durations and pitch.
 //
-// Durations come from CTC forced alignment with a trained Reef ASR model (asr/ctc_alignment.h):
+// Durations come from CTC forced alignment with a trained Reef ASR model (backend/collections/asr/ctc_alignment.h):
 // the ASR model already knows where each character is spoken, for the voices it was trained on,
 // so no separate aligner has to be learnt (FastPitch's own aligner would need its own training
 // budget). Its frames are `subsampling` mel frames each; the last character absorbs the rounding.
 // Pitch: the mean F0 of a character's voiced frames, normalised by the training split's mean and
 // deviation (0 for an unvoiced character).
-#include "asr/asr_model.h"
-#include "core/dataset.h"
-#include "protocol/audio/speech_manifest.h"
+#include "backend/collections/asr/asr_model.h"
+#include "backend/engine/core/dataset.h"
+#include "backend/protocol/audio/speech_manifest.h"
 
 #include <memory>
 #include <vector>

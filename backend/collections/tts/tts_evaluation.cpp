@@ -1,7 +1,7 @@
-#include "tts/tts_evaluation.h"
+#include "backend/collections/tts/tts_evaluation.h"
 
-#include "core/json_artifact.h"
-#include "protocol/audio/audio_file.h"
+#include "backend/engine/core/json_artifact.h"
+#include "backend/protocol/audio/audio_file.h"
 
 #include <chrono>
 
@@ -29,14 +29,17 @@ void TtsEvaluation::update(const engine::Batch& batch) {
     const std::string reference = judge->vocabulary().normalise(u.entry.text);
     s.words = protocol::audio::wordErrors(reference, s.hypothesis);
     words_ += s.words;
-    if (judge->decodesWithBeam()) greedyWords_ += protocol::audio::wordErrors(reference, judge->transcribe(s.audio, true));
+    if (judge->decodesWithBeam())
+      greedyWords_ += protocol::audio::wordErrors(reference, judge->transcribe(s.audio, true));
     samples_.push_back(std::move(s));
   }
 }
 
 engine::MetricMap TtsEvaluation::finish() {
   const double n = static_cast<double>(std::max<int64_t>(1, batches_));
-  engine::MetricMap m{{"mel_l1", mel_ / n}, {"duration_loss", duration_ / n}, {"pitch_loss", pitch_ / n},
+  engine::MetricMap m{{"mel_l1", mel_ / n},
+                      {"duration_loss", duration_ / n},
+                      {"pitch_loss", pitch_ / n},
                       {"loss", (mel_ + 0.1 * duration_ + 0.1 * pitch_) / n}};
   if (!samples_.empty()) {
     m["intelligibility_wer"] = words_.rate();
@@ -46,7 +49,8 @@ engine::MetricMap TtsEvaluation::finish() {
   return m;
 }
 
-std::vector<engine::Artifact> TtsEvaluation::writeArtifacts(const std::filesystem::path& dir, const std::string& prefix) {
+std::vector<engine::Artifact> TtsEvaluation::writeArtifacts(const std::filesystem::path& dir,
+                                                            const std::string& prefix) {
   if (samples_.empty()) return {};
   Json rows = Json::array();
   for (size_t i = 0; i < samples_.size(); ++i) {

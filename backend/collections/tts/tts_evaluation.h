@@ -5,8 +5,8 @@
 // transcribed by the aligner's ASR model and scored in WER against the text (also greedily decoded
 // when its spec decodes with a beam, so the language model's share is visible). The artifact:
 // those wavs, to listen to beside the recordings.
-#include "protocol/audio/word_errors.h"
-#include "tts/tts_model.h"
+#include "backend/collections/tts/tts_model.h"
+#include "backend/protocol/audio/word_errors.h"
 
 namespace reef::tts {
 

@@ -1,8 +1,8 @@
-#include "tts/tts_model.h"
+#include "backend/collections/tts/tts_model.h"
 
-#include "asr/asr_collection.h"
-#include "nlp/nlp_files.h"
-#include "tts/tts_evaluation.h"
+#include "backend/collections/asr/asr_collection.h"
+#include "backend/collections/nlp/nlp_files.h"
+#include "backend/collections/tts/tts_evaluation.h"
 
 #include <stdexcept>
 
@@ -36,20 +36,24 @@ void TtsModel::prepare() {
   const Json& d = context_.spec.at("data");
   const std::string aligner = d.at("aligner").get<std::string>();
   if (aligner.empty())
-    throw std::runtime_error("data.aligner is empty: name a trained asr run over characters (for instance one of "
-                             "resources/examples/asr/quartznet_chars.yaml); its CTC alignment gives the durations");
+    throw std::runtime_error(
+        "data.aligner is empty: name a trained asr run over characters (for instance one of "
+        "resources/examples/asr/quartznet_chars.yaml); its CTC alignment gives the durations");
   aligner_ = asr::loadTrainedAsr(nlp::underDataRoot(context_.dataRoot, aligner), context_.dataRoot, "data.aligner");
   if (aligner_->vocabulary().isSubword() || aligner_->vocabulary().alphabet() != vocabulary_->alphabet())
-    throw std::runtime_error("data.aligner: the asr run '" + aligner + "' must write the characters of model.alphabet ('" +
+    throw std::runtime_error("data.aligner: the asr run '" + aligner +
+                             "' must write the characters of model.alphabet ('" +
                              context_.spec.at("model").at("alphabet").get<std::string>() + "')");
   const auto& a = aligner_->features().options();
   if (a.sampleRate != melOptions_.sampleRate || a.nFft != melOptions_.nFft || a.winLength != melOptions_.winLength ||
       a.hop != melOptions_.hop || a.nMels != melOptions_.nMels)
-    throw std::runtime_error("data.aligner: the asr run's spectrogram (data.sample_rate, n_fft, win_length, hop, n_mels) "
-                             "must equal this spec's");
+    throw std::runtime_error(
+        "data.aligner: the asr run's spectrogram (data.sample_rate, n_fft, win_length, hop, n_mels) "
+        "must equal this spec's");
   aligner_->to(device());
   auto manifest = [&](const char* key) { return nlp::underDataRoot(context_.dataRoot, d.at(key).get<std::string>()); };
-  splits_ = prepareTtsSplits(manifest("train_manifest"), manifest("val_manifest"), manifest("test_manifest"), *aligner_);
+  splits_ =
+      prepareTtsSplits(manifest("train_manifest"), manifest("val_manifest"), manifest("test_manifest"), *aligner_);
   if (splits_->train->size() == 0) throw std::runtime_error("data.train_manifest: no utterance could be aligned");
 }
 
@@ -59,11 +63,14 @@ std::shared_ptr<engine::Dataset> TtsModel::dataset(engine::Split split) {
 }
 
 TtsModel::Losses TtsModel::losses(const engine::Batch& batch) {
-  const auto out = network_->forward(batch.at("text"), batch.at("text_length"), batch.at("durations"), batch.at("pitch"));
+  const auto out =
+      network_->forward(batch.at("text"), batch.at("text_length"), batch.at("durations"), batch.at("pitch"));
   const auto& target = batch.at("mel");
   const int64_t frames = std::min(out.mel.size(1), target.size(1));
-  const auto frameMask = (torch::arange(frames, batch.at("mel_length").options()).unsqueeze(0) <
-                          batch.at("mel_length").unsqueeze(1)).unsqueeze(2).to(out.mel.dtype());
+  const auto frameMask =
+      (torch::arange(frames, batch.at("mel_length").options()).unsqueeze(0) < batch.at("mel_length").unsqueeze(1))
+          .unsqueeze(2)
+          .to(out.mel.dtype());
   const auto textMask = (batch.at("text") > 0).to(out.mel.dtype());
   Losses l;
   l.mel = ((out.mel.narrow(1, 0, frames) - target.narrow(1, 0, frames)).abs() * frameMask).sum() /

@@ -3,11 +3,11 @@
 // Training data are aligned by a trained ASR run (data.aligner, see tts_corpus.h), which also
 // judges intelligibility in evaluation: it transcribes the synthesized held-out sentences.
 // Synthesis needs only the spec and the weights, so a bundle carries the model.
-#include "asr/asr_model.h"
-#include "core/model.h"
-#include "tts/fastpitch.h"
-#include "tts/griffin_lim.h"
-#include "tts/tts_corpus.h"
+#include "backend/collections/asr/asr_model.h"
+#include "backend/collections/tts/fastpitch.h"
+#include "backend/collections/tts/griffin_lim.h"
+#include "backend/collections/tts/tts_corpus.h"
+#include "backend/engine/core/model.h"
 
 #include <memory>
 #include <optional>
@@ -22,7 +22,9 @@ class TtsModel : public engine::Model {
   std::shared_ptr<engine::Dataset> dataset(engine::Split split) override;
   torch::Tensor trainingStep(const engine::Batch& batch) override;
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
-  std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override { return std::vector<std::filesystem::path>{}; }
+  std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override {
+    return std::vector<std::filesystem::path>{};
+  }
 
   struct Losses {
     torch::Tensor mel, duration, pitch;

@@ -1,6 +1,6 @@
-#include "vision/cnn.h"
+#include "backend/collections/vision/cnn.h"
 
-#include "core/dropout.h"
+#include "backend/engine/core/dropout.h"
 
 #include <stdexcept>
 

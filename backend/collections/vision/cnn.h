@@ -1,5 +1,5 @@
 #pragma once
-#include "vision/image_network.h"
+#include "backend/collections/vision/image_network.h"
 
 namespace reef::vision {
 

@@ -1,4 +1,4 @@
-#include "vision/idx_file.h"
+#include "backend/collections/vision/idx_file.h"
 
 #include <fstream>
 #include <stdexcept>

@@ -1,6 +1,6 @@
-#include "vision/image_classifier.h"
+#include "backend/collections/vision/image_classifier.h"
 
-#include "vision/image_evaluation.h"
+#include "backend/collections/vision/image_evaluation.h"
 
 namespace reef::vision {
 
@@ -13,7 +13,8 @@ ImageClassifier::ImageClassifier(const engine::ModelContext& context, const Netw
 VisionData& ImageClassifier::data() {
   if (!data_) {
     const Json& data = context_.spec.at("data");
-    data_ = loadVisionData(context_.dataRoot, data.at("dataset").get<std::string>(), data.at("val_size").get<int64_t>());
+    data_ =
+        loadVisionData(context_.dataRoot, data.at("dataset").get<std::string>(), data.at("val_size").get<int64_t>());
   }
   return *data_;
 }
@@ -24,8 +25,10 @@ std::shared_ptr<engine::Dataset> ImageClassifier::dataset(engine::Split split) {
       // Training fixes the normalisation; a restored checkpoint then carries the same values.
       network_->setNormalisation(data().mean, data().stddev);
       return data().train;
-    case engine::Split::Val: return data().val;
-    case engine::Split::Test: return data().test;
+    case engine::Split::Val:
+      return data().val;
+    case engine::Split::Test:
+      return data().test;
   }
   return nullptr;
 }
@@ -43,6 +46,10 @@ void ImageClassifier::to(const torch::Device& device) {
 torch::Tensor ImageClassifier::logits(const torch::Tensor& images) {
   const torch::Tensor x = network_->normalise(images);
   return network_->forward(network_->channelsLast() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x);
+}
+
+torch::Tensor ImageClassifier::batchLogits(const std::vector<torch::Tensor>& images) {
+  return logits(torch::stack(images).to(network_->parameters().front().device()));
 }
 
 torch::Tensor ImageClassifier::trainingStep(const engine::Batch& batch) {

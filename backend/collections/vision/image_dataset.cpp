@@ -1,4 +1,4 @@
-#include "vision/image_dataset.h"
+#include "backend/collections/vision/image_dataset.h"
 
 #include <stdexcept>
 

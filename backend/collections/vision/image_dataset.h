@@ -1,7 +1,7 @@
 #pragma once
 // Labelled images kept as bytes in memory; a split is a contiguous range of them. Batches are
 // float tensors [B, C, H, W] of pixels in [0, 1] ("image") and int64 labels [B] ("label").
-#include "core/dataset.h"
+#include "backend/engine/core/dataset.h"
 
 #include <memory>
 #include <string>

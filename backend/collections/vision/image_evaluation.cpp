@@ -1,4 +1,4 @@
-#include "vision/image_evaluation.h"
+#include "backend/collections/vision/image_evaluation.h"
 
 #include <cstdio>
 #include <fstream>
@@ -33,14 +33,19 @@ std::vector<engine::Artifact> ImageClassificationEvaluation::writeArtifacts(cons
       // Contrast-stretched to 0..255, so that a faint image is still visible.
       const torch::Tensor x = e.image;
       const float lo = x.min().item<float>(), hi = x.max().item<float>();
-      const torch::Tensor pixels =
-          ((x - lo) / std::max(1e-6f, hi - lo) * 255.0f).round().clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+      const torch::Tensor pixels = ((x - lo) / std::max(1e-6f, hi - lo) * 255.0f)
+                                       .round()
+                                       .clamp(0, 255)
+                                       .to(torch::kUInt8)
+                                       .permute({1, 2, 0})
+                                       .contiguous();
       const int64_t c = x.size(0), h = x.size(1), w = x.size(2);
       char name[32];
       std::snprintf(name, sizeof name, "%03d.%s", n++, c == 1 ? "pgm" : "ppm");
       std::ofstream out(folder / name, std::ios::binary);
       out << (c == 1 ? "P5" : "P6") << "\n" << w << " " << h << "\n255\n";
-      out.write(reinterpret_cast<const char*>(pixels.data_ptr<uint8_t>()), static_cast<std::streamsize>(pixels.numel()));
+      out.write(reinterpret_cast<const char*>(pixels.data_ptr<uint8_t>()),
+                static_cast<std::streamsize>(pixels.numel()));
       if (!out) throw std::runtime_error("cannot write '" + (folder / name).string() + "'");
       index.push_back({{"file", std::string(prefix + "samples/") + name},
                        {"truth", classNames()[static_cast<size_t>(e.truth)]},

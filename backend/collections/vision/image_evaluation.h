@@ -1,7 +1,7 @@
 #pragma once
 // Image classification evaluation: the classifier metrics plus example predictions to look at,
 // the wrong ones first (kept as PGM/PPM images with a JSON index, an artifact the studio shows).
-#include "core/classification_evaluation.h"
+#include "backend/engine/core/classification_evaluation.h"
 
 namespace reef::vision {
 

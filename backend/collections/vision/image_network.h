@@ -1,6 +1,6 @@
 #pragma once
 // What the image classifier needs of a network: images [B, C, H, W] in, logits [B, classes] out.
-#include "vision/image_dataset.h"
+#include "backend/collections/vision/image_dataset.h"
 
 #include <torch/torch.h>
 

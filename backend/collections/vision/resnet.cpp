@@ -1,4 +1,4 @@
-#include "vision/resnet.h"
+#include "backend/collections/vision/resnet.h"
 
 namespace reef::vision {
 
@@ -17,8 +17,9 @@ class BasicBlockImpl : public torch::nn::Module {
     bn2_ = register_module("bn2", torch::nn::BatchNorm2d(out));
     if (stride != 1 || in != out) {
       shortcut_ = register_module(
-          "shortcut", torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
-                                            torch::nn::BatchNorm2d(out)));
+          "shortcut",
+          torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                torch::nn::BatchNorm2d(out)));
     }
   }
 
@@ -38,8 +39,8 @@ TORCH_MODULE(BasicBlock);
 }  // namespace
 
 ResNet::ResNet(ImageShape shape, int64_t classes, int64_t width, int64_t blocksPerStage) {
-  stem_ = register_module("stem", torch::nn::Sequential(conv3x3(shape.channels, width, 1), torch::nn::BatchNorm2d(width),
-                                                       torch::nn::ReLU()));
+  stem_ = register_module("stem", torch::nn::Sequential(conv3x3(shape.channels, width, 1),
+                                                        torch::nn::BatchNorm2d(width), torch::nn::ReLU()));
   stages_ = register_module("stages", torch::nn::Sequential());
   int64_t channels = width;
   for (int stage = 0; stage < 3; ++stage) {

@@ -1,7 +1,7 @@
 #pragma once
 // The image datasets the vision collection trains on, as prepared by scripts/prepare-data.sh:
 // <root>/<dataset>/{train,t10k}-{images-idx3,labels-idx1}-ubyte.
-#include "vision/image_dataset.h"
+#include "backend/collections/vision/image_dataset.h"
 
 #include <filesystem>
 #include <memory>
@@ -21,7 +21,7 @@ VisionDatasetInfo visionDatasetInfo(const std::string& dataset);
 
 struct VisionData {
   VisionDatasetInfo info;
-  double mean = 0, stddev = 1;  // of the training pixels (in [0, 1]): the network's normalisation
+  double mean = 0, stddev = 1;             // of the training pixels (in [0, 1]): the network's normalisation
   std::shared_ptr<engine::Dataset> train;  // the training file minus its last valSize images
   std::shared_ptr<engine::Dataset> val;    // the last valSize images of the training file
   std::shared_ptr<engine::Dataset> test;   // the test file

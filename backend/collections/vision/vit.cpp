@@ -1,13 +1,12 @@
-#include "vision/vit.h"
+#include "backend/collections/vision/vit.h"
 
-#include "common/encoder_block.h"
-#include "core/dropout.h"
+#include "backend/collections/common/encoder_block.h"
+#include "backend/engine/core/dropout.h"
 
 #include <cmath>
 #include <stdexcept>
 
 namespace reef::vision {
-
 
 VisionTransformer::VisionTransformer(ImageShape shape, int64_t classes, int64_t patchSize, int64_t dim, int64_t depth,
                                      int64_t heads, double mlpRatio, double dropout)

@@ -1,5 +1,5 @@
 #pragma once
-#include "vision/image_network.h"
+#include "backend/collections/vision/image_network.h"
 
 namespace reef::vision {
 
@@ -8,8 +8,8 @@ namespace reef::vision {
 // linear head on the final class token.
 class VisionTransformer : public ImageNetwork {
  public:
-  VisionTransformer(ImageShape shape, int64_t classes, int64_t patchSize, int64_t dim, int64_t depth,
-                    int64_t heads, double mlpRatio, double dropout);
+  VisionTransformer(ImageShape shape, int64_t classes, int64_t patchSize, int64_t dim, int64_t depth, int64_t heads,
+                    double mlpRatio, double dropout);
   torch::Tensor forward(const torch::Tensor& images) override;
 
  private:

@@ -1,4 +1,4 @@
-#include "core/blas_kernels.h"
+#include "backend/engine/core/blas_kernels.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -29,8 +29,10 @@ void reexecForOpenBlasKernels(char** argv) {
   if (core.empty()) return;
   setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
   execv("/proc/self/exe", argv);
-  std::fprintf(stderr, "reef: could not restart with OPENBLAS_CORETYPE=%s (%s); matrix products use OpenBLAS's generic kernels\n",
-               core.c_str(), std::strerror(errno));
+  std::fprintf(
+      stderr,
+      "reef: could not restart with OPENBLAS_CORETYPE=%s (%s); matrix products use OpenBLAS's generic kernels\n",
+      core.c_str(), std::strerror(errno));
 }
 
 }  // namespace reef::engine

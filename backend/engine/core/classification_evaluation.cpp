@@ -1,4 +1,4 @@
-#include "core/classification_evaluation.h"
+#include "backend/engine/core/classification_evaluation.h"
 
 #include <fstream>
 
@@ -6,7 +6,9 @@ namespace reef::engine {
 
 ClassificationEvaluation::ClassificationEvaluation(LogitsFn logits, std::string labelField,
                                                    std::vector<std::string> classNames)
-    : logits_(std::move(logits)), labelField_(std::move(labelField)), names_(classNames),
+    : logits_(std::move(logits)),
+      labelField_(std::move(labelField)),
+      names_(classNames),
       confusion_(std::move(classNames)) {}
 
 void ClassificationEvaluation::update(const Batch& batch) {
@@ -35,7 +37,8 @@ std::vector<Artifact> ClassificationEvaluation::writeArtifacts(const std::filesy
                                                                const std::string& prefix) {
   const auto json = dir / (prefix + "confusion_matrix.json");
   const auto csv = dir / (prefix + "confusion_matrix.csv");
-  for (const auto& [path, text] : {std::pair{json, confusion_.toJson().dump(2) + "\n"}, std::pair{csv, confusion_.toCsv()}}) {
+  for (const auto& [path, text] :
+       {std::pair{json, confusion_.toJson().dump(2) + "\n"}, std::pair{csv, confusion_.toCsv()}}) {
     std::ofstream out(path, std::ios::trunc);
     out << text;
     out.flush();

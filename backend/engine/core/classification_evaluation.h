@@ -1,8 +1,8 @@
 #pragma once
 // Evaluation of any classifier whose batches carry integer labels: mean cross-entropy, accuracy,
 // macro-F1, and the confusion matrix written as an artifact.
-#include "core/classification_metrics.h"
-#include "core/model.h"
+#include "backend/engine/core/classification_metrics.h"
+#include "backend/engine/core/model.h"
 
 #include <functional>
 #include <string>

@@ -1,4 +1,4 @@
-#include "core/classification_metrics.h"
+#include "backend/engine/core/classification_metrics.h"
 
 #include <stdexcept>
 
@@ -64,8 +64,11 @@ Json ConfusionMatrix::toJson() const {
       support += count(t, p);
     }
     matrix.push_back(row);
-    perClass.push_back({{"class", names_[t]}, {"precision", precision(t)}, {"recall", recall(t)},
-                        {"f1", f1(t)}, {"support", support}});
+    perClass.push_back({{"class", names_[t]},
+                        {"precision", precision(t)},
+                        {"recall", recall(t)},
+                        {"f1", f1(t)},
+                        {"support", support}});
   }
   j["matrix"] = matrix;
   j["per_class"] = perClass;

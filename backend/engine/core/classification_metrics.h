@@ -1,6 +1,6 @@
 #pragma once
 // Accuracy, per-class precision/recall/F1 and the confusion matrix, for any classifier.
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <cstdint>
 #include <string>

@@ -1,9 +1,9 @@
 #pragma once
-// When Reef's own fp32 CPU kernels (core/dense_products.cpp, the LLM's fused RMSNorm, rotary
+// When Reef's own fp32 CPU kernels (backend/engine/core/dense_products.cpp, the LLM's fused RMSNorm, rotary
 // embedding and SwiGLU) take a call instead of LibTorch's composite: every tensor is fp32 on the
 // CPU, and CPU autocast is off (under autocast an op must see the dtypes autocast casts to, which
 // only the composite does).
-#include "core/torch_compat.h"
+#include "backend/engine/core/torch_compat.h"
 
 #include <initializer_list>
 

@@ -1,4 +1,4 @@
-#include "core/data_loader.h"
+#include "backend/engine/core/data_loader.h"
 
 #include <algorithm>
 #include <numeric>
@@ -38,8 +38,9 @@ std::vector<int64_t> bucketed(std::vector<int64_t> order, const std::vector<doub
   const auto n = static_cast<int64_t>(order.size());
   for (int64_t begin = 0; begin < n; begin += window * globalBatch) {
     const auto end = order.begin() + std::min(n, begin + window * globalBatch);
-    std::stable_sort(order.begin() + begin, end,
-                     [&](int64_t a, int64_t b) { return lengths[static_cast<size_t>(a)] < lengths[static_cast<size_t>(b)]; });
+    std::stable_sort(order.begin() + begin, end, [&](int64_t a, int64_t b) {
+      return lengths[static_cast<size_t>(a)] < lengths[static_cast<size_t>(b)];
+    });
   }
   const int64_t batches = n / globalBatch;  // a partial last batch stays last
   const auto batchOrder = shuffled(batches, seed ^ 0x5bd1e9955bd1e995ull, epoch);
@@ -133,9 +134,9 @@ void DataLoader::workerLoop() {
 
 void DataLoader::seek(DataPosition position) {
   if (position.batch < 0 || position.batch >= batchesPerEpoch_ || position.epoch < 0)
-    throw std::out_of_range("data loader: cannot seek to epoch " + std::to_string(position.epoch) +
-                            ", batch " + std::to_string(position.batch) + " (an epoch has " +
-                            std::to_string(batchesPerEpoch_) + " batches)");
+    throw std::out_of_range("data loader: cannot seek to epoch " + std::to_string(position.epoch) + ", batch " +
+                            std::to_string(position.batch) + " (an epoch has " + std::to_string(batchesPerEpoch_) +
+                            " batches)");
   stopWorkers();
   ready_.clear();
   failed_.clear();

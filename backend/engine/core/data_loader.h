@@ -2,7 +2,7 @@
 // Batches in a deterministic order, built ahead of time by worker threads. Batch b of epoch e
 // always holds the same samples for a given seed, however many workers there are, so a resumed
 // run sees exactly the data the uninterrupted run would have seen.
-#include "core/dataset.h"
+#include "backend/engine/core/dataset.h"
 
 #include <condition_variable>
 #include <cstdint>

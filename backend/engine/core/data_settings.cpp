@@ -1,6 +1,6 @@
-#include "core/data_settings.h"
+#include "backend/engine/core/data_settings.h"
 
-#include "version.h"
+#include "backend/engine/core/version.h"
 
 #include <cstdlib>
 

@@ -1,8 +1,8 @@
 #pragma once
 // The keys every collection's `data` section has (the engine's data loader reads them); a
 // collection appends its own (dataset, splits, ...) when it registers.
-#include "protocol/json.h"
-#include "protocol/schema.h"
+#include "backend/protocol/json.h"
+#include "backend/protocol/schema.h"
 
 #include <cstdint>
 #include <filesystem>

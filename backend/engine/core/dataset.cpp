@@ -1,4 +1,4 @@
-#include "core/dataset.h"
+#include "backend/engine/core/dataset.h"
 
 #include <stdexcept>
 
@@ -6,9 +6,12 @@ namespace reef::engine {
 
 const char* splitName(Split split) {
   switch (split) {
-    case Split::Train: return "train";
-    case Split::Val: return "val";
-    case Split::Test: return "test";
+    case Split::Train:
+      return "train";
+    case Split::Val:
+      return "val";
+    case Split::Test:
+      return "test";
   }
   return "?";
 }

@@ -1,7 +1,7 @@
-#include "core/dense_products.h"
+#include "backend/engine/core/dense_products.h"
 
-#include "core/cpu_kernels.h"
-#include "core/tensor_io.h"
+#include "backend/engine/core/cpu_kernels.h"
+#include "backend/engine/core/tensor_io.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -24,8 +24,8 @@ namespace {
 // c[m, n] = alpha op(a) op(b) on raw row-major fp32 storage; a is [m, k] or, transposed, [k, m].
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c,
            float alpha = 1.0f) {
-  const dnnl_status_t status =
-      dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha, a, transA ? m : k, b, transB ? k : n, 0.0f, c, n);
+  const dnnl_status_t status = dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha, a, transA ? m : k, b,
+                                          transB ? k : n, 0.0f, c, n);
   if (status != dnnl_success)
     throw std::runtime_error("oneDNN sgemm failed (status " + std::to_string(static_cast<int>(status)) + ") on a " +
                              std::to_string(m) + "x" + std::to_string(k) + " by " + std::to_string(k) + "x" +
@@ -36,8 +36,9 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const floa
 int64_t firstFutureKey(int64_t r, int64_t m, int64_t n) { return std::min(n, r + n - m + 1); }
 
 // sgemm for each of `batch` matrix pairs, the batch split across threads (each product then runs
-// single-threaded inside oneDNN): attention's matrices are too small to split one. With `causal`, entries [r, j] with j > r + n - m (a key after its query, for m queries that
-// are the last m of n positions) are set to -inf after the product.
+// single-threaded inside oneDNN): attention's matrices are too small to split one. With `causal`, entries [r, j] with j
+// > r + n - m (a key after its query, for m queries that are the last m of n positions) are set to -inf after the
+// product.
 void batchedSgemm(bool transA, bool transB, int64_t batch, int64_t m, int64_t n, int64_t k, const torch::Tensor& a,
                   const torch::Tensor& b, torch::Tensor& c, float alpha = 1.0f, bool causal = false) {
   const float* pa = a.data_ptr<float>();
@@ -60,7 +61,8 @@ torch::Tensor zeroFuture(const torch::Tensor& g, int64_t m, int64_t n) {
   float* p = out.data_ptr<float>();
   at::parallel_for(0, out.numel() / (m * n), 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
-      for (int64_t r = 0; r < m; ++r) std::fill(p + i * m * n + r * n + firstFutureKey(r, m, n), p + i * m * n + (r + 1) * n, 0.0f);
+      for (int64_t r = 0; r < m; ++r)
+        std::fill(p + i * m * n + r * n + firstFutureKey(r, m, n), p + i * m * n + (r + 1) * n, 0.0f);
   });
   return out;
 }
@@ -78,7 +80,8 @@ class OneDnnLinear : public torch::autograd::Function<OneDnnLinear> {
     return y;
   }
 
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& x = saved[0];
     const torch::Tensor& w = saved[1];
@@ -116,14 +119,16 @@ class OneDnnMatmul : public torch::autograd::Function<OneDnnMatmul> {
     return c;
   }
 
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& a = saved[0];
     const torch::Tensor& b = saved[1];
     const bool transB = ctx->saved_data["transB"].toBool();
     const auto scale = static_cast<float>(ctx->saved_data["scale"].toDouble());
     const int64_t m = a.size(-2), k = a.size(-1), n = transB ? b.size(-2) : b.size(-1);
-    const torch::Tensor dc = ctx->saved_data["causal"].toBool() ? zeroFuture(grads[0].contiguous(), m, n) : grads[0].contiguous();
+    const torch::Tensor dc =
+        ctx->saved_data["causal"].toBool() ? zeroFuture(grads[0].contiguous(), m, n) : grads[0].contiguous();
     const int64_t batch = a.numel() / (m * k);
     torch::Tensor da, db;
     if (ctx->needs_input_grad(0)) {
@@ -169,7 +174,8 @@ torch::Tensor denseLinear(const torch::Tensor& x, const torch::Tensor& weight, c
 
 namespace {
 
-torch::Tensor batchedProduct(const torch::Tensor& a, const torch::Tensor& b, bool transposeB, double scale, bool causal) {
+torch::Tensor batchedProduct(const torch::Tensor& a, const torch::Tensor& b, bool transposeB, double scale,
+                             bool causal) {
   if (a.dim() < 2 || b.dim() != a.dim() || a.sizes().slice(0, a.dim() - 2) != b.sizes().slice(0, b.dim() - 2) ||
       a.size(-1) != (transposeB ? b.size(-1) : b.size(-2)))
     throw std::invalid_argument("denseMatmul: " + shapeText(a.sizes()) + " by " + shapeText(b.sizes()) +
@@ -185,7 +191,8 @@ torch::Tensor batchedProduct(const torch::Tensor& a, const torch::Tensor& b, boo
   torch::Tensor c = torch::matmul(a, transposeB ? b.transpose(-2, -1) : b);
   if (scale != 1.0) c = c * scale;
   if (causal) {
-    const torch::Tensor future = torch::ones({m, n}, torch::TensorOptions().dtype(torch::kBool).device(a.device())).triu(n - m + 1);
+    const torch::Tensor future =
+        torch::ones({m, n}, torch::TensorOptions().dtype(torch::kBool).device(a.device())).triu(n - m + 1);
     c = c.masked_fill(future, -std::numeric_limits<float>::infinity());
   }
   return c;
@@ -208,8 +215,9 @@ void denseGemm(bool transposeA, bool transposeB, const torch::Tensor& a, const t
     throw std::invalid_argument("denseGemm: shapes do not multiply: " + shapeText(opA.sizes()) + " x " +
                                 shapeText(opB.sizes()) + " -> " + shapeText(out.sizes()));
 #ifdef REEF_HAVE_ONEDNN
-  if (a.scalar_type() == torch::kFloat32 && b.scalar_type() == torch::kFloat32 && out.scalar_type() == torch::kFloat32 &&
-      a.is_contiguous() && b.is_contiguous() && out.is_contiguous() && a.device().is_cpu()) {
+  if (a.scalar_type() == torch::kFloat32 && b.scalar_type() == torch::kFloat32 &&
+      out.scalar_type() == torch::kFloat32 && a.is_contiguous() && b.is_contiguous() && out.is_contiguous() &&
+      a.device().is_cpu()) {
     sgemm(transposeA, transposeB, opA.size(0), opB.size(1), opA.size(1), a.data_ptr<float>(), b.data_ptr<float>(),
           out.data_ptr<float>());
     return;

@@ -4,7 +4,7 @@
 // of attention. In fp32 on the CPU they run on oneDNN's JIT GEMM, forward and backward, which on
 // this machine's AVX-512 cores multiplies at about 330 GFLOP/s (reef-bench-llm prints the rate)
 // where torch::bmm's small batched products reached about 75 (autograd profile of the benchmark's
-// step). Anything else (core/cpu_kernels.h: other dtypes, autocast, other devices; or a build
+// step). Anything else (cpu_kernels.h: other dtypes, autocast, other devices; or a build
 // without oneDNN) goes to torch::linear / torch::matmul.
 #include <torch/types.h>
 

@@ -1,6 +1,6 @@
-#include "core/dropout.h"
+#include "backend/engine/core/dropout.h"
 
-#include "core/torch_compat.h"
+#include "backend/engine/core/torch_compat.h"
 
 #include <ATen/Parallel.h>
 

@@ -1,4 +1,4 @@
-#include "core/json_artifact.h"
+#include "backend/engine/core/json_artifact.h"
 
 #include <fstream>
 #include <stdexcept>

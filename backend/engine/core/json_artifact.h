@@ -1,7 +1,7 @@
 #pragma once
 // The JSON files evaluations leave for people and the studio (predictions, samples): indented,
 // invalid UTF-8 in texts repaired rather than fatal, a write failure an error naming the file.
-#include "core/model.h"
+#include "backend/engine/core/model.h"
 
 namespace reef::engine {
 

@@ -1,9 +1,9 @@
-#include "core/lora.h"
+#include "backend/engine/core/lora.h"
 
-#include "core/dense_products.h"
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include "backend/engine/core/dense_products.h"
 
 namespace reef::engine {
 
@@ -54,7 +54,9 @@ void LoraLinearImpl::mergeAdapter() {
   if (!hasAdapter()) return;
   {
     torch::NoGradGuard noGrad;
-    weight.add_(torch::matmul(adapterB.to(torch::kFloat64), adapterA.to(torch::kFloat64)).mul_(scale_).to(weight.scalar_type()));
+    weight.add_(torch::matmul(adapterB.to(torch::kFloat64), adapterA.to(torch::kFloat64))
+                    .mul_(scale_)
+                    .to(weight.scalar_type()));
   }
   unregister_module("lora_A");
   unregister_module("lora_B");

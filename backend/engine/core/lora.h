@@ -4,7 +4,7 @@
 // adapter leaves the model's outputs unchanged. Parameter names follow Hugging Face PEFT
 // ("...q_proj.lora_A.weight"), the base weight keeps its name ("...q_proj.weight"), so a model
 // with adapters still loads a checkpoint trained without them.
-#include "core/tensor_io.h"
+#include "backend/engine/core/tensor_io.h"
 
 #include <torch/torch.h>
 

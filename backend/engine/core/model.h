@@ -2,8 +2,8 @@
 // The model interface, in the spirit of NeMo's ModelPT: a collection's model is built from the
 // resolved spec, provides its datasets, computes the training loss of a batch and evaluates a
 // split. The trainer owns everything else (loop, optimizer, checkpoints, events).
-#include "core/dataset.h"
-#include "protocol/json.h"
+#include "backend/engine/core/dataset.h"
+#include "backend/protocol/json.h"
 
 #include <torch/torch.h>
 
@@ -44,8 +44,8 @@ class ProcessGroup;
 class FullyShardedUnit;
 
 struct ModelContext {
-  Json spec;                        // resolved
-  std::filesystem::path dataRoot;   // where prepared datasets live
+  Json spec;                       // resolved
+  std::filesystem::path dataRoot;  // where prepared datasets live
   // trainer.tensor_parallel > 1: the ranks that split this model's layers (null otherwise).
   std::shared_ptr<ProcessGroup> tensorParallel{};
   // trainer.expert_parallel > 1: the ranks that split this model's experts (null otherwise).

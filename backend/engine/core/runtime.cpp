@@ -1,6 +1,6 @@
-#include "core/runtime.h"
+#include "backend/engine/core/runtime.h"
 
-#include "core/dense_products.h"
+#include "backend/engine/core/dense_products.h"
 
 #include <malloc.h>
 #include <sched.h>

@@ -1,6 +1,6 @@
-#include "core/tensor_io.h"
+#include "backend/engine/core/tensor_io.h"
 
-#include "protocol/safetensors.h"
+#include "backend/protocol/safetensors.h"
 
 #include <cstring>
 #include <stdexcept>
@@ -13,32 +13,53 @@ using protocol::DType;
 
 DType toDType(torch::ScalarType type) {
   switch (type) {
-    case torch::kFloat64: return DType::F64;
-    case torch::kFloat32: return DType::F32;
-    case torch::kFloat16: return DType::F16;
-    case torch::kBFloat16: return DType::BF16;
-    case torch::kInt64: return DType::I64;
-    case torch::kInt32: return DType::I32;
-    case torch::kInt16: return DType::I16;
-    case torch::kInt8: return DType::I8;
-    case torch::kUInt8: return DType::U8;
-    case torch::kBool: return DType::Bool;
-    default: throw std::invalid_argument(std::string("safetensors cannot hold dtype ") + c10::toString(type));
+    case torch::kFloat64:
+      return DType::F64;
+    case torch::kFloat32:
+      return DType::F32;
+    case torch::kFloat16:
+      return DType::F16;
+    case torch::kBFloat16:
+      return DType::BF16;
+    case torch::kInt64:
+      return DType::I64;
+    case torch::kInt32:
+      return DType::I32;
+    case torch::kInt16:
+      return DType::I16;
+    case torch::kInt8:
+      return DType::I8;
+    case torch::kUInt8:
+      return DType::U8;
+    case torch::kBool:
+      return DType::Bool;
+    default:
+      throw std::invalid_argument(std::string("safetensors cannot hold dtype ") + c10::toString(type));
   }
 }
 
 torch::ScalarType toScalarType(DType type) {
   switch (type) {
-    case DType::F64: return torch::kFloat64;
-    case DType::F32: return torch::kFloat32;
-    case DType::F16: return torch::kFloat16;
-    case DType::BF16: return torch::kBFloat16;
-    case DType::I64: return torch::kInt64;
-    case DType::I32: return torch::kInt32;
-    case DType::I16: return torch::kInt16;
-    case DType::I8: return torch::kInt8;
-    case DType::U8: return torch::kUInt8;
-    case DType::Bool: return torch::kBool;
+    case DType::F64:
+      return torch::kFloat64;
+    case DType::F32:
+      return torch::kFloat32;
+    case DType::F16:
+      return torch::kFloat16;
+    case DType::BF16:
+      return torch::kBFloat16;
+    case DType::I64:
+      return torch::kInt64;
+    case DType::I32:
+      return torch::kInt32;
+    case DType::I16:
+      return torch::kInt16;
+    case DType::I8:
+      return torch::kInt8;
+    case DType::U8:
+      return torch::kUInt8;
+    case DType::Bool:
+      return torch::kBool;
   }
   return torch::kFloat32;
 }
@@ -59,7 +80,8 @@ NamedTensors moduleState(const torch::nn::Module& module) {
 }
 
 protocol::TensorData tensorData(const std::string& name, const torch::Tensor& t) {
-  if (!t.device().is_cpu() || !t.is_contiguous()) throw std::invalid_argument("tensor '" + name + "' is not a contiguous CPU tensor");
+  if (!t.device().is_cpu() || !t.is_contiguous())
+    throw std::invalid_argument("tensor '" + name + "' is not a contiguous CPU tensor");
   return {name, toDType(t.scalar_type()), std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr(),
           static_cast<size_t>(t.numel()) * t.element_size()};
 }

@@ -1,6 +1,6 @@
 #pragma once
 // LibTorch tensors in and out of safetensors files (the format itself is in protocol/).
-#include "protocol/safetensors.h"
+#include "backend/protocol/safetensors.h"
 
 #include <torch/torch.h>
 

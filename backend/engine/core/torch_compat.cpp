@@ -1,9 +1,9 @@
-#include "core/torch_compat.h"
+#include "backend/engine/core/torch_compat.h"
 
-#include <ATen/autocast_mode.h>
-#include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/core/Generator.h>
 #include <torch/version.h>
 
 #include <mutex>

@@ -1,6 +1,6 @@
-#include "parallel/collective_ops.h"
+#include "backend/engine/parallel/collective_ops.h"
 
-#include "parallel/handle_table.h"
+#include "backend/engine/parallel/handle_table.h"
 
 namespace reef::engine::collective {
 

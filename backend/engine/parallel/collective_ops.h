@@ -1,7 +1,7 @@
 #pragma once
 // Collectives as differentiable operations (Megatron's "regions"), so that parallel layers keep
 // autograd exact: each forward collective has the matching collective in backward.
-#include "parallel/process_group.h"
+#include "backend/engine/parallel/process_group.h"
 
 #include <torch/torch.h>
 

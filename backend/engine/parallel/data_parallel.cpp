@@ -1,4 +1,4 @@
-#include "parallel/data_parallel.h"
+#include "backend/engine/parallel/data_parallel.h"
 
 namespace reef::engine {
 
@@ -99,7 +99,8 @@ void DataParallel::finishGradients() {
     b.pending->wait();
     b.flat.mul_(inverse);
     for (size_t k : b.params) {
-      torch::Tensor averaged = b.flat.narrow(0, static_cast<int64_t>(offsetOf_[k]), params_[k].numel()).view(params_[k].sizes());
+      torch::Tensor averaged =
+          b.flat.narrow(0, static_cast<int64_t>(offsetOf_[k]), params_[k].numel()).view(params_[k].sizes());
       torch::Tensor grad = torch::empty_like(params_[k]);
       grad.copy_(averaged);
       params_[k].mutable_grad() = grad;

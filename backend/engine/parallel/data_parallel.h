@@ -2,8 +2,8 @@
 // DDP: every rank holds the whole model; gradients are averaged across ranks in buckets, each
 // bucket's all-reduce started from the autograd hooks as soon as its last gradient is computed,
 // so communication overlaps the rest of the backward pass.
-#include "core/tensor_io.h"
-#include "parallel/process_group.h"
+#include "backend/engine/core/tensor_io.h"
+#include "backend/engine/parallel/process_group.h"
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "parallel/dist_env.h"
+#include "backend/engine/parallel/dist_env.h"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -25,8 +25,7 @@ int intFrom(const char* name, const char* value) {
 std::string firstSlurmHost(const std::string& nodelist) {
   const auto bracket = nodelist.find('[');
   const auto comma = nodelist.find(',');
-  if (bracket == std::string::npos || (comma != std::string::npos && comma < bracket))
-    return nodelist.substr(0, comma);
+  if (bracket == std::string::npos || (comma != std::string::npos && comma < bracket)) return nodelist.substr(0, comma);
   // prefix[a-b,c] -> prefix + a
   const std::string prefix = nodelist.substr(0, bracket);
   const auto end = nodelist.find_first_of(",-]", bracket + 1);

@@ -1,9 +1,9 @@
-#include "parallel/fully_sharded.h"
+#include "backend/engine/parallel/fully_sharded.h"
 
-#include "core/torch_compat.h"
-#include "parallel/collective_ops.h"
-#include "parallel/handle_table.h"
-#include "protocol/json.h"
+#include "backend/engine/core/torch_compat.h"
+#include "backend/engine/parallel/collective_ops.h"
+#include "backend/engine/parallel/handle_table.h"
+#include "backend/protocol/json.h"
 
 #include <algorithm>
 #include <fstream>
@@ -23,7 +23,8 @@ using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
 struct ShardedForward : torch::autograd::Function<ShardedForward> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& shard, int64_t unit) {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& shard,
+                               int64_t unit) {
     FullyShardedUnit* u = units().byId(unit);
     u->materialize(u->group()->allGather(shard.detach()));
     torch::Tensor out;
@@ -52,7 +53,8 @@ struct ShardedForward : torch::autograd::Function<ShardedForward> {
       const bool wasOn = compat::autocastEnabled(input.device());
       const auto wasDtype = compat::autocastDtype(input.device());
       if (autocast)
-        compat::setAutocast(input.device(), true, static_cast<torch::ScalarType>(ctx->saved_data["autocast_dtype"].toInt()));
+        compat::setAutocast(input.device(), true,
+                            static_cast<torch::ScalarType>(ctx->saved_data["autocast_dtype"].toInt()));
       torch::Tensor out = u->runner()(x);
       if (autocast) compat::setAutocast(input.device(), wasOn, wasDtype);
       torch::autograd::backward({out}, {grads[0]});
@@ -77,7 +79,8 @@ FullyShardedUnit::FullyShardedUnit(std::string name, std::shared_ptr<torch::nn::
   }
   const int64_t world = group_->size();
   padded_ = (numel_ + world - 1) / world * world;  // equal shards
-  torch::Tensor flat = torch::zeros({padded_}, params_.empty() ? torch::TensorOptions() : params_.front().second.options());
+  torch::Tensor flat =
+      torch::zeros({padded_}, params_.empty() ? torch::TensorOptions() : params_.front().second.options());
   {
     torch::NoGradGuard noGrad;
     for (size_t i = 0; i < params_.size(); ++i)
@@ -114,7 +117,8 @@ torch::Tensor FullyShardedUnit::flatGradient() const {
   return flat;
 }
 
-torch::Tensor FullyShardedUnit::forward(const torch::Tensor& input, std::function<torch::Tensor(const torch::Tensor&)> run) {
+torch::Tensor FullyShardedUnit::forward(const torch::Tensor& input,
+                                        std::function<torch::Tensor(const torch::Tensor&)> run) {
   run_ = std::move(run);
   return ShardedForward::apply(input, shard_, units().idOf(this));
 }
@@ -136,8 +140,8 @@ void FullyShardedUnit::loadFull(const std::map<std::string, torch::Tensor>& tens
   shard_.copy_(sliceFlat(tensors, "", source));
 }
 
-torch::Tensor FullyShardedUnit::sliceFlat(const std::map<std::string, torch::Tensor>& tensors, const std::string& suffix,
-                                          const std::string& source) const {
+torch::Tensor FullyShardedUnit::sliceFlat(const std::map<std::string, torch::Tensor>& tensors,
+                                          const std::string& suffix, const std::string& source) const {
   torch::Tensor flat = torch::zeros({padded_}, shard_.options().requires_grad(false));
   for (size_t i = 0; i < params_.size(); ++i) {
     const std::string key = name_ + "." + params_[i].first + suffix;
@@ -193,7 +197,8 @@ void saveShardedState(const std::filesystem::path& dir, const std::vector<FullyS
     const auto unit = std::find_if(shardedUnits.begin(), shardedUnits.end(), [&](const FullyShardedUnit* u) {
       return name.compare(0, u->name().size() + 5, u->name() + ".flat") == 0;
     });
-    if (unit == shardedUnits.end()) throw std::invalid_argument("'" + name + "' is not laid out like a unit's flat shard");
+    if (unit == shardedUnits.end())
+      throw std::invalid_argument("'" + name + "' is not laid out like a unit's flat shard");
     suffixes.insert(name.substr((*unit)->name().size() + 5));
     shards.emplace_back(name, tensor.detach());
   }
@@ -206,7 +211,8 @@ void saveShardedState(const std::filesystem::path& dir, const std::vector<FullyS
   for (auto* u : shardedUnits) {
     Json unit;
     unit["padded"] = u->paddedSize();
-    for (const auto& [name, place] : u->layout()) unit["params"].push_back({{"name", name}, {"offset", place.first}, {"shape", place.second}});
+    for (const auto& [name, place] : u->layout())
+      unit["params"].push_back({{"name", name}, {"offset", place.first}, {"shape", place.second}});
     layout["units"][u->name()] = unit;
   }
   std::ofstream(dir / kLayoutFile) << layout.dump(2) << "\n";
@@ -219,7 +225,7 @@ std::vector<std::string> shardedSuffixes(const std::filesystem::path& dir) {
 }
 
 std::map<std::string, std::map<std::string, torch::Tensor>> readShardedState(const std::filesystem::path& dir,
-                                                                            const std::vector<std::string>& suffixes) {
+                                                                             const std::vector<std::string>& suffixes) {
   const Json layout = readLayout(dir);
   const int world = layout["world"].get<int>();
   std::vector<std::map<std::string, torch::Tensor>> ranks;
@@ -237,7 +243,8 @@ std::map<std::string, std::map<std::string, torch::Tensor>> readShardedState(con
       for (int r = 0; r < world; ++r) {
         const auto it = ranks[static_cast<size_t>(r)].find(unit + ".flat" + suffix);
         if (it == ranks[static_cast<size_t>(r)].end())
-          throw std::runtime_error("'" + rankFile(dir, r).string() + "' has no tensor '" + unit + ".flat" + suffix + "'");
+          throw std::runtime_error("'" + rankFile(dir, r).string() + "' has no tensor '" + unit + ".flat" + suffix +
+                                   "'");
         parts.push_back(it->second);
       }
       const torch::Tensor flat = torch::cat(parts);  // the saving world's padded flat buffer

@@ -4,8 +4,8 @@
 // forward is recomputed (as activation checkpointing does) to obtain the gradients, which are
 // reduce-scattered back onto the shards. The optimizer sees only shards, so its state is sharded
 // too. LibTorch has no module hooks, so a model calls its units through forward() explicitly.
-#include "core/tensor_io.h"
-#include "parallel/process_group.h"
+#include "backend/engine/core/tensor_io.h"
+#include "backend/engine/parallel/process_group.h"
 
 #include <torch/torch.h>
 
@@ -77,7 +77,7 @@ std::vector<std::string> shardedSuffixes(const std::filesystem::path& dir);
 // Whole tensors reassembled from every rank's shards, for each of `suffixes` (from
 // shardedSuffixes): suffix -> "<unit>.<param><suffix>" -> tensor. Each rank's file is read once.
 std::map<std::string, std::map<std::string, torch::Tensor>> readShardedState(const std::filesystem::path& dir,
-                                                                            const std::vector<std::string>& suffixes);
+                                                                             const std::vector<std::string>& suffixes);
 // Each unit keeps its slice of the parameters of a sharded checkpoint.
 void loadShardedState(const std::filesystem::path& dir, const std::vector<FullyShardedUnit*>& units);
 

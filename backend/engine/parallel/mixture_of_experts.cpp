@@ -1,7 +1,7 @@
-#include "parallel/mixture_of_experts.h"
+#include "backend/engine/parallel/mixture_of_experts.h"
 
-#include "core/dense_products.h"
-#include "parallel/collective_ops.h"
+#include "backend/engine/core/dense_products.h"
+#include "backend/engine/parallel/collective_ops.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -12,11 +12,13 @@ MixtureOfExpertsImpl::MixtureOfExpertsImpl(MoeOptions options, std::shared_ptr<P
     : options_(options), group_(std::move(group)) {
   if (options_.experts % group_->size() != 0)
     throw std::invalid_argument("the number of experts (" + std::to_string(options_.experts) +
-                                ") must be divisible by the expert-parallel size (" + std::to_string(group_->size()) + ")");
+                                ") must be divisible by the expert-parallel size (" + std::to_string(group_->size()) +
+                                ")");
   if (options_.topK < 1 || options_.topK > options_.experts)
     throw std::invalid_argument("top-k must be between 1 and the number of experts");
   localExperts_ = options_.experts / group_->size();
-  router = register_module("router", torch::nn::Linear(torch::nn::LinearOptions(options_.dim, options_.experts).bias(false)));
+  router = register_module("router",
+                           torch::nn::Linear(torch::nn::LinearOptions(options_.dim, options_.experts).bias(false)));
   // Every rank draws the same full set (same RNG) and keeps its slice.
   const double bound1 = 1.0 / std::sqrt(static_cast<double>(options_.dim));
   const double bound2 = 1.0 / std::sqrt(static_cast<double>(options_.hidden));
@@ -34,8 +36,8 @@ torch::Tensor MixtureOfExpertsImpl::forward(const torch::Tensor& x) {
   const torch::Tensor gates = (topProbs / topProbs.sum(-1, true)).to(x.scalar_type());
 
   // Load balance over the tokens of every rank: counts without gradient, probabilities with.
-  torch::Tensor counts = torch::zeros({E}, torch::kFloat32).index_add_(0, topExperts.reshape(-1).cpu(),
-                                                                       torch::ones({tokens * K}, torch::kFloat32));
+  torch::Tensor counts = torch::zeros({E}, torch::kFloat32)
+                             .index_add_(0, topExperts.reshape(-1).cpu(), torch::ones({tokens * K}, torch::kFloat32));
   torch::Tensor totalTokens = torch::tensor({static_cast<float>(tokens)});
   if (ranks > 1) {
     group_->allReduceSum(counts);
@@ -75,10 +77,12 @@ torch::Tensor MixtureOfExpertsImpl::forward(const torch::Tensor& x) {
 
   // How many rows each rank sends to each of our experts.
   torch::Tensor sendCounts = torch::tensor(perExpert, torch::kInt64);  // [ranks * local]
-  torch::Tensor recvCounts = ranks > 1 ? group_->allToAll(sendCounts.to(torch::kFloat64), std::vector<int64_t>(ranks, localExperts_),
-                                                          std::vector<int64_t>(ranks, localExperts_))
-                                             .to(torch::kInt64)
-                                       : sendCounts;  // [source rank * local expert]
+  torch::Tensor recvCounts =
+      ranks > 1 ? group_
+                      ->allToAll(sendCounts.to(torch::kFloat64), std::vector<int64_t>(ranks, localExperts_),
+                                 std::vector<int64_t>(ranks, localExperts_))
+                      .to(torch::kInt64)
+                : sendCounts;  // [source rank * local expert]
   std::vector<int64_t> inSplits(static_cast<size_t>(ranks), 0), outSplits(static_cast<size_t>(ranks), 0);
   for (int64_t r = 0; r < ranks; ++r)
     for (int64_t l = 0; l < localExperts_; ++l) {

@@ -3,8 +3,8 @@
 // load-balancing loss and a capacity factor; the experts (SiLU MLPs) split across the ranks of an
 // expert-parallel group, tokens sent to their experts' ranks and back with all-to-all. With a
 // group of one, all experts are local and no communication happens.
-#include "parallel/process_group.h"
-#include "parallel/tensor_parallel.h"
+#include "backend/engine/parallel/process_group.h"
+#include "backend/engine/parallel/tensor_parallel.h"
 
 #include <torch/torch.h>
 

@@ -1,6 +1,6 @@
-#include "parallel/process_group.h"
+#include "backend/engine/parallel/process_group.h"
 
-#include "core/torch_compat.h"
+#include "backend/engine/core/torch_compat.h"
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -59,8 +59,8 @@ using Backend = compat::C10dBackend;
 
 class C10dGroup : public ProcessGroup {
  public:
-  C10dGroup(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Backend> pg, const torch::Device& device, bool local,
-            std::chrono::milliseconds timeout)
+  C10dGroup(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Backend> pg, const torch::Device& device,
+            bool local, std::chrono::milliseconds timeout)
       : store_(std::move(store)), pg_(std::move(pg)), device_(device), local_(local), timeout_(timeout) {}
 
   int rank() const override { return pg_->getRank(); }
@@ -145,8 +145,9 @@ class C10dGroup : public ProcessGroup {
     const auto it = std::find(ranks.begin(), ranks.end(), rank());
     if (it == ranks.end()) return nullptr;
     auto store = c10::make_intrusive<c10d::PrefixStore>("group/" + name, store_);
-    return std::make_shared<C10dGroup>(store, makeBackend(store, static_cast<int>(it - ranks.begin()),
-                                                          static_cast<int>(ranks.size()), nccl(), local_, timeout_),
+    return std::make_shared<C10dGroup>(store,
+                                       makeBackend(store, static_cast<int>(it - ranks.begin()),
+                                                   static_cast<int>(ranks.size()), nccl(), local_, timeout_),
                                        device_, local_, timeout_);
   }
 
@@ -193,7 +194,8 @@ class SingleGroup : public ProcessGroup {
   void broadcast(torch::Tensor&, int) override {}
   torch::Tensor allGather(const torch::Tensor& t) override { return t.clone(); }
   torch::Tensor reduceScatterSum(const torch::Tensor& input) override { return input.clone(); }
-  torch::Tensor allToAll(const torch::Tensor& input, const std::vector<int64_t>&, const std::vector<int64_t>&) override {
+  torch::Tensor allToAll(const torch::Tensor& input, const std::vector<int64_t>&,
+                         const std::vector<int64_t>&) override {
     return input.clone();
   }
   void barrier() override {}
@@ -218,12 +220,13 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const DistEnv& env, const tor
   try {
     store = c10::make_intrusive<c10d::TCPStore>(env.masterAddr, options);
   } catch (const std::exception& e) {
-    throw std::runtime_error("rank " + std::to_string(env.rank) + " cannot reach the rendezvous at " + env.masterAddr + ":" +
-                             std::to_string(env.masterPort) + " (MASTER_ADDR/MASTER_PORT): " + e.what());
+    throw std::runtime_error("rank " + std::to_string(env.rank) + " cannot reach the rendezvous at " + env.masterAddr +
+                             ":" + std::to_string(env.masterPort) + " (MASTER_ADDR/MASTER_PORT): " + e.what());
   }
   const bool local = env.masterAddr == "127.0.0.1" || env.masterAddr == "localhost";
-  return std::make_shared<C10dGroup>(store, C10dGroup::makeBackend(store, env.rank, env.world, device.is_cuda(), local, timeout),
-                                     device, local, timeout);
+  return std::make_shared<C10dGroup>(
+      store, C10dGroup::makeBackend(store, env.rank, env.world, device.is_cuda(), local, timeout), device, local,
+      timeout);
 }
 
 }  // namespace reef::engine

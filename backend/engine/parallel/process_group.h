@@ -2,7 +2,7 @@
 // The collectives Reef's parallel strategies use, over LibTorch's c10d: Gloo on CPU, NCCL on
 // GPUs, rendezvous through a TCPStore. Where Debian's Gloo lacks an operation (reduce-scatter,
 // average) a correct fallback built from the ones it has is used.
-#include "parallel/dist_env.h"
+#include "backend/engine/parallel/dist_env.h"
 
 #include <torch/torch.h>
 

@@ -1,7 +1,7 @@
-#include "parallel/tensor_parallel.h"
+#include "backend/engine/parallel/tensor_parallel.h"
 
-#include "core/dense_products.h"
-#include "parallel/collective_ops.h"
+#include "backend/engine/core/dense_products.h"
+#include "backend/engine/parallel/collective_ops.h"
 
 #include <stdexcept>
 
@@ -13,8 +13,8 @@ namespace {
 
 int64_t part(int64_t total, const std::shared_ptr<ProcessGroup>& group, const char* what) {
   if (total % group->size() != 0)
-    throw std::invalid_argument(std::string(what) + " " + std::to_string(total) + " is not divisible by the tensor-parallel size " +
-                                std::to_string(group->size()));
+    throw std::invalid_argument(std::string(what) + " " + std::to_string(total) +
+                                " is not divisible by the tensor-parallel size " + std::to_string(group->size()));
   return total / group->size();
 }
 
@@ -34,8 +34,8 @@ torch::Tensor ColumnParallelLinearImpl::forward(const torch::Tensor& x) {
   return gatherOutput_ ? collective::gatherLastDim(y, group_) : y;
 }
 
-RowParallelLinearImpl::RowParallelLinearImpl(int64_t in, int64_t out, std::shared_ptr<ProcessGroup> group,
-                                             bool hasBias, bool inputIsSplit)
+RowParallelLinearImpl::RowParallelLinearImpl(int64_t in, int64_t out, std::shared_ptr<ProcessGroup> group, bool hasBias,
+                                             bool inputIsSplit)
     : group_(std::move(group)), inputIsSplit_(inputIsSplit) {
   const int64_t cols = part(in, group_, "input features");
   torch::nn::Linear full(torch::nn::LinearOptions(in, out).bias(hasBias));
@@ -84,7 +84,8 @@ struct VocabParallelCrossEntropy : torch::autograd::Function<VocabParallelCrossE
     g->allReduceSum(sum);
     const torch::Tensor inside = (targets >= firstClass).logical_and(targets < firstClass + classes);
     const torch::Tensor local = (targets - firstClass).masked_fill(inside.logical_not(), 0);
-    torch::Tensor target = shifted.gather(1, local.unsqueeze(1)).squeeze(1).masked_fill(inside.logical_not(), 0.0).contiguous();
+    torch::Tensor target =
+        shifted.gather(1, local.unsqueeze(1)).squeeze(1).masked_fill(inside.logical_not(), 0.0).contiguous();
     g->allReduceSum(target);
     ctx->save_for_backward({exp / sum.unsqueeze(1), local, inside});
     return sum.log() - target;

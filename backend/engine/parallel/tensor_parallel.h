@@ -3,8 +3,8 @@
 // ranks of a group by output rows (column-parallel) or input columns (row-parallel), a
 // vocabulary-parallel embedding, and the cross-entropy over vocabulary-parallel logits. Each
 // shard is sliced from the same full initialisation, so a group of one is the plain layer.
-#include "core/tensor_io.h"
-#include "parallel/process_group.h"
+#include "backend/engine/core/tensor_io.h"
+#include "backend/engine/parallel/process_group.h"
 
 #include <torch/torch.h>
 

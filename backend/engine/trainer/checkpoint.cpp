@@ -1,7 +1,7 @@
-#include "trainer/checkpoint.h"
+#include "backend/engine/trainer/checkpoint.h"
 
-#include "parallel/fully_sharded.h"
-#include "protocol/spec.h"
+#include "backend/engine/parallel/fully_sharded.h"
+#include "backend/protocol/spec.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -99,7 +99,9 @@ fs::path CheckpointStore::save(const TrainerState& state, const NamedTensors& we
   return commit(state, weights, trainerTensors);
 }
 
-fs::path CheckpointStore::staging(int64_t step) const { return run_.checkpoints() / (kTempPrefix + std::to_string(step)); }
+fs::path CheckpointStore::staging(int64_t step) const {
+  return run_.checkpoints() / (kTempPrefix + std::to_string(step));
+}
 
 void CheckpointStore::openStaging(int64_t step) const {
   fs::remove_all(staging(step));
@@ -110,8 +112,7 @@ fs::path CheckpointStore::commit(const TrainerState& state, const NamedTensors& 
                                  const NamedTensors& trainerTensors) const {
   const fs::path target = run_.checkpoint(state.step);
   const fs::path temp = staging(state.step);
-  const std::map<std::string, std::string> meta = {{"format", "reef-checkpoint"},
-                                                   {"step", std::to_string(state.step)}};
+  const std::map<std::string, std::string> meta = {{"format", "reef-checkpoint"}, {"step", std::to_string(state.step)}};
   saveTensors(temp / "model.safetensors", weights, meta);
   maybeDieHalfway(state.step);
   saveTensors(temp / "trainer_state.safetensors", trainerTensors, meta);
@@ -159,8 +160,7 @@ LoadedCheckpoint CheckpointStore::load(int64_t step) const {
     std::ifstream in(dir / "trainer_state.json");
     if (!in) throw std::runtime_error("'" + (dir / "trainer_state.json").string() + "' is missing");
     Json j = Json::parse(in, nullptr, false);
-    if (j.is_discarded())
-      throw std::runtime_error("'" + (dir / "trainer_state.json").string() + "' is not valid JSON");
+    if (j.is_discarded()) throw std::runtime_error("'" + (dir / "trainer_state.json").string() + "' is not valid JSON");
     out.state = TrainerState::fromJson(j, (dir / "trainer_state.json").string());
     out.weights = loadTensors(dir / "model.safetensors");
     out.trainerTensors = loadTensors(dir / "trainer_state.safetensors");

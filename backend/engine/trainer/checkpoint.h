@@ -3,10 +3,10 @@
 // trainer_state.json}, and for FSDP every rank's shards beside them (fsdp-layout.json,
 // fsdp-rank-<r>.safetensors). A checkpoint is written into a temporary folder, synced to disk and
 // renamed into place, so a crash while writing leaves every earlier checkpoint valid.
-#include "core/data_loader.h"
-#include "core/model.h"
-#include "core/tensor_io.h"
-#include "protocol/run_dir.h"
+#include "backend/engine/core/data_loader.h"
+#include "backend/engine/core/model.h"
+#include "backend/engine/core/tensor_io.h"
+#include "backend/protocol/run_dir.h"
 
 #include <filesystem>
 #include <map>
@@ -18,11 +18,11 @@ namespace reef::engine {
 
 // Everything besides tensors that a bit-exact resume needs (trainer_state.json).
 struct TrainerState {
-  int64_t step = 0;             // optimizer steps taken
-  DataPosition position;        // next training batch
-  int64_t optimizerSteps = 0;   // the optimizer's own count (bias correction)
+  int64_t step = 0;            // optimizer steps taken
+  DataPosition position;       // next training batch
+  int64_t optimizerSteps = 0;  // the optimizer's own count (bias correction)
   int64_t samplesSeen = 0;
-  double trainSeconds = 0;      // wall time spent training, over all sessions of the run
+  double trainSeconds = 0;             // wall time spent training, over all sessions of the run
   std::optional<double> monitorValue;  // exp.monitor at this checkpoint
   std::optional<double> bestMonitor;
   int64_t validationsWithoutImprovement = 0;

@@ -1,7 +1,7 @@
-#include "trainer/evaluate.h"
+#include "backend/engine/trainer/evaluate.h"
 
-#include "core/data_loader.h"
-#include "core/torch_compat.h"
+#include "backend/engine/core/data_loader.h"
+#include "backend/engine/core/torch_compat.h"
 
 #include <stdexcept>
 

@@ -1,7 +1,7 @@
 #pragma once
 // One pass of a model over a split: the shared path of validation, the end-of-training test and
 // `reef eval`.
-#include "core/model.h"
+#include "backend/engine/core/model.h"
 
 #include <torch/torch.h>
 

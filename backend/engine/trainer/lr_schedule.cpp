@@ -1,4 +1,4 @@
-#include "trainer/lr_schedule.h"
+#include "backend/engine/trainer/lr_schedule.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 #pragma once
-#include "trainer/settings.h"
+#include "backend/engine/trainer/settings.h"
 
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-#include "trainer/optimizer.h"
+#include "backend/engine/trainer/optimizer.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -78,7 +78,8 @@ void Optimizer::setDecayMask(const std::string& name, torch::Tensor mask) {
   throw std::invalid_argument("the optimizer has no parameter '" + name + "'");
 }
 
-void Optimizer::setSharded(std::shared_ptr<ProcessGroup> group, const std::function<bool(const std::string&)>& isSharded) {
+void Optimizer::setSharded(std::shared_ptr<ProcessGroup> group,
+                           const std::function<bool(const std::string&)>& isSharded) {
   shardGroup_ = std::move(group);
   for (auto& s : slots_) s.sharded = isSharded(s.name);
 }
@@ -142,7 +143,8 @@ void Optimizer::loadState(const std::map<std::string, torch::Tensor>& tensors, i
   }
   const bool stateless = sgd && settings_.momentum == 0;
   if (steps > 0 && restored == 0 && !stateless && !slots_.empty())
-    throw std::runtime_error("'" + source + "' holds no optimizer state for this model: was it written with a "
+    throw std::runtime_error("'" + source +
+                             "' holds no optimizer state for this model: was it written with a "
                              "different optim.name or model?");
   steps_ = steps;
 }

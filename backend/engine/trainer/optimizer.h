@@ -2,9 +2,9 @@
 // SGD, Adam and AdamW, written for the engine rather than taken from torch::optim: their state is
 // keyed by parameter name, so it can be saved in safetensors, resumed bit-exactly and (later)
 // sharded across ranks.
-#include "core/tensor_io.h"
-#include "parallel/process_group.h"
-#include "trainer/settings.h"
+#include "backend/engine/core/tensor_io.h"
+#include "backend/engine/parallel/process_group.h"
+#include "backend/engine/trainer/settings.h"
 
 #include <torch/torch.h>
 

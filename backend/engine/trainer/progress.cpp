@@ -1,6 +1,6 @@
-#include "trainer/progress.h"
+#include "backend/engine/trainer/progress.h"
 
-#include "protocol/number_format.h"
+#include "backend/protocol/number_format.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,10 @@ namespace reef::engine {
 using Clock = std::chrono::steady_clock;
 
 Progress::Progress(std::string label, int64_t total, bool interactive)
-    : label_(std::move(label)), total_(total), interactive_(interactive), start_(Clock::now()),
+    : label_(std::move(label)),
+      total_(total),
+      interactive_(interactive),
+      start_(Clock::now()),
       lastDraw_(Clock::now()) {}
 
 Progress::~Progress() { finish(); }
@@ -48,7 +51,8 @@ void Progress::draw(bool force) {
     drawn_ = true;
   } else {
     std::fprintf(stderr, "%s %lld/%lld (%.0f%%) | %s | ETA %s\n", label_.c_str(), static_cast<long long>(done_),
-                 static_cast<long long>(total_), fraction * 100, detail_.c_str(), protocol::formatDuration(eta).c_str());
+                 static_cast<long long>(total_), fraction * 100, detail_.c_str(),
+                 protocol::formatDuration(eta).c_str());
   }
   std::fflush(stderr);
 }

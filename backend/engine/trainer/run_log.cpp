@@ -1,4 +1,4 @@
-#include "trainer/run_log.h"
+#include "backend/engine/trainer/run_log.h"
 
 #include <cstdio>
 #include <ctime>

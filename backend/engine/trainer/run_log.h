@@ -1,7 +1,7 @@
 #pragma once
 // A rank's text log (logs/rank-<R>.log), mirrored as `log` events and, for warnings and errors,
 // on the console.
-#include "protocol/event_log.h"
+#include "backend/protocol/event_log.h"
 
 #include <filesystem>
 #include <fstream>

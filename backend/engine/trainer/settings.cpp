@@ -1,6 +1,6 @@
-#include "trainer/settings.h"
+#include "backend/engine/trainer/settings.h"
 
-#include "protocol/spec.h"
+#include "backend/protocol/spec.h"
 
 namespace reef::engine {
 
@@ -16,25 +16,32 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
            intParam("val_interval", 0, 0, kBig, "Optimizer steps between validations; 0 validates once per epoch"),
            intParam("limit_val_batches", 0, 0, kBig, "Validate on at most this many batches; 0 uses the whole split"),
            intParam("log_interval", 50, 1, 1e9, "Optimizer steps between training metric events"),
-           intParam("accumulate_grad_batches", 1, 1, 4096, "Batches whose gradients are summed before each optimizer step"),
-           floatParam("gradient_clip_norm", 0.0, 0, 1e9, "Clip the global gradient norm to this value; 0 disables clipping"),
+           intParam("accumulate_grad_batches", 1, 1, 4096,
+                    "Batches whose gradients are summed before each optimizer step"),
+           floatParam("gradient_clip_norm", 0.0, 0, 1e9,
+                      "Clip the global gradient norm to this value; 0 disables clipping"),
            choiceParam("precision", "fp32", {"fp32", "bf16-mixed"},
                        "Arithmetic of forward and backward: fp32, or bf16 autocast with fp32 weights and optimizer"),
-           choiceParam("accelerator", "auto", {"auto", "cpu", "cuda"}, "Where to train; auto picks a GPU when LibTorch has one"),
-           intParam("threads", 0, 0, 1024, "CPU threads for tensor operations; 0 uses every core this process may run on"),
+           choiceParam("accelerator", "auto", {"auto", "cpu", "cuda"},
+                       "Where to train; auto picks a GPU when LibTorch has one"),
+           intParam("threads", 0, 0, 1024,
+                    "CPU threads for tensor operations; 0 uses every core this process may run on"),
            intParam("early_stopping_patience", 0, 0, 1e9,
                     "Stop after this many validations without improvement of exp.monitor; 0 never stops early"),
-           floatParam("early_stopping_min_delta", 0.0, 0, 1e9, "Smallest change of exp.monitor that counts as an improvement"),
+           floatParam("early_stopping_min_delta", 0.0, 0, 1e9,
+                      "Smallest change of exp.monitor that counts as an improvement"),
            boolParam("test_at_end", true, "Evaluate the test split after training and emit test/* metrics"),
            stringParam("init_from", "",
                        "Run directory (its best checkpoint) or checkpoint folder whose weights start this run, "
                        "for fine-tuning; tensors the model adds (LoRA adapters) keep their initial values"),
-           choiceParam("strategy", "ddp", {"ddp", "fsdp"},
-                       "How several ranks share the work: ddp replicates the model and averages gradients; fsdp "
-                       "shards each block's parameters, gradients and optimizer state (ZeRO-3), for models built of blocks"),
-           intParam("tensor_parallel", 1, 1, 1024,
-                    "Ranks that split each layer (Megatron-style tensor parallelism); the world size must be a multiple, "
-                    "and the remaining factor is data parallel (tp x dp)"),
+           choiceParam(
+               "strategy", "ddp", {"ddp", "fsdp"},
+               "How several ranks share the work: ddp replicates the model and averages gradients; fsdp "
+               "shards each block's parameters, gradients and optimizer state (ZeRO-3), for models built of blocks"),
+           intParam(
+               "tensor_parallel", 1, 1, 1024,
+               "Ranks that split each layer (Megatron-style tensor parallelism); the world size must be a multiple, "
+               "and the remaining factor is data parallel (tp x dp)"),
            intParam("expert_parallel", 1, 1, 1024,
                     "Ranks that split the experts of a mixture-of-experts model (each holds experts / ep of them and "
                     "tokens travel by all-to-all); the world size must be a multiple, the remaining factor replicates"),
@@ -43,8 +50,9 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
        {
            choiceParam("name", "adamw", {"sgd", "adam", "adamw"}, "Optimizer"),
            floatParam("lr", 1e-3, 0, 10, "Peak learning rate", /*minExclusive=*/true),
-           floatParam("weight_decay", 0.01, 0, 1,
-                      "Weight decay of weight matrices and kernels (biases and norms are not decayed); decoupled for adamw"),
+           floatParam(
+               "weight_decay", 0.01, 0, 1,
+               "Weight decay of weight matrices and kernels (biases and norms are not decayed); decoupled for adamw"),
            floatParam("momentum", 0.9, 0, 0.9999, "Momentum (sgd)"),
            boolParam("nesterov", false, "Nesterov momentum (sgd)"),
            floatParam("beta1", 0.9, 0, 0.9999, "First-moment decay (adam, adamw)"),
@@ -58,13 +66,15 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
        {
            stringParam("name", "", "A label for the run (run ids are generated; the name is never a path)"),
            intParam("seed", 1, 0, 2147483647, "Seed of weight initialisation, data order and dropout"),
-           intParam("checkpoint_interval", 0, 0, kBig, "Optimizer steps between checkpoints; 0 checkpoints at every validation"),
+           intParam("checkpoint_interval", 0, 0, kBig,
+                    "Optimizer steps between checkpoints; 0 checkpoints at every validation"),
            intParam("keep_top_k", 1, -1, 1000,
                     "Checkpoints kept by best exp.monitor, besides the latest; -1 keeps all"),
            stringParam("monitor", "val/loss", "Metric that ranks checkpoints and drives early stopping"),
            choiceParam("monitor_mode", "min", {"min", "max"}, "Whether a smaller or larger monitor value is better"),
-           choiceParam("resume", "auto", {"auto", "never"},
-                       "auto continues from the run directory's latest checkpoint; never refuses a directory that has one"),
+           choiceParam(
+               "resume", "auto", {"auto", "never"},
+               "auto continues from the run directory's latest checkpoint; never refuses a directory that has one"),
        }},
       // Read by `reef submit` and the studio's cluster launch (sbatch options); a run on this
       // machine ignores them. Unset keys take the cluster profile's defaults.

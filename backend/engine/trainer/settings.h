@@ -1,8 +1,8 @@
 #pragma once
 // The spec sections the trainer owns (trainer, optim, exp): their schema, declared once, and the
 // typed view of a resolved spec that the trainer reads.
-#include "protocol/catalog.h"
-#include "protocol/json.h"
+#include "backend/protocol/catalog.h"
+#include "backend/protocol/json.h"
 
 #include <string>
 #include <utility>

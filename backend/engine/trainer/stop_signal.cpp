@@ -1,4 +1,4 @@
-#include "trainer/stop_signal.h"
+#include "backend/engine/trainer/stop_signal.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "trainer/system_stats.h"
+#include "backend/engine/trainer/system_stats.h"
 
 #include <unistd.h>
 

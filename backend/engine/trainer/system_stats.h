@@ -1,6 +1,6 @@
 #pragma once
 // Samples of this process's CPU use and memory for `system` events (from /proc).
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <chrono>
 

@@ -1,7 +1,7 @@
-#include "deploy/image_input.h"
+#include "backend/export/deploy/image_input.h"
 
-#include "deploy/openai_protocol.h"
-#include "protocol/base64.h"
+#include "backend/export/deploy/openai_protocol.h"
+#include "backend/protocol/base64.h"
 
 #include <algorithm>
 #include <memory>
@@ -64,10 +64,11 @@ std::vector<float> fromEncoded(const std::string& text, const ImageSize& expecte
 std::vector<float> fromArray(const Json& a, const ImageSize& expected, const std::string& where) {
   const bool hasChannels = !a.empty() && a[0].is_array() && !a[0].empty() && a[0][0].is_array();
   const Json planes = hasChannels ? a : Json::array({a});
-  const std::string wanted = hasChannels ? sizeText(expected) : std::to_string(expected.height) + "x" + std::to_string(expected.width);
+  const std::string wanted =
+      hasChannels ? sizeText(expected) : std::to_string(expected.height) + "x" + std::to_string(expected.width);
   auto wrongShape = [&] {
-    return invalidRequest(where + " is not a " + wanted + " array of pixel values (the model takes " + sizeText(expected) +
-                              ", given as [C][H][W] or, for one channel, [H][W])",
+    return invalidRequest(where + " is not a " + wanted + " array of pixel values (the model takes " +
+                              sizeText(expected) + ", given as [C][H][W] or, for one channel, [H][W])",
                           "input");
   };
   if (static_cast<int64_t>(planes.size()) != expected.channels) throw wrongShape();

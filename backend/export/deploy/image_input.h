@@ -1,7 +1,7 @@
 #pragma once
 // Images as clients send them to /v1/classify, turned into the pixels a classifier takes:
 // channels x height x width floats in [0, 1]. Torch-free; decoding through stb_image.
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <cstdint>
 #include <string>

@@ -1,10 +1,10 @@
-#include "deploy/model_server.h"
+#include "backend/export/deploy/model_server.h"
 
 #include <httplib.h>
 
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -33,10 +33,15 @@ void sendError(httplib::Response& res, const ApiError& e) {
 // The error object for statuses httplib sets itself (unknown path, body too large, bad method).
 ApiError statusError(int status) {
   switch (status) {
-    case 401: return ApiError(401, "invalid_request_error", "unauthorised", {}, "invalid_api_key");
-    case 404: return ApiError(404, "invalid_request_error", "unknown endpoint", {}, "unknown_url");
-    case 405: return ApiError(405, "invalid_request_error", "method not allowed for this endpoint");
-    case 413: return ApiError(413, "invalid_request_error", "the request body is larger than the server accepts", {}, "request_too_large");
+    case 401:
+      return ApiError(401, "invalid_request_error", "unauthorised", {}, "invalid_api_key");
+    case 404:
+      return ApiError(404, "invalid_request_error", "unknown endpoint", {}, "unknown_url");
+    case 405:
+      return ApiError(405, "invalid_request_error", "method not allowed for this endpoint");
+    case 413:
+      return ApiError(413, "invalid_request_error", "the request body is larger than the server accepts", {},
+                      "request_too_large");
     default:
       return ApiError(status, status >= 500 ? "server_error" : "invalid_request_error",
                       "the request failed with HTTP status " + std::to_string(status));
@@ -53,7 +58,8 @@ bool sameSecret(const std::string& given, const std::string& expected) {
 }
 
 std::string endpointLabel(const std::string& path) {
-  for (const char* known : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify", "/health", "/metrics"})
+  for (const char* known :
+       {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify", "/health", "/metrics"})
     if (path == known) return known;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models";
   return "other";
@@ -68,9 +74,8 @@ struct ModelServer::Impl {
   httplib::Server server;
   std::atomic<uint64_t> nextId{0};
   int listeningSocket = -1;
-  const int64_t startedAt = std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+  const int64_t startedAt =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 
   Impl(ServedModel& m, ServingMetrics& metrics, ServerOptions o) : model(m), metrics(metrics), options(std::move(o)) {}
 
@@ -89,13 +94,14 @@ struct ModelServer::Impl {
   }
 
   static int64_t now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
   }
 
   void completions(const httplib::Request& req, httplib::Response& res, bool chat) {
     GenerationRequest request = chat ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
     checkModel(request.model);
-    if (model.kind() != ServedModel::Kind::LanguageModel)
+    if (!model.generatesText())
       throw invalidRequest("model '" + model.id() + "' is a classifier: use /v1/classify", "model");
     model.checkRequest(request);  // before a stream's 200 is committed
     const std::string id = newId(chat ? "chatcmpl" : "cmpl");
@@ -107,36 +113,37 @@ struct ModelServer::Impl {
     }
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider("text/event-stream", [this, request, id, created](size_t, httplib::DataSink& sink) {
-      auto send = [&sink](const Json& data) {
-        const std::string event = "data: " + text(data) + "\n\n";
-        return sink.write(event.data(), event.size());
-      };
-      try {
-        bool first = true;
-        bool connected = true;
-        if (request.chat) connected = send(streamChunk(request, id, created, "", std::nullopt, true));
-        first = !request.chat;
-        Completion c;
-        if (connected)
-          c = model.complete(request, [&](const std::string& text) {
-            connected = send(streamChunk(request, id, created, text, std::nullopt, first));
-            first = false;
-            return connected;
-          });
-        if (connected) {
-          send(streamChunk(request, id, created, "", c.finishReason, false));
-          const std::string done = "data: [DONE]\n\n";
-          sink.write(done.data(), done.size());
-        }
-      } catch (const ApiError& e) {
-        send(e.body());
-      } catch (const std::exception& e) {
-        send(ApiError(500, "server_error", e.what()).body());
-      }
-      sink.done();
-      return true;
-    });
+    res.set_chunked_content_provider(
+        "text/event-stream", [this, request, id, created](size_t, httplib::DataSink& sink) {
+          auto send = [&sink](const Json& data) {
+            const std::string event = "data: " + text(data) + "\n\n";
+            return sink.write(event.data(), event.size());
+          };
+          try {
+            bool first = true;
+            bool connected = true;
+            if (request.chat) connected = send(streamChunk(request, id, created, "", std::nullopt, true));
+            first = !request.chat;
+            Completion c;
+            if (connected)
+              c = model.complete(request, [&](const std::string& text) {
+                connected = send(streamChunk(request, id, created, text, std::nullopt, first));
+                first = false;
+                return connected;
+              });
+            if (connected) {
+              send(streamChunk(request, id, created, "", c.finishReason, false));
+              const std::string done = "data: [DONE]\n\n";
+              sink.write(done.data(), done.size());
+            }
+          } catch (const ApiError& e) {
+            send(e.body());
+          } catch (const std::exception& e) {
+            send(ApiError(500, "server_error", e.what()).body());
+          }
+          sink.done();
+          return true;
+        });
   }
 
   void routes() {
@@ -163,19 +170,19 @@ struct ModelServer::Impl {
       metrics.requestStarted();
       if (options.apiKey.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
       if (!sameSecret(req.get_header_value("Authorization"), "Bearer " + options.apiKey)) {
-        sendError(res, ApiError(401, "invalid_request_error",
-                                req.has_header("Authorization") ? "Incorrect API key provided"
-                                                                : "No API key provided: send 'Authorization: Bearer <key>'",
-                                {}, "invalid_api_key"));
+        sendError(res,
+                  ApiError(401, "invalid_request_error",
+                           req.has_header("Authorization") ? "Incorrect API key provided"
+                                                           : "No API key provided: send 'Authorization: Bearer <key>'",
+                           {}, "invalid_api_key"));
         return httplib::Server::HandlerResponse::Handled;
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       if (!requestCounted) metrics.requestStarted();  // refused before routing (a body too large)
-      const double seconds = requestCounted
-                                 ? std::chrono::duration<double>(std::chrono::steady_clock::now() - requestStart).count()
-                                 : 0.0;
+      const double seconds =
+          requestCounted ? std::chrono::duration<double>(std::chrono::steady_clock::now() - requestStart).count() : 0.0;
       requestCounted = false;
       metrics.requestFinished(endpointLabel(req.path), res.status, seconds);
     });
@@ -201,7 +208,7 @@ struct ModelServer::Impl {
       const Json health = {{"status", "ok"},
                            {"model", model.id()},
                            {"description", model.description()},
-                           {"kind", model.kind() == ServedModel::Kind::LanguageModel ? "llm" : "classifier"},
+                           {"serving", model.serving()},
                            {"requests_in_flight", metrics.inFlight()}};
       res.set_content(text(health), kJson);
     });
@@ -236,8 +243,8 @@ ModelServer::~ModelServer() = default;
 
 int ModelServer::bind() {
   auto& o = impl_->options;
-  const int port = o.port == 0 ? impl_->server.bind_to_any_port(o.host)
-                               : (impl_->server.bind_to_port(o.host, o.port) ? o.port : -1);
+  const int port =
+      o.port == 0 ? impl_->server.bind_to_any_port(o.host) : (impl_->server.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port < 0)
     throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                              " (is the port taken, or the host not an address of this machine? try --port 0)");

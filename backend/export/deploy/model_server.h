@@ -2,8 +2,8 @@
 // `reef serve`'s HTTP side, on cpp-httplib: OpenAI-style routes over one ServedModel, API-key
 // checks, OpenAI error objects for every 4xx/5xx, server-sent events for streamed completions,
 // and the request metrics. Torch-free: the model does the computing.
-#include "deploy/served_model.h"
-#include "deploy/serving_metrics.h"
+#include "backend/export/deploy/served_model.h"
+#include "backend/export/deploy/serving_metrics.h"
 
 #include <memory>
 #include <string>
@@ -12,7 +12,7 @@ namespace reef::deploy {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8000;  // 0: any free port
+  int port = 8000;     // 0: any free port
   std::string apiKey;  // empty: no authentication
   size_t maxBodyBytes = 8u << 20;
   size_t threads = 64;  // connections served at once (each keep-alive client holds one)

@@ -1,4 +1,4 @@
-#include "deploy/openai_protocol.h"
+#include "backend/export/deploy/openai_protocol.h"
 
 #include <cmath>
 
@@ -56,9 +56,8 @@ T number(const Json& j, const char* key, T fallback, double lo, double hi) {
                          key);
   const double d = v.get<double>();
   if (!std::isfinite(d) || d < lo || d > hi)
-    throw invalidRequest(std::string("'") + key + "' is " + v.dump() + "; allowed: " + Json(lo).dump() + " to " +
-                             Json(hi).dump(),
-                         key);
+    throw invalidRequest(
+        std::string("'") + key + "' is " + v.dump() + "; allowed: " + Json(lo).dump() + " to " + Json(hi).dump(), key);
   return v.get<T>();
 }
 
@@ -80,7 +79,8 @@ GenerationRequest parseGeneration(const Json& j, bool chat) {
   r.repetitionPenalty = number<double>(j, "repetition_penalty", 1.0, 0.01, 100);
   if (j.contains("seed") && !j["seed"].is_null()) r.seed = number<uint64_t>(j, "seed", 0, 0, 1.8e19);
   r.stream = boolean(j, "stream");
-  if (number<int64_t>(j, "n", 1, 1, 128) != 1) throw invalidRequest("'n' must be 1: Reef returns one choice per request", "n");
+  if (number<int64_t>(j, "n", 1, 1, 128) != 1)
+    throw invalidRequest("'n' must be 1: Reef returns one choice per request", "n");
   if (j.contains("stop") && !j["stop"].is_null()) {
     const Json& s = j["stop"];
     if (s.is_string()) {
@@ -111,9 +111,10 @@ GenerationRequest parseCompletionRequest(const std::string& body) {
   } else if (p.is_array() && p.size() == 1 && p[0].is_string()) {
     r.prompt = p[0].get<std::string>();
   } else {
-    throw invalidRequest("'prompt' must be a string (or an array holding one string); token arrays and batches of "
-                         "prompts are not supported",
-                         "prompt");
+    throw invalidRequest(
+        "'prompt' must be a string (or an array holding one string); token arrays and batches of "
+        "prompts are not supported",
+        "prompt");
   }
   return r;
 }
@@ -135,9 +136,11 @@ std::string renderChat(const Json& messages) {
       prompt += c.get<std::string>();
     } else if (c.is_array()) {
       for (const auto& part : c) {
-        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
-          throw invalidRequest(where + ".content parts must be {\"type\": \"text\", \"text\": ...}: this model reads text only",
-                               "messages");
+        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
+            !part["text"].is_string())
+          throw invalidRequest(
+              where + ".content parts must be {\"type\": \"text\", \"text\": ...}: this model reads text only",
+              "messages");
         prompt += part["text"].get<std::string>();
       }
     } else {
@@ -164,13 +167,14 @@ ClassifyRequest parseClassifyRequest(const std::string& body) {
   if (!j.contains("input")) throw invalidRequest("'input' is required: an image or an array of images", "input");
   Json in = j["input"];
   // One image given bare (a string, or a pixel array whose first element is a row, not an image).
-  const bool single = in.is_string() || (in.is_array() && !in.empty() && in[0].is_array() && !in[0].empty() &&
-                                         in[0][0].is_number());
+  const bool single =
+      in.is_string() || (in.is_array() && !in.empty() && in[0].is_array() && !in[0].empty() && in[0][0].is_number());
   if (single) in = Json::array({in});
   if (!in.is_array() || in.empty())
-    throw invalidRequest("'input' must be an image or a non-empty array of images (base64 PNG/JPEG strings or pixel "
-                         "arrays)",
-                         "input");
+    throw invalidRequest(
+        "'input' must be an image or a non-empty array of images (base64 PNG/JPEG strings or pixel "
+        "arrays)",
+        "input");
   for (size_t i = 0; i < in.size(); ++i)
     if (!in[i].is_string() && !in[i].is_array())
       throw invalidRequest("input[" + std::to_string(i) + "] is " + typeName(in[i]) +

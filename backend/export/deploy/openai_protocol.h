@@ -2,7 +2,7 @@
 // The OpenAI-style request and response bodies `reef serve` speaks, torch-free: requests are
 // parsed and checked here (every wrong field becomes an ApiError naming it), responses and
 // stream chunks are built here, so that the server only moves bytes and runs models.
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <cstdint>
 #include <optional>
@@ -15,7 +15,11 @@ namespace reef::deploy {
 // A 4xx/5xx answer: HTTP status and the OpenAI error object {"error": {message, type, param, code}}.
 struct ApiError : std::runtime_error {
   ApiError(int status, std::string type, const std::string& message, std::string param = {}, std::string code = {})
-      : std::runtime_error(message), status(status), type(std::move(type)), param(std::move(param)), code(std::move(code)) {}
+      : std::runtime_error(message),
+        status(status),
+        type(std::move(type)),
+        param(std::move(param)),
+        code(std::move(code)) {}
   int status;
   std::string type, param, code;
   Json body() const;
@@ -30,8 +34,8 @@ struct GenerationRequest {
   int64_t maxTokens = 16;
   double temperature = 1.0;
   double topP = 1.0;
-  int64_t topK = 0;                  // extension (llama.cpp and vLLM accept it too)
-  double repetitionPenalty = 1.0;    // extension
+  int64_t topK = 0;                // extension (vLLM accepts it too)
+  double repetitionPenalty = 1.0;  // extension
   std::vector<std::string> stop;
   std::optional<uint64_t> seed;
   bool stream = false;

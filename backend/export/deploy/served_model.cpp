@@ -1,12 +1,9 @@
-#include "deploy/served_model.h"
+#include "backend/export/deploy/served_model.h"
 
-#include "cli/run_loading.h"
-#include "deploy/dynamic_batcher.h"
-#include "deploy/image_input.h"
-#include "llm/causal_lm.h"
-#include "llm/generation.h"
-#include "nlp/text_classifier.h"
-#include "vision/image_classifier.h"
+#include "backend/engine/core/inference.h"
+#include "backend/engine/trainer/loaded_run.h"
+#include "backend/export/deploy/dynamic_batcher.h"
+#include "backend/export/deploy/image_input.h"
 
 #include <algorithm>
 #include <future>
@@ -21,8 +18,9 @@ int64_t unixSeconds(const std::filesystem::path& file) {
   const auto t = std::filesystem::last_write_time(file, ec);
   if (ec) return 0;
   // file_time_type's clock has no conversion in C++17: shift by the two clocks' current readings.
-  const auto system = std::chrono::system_clock::now() +
-                      std::chrono::duration_cast<std::chrono::system_clock::duration>(t - std::filesystem::file_time_type::clock::now());
+  const auto system =
+      std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                             t - std::filesystem::file_time_type::clock::now());
   return std::chrono::duration_cast<std::chrono::seconds>(system.time_since_epoch()).count();
 }
 
@@ -30,45 +28,35 @@ int64_t unixSeconds(const std::filesystem::path& file) {
 
 struct ServedModel::State {
   engine::LoadedRun loaded;
-  std::string id, description;
+  std::string id, description, serving;
   int64_t created = 0;
-  Kind kind = Kind::LanguageModel;
   ServingMetrics* metrics = nullptr;
-  llm::CausalLM* lm = nullptr;
-  vision::ImageClassifier* images = nullptr;
-  nlp::TextClassifier* texts = nullptr;
-  std::vector<std::string> classes;
+  engine::TextGeneration* generation = nullptr;
+  engine::Classification* classification = nullptr;
+  engine::ImageClassification* images = nullptr;
+  engine::TextClassification* texts = nullptr;
   // The model is loaded, and every model call made, on one worker thread: generation one request
-  // at a time, images in batches. Measured: generation on a thread other than the one that loaded
-  // the weights runs at 60-65 % of the speed (reef generate: 1,600 tokens/s; from an HTTP thread:
-  // 1,000), and the HTTP threads are many.
+  // at a time, classification in batches. Measured: generation on a thread other than the one that
+  // loaded the weights runs at 60-65 % of the speed (reef generate: 1,600 tokens/s; from an HTTP
+  // thread: 1,000), and the HTTP threads are many.
   std::thread worker;
   struct GenerationJob {
     std::string prompt;
-    llm::SamplingOptions options;
+    engine::SamplingOptions options;
     const std::function<bool(const std::string&)>* onText;
   };
-  std::unique_ptr<DynamicBatcher<GenerationJob, llm::GenerationResult>> generator;
-  // One example in ([C, H, W] pixels or [L] token ids), class probabilities out.
+  std::unique_ptr<DynamicBatcher<GenerationJob, engine::GenerationResult>> generator;
+  // One example in (pixels or token ids), class probabilities out.
   std::unique_ptr<DynamicBatcher<torch::Tensor, std::vector<float>>> batcher;
 
-  void load(const ServedModelOptions& options, ServingMetrics& serving);
+  void load(const engine::Registry& registry, const ServedModelOptions& options, ServingMetrics& servingMetrics);
+  void bindServingMode(const ServedModelOptions& options, const std::string& target);
 
-  // Examples -> class probabilities, one model call for the whole batch (texts padded to the
-  // longest, which the network masks out).
+  // Examples -> class probabilities, one model call for the whole batch.
   std::vector<std::vector<float>> runBatch(const std::vector<torch::Tensor>& examples) {
     torch::NoGradGuard noGrad;
-    torch::Tensor logits;
-    if (images) {
-      logits = images->logits(torch::stack(examples).to(loaded.device));
-    } else {
-      int64_t longest = 1;
-      for (const auto& e : examples) longest = std::max(longest, e.size(0));
-      torch::Tensor tokens = torch::full({static_cast<int64_t>(examples.size()), longest}, texts->pad(), torch::kInt64);
-      for (size_t i = 0; i < examples.size(); ++i) tokens[static_cast<int64_t>(i)].narrow(0, 0, examples[i].size(0)).copy_(examples[i]);
-      logits = texts->logits(tokens.to(loaded.device));
-    }
-    const torch::Tensor probabilities = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
+    const torch::Tensor probabilities =
+        torch::softmax(classification->batchLogits(examples), 1).to(torch::kCPU).contiguous();
     std::vector<std::vector<float>> out(examples.size());
     const int64_t n = probabilities.size(1);
     for (size_t i = 0; i < examples.size(); ++i) {
@@ -79,12 +67,13 @@ struct ServedModel::State {
   }
 };
 
-ServedModel::ServedModel(const ServedModelOptions& options, ServingMetrics& metrics) : s_(std::make_unique<State>()) {
+ServedModel::ServedModel(const engine::Registry& registry, const ServedModelOptions& options, ServingMetrics& metrics)
+    : s_(std::make_unique<State>()) {
   std::promise<void> ready;
   State* state = s_.get();
-  s_->worker = std::thread([state, options, &metrics, &ready] {
+  s_->worker = std::thread([state, &registry, options, &metrics, &ready] {
     try {
-      state->load(options, metrics);
+      state->load(registry, options, metrics);
     } catch (...) {
       ready.set_exception(std::current_exception());
       return;
@@ -101,37 +90,51 @@ ServedModel::ServedModel(const ServedModelOptions& options, ServingMetrics& metr
   }
 }
 
-void ServedModel::State::load(const ServedModelOptions& options, ServingMetrics& serving) {
-  loaded = engine::loadRun(options.target, options.checkpoint, {});
-  metrics = &serving;
-  const Json& model = loaded.spec["model"];
+void ServedModel::State::load(const engine::Registry& registry, const ServedModelOptions& options,
+                              ServingMetrics& servingMetrics) {
+  loaded = engine::loadRun(registry, options.target, options.checkpoint, {});
+  metrics = &servingMetrics;
   id = options.name.empty() ? loaded.spec["exp"]["name"].get<std::string>() : options.name;
-  description = model["collection"].get<std::string>() + "/" + model["arch"].get<std::string>() + ", step " +
-                std::to_string(loaded.step);
+  description = engine::modelKind(loaded) + ", step " + std::to_string(loaded.step);
   created = unixSeconds(loaded.bundle.empty() ? loaded.run.spec() : loaded.bundle);
+  serving = registry.modelInfo(loaded.spec).capabilities.serving;
   loaded.model->module().eval();
-  if ((lm = dynamic_cast<llm::CausalLM*>(loaded.model.get()))) {
-    kind = Kind::LanguageModel;
-    generator = std::make_unique<DynamicBatcher<GenerationJob, llm::GenerationResult>>(
+  bindServingMode(options, options.target);
+}
+
+// The model's interface for its declared serving mode, and the queue that feeds it.
+void ServedModel::State::bindServingMode(const ServedModelOptions& options, const std::string& target) {
+  engine::Model* model = loaded.model.get();
+  if (serving == engine::serving::kChat) {
+    generation = dynamic_cast<engine::TextGeneration*>(model);
+  } else if (serving == engine::serving::kImageClassification) {
+    classification = images = dynamic_cast<engine::ImageClassification*>(model);
+  } else if (serving == engine::serving::kTextClassification) {
+    classification = texts = dynamic_cast<engine::TextClassification*>(model);
+  } else {
+    throw std::runtime_error(
+        "reef serve answers models whose collection declares a serving mode (`reef catalog --json`: "
+        "capabilities.serving); '" +
+        target + "' is a " + description + " model, which serves " + serving);
+  }
+  if (!generation && !classification)
+    throw std::logic_error(engine::modelKind(loaded) + " declares serving " + serving +
+                           " but its model does not implement that mode's interface (backend/engine/core/inference.h)");
+  if (generation) {
+    generator = std::make_unique<DynamicBatcher<GenerationJob, engine::GenerationResult>>(
         [this](const std::vector<GenerationJob>& jobs) {
-          std::vector<llm::GenerationResult> out;
+          std::vector<engine::GenerationResult> out;
           for (const auto& job : jobs)
-            out.push_back(llm::generate(lm->network(), lm->tokenizer(), job.prompt, job.options,
-                                        *job.onText ? *job.onText : llm::TokenCallback{}));
+            out.push_back(
+                generation->generateText(job.prompt, job.options, *job.onText ? *job.onText : engine::TokenCallback{}));
           return out;
         },
         1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
-  } else if ((images = dynamic_cast<vision::ImageClassifier*>(loaded.model.get())) ||
-             (texts = dynamic_cast<nlp::TextClassifier*>(loaded.model.get()))) {
-    kind = images ? Kind::ImageClassifier : Kind::TextClassifier;
-    classes = images ? images->info().classes : texts->classes();
-    batcher = std::make_unique<DynamicBatcher<torch::Tensor, std::vector<float>>>(
-        [this](const std::vector<torch::Tensor>& examples) { return runBatch(examples); }, options.maxBatch,
-        options.maxWait, [&serving](size_t size) { serving.batchRun(size); }, /*ownThread=*/false);
-  } else {
-    throw std::runtime_error("reef serve answers language models and image and text classifiers; '" + options.target +
-                             "' is a " + description);
+    return;
   }
+  batcher = std::make_unique<DynamicBatcher<torch::Tensor, std::vector<float>>>(
+      [this](const std::vector<torch::Tensor>& examples) { return runBatch(examples); }, options.maxBatch,
+      options.maxWait, [this](size_t size) { metrics->batchRun(size); }, /*ownThread=*/false);
 }
 
 ServedModel::~ServedModel() {
@@ -141,14 +144,15 @@ ServedModel::~ServedModel() {
 }
 
 const std::string& ServedModel::id() const { return s_->id; }
-ServedModel::Kind ServedModel::kind() const { return s_->kind; }
+const std::string& ServedModel::serving() const { return s_->serving; }
+bool ServedModel::generatesText() const { return s_->generation != nullptr; }
 std::string ServedModel::description() const { return s_->description; }
 int64_t ServedModel::created() const { return s_->created; }
 
 void ServedModel::checkRequest(const GenerationRequest& request) const {
-  if (!s_->lm) throw invalidRequest("model '" + s_->id + "' is a classifier: use /v1/classify", "model");
-  const int64_t context = s_->lm->network()->config().maxContext;
-  const auto promptTokens = static_cast<int64_t>(s_->lm->tokenizer().encode(request.prompt).size()) + 1;
+  if (!s_->generation) throw invalidRequest("model '" + s_->id + "' is a classifier: use /v1/classify", "model");
+  const int64_t context = s_->generation->contextLength();
+  const int64_t promptTokens = s_->generation->promptLength(request.prompt);
   if (promptTokens >= context)
     throw ApiError(400, "invalid_request_error",
                    "the prompt is " + std::to_string(promptTokens) + " tokens; model '" + s_->id +
@@ -159,7 +163,7 @@ void ServedModel::checkRequest(const GenerationRequest& request) const {
 Completion ServedModel::complete(const GenerationRequest& request,
                                  const std::function<bool(const std::string&)>& onText) {
   checkRequest(request);
-  llm::SamplingOptions o;
+  engine::SamplingOptions o;
   o.maxTokens = request.maxTokens;
   o.temperature = request.temperature;
   o.topP = request.topP;
@@ -169,9 +173,12 @@ Completion ServedModel::complete(const GenerationRequest& request,
   o.seed = request.seed.value_or(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   // The caller waits for the result, so onText (which writes to its connection) is never used
   // by two threads at once.
-  const llm::GenerationResult r = s_->generator->submit({request.prompt, o, &onText}).get();
+  const engine::GenerationResult r = s_->generator->submit({request.prompt, o, &onText}).get();
   s_->metrics->tokensGenerated(static_cast<int64_t>(r.tokens.size()), r.seconds);
-  return {r.text, r.finishReason, {static_cast<int64_t>(r.promptTokens.size()), static_cast<int64_t>(r.tokens.size())}, r.seconds};
+  return {r.text,
+          r.finishReason,
+          {static_cast<int64_t>(r.promptTokens.size()), static_cast<int64_t>(r.tokens.size())},
+          r.seconds};
 }
 
 Json ServedModel::classify(const ClassifyRequest& request) {
@@ -184,18 +191,18 @@ Json ServedModel::classify(const ClassifyRequest& request) {
     const std::string where = "input[" + std::to_string(i) + "]";
     const Json& input = request.inputs[i];
     if (s_->images) {
-      const auto& shape = s_->images->info().shape;
+      const auto shape = s_->images->inputShape();
       const std::vector<float> pixels = decodeImage(input, {shape.channels, shape.height, shape.width}, where);
       examples.push_back(torch::tensor(pixels).view({shape.channels, shape.height, shape.width}));
     } else {
-      if (!input.is_string()) throw invalidRequest(where + " must be a string: model '" + s_->id + "' classifies text", "input");
-      const std::vector<int> ids = s_->texts->tokens(input.get<std::string>());
-      examples.push_back(torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64));
+      if (!input.is_string())
+        throw invalidRequest(where + " must be a string: model '" + s_->id + "' classifies text", "input");
+      examples.push_back(s_->texts->tokenIds(input.get<std::string>()));
     }
   }
   std::vector<std::future<std::vector<float>>> pending;
   for (auto& e : examples) pending.push_back(s_->batcher->submit(std::move(e)));
-  const std::vector<std::string>& classes = s_->classes;
+  const std::vector<std::string>& classes = s_->classification->classNames();
   Json data = Json::array();
   const auto k = static_cast<size_t>(std::min<int64_t>(request.topK, static_cast<int64_t>(classes.size())));
   for (size_t i = 0; i < pending.size(); ++i) {
@@ -206,11 +213,8 @@ Json ServedModel::classify(const ClassifyRequest& request) {
                       [&](size_t a, size_t b) { return p[a] > p[b]; });
     Json top = Json::array();
     for (size_t j = 0; j < k; ++j) top.push_back({{"label", classes[order[j]]}, {"score", p[order[j]]}});
-    data.push_back({{"index", i},
-                    {"label", classes[order[0]]},
-                    {"label_index", order[0]},
-                    {"score", p[order[0]]},
-                    {"top", top}});
+    data.push_back(
+        {{"index", i}, {"label", classes[order[0]]}, {"label_index", order[0]}, {"score", p[order[0]]}, {"top", top}});
   }
   return {{"object", "list"}, {"model", s_->id}, {"data", data}};
 }

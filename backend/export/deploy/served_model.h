@@ -1,10 +1,11 @@
 #pragma once
-// The model behind `reef serve`: a run or bundle loaded once, answering completions (language
-// models, one generation at a time) or classifications (image and text classifiers, dynamically
-// batched).
-// The only part of deployment that touches LibTorch.
-#include "deploy/openai_protocol.h"
-#include "deploy/serving_metrics.h"
+// The model behind `reef serve`: a run or bundle loaded once and served in the mode its catalog
+// capabilities declare: completions (chat: one generation at a time) or classifications (image and
+// text classification: dynamically batched). The only part of deployment that touches LibTorch.
+#include "backend/export/deploy/openai_protocol.h"
+#include "backend/export/deploy/serving_metrics.h"
+
+#include "backend/engine/core/registry.h"
 
 #include <chrono>
 #include <functional>
@@ -28,15 +29,17 @@ struct Completion {
 
 class ServedModel {
  public:
-  enum class Kind { LanguageModel, ImageClassifier, TextClassifier };
-  // Loads the model; throws std::runtime_error naming the target when it cannot.
-  ServedModel(const ServedModelOptions& options, ServingMetrics& metrics);
+  // Loads the model through `registry`; throws std::runtime_error naming the target when it cannot,
+  // or when its collection declares no serving mode.
+  ServedModel(const engine::Registry& registry, const ServedModelOptions& options, ServingMetrics& metrics);
   ~ServedModel();
 
   const std::string& id() const;
-  Kind kind() const;
-  std::string description() const;  // e.g. "llm/llama, step 400"
-  int64_t created() const;           // when the checkpoint was written (Unix seconds)
+  // The serving mode: chat, image_classification or text_classification (engine::serving).
+  const std::string& serving() const;
+  bool generatesText() const;
+  std::string description() const;  // "<collection>/<arch>, step 400"
+  int64_t created() const;          // when the checkpoint was written (Unix seconds)
 
   // Throws ApiError (400) when the request cannot be answered (a classifier, a prompt longer than
   // the context); complete() checks too, this lets a stream fail before it starts.

@@ -2,8 +2,8 @@
 // What `reef export` verifies after writing: each file is read back by a reader independent of
 // its writer and compared with the model it came from, so that a truncated file, a missing tensor
 // or a value changed on the way is caught before anyone deploys it.
-#include "core/tensor_io.h"
-#include "formats/classifier_formats.h"
+#include "backend/engine/core/exporter.h"
+#include "backend/engine/core/tensor_io.h"
 
 #include <filesystem>
 #include <string>
@@ -11,11 +11,7 @@
 
 namespace reef::exporting {
 
-struct ExportCheck {
-  std::string name;
-  bool passed = false;
-  std::string detail;
-};
+using engine::ExportCheck;
 
 // A safetensors file (a bundle's, or a Hugging Face model.safetensors): every tensor in `expected`
 // present with the same shape and values (in the stored type), and nothing else but bundle assets.
@@ -24,7 +20,5 @@ ExportCheck checkSafetensorsWeights(const std::filesystem::path& file, const eng
 ExportCheck checkBundleMetadata(const std::filesystem::path& file, const Json& spec, int64_t step, size_t assets);
 // A GGUF file's header: magic, version 3, `tensors` tensors, and a size that holds them.
 ExportCheck checkGgufHeader(const std::filesystem::path& file, uint64_t tensors);
-// An ONNX file parsed again, passing ONNX's checker, with the signature's inputs and outputs.
-ExportCheck checkOnnxFile(const std::filesystem::path& file, const OnnxSignature& signature);
 
 }  // namespace reef::exporting

@@ -1,4 +1,4 @@
-#include "formats/gguf_file.h"
+#include "backend/export/formats/gguf_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -29,9 +29,12 @@ void putString(std::vector<uint8_t>& out, const std::string& s) {
 
 const char* ggmlTypeName(GgmlType type) {
   switch (type) {
-    case GgmlType::F32: return "f32";
-    case GgmlType::F16: return "f16";
-    case GgmlType::Q8_0: return "q8_0";
+    case GgmlType::F32:
+      return "f32";
+    case GgmlType::F16:
+      return "f16";
+    case GgmlType::Q8_0:
+      return "q8_0";
   }
   return "?";
 }
@@ -64,7 +67,9 @@ void GgufWriter::setString(const std::string& key, const std::string& value) {
   ++kvCount_;
 }
 
-void GgufWriter::setStrings(const std::string& key, const std::vector<std::string>& values) { setArray(key, kString, values); }
+void GgufWriter::setStrings(const std::string& key, const std::vector<std::string>& values) {
+  setArray(key, kString, values);
+}
 void GgufWriter::setF32s(const std::string& key, const std::vector<float>& values) { setArray(key, kF32, values); }
 void GgufWriter::setI32s(const std::string& key, const std::vector<int32_t>& values) { setArray(key, kI32, values); }
 
@@ -83,7 +88,8 @@ void GgufWriter::setArray(const std::string& key, uint32_t elementType, const st
   ++kvCount_;
 }
 
-void GgufWriter::addTensor(const std::string& name, const std::vector<int64_t>& shape, const float* data, GgmlType type) {
+void GgufWriter::addTensor(const std::string& name, const std::vector<int64_t>& shape, const float* data,
+                           GgmlType type) {
   if (shape.empty()) throw std::invalid_argument("GGUF tensor '" + name + "' has no dimensions");
   int64_t count = 1;
   for (int64_t d : shape) count *= d;
@@ -117,7 +123,8 @@ void GgufWriter::write(const std::filesystem::path& path) const {
   for (const auto& t : tensors_) {
     putString(head, t.name);
     put<uint32_t>(head, static_cast<uint32_t>(t.shape.size()));
-    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) put<uint64_t>(head, static_cast<uint64_t>(*it));  // ne[0] innermost
+    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it)
+      put<uint64_t>(head, static_cast<uint64_t>(*it));  // ne[0] innermost
     put<uint32_t>(head, static_cast<uint32_t>(t.type));
     put<uint64_t>(head, offset);
     offset += (t.bytes.size() + kAlignment - 1) / kAlignment * kAlignment;
@@ -149,7 +156,7 @@ uint16_t halfFromFloat(float value) {
   if (exponent == 0xff) return static_cast<uint16_t>(sign | 0x7c00u | (mantissa ? 0x200u : 0));  // inf, nan
   const int32_t e = exponent - 127 + 15;
   if (e >= 0x1f) return static_cast<uint16_t>(sign | 0x7c00u);  // too large: infinity
-  if (e <= 0) {                                                  // a half subnormal, or zero
+  if (e <= 0) {                                                 // a half subnormal, or zero
     if (e < -10) return static_cast<uint16_t>(sign);
     mantissa |= 0x800000u;
     const int shift = 14 - e;

@@ -1,5 +1,5 @@
 #pragma once
-// GGUF (version 3), the file format of llama.cpp and the GGML tools: a header, typed key/value
+// GGUF (version 3), the file format of the GGML tools: a header, typed key/value
 // metadata, tensor descriptions, then each tensor's data aligned to 32 bytes. Torch-free, so the
 // format can be tested apart from any model.
 #include <cstdint>

@@ -1,8 +1,4 @@
-// A Triton Inference Server model repository: the ONNX graph under version 1, a config.pbtxt in
-// Triton's protobuf text format naming its inputs, outputs, shapes (without the batch axis, which
-// max_batch_size implies) and dynamic batching, and the class names as the classification
-// extension's label file.
-#include "formats/classifier_formats.h"
+#include "backend/export/formats/triton_repository.h"
 
 #include <fstream>
 #include <regex>
@@ -28,17 +24,17 @@ void writeText(const fs::path& file, const std::string& text) {
 
 }  // namespace
 
-std::string tritonConfig(const std::string& name, const OnnxSignature& s, int64_t maxBatchSize) {
+std::string tritonConfig(const std::string& name, const engine::GraphSignature& s, int64_t maxBatchSize) {
   std::ostringstream c;
   c << "name: \"" << name << "\"\n"
     << "platform: \"onnxruntime_onnx\"\n"
     << "max_batch_size: " << maxBatchSize << "\n"
-    << "input [\n  {\n    name: \"" << s.input << "\"\n    data_type: " << s.inputType << "\n    dims: " << dims(s.inputDims)
-    << "\n  }\n]\n"
+    << "input [\n  {\n    name: \"" << s.input << "\"\n    data_type: " << s.inputType
+    << "\n    dims: " << dims(s.inputDims) << "\n  }\n]\n"
     << "output [\n";
   for (size_t i = 0; i < s.outputs.size(); ++i) {
-    c << "  {\n    name: \"" << s.outputs[i].first << "\"\n    data_type: TYPE_FP32\n    dims: " << dims(s.outputs[i].second)
-      << "\n";
+    c << "  {\n    name: \"" << s.outputs[i].first
+      << "\"\n    data_type: TYPE_FP32\n    dims: " << dims(s.outputs[i].second) << "\n";
     if (!s.labels.empty()) c << "    label_filename: \"labels.txt\"\n";
     c << "  }" << (i + 1 < s.outputs.size() ? "," : "") << "\n";
   }
@@ -48,24 +44,30 @@ std::string tritonConfig(const std::string& name, const OnnxSignature& s, int64_
   return c.str();
 }
 
-std::vector<fs::path> writeTritonRepository(const fs::path& dir, const std::string& name, int64_t maxBatchSize,
-                                            const std::function<OnnxSignature(const fs::path&)>& writeModel) {
-  // Triton names a model by its folder; keep the name to what every file system and URL takes.
-  if (!std::regex_match(name, std::regex("[A-Za-z0-9_.-]+")))
-    throw std::runtime_error("'" + name + "' cannot name a Triton model: use letters, digits, '_', '.' and '-' (--name)");
-  const fs::path model = dir / name;
-  fs::create_directories(model / "1");
-  const fs::path onnx = model / "1" / "model.onnx";
-  const OnnxSignature s = writeModel(onnx);
-  std::vector<fs::path> files{model / "config.pbtxt", onnx};
-  writeText(files[0], tritonConfig(name, s, maxBatchSize));
-  if (!s.labels.empty()) {
-    std::string labels;
-    for (const auto& l : s.labels) labels += l + "\n";
-    writeText(model / "labels.txt", labels);
-    files.push_back(model / "labels.txt");
-  }
-  return files;
+engine::Exporter tritonExporter(engine::Exporter onnx) {
+  return [onnx](engine::Model& model, const Json& spec, const engine::ExportRequest& request) {
+    const std::string& name = request.name;
+    // Triton names a model by its folder; keep the name to what every file system and URL takes.
+    if (!std::regex_match(name, std::regex("[A-Za-z0-9_.-]+")))
+      throw std::runtime_error("'" + name +
+                               "' cannot name a Triton model: use letters, digits, '_', '.' and '-' (--name)");
+    const fs::path folder = request.destination / name;
+    fs::create_directories(folder / "1");
+    engine::ExportRequest graphRequest = request;
+    graphRequest.destination = folder / "1" / "model.onnx";
+    const engine::ExportedModel graph = onnx(model, spec, graphRequest);
+    const engine::GraphSignature& s = graph.signature;
+    engine::ExportedModel out{{folder / "config.pbtxt", graphRequest.destination}, graph.checks, s};
+    writeText(out.files[0], tritonConfig(name, s, request.maxBatch));
+    if (!s.labels.empty()) {
+      std::string labels;
+      for (const auto& l : s.labels) labels += l + "\n";
+      writeText(folder / "labels.txt", labels);
+      out.files.push_back(folder / "labels.txt");
+    }
+    out.files.insert(out.files.end(), graph.files.begin() + 1, graph.files.end());  // beside the graph
+    return out;
+  };
 }
 
 }  // namespace reef::exporting

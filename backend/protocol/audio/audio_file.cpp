@@ -1,4 +1,4 @@
-#include "protocol/audio/audio_file.h"
+#include "backend/protocol/audio/audio_file.h"
 
 #include <samplerate.h>
 #include <sndfile.h>
@@ -23,7 +23,8 @@ Audio readAudio(const std::filesystem::path& file, int sampleRate) {
                              " (expected WAV, FLAC or OGG)");
   std::vector<float> interleaved(static_cast<size_t>(info.frames) * static_cast<size_t>(info.channels));
   const sf_count_t read = sf_readf_float(handle.get(), interleaved.data(), info.frames);
-  if (read < 0) throw std::runtime_error("cannot read audio file '" + file.string() + "': " + sf_strerror(handle.get()));
+  if (read < 0)
+    throw std::runtime_error("cannot read audio file '" + file.string() + "': " + sf_strerror(handle.get()));
   Audio audio;
   audio.sampleRate = info.samplerate;
   audio.samples.resize(static_cast<size_t>(read));

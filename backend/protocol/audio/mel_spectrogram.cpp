@@ -1,4 +1,4 @@
-#include "protocol/audio/mel_spectrogram.h"
+#include "backend/protocol/audio/mel_spectrogram.h"
 
 #include <algorithm>
 #include <cmath>
@@ -39,7 +39,8 @@ void fft(std::vector<std::complex<double>>& a) {
 void validate(const MelOptions& o) {
   auto fail = [](const std::string& what) { throw std::invalid_argument("mel spectrogram: " + what); };
   if (o.sampleRate <= 0) fail("sample_rate must be positive");
-  if (o.nFft < 16 || (o.nFft & (o.nFft - 1)) != 0) fail("n_fft must be a power of two >= 16, got " + std::to_string(o.nFft));
+  if (o.nFft < 16 || (o.nFft & (o.nFft - 1)) != 0)
+    fail("n_fft must be a power of two >= 16, got " + std::to_string(o.nFft));
   if (o.winLength <= 0 || o.winLength > o.nFft)
     fail("win_length must be in 1.." + std::to_string(o.nFft) + " (n_fft), got " + std::to_string(o.winLength));
   if (o.hop <= 0) fail("hop must be positive");
@@ -85,8 +86,9 @@ std::vector<float> logMelSpectrogram(const std::vector<float>& samples, const Me
   const auto bank = melFilterbank(o);
   const int bins = o.nFft / 2 + 1, pad = o.nFft / 2;
   const auto n = static_cast<int64_t>(samples.size());
-  if (n <= pad) throw std::invalid_argument("mel spectrogram: the signal (" + std::to_string(n) +
-                                            " samples) is shorter than half a window (" + std::to_string(pad) + ")");
+  if (n <= pad)
+    throw std::invalid_argument("mel spectrogram: the signal (" + std::to_string(n) +
+                                " samples) is shorter than half a window (" + std::to_string(pad) + ")");
   // Periodic Hann window of winLength, centred in nFft.
   std::vector<double> window(static_cast<size_t>(o.nFft), 0.0);
   const int offset = (o.nFft - o.winLength) / 2;

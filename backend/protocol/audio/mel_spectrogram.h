@@ -14,7 +14,7 @@ struct MelOptions {
   int hop = 160;
   int nMels = 80;
   double fMin = 0;
-  double fMax = 8000;   // <= sampleRate / 2
+  double fMax = 8000;  // <= sampleRate / 2
   // Logarithm floor: log(max(mel, floor)).
   double logFloor = 1e-5;
 };

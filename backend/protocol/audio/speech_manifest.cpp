@@ -1,4 +1,4 @@
-#include "protocol/audio/speech_manifest.h"
+#include "backend/protocol/audio/speech_manifest.h"
 
 #include <fstream>
 #include <stdexcept>

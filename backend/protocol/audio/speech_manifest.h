@@ -2,7 +2,7 @@
 // NeMo-style speech manifests: JSON lines {"audio_filepath", "duration", "text"} with optional
 // "speaker" (and any other fields, kept in `extra`). A relative audio path is relative to the
 // manifest's folder.
-#include "protocol/json.h"
+#include "backend/protocol/json.h"
 
 #include <filesystem>
 #include <string>

@@ -1,4 +1,4 @@
-#include "protocol/audio/word_errors.h"
+#include "backend/protocol/audio/word_errors.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,151 @@
+// The speech collections end to end with the real reef binary on the prepared espeak-ng corpus
+// (scripts/prepare-data.sh): a short ASR run on digit strings whose validation WER falls, `reef
+// transcribe` on a file and on a manifest (which reproduces the best validation WER), a short
+// FastPitch run aligned by that ASR model, and `reef synthesize` writing 16 kHz WAV whose length
+// follows the pace.
+#include "backend/protocol/audio/audio_file.h"
+#include "backend/protocol/audio/speech_manifest.h"
+#include "tests/support/reef_cli.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace reef;
+using namespace reef::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+QString dataRoot() {
+  return qEnvironmentVariableIsEmpty("REEF_DATA") ? sourceDir() + "/data" : qEnvironmentVariable("REEF_DATA");
+}
+
+// The first `count` lines of `manifest` whose kind is `kind` (any kind when empty), with absolute
+// audio paths, written to `out`.
+void subset(const fs::path& manifest, const std::string& kind, size_t count, const fs::path& out) {
+  std::ofstream o(out);
+  size_t kept = 0;
+  for (const auto& e : protocol::audio::readManifest(manifest)) {
+    if (!kind.empty() && e.extra.value("kind", "") != kind) continue;
+    o << Json{{"audio_filepath", e.audio.string()}, {"duration", e.duration}, {"text", e.text}, {"speaker", e.speaker}}
+             .dump()
+      << "\n";
+    if (++kept == count) break;
+  }
+}
+
+}  // namespace
+
+class TestSpeechCli : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  fs::path asr_, tts_, data_;
+
+  fs::path train(const QString& spec, const QString& name, const QStringList& sets, QString* err = nullptr) {
+    const fs::path run = fs::path(dir_.path().toStdString()) / "runs" / name.toStdString();
+    QStringList args = {"train",  spec, "--workspace", dir_.path(), "--run-dir", QString::fromStdString(run.string()),
+                        "--plain"};
+    for (const auto& s : sets) args << "--set" << s;
+    const ReefRun r = runReef(args, 280000);
+    if (err) *err = r.err;
+    if (r.exitCode != 0 && !err) qWarning("%s", qPrintable(r.out + r.err));
+    return r.exitCode == 0 ? run : fs::path();
+  }
+
+  QString path(const std::string& name) const { return QString::fromStdString((data_ / name).string()); }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    data_ = fs::path(dir_.path().toStdString()) / "data";
+    fs::create_directories(data_);
+    const fs::path speech = fs::path(dataRoot().toStdString()) / "speech";
+    subset(speech / "asr/train.jsonl", "digits", 1200, data_ / "asr_train.jsonl");
+    subset(speech / "asr/val.jsonl", "digits", 40, data_ / "asr_val.jsonl");
+    subset(speech / "tts/train.jsonl", "", 160, data_ / "tts_train.jsonl");
+    subset(speech / "tts/val.jsonl", "", 8, data_ / "tts_val.jsonl");
+  }
+
+  void asrWerFallsWhileTraining() {
+    asr_ = train(
+        sourceDir() + "/resources/examples/asr/quartznet_chars.yaml", "asr",
+        {"data.train_manifest=" + path("asr_train.jsonl"), "data.val_manifest=" + path("asr_val.jsonl"),
+         "data.test_manifest=" + path("asr_val.jsonl"), "model.channels=96", "model.blocks=3", "model.epilogue=128",
+         "data.batch_size=16", "trainer.max_steps=300", "trainer.val_interval=100", "optim.warmup_steps=30"});
+    QVERIFY(!asr_.empty());
+    std::vector<double> wer;
+    for (const auto& m : eventsOfType(asr_, "metric"))
+      if (m["values"].contains("val/wer")) wer.push_back(m["values"]["val/wer"].get<double>());
+    QCOMPARE(wer.size(), size_t(3));
+    QVERIFY2(wer.back() < wer.front() && wer.back() < 0.8,
+             qPrintable(QString("val/wer %1 -> %2").arg(wer.front()).arg(wer.back())));
+    QVERIFY(fs::exists(asr_ / "artifacts"));
+  }
+
+  void transcribeFilesAndScoreManifests() {
+    QVERIFY(!asr_.empty());
+    const auto first = protocol::audio::readManifest(data_ / "asr_val.jsonl").front();
+    const ReefRun file =
+        runReef({"transcribe", QString::fromStdString(asr_.string()), QString::fromStdString(first.audio.string())});
+    QVERIFY2(file.exitCode == 0, qPrintable(file.err));
+    QVERIFY(file.out.startsWith(QString::fromStdString(first.audio.string()) + "\t"));
+    const ReefRun scored =
+        runReef({"transcribe", QString::fromStdString(asr_.string()), "--manifest", path("asr_val.jsonl"), "--json"});
+    QVERIFY2(scored.exitCode == 0, qPrintable(scored.err));
+    const Json j = Json::parse(scored.out.toStdString());
+    QCOMPARE(j["manifest"]["utterances"].get<int64_t>(), int64_t(40));
+    // The best checkpoint on the validation manifest: the best val/wer training reported.
+    double best = 2;
+    for (const auto& m : eventsOfType(asr_, "metric"))
+      if (m["values"].contains("val/wer")) best = std::min(best, m["values"]["val/wer"].get<double>());
+    QVERIFY2(std::abs(j["manifest"]["metrics"]["wer"].get<double>() - best) < 1e-9,
+             qPrintable(QString("%1 vs %2").arg(j["manifest"]["metrics"]["wer"].get<double>()).arg(best)));
+    QVERIFY(j["manifest"]["metrics"]["rtf"].get<double>() > 1);
+    const ReefRun missing = runReef({"transcribe", QString::fromStdString(asr_.string()), "/nonexistent.wav"});
+    QCOMPARE(missing.exitCode, 1);
+    QVERIFY2(missing.err.contains("/nonexistent.wav"), qPrintable(missing.err));
+  }
+
+  void ttsNeedsAnAligner() {
+    QString err;
+    const fs::path run = train(sourceDir() + "/resources/examples/tts/fastpitch.yaml", "tts-no-aligner",
+                               {"data.aligner=", "trainer.max_steps=1"}, &err);
+    QVERIFY(run.empty());
+    QVERIFY2(err.contains("data.aligner"), qPrintable(err));
+  }
+
+  void ttsRoundTrip() {
+    QVERIFY(!asr_.empty());
+    tts_ = train(
+        sourceDir() + "/resources/examples/tts/fastpitch.yaml", "tts",
+        {"data.aligner=" + QString::fromStdString(asr_.string()), "data.train_manifest=" + path("tts_train.jsonl"),
+         "data.val_manifest=" + path("tts_val.jsonl"), "data.test_manifest=" + path("tts_val.jsonl"), "model.dim=64",
+         "model.encoder_layers=1", "model.decoder_layers=1", "model.conv_hidden=128", "model.judged_samples=2",
+         "model.griffin_lim_iterations=4", "data.batch_size=8", "trainer.max_steps=20", "trainer.val_interval=20"});
+    QVERIFY(!tts_.empty());
+    bool sawIntelligibility = false;
+    for (const auto& m : eventsOfType(tts_, "metric"))
+      sawIntelligibility =
+          sawIntelligibility || (m["values"].contains("val/mel_l1") && m["values"].contains("val/intelligibility_wer"));
+    QVERIFY(sawIntelligibility);
+    const fs::path out = fs::path(dir_.path().toStdString()) / "hello.wav";
+    const fs::path fast = fs::path(dir_.path().toStdString()) / "fast.wav";
+    const QString text = "please call john at nine";
+    const ReefRun normal = runReef({"synthesize", QString::fromStdString(tts_.string()), "--text", text, "--out",
+                                    QString::fromStdString(out.string())});
+    QVERIFY2(normal.exitCode == 0, qPrintable(normal.err));
+    const ReefRun faster = runReef({"synthesize", QString::fromStdString(tts_.string()), "--text", text, "--out",
+                                    QString::fromStdString(fast.string()), "--pace", "2"});
+    QVERIFY2(faster.exitCode == 0, qPrintable(faster.err));
+    const auto a = protocol::audio::readAudio(out), b = protocol::audio::readAudio(fast);
+    QCOMPARE(a.sampleRate, 16000);
+    QCOMPARE(b.sampleRate, 16000);
+    // Every character gets at least one 10 ms frame: never shorter than the text.
+    QVERIFY2(a.seconds() >= 0.01 * (text.size() - 1), qPrintable(QString::number(a.seconds())));
+    QVERIFY2(a.samples.size() % 160 == 0, "a whole number of hops");
+    const double ratio = b.seconds() / a.seconds();
+    QVERIFY2(ratio < 0.75, qPrintable(QString("pace 2 gave %1 of the length").arg(ratio)));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSpeechCli)
+#include "tst_speech_cli.moc"

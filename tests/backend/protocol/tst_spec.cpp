@@ -1,0 +1,184 @@
+// Spec resolution: defaults, validation messages that name the key and the allowed values,
+// overrides, YAML typing and round trips.
+#include "backend/protocol/spec.h"
+#include "backend/protocol/yaml_json.h"
+
+#include <QtTest>
+
+using namespace reef;
+using namespace reef::protocol;
+
+namespace {
+
+Catalog testCatalog() {
+  Catalog c;
+  c.engineVersion = "test";
+  c.sections = {
+      {"trainer",
+       {intParam("max_steps", -1, -1, 1e9, "steps"), choiceParam("precision", "fp32", {"fp32", "bf16-mixed"}, "p")}},
+      {"optim", {floatParam("lr", 1e-3, 0, 10, "lr", true), boolParam("nesterov", false, "n")}},
+      {"exp", {stringParam("name", "", "label"), intParam("seed", 1, 0, 100, "seed")}}};
+  CollectionInfo vision{
+      "vision",
+      "images",
+      {intParam("batch_size", 64, 1, 4096, "b"), choiceParam("dataset", "mnist", {"mnist", "fashion_mnist"}, "d")},
+      {}};
+  vision.models.push_back(
+      {"cnn", "small cnn", {intParam("width", 32, 4, 512, "w"), floatParam("dropout", 0.25, 0, 0.9, "d")}});
+  vision.models.push_back({"vit", "vit", {intParam("dim", 64, 8, 4096, "d")}});
+  c.collections.push_back(vision);
+  return c;
+}
+
+QStringList issueKeys(const SpecError& e) {
+  QStringList keys;
+  for (const auto& i : e.issues()) keys << QString::fromStdString(i.key);
+  return keys;
+}
+
+}  // namespace
+
+class TestSpec : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void fillsDefaultsInSchemaOrder() {
+    Json raw = parseYaml("model: {collection: vision, arch: cnn, dropout: 0.5}\noptim: {lr: 0.01}\n", "t.yaml");
+    Json spec = resolveSpec(raw, testCatalog(), "t.yaml");
+    QCOMPARE(spec["model"]["width"].get<int>(), 32);
+    QCOMPARE(spec["model"]["dropout"].get<double>(), 0.5);
+    QCOMPARE(spec["data"]["dataset"].get<std::string>(), std::string("mnist"));
+    QCOMPARE(spec["optim"]["lr"].get<double>(), 0.01);
+    QCOMPARE(spec["trainer"]["precision"].get<std::string>(), std::string("fp32"));
+    std::vector<std::string> order;
+    for (const auto& [k, v] : spec.items()) order.push_back(k);
+    QCOMPARE(order, (std::vector<std::string>{"model", "data", "trainer", "optim", "exp"}));
+  }
+
+  void intAcceptsIntegralFloatAndFloatAcceptsInt() {
+    Json raw = parseYaml("model: {collection: vision, arch: cnn, width: 64.0}\noptim: {lr: 1}\n", "t.yaml");
+    Json spec = resolveSpec(raw, testCatalog(), "t.yaml");
+    QVERIFY(spec["model"]["width"].is_number_integer());
+    QVERIFY(spec["optim"]["lr"].is_number_float());
+  }
+
+  void reportsEveryProblemWithKeyAndAllowedValues() {
+    Json raw = parseYaml(
+        "model: {collection: vision, arch: cnn, widht: 3, dropout: 2}\n"
+        "optim: {lr: 0}\ntrainer: {precision: fp16}\nexp: {seed: \"x\"}\nextra: 1\n",
+        "bad.yaml");
+    try {
+      resolveSpec(raw, testCatalog(), "bad.yaml");
+      QFAIL("expected a SpecError");
+    } catch (const SpecError& e) {
+      const QStringList keys = issueKeys(e);
+      QVERIFY2(keys.contains("model.widht"), qPrintable(keys.join(",")));
+      QVERIFY(keys.contains("model.dropout"));
+      QVERIFY(keys.contains("optim.lr"));
+      QVERIFY(keys.contains("trainer.precision"));
+      QVERIFY(keys.contains("exp.seed"));
+      QVERIFY(keys.contains("extra"));
+      const QString text = QString::fromUtf8(e.what());
+      QVERIFY2(text.contains("did you mean 'width'"), qPrintable(text));
+      QVERIFY2(text.contains("a number from 0 to 0.9"), qPrintable(text));
+      QVERIFY2(text.contains("greater than 0"), qPrintable(text));
+      QVERIFY2(text.contains("one of fp32, bf16-mixed"), qPrintable(text));
+      QVERIFY2(text.startsWith("bad.yaml: 6 problems"), qPrintable(text));
+    }
+  }
+
+  void unknownCollectionAndArchAreNamed() {
+    try {
+      resolveSpec(parseYaml("model: {collection: audio, arch: cnn}", "a"), testCatalog(), "a");
+      QFAIL("expected a SpecError");
+    } catch (const SpecError& e) {
+      QVERIFY(QString::fromUtf8(e.what()).contains("expected one of vision"));
+    }
+    try {
+      resolveSpec(parseYaml("model: {collection: vision, arch: mlp}", "a"), testCatalog(), "a");
+      QFAIL("expected a SpecError");
+    } catch (const SpecError& e) {
+      QCOMPARE(issueKeys(e), QStringList{"model.arch"});
+      QVERIFY(QString::fromUtf8(e.what()).contains("expected one of cnn, vit"));
+    }
+    try {
+      resolveSpec(parseYaml("data: {batch_size: 8}", "a"), testCatalog(), "a");
+      QFAIL("expected a SpecError");
+    } catch (const SpecError& e) {
+      QVERIFY(issueKeys(e).contains("model.collection"));
+    }
+  }
+
+  void overridesAreTypedAsYaml() {
+    Json raw = parseYaml("model: {collection: vision, arch: cnn}", "t");
+    applyOverride(raw, "optim.lr=3e-4");
+    applyOverride(raw, "optim.nesterov=true");
+    applyOverride(raw, "exp.name=run one");
+    applyOverride(raw, "exp.seed=7");
+    Json spec = resolveSpec(raw, testCatalog(), "t");
+    QCOMPARE(spec["optim"]["lr"].get<double>(), 3e-4);
+    QCOMPARE(spec["optim"]["nesterov"].get<bool>(), true);
+    QCOMPARE(spec["exp"]["name"].get<std::string>(), std::string("run one"));
+    QCOMPARE(spec["exp"]["seed"].get<int>(), 7);
+    QVERIFY_THROWS_EXCEPTION(SpecError, applyOverride(raw, "optim.lr"));
+    QVERIFY_THROWS_EXCEPTION(SpecError, applyOverride(raw, "lr=1"));
+    QVERIFY_THROWS_EXCEPTION(SpecError, applyOverride(raw, "optim..lr=1"));
+  }
+
+  void yamlScalarsAreTypedTheCoreWay() {
+    QVERIFY(parseYamlScalar("42").is_number_integer());
+    QVERIFY(parseYamlScalar("-1.5e-3").is_number_float());
+    QVERIFY(parseYamlScalar("true").is_boolean());
+    QVERIFY(parseYamlScalar("~").is_null());
+    QVERIFY(parseYamlScalar("yes").is_string());            // YAML 1.2: not a bool
+    QVERIFY(parseYaml("a: \"42\"", "t")["a"].is_string());  // quoted stays a string
+  }
+
+  void malformedYamlNamesLine() {
+    try {
+      parseYaml("model:\n  arch: cnn\n  width: [1, 2\n", "broken.yaml");
+      QFAIL("expected an error");
+    } catch (const std::runtime_error& e) {
+      QVERIFY2(QString::fromUtf8(e.what()).startsWith("broken.yaml:"), e.what());
+    }
+    try {
+      parseYaml("optim:\n  lr: 1\n  lr: 2\n", "dup.yaml");
+      QFAIL("expected an error");
+    } catch (const std::runtime_error& e) {
+      QVERIFY2(
+          QString::fromUtf8(e.what()).contains("dup.yaml:3:") && QString::fromUtf8(e.what()).contains("appears twice"),
+          e.what());
+    }
+  }
+
+  void resolvedSpecRoundTripsThroughYaml() {
+    Json raw = parseYaml("model: {collection: vision, arch: cnn}\noptim: {lr: 1.0e-8}\nexp: {name: \"123\"}", "t");
+    Json spec = resolveSpec(raw, testCatalog(), "t");
+    const std::string yaml = toYaml(spec);
+    QVERIFY2(yaml.find("lr: 1.0e-08") != std::string::npos, yaml.c_str());  // readable by YAML 1.1 too
+    Json again = resolveSpec(parseYaml(yaml, "again"), testCatalog(), "again");
+    QCOMPARE(again.dump(), spec.dump());
+    QCOMPARE(specHash(again), specHash(spec));
+    again["optim"]["lr"] = 0.5;
+    QVERIFY(specHash(again) != specHash(spec));
+  }
+
+  void missingFileIsNamed() {
+    try {
+      loadSpecFile("/nonexistent/spec.yaml");
+      QFAIL("expected an error");
+    } catch (const std::runtime_error& e) {
+      QVERIFY(QString::fromUtf8(e.what()).contains("/nonexistent/spec.yaml"));
+    }
+  }
+
+  void catalogRoundTripsThroughJson() {
+    const Catalog c = testCatalog();
+    const Catalog back = Catalog::fromJson(c.toJson());
+    QCOMPARE(back.toJson().dump(), c.toJson().dump());
+    QVERIFY(back.model("vision", "vit"));
+    QCOMPARE(back.model("vision", "cnn")->params[1].max.value(), 0.9);
+  }
+};
+
+QTEST_APPLESS_MAIN(TestSpec)
+#include "tst_spec.moc"

@@ -1,0 +1,357 @@
+// The run index fed from real run directories: live ingestion by byte offset (partial lines,
+// resumed runs, bad input), kill -9 in the middle of an ingest, rebuild equal to live ingestion,
+// processes that died, and the reef runs / reef db commands.
+#include "tests/support/reef_cli.h"
+
+#include "backend/protocol/event_log.h"
+#include "storage/metric_store.h"
+#include "storage/run_query.h"
+#include "storage/workspace_index.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+using namespace reef;
+using namespace reef::storage;
+using namespace reef::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+void append(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::app | std::ios::binary);
+  out << text;
+}
+
+std::string metricLine(int64_t step, const std::string& values) {
+  return "{\"v\":1,\"t\":\"metric\",\"time\":" + std::to_string(1.8e9 + step) + ",\"step\":" + std::to_string(step) +
+         ",\"values\":{" + values + "}}\n";
+}
+
+fs::path makeRun(const fs::path& ws, const std::string& id, const std::string& name) {
+  const fs::path dir = ws / "runs" / id;
+  fs::create_directories(dir);
+  std::ofstream(dir / "spec.yaml") << "model: {collection: vision, arch: cnn, width: 32}\n"
+                                      "optim: {name: adamw, lr: 0.001}\n"
+                                      "exp: {name: "
+                                   << name << ", seed: 3, monitor: val/acc, monitor_mode: max}\n";
+  return dir;
+}
+
+// Everything in an index, keyed by names rather than row ids, for comparing two databases.
+Json snapshot(Database& db) {
+  Json out = Json::object();
+  for (const auto& r : listRuns(db, {"", "run_id", false, {}, 0})) {
+    Json d = runDetails(db, r.id);
+    for (const char* volatileField : {"id", "experiment_id", "events_offset", "created"}) d["run"].erase(volatileField);
+    Json series = Json::object();
+    for (const auto& key : metricKeys(db, {r.id})) {
+      Json points = Json::array();
+      for (const auto& p : readSeries(db, r.id, *findMetricKey(db, key)))
+        points.push_back({p.step, p.time, std::isfinite(p.value) ? Json(p.value) : Json()});
+      series[key] = points;
+    }
+    d["series"] = series;
+    for (auto& n : d["notes"]) n.erase("created");
+    out[r.runId] = d;
+  }
+  return out;
+}
+
+}  // namespace
+
+class TestStorageIngest : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  fs::path ws(const char* name) const { return fs::path(dir_.path().toStdString()) / name; }
+
+ private Q_SLOTS:
+  void followsAGrowingFileByOffset() {
+    const fs::path run = makeRun(ws("grow"), "run-a", "grow");
+    const fs::path events = run / "events.jsonl";
+    WorkspaceIndex index(ws("grow"));
+    QCOMPARE(index.sync().created, 1);  // no events yet: pending
+    QCOMPARE(listRuns(index.db(), {}).at(0).status, std::string("pending"));
+
+    append(events,
+           "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9,\"total_steps\":100,\"host\":\"elsewhere\",\"pid\":1}\n");
+    append(events, metricLine(1, "\"train/loss\":2.0,\"val/acc\":0.1"));
+    append(events, "{\"v\":1,\"t\":\"metric\",\"time\":1.8e9,\"step\":2,\"val");  // half a line
+    IngestReport r = index.syncRun(run);
+    QCOMPARE(r.lines, int64_t(2));
+    QCOMPARE(r.points, int64_t(2));
+    append(events, "ues\":{\"train/loss\":1.0}}\n");
+    append(events, metricLine(3, "\"train/loss\":0.5,\"val/acc\":0.9"));
+    r = index.syncRun(run);
+    QCOMPARE(r.lines, int64_t(2));
+    QCOMPARE(r.points, int64_t(3));
+    QCOMPARE(index.syncRun(run).lines, int64_t(0));  // nothing is read twice
+
+    const Json d = runDetails(index.db(), 1);
+    QCOMPARE(d["run"]["status"].get<std::string>(), std::string("running"));
+    QCOMPARE(d["run"]["last_step"].get<int>(), 3);
+    QCOMPARE(d["run"]["name"].get<std::string>(), std::string("grow"));
+    Json loss;
+    for (const auto& m : d["metrics"])
+      if (m["key"] == "train/loss") loss = m;
+    QCOMPARE(loss["count"].get<int>(), 3);
+    QCOMPARE(loss["min"].get<double>(), 0.5);
+    QCOMPARE(loss["first"].get<double>(), 2.0);
+    bool lr = false;
+    for (const auto& p : d["params"]) lr = lr || (p["key"] == "optim.lr" && p["num"].get<double>() == 0.001);
+    QVERIFY(lr);
+
+    append(events,
+           "{\"v\":1,\"t\":\"checkpoint\",\"time\":1.8e9,\"step\":3,\"path\":\"checkpoints/step-3\","
+           "\"monitor\":\"val/acc\",\"value\":0.9,\"removed_steps\":[]}\n");
+    append(events,
+           "{\"v\":1,\"t\":\"run_finished\",\"time\":1.9e9,\"status\":\"completed\",\"step\":3,\"error\":null}\n");
+    index.syncRun(run);
+    const Json done = runDetails(index.db(), 1);
+    QCOMPARE(done["run"]["status"].get<std::string>(), std::string("completed"));
+    QCOMPARE(done["checkpoints"].size(), size_t(1));
+  }
+
+  void aResumedRunsPointsReplaceTheInterruptedOnes() {
+    const fs::path run = makeRun(ws("resume"), "run-r", "resume");
+    const fs::path events = run / "events.jsonl";
+    append(events, "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n");
+    for (int s = 1; s <= 30; ++s) append(events, metricLine(s, "\"train/loss\":" + std::to_string(100 + s)));
+    WorkspaceIndex index(ws("resume"));
+    index.sync();
+    // Killed after step 30; the last checkpoint was step 20; the resumed session reports 21.. again.
+    append(events, "{\"v\":1,\"t\":\"run_started\",\"time\":1.81e9,\"resumed_from_step\":20}\n");
+    for (int s = 21; s <= 40; ++s) append(events, metricLine(s, "\"train/loss\":" + std::to_string(s)));
+    index.sync();
+    const auto points = readSeries(index.db(), 1, *findMetricKey(index.db(), "train/loss"));
+    QCOMPARE(points.size(), size_t(40));
+    QCOMPARE(points[19].value, 120.0);
+    QCOMPARE(points[20].value, 21.0);
+    QCOMPARE(points[29].value, 30.0);
+    const Json d = runDetails(index.db(), 1);
+    QCOMPARE(d["metrics"][0]["max"].get<double>(), 120.0);  // the replaced 121..130 are gone
+  }
+
+  void badInputIsReadWhereMeaningfulAndNeverCrashes() {
+    const fs::path run = makeRun(ws("bad"), "run-bad", "bad");
+    const fs::path events = run / "events.jsonl";
+    append(events, "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n");
+    append(events, std::string("\x00\x01 garbage that is not json", 27) + "\n");
+    append(events, "{\"v\":1,\"t\":\"some_future_event\",\"time\":1.8e9,\"x\":1}\n");
+    append(events,
+           "{\"v\":1,\"t\":\"log\",\"time\":1.8e9,\"level\":\"info\",\"rank\":0,\"message\":\"bad \xff byte\"}\n");
+    append(events,
+           "{\"v\":1,\"t\":\"metric\",\"time\":1.8e9,\"step\":5,\"values\":{\"train/loss\":NaN,\"val/acc\":0.5,"
+           "\"train/grad_norm\":Infinity,\"note\":\"abc\"}}\n");
+    append(events, "{\"v\":1,\"t\":\"metric\",\"time\":1.8e9,\"values\":{\"train/loss\":1}}\n");  // no step
+    append(events, "[1,2,3]\n");
+    append(events, metricLine(6, "\"train/loss\":0.25"));
+    append(events, "{\"v\":1,\"t\":\"metr");  // torn last line
+    WorkspaceIndex index(ws("bad"));
+    const IngestReport r = index.syncRun(run);
+    QCOMPARE(r.malformed, int64_t(3));  // garbage, no step, not an object
+    QCOMPARE(r.repaired, int64_t(2));   // non-UTF-8 byte, NaN/Infinity tokens
+    QCOMPARE(r.unknownTypes, int64_t(1));
+    QCOMPARE(r.points, int64_t(4));  // NaN loss, 0.5, inf, and step 6; "abc" skipped
+    QVERIFY(!r.warnings.empty());
+    const Json d = runDetails(index.db(), 1);
+    QCOMPARE(d["logs"][0]["message"].get<std::string>(), std::string("bad \xef\xbf\xbd byte"));
+    Json loss;
+    for (const auto& m : d["metrics"])
+      if (m["key"] == "train/loss") loss = m;
+    QCOMPARE(loss["count"].get<int>(), 2);
+    QCOMPARE(loss["min"].get<double>(), 0.25);  // NaN is counted, not compared
+    QCOMPARE(d["run"]["malformed_lines"].get<int>(), 3);
+    QVERIFY(d["run"]["events_offset"].get<int64_t>() < static_cast<int64_t>(fs::file_size(events)));
+
+    // The file replaced by a shorter one: ingested again from the start.
+    std::ofstream(events, std::ios::trunc) << "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n"
+                                           << metricLine(1, "\"x/y\":1");
+    const IngestReport again = index.syncRun(run);
+    QCOMPARE(again.points, int64_t(1));
+    QVERIFY(!again.warnings.empty());
+    QCOMPARE(metricKeys(index.db(), {1}), std::vector<std::string>{"x/y"});
+  }
+
+  void killNineDuringIngestLosesAndDuplicatesNothing() {
+    const fs::path run = makeRun(ws("kill"), "run-big", "big");
+    const int steps = 150000;
+    {
+      std::ofstream out(run / "events.jsonl");
+      out << "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n";
+      for (int s = 1; s <= steps; ++s) {
+        std::string values;
+        for (int k = 0; k < 10; ++k)
+          values += (k ? "," : "") + std::string("\"m/k") + std::to_string(k) + "\":" + std::to_string(s * 10 + k);
+        out << metricLine(s, values);
+      }
+    }
+    const auto size = static_cast<int64_t>(fs::file_size(run / "events.jsonl"));
+    QProcess p;
+    p.start(QStringLiteral(REEF_BINARY),
+            {"db", "sync", QString::fromStdString(ws("kill").string()), "--batch-lines", "5000"});
+    QVERIFY(p.waitForStarted());
+    int64_t offsetAtKill = 0;
+    for (int i = 0; i < 2000 && offsetAtKill == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (!fs::exists(WorkspaceIndex::databasePath(ws("kill")))) continue;
+      try {
+        Database peek(WorkspaceIndex::databasePath(ws("kill")));
+        auto s = peek.prepare("SELECT events_offset FROM runs");
+        if (s.step()) offsetAtKill = s.int64(0);
+      } catch (const SqliteError&) {
+        // not created yet
+      }
+    }
+    ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+    QVERIFY(p.waitForFinished(10000));
+    QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+    QVERIFY2(offsetAtKill > 0 && offsetAtKill < size, "the kill must land in the middle of the ingest");
+
+    WorkspaceIndex index(ws("kill"));
+    {
+      auto s = index.db().prepare("SELECT events_offset FROM runs");
+      s.step();
+      QVERIFY2(s.int64(0) < size, "the killed ingest had not finished");
+    }
+    index.sync();
+    for (int k = 0; k < 10; ++k) {
+      const auto points = readSeries(index.db(), 1, *findMetricKey(index.db(), "m/k" + std::to_string(k)));
+      QCOMPARE(points.size(), size_t(steps));
+      for (int s = 0; s < steps; ++s)
+        if (points[s].step != s + 1 || points[s].value != (s + 1) * 10.0 + k)
+          QFAIL("a point was lost, duplicated or changed");
+    }
+    const Json d = runDetails(index.db(), 1);
+    QCOMPARE(d["metrics"][0]["count"].get<int>(), steps);
+    QCOMPARE(d["metrics"][0]["max"].get<double>(), steps * 10.0);
+    QCOMPARE(d["run"]["events_offset"].get<int64_t>(), size);
+  }
+
+  void rebuildEqualsLiveIngestionAndKeepsAnnotations() {
+    const fs::path wsPath = ws("rebuild");
+    const fs::path a = makeRun(wsPath, "run-1", "alpha");
+    const fs::path b = makeRun(wsPath, "run-2", "beta");
+    WorkspaceIndex index(wsPath);
+    // Live: files grow between syncs, with a torn line, a resume and a repeated step.
+    append(a / "events.jsonl", "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n");
+    for (int s = 1; s <= 3000; ++s)
+      append(a / "events.jsonl", metricLine(s, "\"train/loss\":" + std::to_string(1.0 / s)));
+    append(a / "events.jsonl", "{\"v\":1,\"t\":\"met");
+    index.sync();
+    append(a / "events.jsonl", "ric\",\"time\":1.9e9,\"step\":3001,\"values\":{\"train/loss\":0.5}}\n");
+    append(a / "events.jsonl", "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9,\"resumed_from_step\":2500}\n");
+    for (int s = 2501; s <= 3100; ++s)
+      append(a / "events.jsonl", metricLine(s, "\"train/loss\":" + std::to_string(2.0 / s) + ",\"val/acc\":0.5"));
+    append(a / "events.jsonl", metricLine(3100, "\"test/acc\":0.97"));
+    append(a / "events.jsonl",
+           "{\"v\":1,\"t\":\"artifact\",\"time\":1.9e9,\"kind\":\"confusion_matrix\",\"path\":\"artifacts/x.json\"}\n");
+    append(b / "events.jsonl", "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n");
+    append(b / "events.jsonl",
+           "{\"v\":1,\"t\":\"log\",\"time\":1.8e9,\"level\":\"warning\",\"rank\":0,\"message\":\"w\"}\n");
+    append(b / "events.jsonl",
+           "{\"v\":1,\"t\":\"run_finished\",\"time\":1.9e9,\"status\":\"failed\",\"error\":\"boom\"}\n");
+    index.sync();
+    index.addTags(index.resolveRun("run-1"), {"baseline", "keep"});
+    index.addNote(index.resolveRun("run-2"), "failed on purpose");
+    const Json live = snapshot(index.db());
+
+    const SyncReport r = WorkspaceIndex::rebuild(wsPath);
+    QCOMPARE(r.runs, 2);
+    WorkspaceIndex rebuilt(wsPath);
+    const Json fresh = snapshot(rebuilt.db());
+    QCOMPARE(fresh["run-1"]["series"]["train/loss"].size(), size_t(3100));
+    QCOMPARE(fresh["run-1"]["tags"], Json({"baseline", "keep"}));
+    QCOMPARE(fresh["run-2"]["notes"][0]["text"].get<std::string>(), std::string("failed on purpose"));
+    if (live != fresh) {
+      for (const auto& [run, d] : live.items())
+        for (const auto& [part, v] : d.items())
+          if (fresh[run][part] != v)
+            qWarning("differs: %s %s\nlive:  %s\nfresh: %s", run.c_str(), part.c_str(), v.dump().substr(0, 400).c_str(),
+                     fresh[run][part].dump().substr(0, 400).c_str());
+      QFAIL("the rebuilt index differs from the live one");
+    }
+  }
+
+  void aRunWhoseProcessDiedIsMarkedFailed() {
+    const fs::path run = makeRun(ws("dead"), "run-dead", "dead");
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);  // a pid that no longer runs
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    append(run / "events.jsonl", std::string("{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9,\"host\":\"") + host +
+                                     "\",\"pid\":" + std::to_string(child) + "}\n");
+    WorkspaceIndex index(ws("dead"));
+    index.sync();
+    const Json d = runDetails(index.db(), 1);
+    QCOMPARE(d["run"]["status"].get<std::string>(), std::string("failed"));
+    QVERIFY(d["run"]["error"].get<std::string>().find("reef train") != std::string::npos);
+  }
+
+  void commandLine() {
+    const fs::path wsPath = ws("cli");
+    const fs::path a = makeRun(wsPath, "20261127-000001-aaaaaa", "first");
+    const fs::path b = makeRun(wsPath, "20261127-000002-bbbbbb", "second");
+    std::ofstream(b / "spec.yaml") << "model: {collection: vision, arch: vit}\noptim: {name: sgd, lr: 0.1}\n"
+                                      "exp: {name: second, seed: 3}\n";
+    for (const auto& [dir, acc] : {std::pair{a, 0.91}, std::pair{b, 0.99}}) {
+      append(dir / "events.jsonl", "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n");
+      append(dir / "events.jsonl", metricLine(10, "\"val/acc\":" + std::to_string(acc)));
+      append(dir / "events.jsonl",
+             "{\"v\":1,\"t\":\"run_finished\",\"time\":1.9e9,\"status\":\"completed\",\"error\":null}\n");
+    }
+    const QString w = QString::fromStdString(wsPath.string());
+    auto list =
+        runReef({"runs", "list", "-w", w, "--filter", "val/acc.max > 0.95", "--columns", "val/acc.max", "--json"});
+    QVERIFY2(list.exitCode == 0, qPrintable(list.err));
+    const Json rows = Json::parse(list.out.toStdString());
+    QCOMPARE(rows.size(), size_t(1));
+    QCOMPARE(rows[0]["name"].get<std::string>(), std::string("second"));
+
+    QCOMPARE(runReef({"runs", "tag", "aaaaaa", "best", "-w", w}).exitCode, 0);
+    QCOMPARE(runReef({"runs", "note", "aaaaaa", "looks good", "-w", w}).exitCode, 0);
+    auto show = runReef({"runs", "show", "aaaaaa", "-w", w});
+    QVERIFY2(show.out.contains("best") && show.out.contains("looks good") && show.out.contains("val/acc"),
+             qPrintable(show.out));
+    auto diff = runReef({"runs", "diff", "aaaaaa", "bbbbbb", "-w", w});
+    QVERIFY2(diff.out.contains("model.arch") && diff.out.contains("optim.lr") && !diff.out.contains("exp.seed"),
+             qPrintable(diff.out));
+    auto csv = runReef({"runs", "export", "--csv", "-w", w, "--sort", "name", "--asc"});
+    QVERIFY2(csv.exitCode == 0, qPrintable(csv.err));
+    const QStringList lines = csv.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    QVERIFY(lines[0].startsWith("run_id,name,status") && lines[0].contains("optim.lr") &&
+            lines[0].contains("val/acc.best"));
+    QVERIFY(lines[1].contains("first") && lines[1].contains("best"));
+    auto points = runReef({"runs", "export", "--csv", "--points", "-w", w});
+    QCOMPARE(points.out.trimmed().split('\n').size(), 3);
+
+    auto bad = runReef({"runs", "list", "-w", w, "--filter", "val/acc.max >"});
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY2(bad.err.contains("column 14"), qPrintable(bad.err));
+    auto ambiguous = runReef({"runs", "show", "2026", "-w", w});
+    QCOMPARE(ambiguous.exitCode, 1);
+    QVERIFY(ambiguous.err.contains("several runs"));
+
+    // Tags and notes live in the run directory too: a rebuild from scratch keeps them.
+    fs::remove(WorkspaceIndex::databasePath(wsPath));
+    QCOMPARE(runReef({"db", "rebuild", w}).exitCode, 0);
+    QVERIFY(runReef({"runs", "show", "aaaaaa", "-w", w}).out.contains("looks good"));
+
+    auto rmNoConfirm = runReef({"runs", "rm", "aaaaaa", "-w", w});
+    QCOMPARE(rmNoConfirm.exitCode, 1);
+    QVERIFY(rmNoConfirm.err.contains("--yes"));
+    QCOMPARE(runReef({"runs", "rm", "aaaaaa", "--yes", "-w", w}).exitCode, 0);
+    QVERIFY(fs::exists(wsPath / "trash" / "20261127-000001-aaaaaa"));
+    QVERIFY(!runReef({"runs", "list", "-w", w}).out.contains("aaaaaa"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestStorageIngest)
+#include "tst_storage_ingest.moc"

@@ -1,0 +1,164 @@
+// The studio's Export dialog and Deploy tab against the real engine: a short MNIST run exports to
+// ONNX with its read-back check shown as verified; deployed, it classifies a PNG of a test digit
+// from the playground while the request count goes up, and stops; a short KJV Llama run deployed
+// answers a chat streamed in several chunks.
+#include "storage/workspace_index.h"
+#include "ui/deploy/deploy_view.h"
+#include "ui/deploy/export_dialog.h"
+#include "ui/deploy/serve_process.h"
+#include "ui/engine_client.h"
+#include "ui/main_window.h"
+#include "ui/workspace_session.h"
+
+#include <QComboBox>
+#include <QFile>
+#include <QImage>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTextBrowser>
+#include <QtTest>
+
+#include <fstream>
+
+using namespace reef;
+using namespace reef::ui;
+
+class TestDeployView : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  std::unique_ptr<WorkspaceSession> session_;
+  qint64 vision_ = 0, llm_ = 0;
+  QString visionPath_;
+  protocol::Catalog catalog_;  // what the views learn each model can do
+
+  QStringList formatsOf(const std::string& collection, const std::string& arch) const {
+    QStringList formats;
+    for (const auto& f : catalog_.model(collection, arch)->capabilities.exportFormats)
+      formats << QString::fromStdString(f);
+    return formats;
+  }
+
+  qint64 train(const QString& name, const QStringList& args) {
+    const QString run = dir_.filePath("runs/" + name);
+    QProcess p;
+    p.start(REEF_BINARY, QStringList{"train"} + args + QStringList{"--run-dir", run, "--plain"});
+    if (!p.waitForFinished(240000) || p.exitCode() != 0) {
+      qWarning("%s", p.readAllStandardError().constData());
+      return 0;
+    }
+    session_->index().syncRun(run.toStdString());
+    return session_->index().resolveRun(run.toStdString());
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    session_ = std::make_unique<WorkspaceSession>(dir_.path());
+    catalog_ = loadCatalog(REEF_BINARY);
+    visionPath_ = dir_.filePath("runs/digits");
+    vision_ = train("digits", {REEF_SOURCE_DIR "/resources/examples/vision/mnist_cnn.yaml", "--set",
+                               "trainer.max_steps=300", "--set", "trainer.val_interval=300"});
+    QVERIFY(vision_ != 0);
+    llm_ = train("bible", {REEF_SOURCE_DIR "/resources/examples/llm/kjv_llama.yaml", "--set", "model.dim=64", "--set",
+                           "model.layers=2", "--set", "data.batch_size=16", "--set", "trainer.max_steps=30", "--set",
+                           "trainer.val_interval=30", "--set", "trainer.limit_val_batches=1"});
+    QVERIFY(llm_ != 0);
+  }
+
+  void windowHasDeployAndPlaygroundTabs() {
+    MainWindow window(loadCatalog(REEF_BINARY), {}, REEF_BINARY);
+    QVERIFY(window.openWorkspace(dir_.path()));
+    QStringList tabs;
+    for (int i = 0; i < window.tabs()->count(); ++i) tabs << window.tabs()->tabText(i);
+    QVERIFY2(tabs.contains("Deploy") && tabs.contains("Playground"), qPrintable(tabs.join(", ")));
+    QCOMPARE(window.tabs()->widget(tabs.indexOf("Playground")), window.deploy()->playground());
+  }
+
+  void exportDialogShowsTheVerification() {
+    // The formats come from the catalog, which each collection's registration fills.
+    QCOMPARE(formatsOf("vision", "cnn"), (QStringList{"bundle", "onnx", "triton"}));
+    QCOMPARE(formatsOf("llm", "llama"), (QStringList{"bundle", "gguf", "hf"}));
+    ExportDialog dialog(REEF_BINARY, visionPath_, formatsOf("vision", "cnn"));
+    dialog.format()->setCurrentText("onnx");
+    QVERIFY(dialog.destination()->text().endsWith(".onnx"));
+    QVERIFY(!dialog.type()->isEnabled());  // the GGUF type is for GGUF only
+    QSignalSpy done(&dialog, &ExportDialog::finishedExport);
+    QTest::mouseClick(dialog.exportButton(), Qt::LeftButton);
+    QVERIFY(done.wait(120000));
+    QVERIFY2(dialog.verified(), qPrintable(dialog.status()->text()));
+    QVERIFY(dialog.status()->text().contains("ONNX file parsed and checked"));
+    QVERIFY(QFile(dialog.destination()->text()).size() > 10000);
+    // A destination the engine cannot write is reported, not verified.
+    dialog.destination()->setText("/proc/no-such-place/model.onnx");
+    QTest::mouseClick(dialog.exportButton(), Qt::LeftButton);
+    QVERIFY(done.wait(120000));
+    QVERIFY(!dialog.verified());
+    QVERIFY(dialog.status()->text().contains("failed"));
+  }
+
+  void deployClassifiesFromThePlayground() {
+    DeployView view(*session_, &catalog_, REEF_BINARY);
+    view.setRun(vision_);
+    QVERIFY(view.deployButton()->isEnabled());
+    QVERIFY(!view.stopButton()->isEnabled());
+    QSignalSpy started(view.server(), &ServeProcess::started);
+    QTest::mouseClick(view.deployButton(), Qt::LeftButton);
+    QVERIFY(started.wait(60000));
+    QVERIFY2(view.address()->text().contains("http://127.0.0.1:"), qPrintable(view.address()->text()));
+    QVERIFY(view.stopButton()->isEnabled() && !view.deployButton()->isEnabled());
+
+    // The first MNIST test digit (a 7) as a PNG, the way a user would pick one.
+    std::ifstream idx(REEF_SOURCE_DIR "/data/mnist/t10k-images-idx3-ubyte", std::ios::binary);
+    idx.seekg(16);
+    QImage digit(28, 28, QImage::Format_Grayscale8);
+    for (int y = 0; y < 28; ++y) idx.read(reinterpret_cast<char*>(digit.scanLine(y)), 28);
+    const QString png = dir_.filePath("seven.png");
+    QVERIFY(digit.save(png));
+    QSignalSpy classified(&view, &DeployView::classified);
+    view.classifyFile(png);
+    QVERIFY2(classified.wait(30000), qPrintable(view.playgroundStatus()->text()));
+    QCOMPARE(view.predictions()->rowCount(), 5);
+    QCOMPARE(view.predictions()->item(0, 0)->text(), QString("7"));
+    QVERIFY(view.predictions()->item(0, 1)->text().toDouble() > 0.5);
+    // The live request count comes from the server's /metrics.
+    QTRY_VERIFY_WITH_TIMEOUT(view.requestCount()->text().startsWith("1 request"), 5000);
+
+    QSignalSpy stopped(view.server(), &ServeProcess::stopped);
+    QTest::mouseClick(view.stopButton(), Qt::LeftButton);
+    QVERIFY(stopped.wait(20000));
+    QCOMPARE(stopped.first().first().toString(), QString());  // stopped on request, no error
+    QCOMPARE(view.address()->text(), QString("stopped"));
+    QVERIFY(view.deployButton()->isEnabled());
+  }
+
+  void deployedLanguageModelChatsStreamed() {
+    DeployView view(*session_, &catalog_, REEF_BINARY);
+    view.setRun(llm_);
+    QSignalSpy started(view.server(), &ServeProcess::started);
+    QTest::mouseClick(view.deployButton(), Qt::LeftButton);
+    QVERIFY(started.wait(60000));
+    QVERIFY(view.sendButton()->isEnabled());
+    QSignalSpy answered(&view, &DeployView::chatFinished);
+    view.prompt()->setText("And God said");
+    QTest::mouseClick(view.sendButton(), Qt::LeftButton);
+    QVERIFY2(answered.wait(60000), qPrintable(view.playgroundStatus()->text()));
+    const QString answer = answered.first().first().toString();
+    QVERIFY(!answer.isEmpty());
+    QVERIFY(view.transcript()->toPlainText().contains("And God said"));
+    // The transcript shows line breaks as paragraph separators: compare with whitespace folded
+    // (the answer is sampled, so it may contain any).
+    QVERIFY2(view.transcript()->toPlainText().simplified().contains(answer.left(20).simplified()), qPrintable(answer));
+    const int chunks = view.playgroundStatus()->text().section(' ', 0, 0).toInt();
+    QVERIFY2(chunks > 3, qPrintable(view.playgroundStatus()->text()));
+  }
+};
+
+QTEST_MAIN(TestDeployView)
+#include "tst_deploy_view.moc"

@@ -1,0 +1,89 @@
+// The designer's form is generated from the real engine's catalog (`reef catalog --json`):
+// editor kinds, ranges, choices and tooltips; invalid values are marked with the engine's
+// message; form and YAML stay in sync both ways.
+#include "backend/protocol/yaml_json.h"
+#include "ui/designer/designer_widget.h"
+#include "ui/designer/spec_form.h"
+#include "ui/engine_client.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QtTest>
+
+using namespace reef;
+using namespace reef::ui;
+
+class TestSpecForm : public QObject {
+  Q_OBJECT
+  std::optional<protocol::Catalog> catalog_;
+
+ private slots:
+  void initTestCase() { catalog_ = loadCatalog(REEF_BINARY); }
+
+  void editorsFollowTheSchema() {
+    SpecForm form(*catalog_);
+    auto* epochs = qobject_cast<QSpinBox*>(form.editor("trainer.max_epochs"));
+    QVERIFY(epochs);
+    QCOMPARE(epochs->minimum(), 0);
+    QCOMPARE(epochs->maximum(), 1000000);
+    auto* optimizer = qobject_cast<QComboBox*>(form.editor("optim.name"));
+    QVERIFY(optimizer);
+    QCOMPARE(optimizer->count(), 3);
+    QCOMPARE(optimizer->currentText(), QString("adamw"));
+    QVERIFY(qobject_cast<QCheckBox*>(form.editor("trainer.test_at_end")));
+    QVERIFY(qobject_cast<QLineEdit*>(form.editor("optim.lr")));
+    QVERIFY(form.editor("model.width"));  // the default model's own keys
+    QVERIFY(form.editor("optim.lr")->toolTip().contains("Peak learning rate"));
+    QVERIFY(form.editor("data.dataset"));
+
+    // Another architecture brings its own keys.
+    Json spec = form.spec();
+    spec["model"]["arch"] = "vit";
+    form.setSpec(spec);
+    QVERIFY(form.editor("model.patch_size"));
+    QVERIFY(!form.editor("model.width"));
+  }
+
+  void invalidValuesAreMarkedWithTheEnginesMessage() {
+    DesignerWidget designer(*catalog_, REEF_BINARY);
+    designer.setWorkspace(QDir::tempPath());
+    designer.loadSpecFile(REEF_SOURCE_DIR "/resources/examples/vision/mnist_cnn.yaml");
+    QVERIFY(designer.isValid());
+    auto* launch = designer.findChild<QPushButton*>("launch");
+    QVERIFY(launch->isEnabled());
+    QString yaml = designer.yamlText();
+    yaml.replace("lr: 0.002", "lr: -1");
+    designer.setYamlText(yaml);
+    QVERIFY(!designer.isValid());
+    QVERIFY(!launch->isEnabled());
+    QVERIFY(designer.form()->issueText("optim.lr").contains("greater than 0"));
+    QVERIFY(!designer.form()->editor("optim.lr")->styleSheet().isEmpty());
+    QVERIFY(designer.form()->editor("optim.name")->styleSheet().isEmpty());
+    yaml.replace("lr: -1", "lr: 0.01");
+    designer.setYamlText(yaml);
+    QVERIFY(designer.isValid());
+    QVERIFY(designer.form()->editor("optim.lr")->styleSheet().isEmpty());
+  }
+
+  void formAndYamlStayInSync() {
+    DesignerWidget designer(*catalog_, REEF_BINARY);
+    designer.loadSpecFile(REEF_SOURCE_DIR "/resources/examples/vision/mnist_cnn.yaml");
+    auto* epochs = qobject_cast<QSpinBox*>(designer.form()->editor("trainer.max_epochs"));
+    epochs->setValue(7);  // form -> YAML
+    Json fromYaml = protocol::parseYaml(designer.yamlText().toStdString(), "t");
+    QCOMPARE(fromYaml["trainer"]["max_epochs"].get<int>(), 7);
+    QString yaml = designer.yamlText();
+    yaml.replace("name: adamw", "name: sgd");  // YAML -> form
+    designer.setYamlText(yaml);
+    QCOMPARE(qobject_cast<QComboBox*>(designer.form()->editor("optim.name"))->currentText(), QString("sgd"));
+    QCOMPARE(designer.currentSpec()["optim"]["name"].get<std::string>(), std::string("sgd"));
+  }
+};
+
+QTEST_MAIN(TestSpecForm)
+#include "tst_spec_form.moc"
