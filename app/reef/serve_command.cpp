@@ -105,7 +105,8 @@ void addServeCommand(CLI::App& app, int& status) {
   cmd->add_option("--host", o->server.host, "Address to listen on (default 127.0.0.1: this machine only)");
   cmd->add_option("--port", o->server.port, "Port (0: any free port, printed at start)")->check(CLI::Range(0, 65535));
   cmd->add_option("--api-key", o->server.apiKey, "Require 'Authorization: Bearer KEY' (default: $REEF_API_KEY)");
-  cmd->add_option("--name", o->model.name, "Model id clients pass as \"model\" (default: the spec's exp.name)");
+  cmd->add_option("--name", o->model.name,
+                  "Model id clients pass as \"model\" (default: the spec's exp.name, else the run id)");
   cmd->add_option("--max-batch", o->model.maxBatch, "Images per model call at most (1: no dynamic batching)")
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--batch-wait-ms", o->batchWaitMs, "How long a request waits for others to batch with")

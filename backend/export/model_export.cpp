@@ -10,7 +10,7 @@ namespace reef::exporting {
 fs::path defaultDestination(const engine::LoadedRun& loaded, const ExportOptions& o) {
   const fs::path exports = loaded.bundle.empty() ? loaded.run.exports() : loaded.bundle.parent_path();
   const std::string step = "step-" + std::to_string(loaded.step);
-  const std::string stem = loaded.spec["exp"]["name"].get<std::string>() + "-" + step;
+  const std::string stem = engine::modelName(loaded) + "-" + step;
   if (o.format == "bundle") return exports / (stem + ".reef");
   if (o.format == "hf") return exports / ("hf-" + step);
   if (o.format == "gguf") return exports / (stem + "-" + o.weightType + ".gguf");
@@ -35,7 +35,7 @@ engine::ExportedModel exportModel(const engine::Registry& registry, engine::Load
   request.destination = o.out.empty() ? defaultDestination(loaded, o) : o.out;
   if (o.format == "bundle") return writeBundle(loaded, request.destination);
   const engine::Exporter& exporter = registry.exporter(loaded.spec, o.format);
-  request.name = o.name.empty() ? loaded.spec["exp"]["name"].get<std::string>() : o.name;
+  request.name = o.name.empty() ? engine::modelName(loaded) : o.name;
   request.weightType = o.weightType;
   request.maxBatch = o.maxBatch;
   if (request.destination.has_parent_path()) fs::create_directories(request.destination.parent_path());

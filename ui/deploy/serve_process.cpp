@@ -79,11 +79,13 @@ bool ServeProcess::running() const { return process_.state() != QProcess::NotRun
 void ServeProcess::readOutput() {
   output_ += process_.readAll();
   if (!url_.isEmpty()) return;
-  static const QRegularExpression banner(R"(reef serve: (\S+) \(.*\) on (http://\S+))");
+  // The model id may contain spaces (exp.name is free text); the description has no parentheses.
+  static const QRegularExpression banner(R"(^reef serve: (.+?) \(([^()]*)\) on (http://\S+))",
+                                         QRegularExpression::MultilineOption);
   const auto m = banner.match(QString::fromUtf8(output_));
   if (!m.hasMatch()) return;
   modelId_ = m.captured(1);
-  url_ = QUrl(m.captured(2));
+  url_ = QUrl(m.captured(3));
   timer_->start();
   Q_EMIT started(url_, modelId_);
 }

@@ -73,7 +73,7 @@ engine::ExportedModel exportOnnx(engine::Model& classifier, const Json& spec, co
   s.outputs = {{"logits", {classes}}, {"probabilities", {classes}}};
   s.labels = model.classes();
 
-  exporting::OnnxGraph g(spec["exp"]["name"].get<std::string>(), s.input, {-1, -2}, /*int64Input=*/true);
+  exporting::OnnxGraph g(request.name, s.input, {-1, -2}, /*int64Input=*/true);
   TextGraphWriter net(model, g);
   std::string logits;
   if (arch == "bow")

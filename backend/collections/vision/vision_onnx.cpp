@@ -80,8 +80,7 @@ engine::ExportedModel exportOnnx(engine::Model& classifier, const Json& spec, co
   s.outputs = {{"logits", {classes}}, {"probabilities", {classes}}};
   s.labels = info.classes;
 
-  exporting::OnnxGraph g(spec["exp"]["name"].get<std::string>(), s.input,
-                         {-1, info.shape.channels, info.shape.height, info.shape.width});
+  exporting::OnnxGraph g(request.name, s.input, {-1, info.shape.channels, info.shape.height, info.shape.width});
   VisionGraphWriter net(model.module(), g);
   const std::string x = g.node("Div", {g.node("Sub", {g.input(), net.w("input_mean")}), net.w("input_std")});
   std::string logits;

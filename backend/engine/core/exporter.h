@@ -16,7 +16,7 @@ class Model;
 
 struct ExportRequest {
   std::filesystem::path destination;  // a file or a folder, as the format writes
-  std::string name;                   // the model's name inside the files (default: exp.name)
+  std::string name;                   // the model's name inside the files (default: modelName())
   std::string weightType = "f16";     // weight type where the format has a choice (GGUF)
   int64_t maxBatch = 64;              // the largest batch a serving runtime forms (Triton)
 };

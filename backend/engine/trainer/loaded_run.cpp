@@ -123,4 +123,13 @@ std::string modelKind(const LoadedRun& loaded) {
   return loaded.spec["model"]["collection"].get<std::string>() + "/" + loaded.spec["model"]["arch"].get<std::string>();
 }
 
+std::string modelName(const LoadedRun& loaded) {
+  const std::string name = loaded.spec["exp"].value("name", "");
+  if (!name.empty()) return name;
+  if (!loaded.bundle.empty()) return loaded.bundle.stem().string();
+  std::filesystem::path root = std::filesystem::absolute(loaded.run.root()).lexically_normal();
+  if (!root.has_filename()) root = root.parent_path();  // a trailing separator
+  return root.filename().string();
+}
+
 }  // namespace reef::engine

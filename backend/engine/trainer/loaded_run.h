@@ -33,6 +33,10 @@ LoadedRun loadRun(const Registry& registry, const std::string& target, const std
 // "collection/arch" of the loaded model.
 std::string modelKind(const LoadedRun& loaded);
 
+// A name that exports and served models can carry: exp.name, else the run id (the run folder's
+// name), else the bundle's file name. The designer's default spec has no exp.name.
+std::string modelName(const LoadedRun& loaded);
+
 // The loaded model as a command needs it; otherwise throws "reef <command> needs <what>; '<target>'
 // is a <collection>/<arch> run".
 template <typename M>

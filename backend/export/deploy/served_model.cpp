@@ -94,7 +94,7 @@ void ServedModel::State::load(const engine::Registry& registry, const ServedMode
                               ServingMetrics& servingMetrics) {
   loaded = engine::loadRun(registry, options.target, options.checkpoint, {});
   metrics = &servingMetrics;
-  id = options.name.empty() ? loaded.spec["exp"]["name"].get<std::string>() : options.name;
+  id = options.name.empty() ? engine::modelName(loaded) : options.name;
   description = engine::modelKind(loaded) + ", step " + std::to_string(loaded.step);
   created = unixSeconds(loaded.bundle.empty() ? loaded.run.spec() : loaded.bundle);
   serving = registry.modelInfo(loaded.spec).capabilities.serving;

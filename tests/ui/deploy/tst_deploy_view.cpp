@@ -1,7 +1,7 @@
 // The studio's Export dialog and Deploy tab against the real engine: a short MNIST run exports to
-// ONNX with its read-back check shown as verified; deployed, it classifies a PNG of a test digit
-// from the playground while the request count goes up, and stops; a short KJV Llama run deployed
-// answers a chat streamed in several chunks.
+// ONNX with its read-back check shown as verified; deployed (unnamed: it is served under its run
+// id), it classifies a PNG of a test digit from the playground while the request count goes up, and
+// stops; a short KJV Llama run deployed answers a chat streamed in several chunks.
 #include "storage/workspace_index.h"
 #include "ui/deploy/deploy_view.h"
 #include "ui/deploy/export_dialog.h"
@@ -63,8 +63,9 @@ class TestDeployView : public QObject {
     session_ = std::make_unique<WorkspaceSession>(dir_.path());
     catalog_ = loadCatalog(REEF_BINARY);
     visionPath_ = dir_.filePath("runs/digits");
+    // Unnamed, as the designer's default spec leaves it: served, its id is its run id.
     vision_ = train("digits", {REEF_SOURCE_DIR "/resources/examples/vision/mnist_cnn.yaml", "--set",
-                               "trainer.max_steps=300", "--set", "trainer.val_interval=300"});
+                               "trainer.max_steps=300", "--set", "trainer.val_interval=300", "--set", "exp.name=\"\""});
     QVERIFY(vision_ != 0);
     llm_ = train("bible", {REEF_SOURCE_DIR "/resources/examples/llm/kjv_llama.yaml", "--set", "model.dim=64", "--set",
                            "model.layers=2", "--set", "data.batch_size=16", "--set", "trainer.max_steps=30", "--set",
@@ -112,6 +113,7 @@ class TestDeployView : public QObject {
     QTest::mouseClick(view.deployButton(), Qt::LeftButton);
     QVERIFY(started.wait(60000));
     QVERIFY2(view.address()->text().contains("http://127.0.0.1:"), qPrintable(view.address()->text()));
+    QVERIFY2(view.address()->text().contains("model <code>digits</code>"), qPrintable(view.address()->text()));
     QVERIFY(view.stopButton()->isEnabled() && !view.deployButton()->isEnabled());
 
     // The first MNIST test digit (a 7) as a PNG, the way a user would pick one.
