@@ -111,6 +111,7 @@ bool MainWindow::openWorkspace(const QString& path) {
   setCentralWidget(tabs_);
 
   connect(runs_, &RunsView::selectionChanged, this, &MainWindow::selectionChanged);
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::refreshShownTab);
   connect(runs_, &RunsView::cloneRequested, this, [this](const QString& specJson, const QString& origin) {
     if (!designer_) return;
     designer_->loadSpec(Json::parse(specJson.toStdString(), nullptr, false), tr("a copy of %1").arg(origin));
@@ -144,6 +145,11 @@ void MainWindow::selectionChanged(const QList<qint64>& runs) {
 void MainWindow::sessionChanged() {
   runs_->refresh();
   curves_->refresh();
+  refreshShownTab();
+}
+
+// Hidden tabs skip the index's updates; the one brought forward catches up.
+void MainWindow::refreshShownTab() {
   if (tabs_->currentWidget() == logs_) logs_->refresh();
   if (tabs_->currentWidget() == details_) details_->refresh();
   if (tabs_->currentWidget() == compare_) compare_->refresh();

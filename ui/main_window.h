@@ -54,6 +54,7 @@ class MainWindow : public QMainWindow {
   void rebuildRecentMenu();
   void selectionChanged(const QList<qint64>& runs);
   void sessionChanged();
+  void refreshShownTab();
   // The cluster profiles editor; the designer's targets follow its changes.
   void editClusters();
   void refreshClusterTargets();
