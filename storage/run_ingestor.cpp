@@ -267,6 +267,20 @@ bool applyMetric(EventContext& c, const Json& e, std::optional<double> time) {
   return true;
 }
 
+// System samples are metrics under system/ (system/cpu_percent, ...), so that they are plotted and
+// summarised like any other, at the step they were taken; engines before 2026-12 wrote no step:
+// the last step seen then.
+void applySystem(EventContext& c, const Json& e, std::optional<double> time) {
+  const int64_t step = optionalInt(e, "step").value_or(c.state.lastStep.value_or(0));
+  for (const auto& [key, value] : e.items()) {
+    if (key == "v" || key == "t" || key == "time" || key == "step") continue;
+    const auto number = numberOf(value);
+    if (!number) continue;
+    c.writer.append(c.run, c.writer.keyId("system/" + key), {step, time.value_or(NAN), *number});
+    ++c.report.points;
+  }
+}
+
 void applyRunStarted(EventContext& c, const Json& e, std::optional<double> time) {
   if (!c.specSeen) {
     indexSpec(c.db, c.writer, c.run, c.runDir, c.report);  // a resumed run may run a changed spec
@@ -343,7 +357,9 @@ bool applyEvent(EventContext& c, const Json& e) {
     insertArtifact(c.db, c.run, e, time);
   else if (type == "log")
     insertLog(c.db, c.run, e, time);
-  else if (type != "system")
+  else if (type == "system")
+    applySystem(c, e, time);
+  else
     ++c.report.unknownTypes;  // forward compatible: newer engines may write types we do not know
   return true;
 }

@@ -117,6 +117,26 @@ class TestStorageIngest : public QObject {
     QCOMPARE(done["checkpoints"].size(), size_t(1));
   }
 
+  void systemSamplesArePlottableMetrics() {
+    const fs::path run = makeRun(ws("system"), "run-s", "system");
+    const fs::path events = run / "events.jsonl";
+    append(events, "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n");
+    append(events, metricLine(5, "\"train/loss\":1.0"));
+    append(events, "{\"v\":1,\"t\":\"system\",\"time\":1.8e9,\"rss_mb\":600,\"note\":\"x\"}\n");  // no step
+    append(events, "{\"v\":1,\"t\":\"system\",\"time\":1.8e9,\"step\":7,\"cpu_percent\":180.5,\"rss_mb\":512}\n");
+    WorkspaceIndex index(ws("system"));
+    index.sync();
+    QCOMPARE(metricKeys(index.db(), {1}),
+             (std::vector<std::string>{"system/cpu_percent", "system/rss_mb", "train/loss"}));
+    const auto rss = readSeries(index.db(), 1, *findMetricKey(index.db(), "system/rss_mb"));
+    QCOMPARE(rss.size(), size_t(2));
+    QCOMPARE(rss[0].step, int64_t(5));  // the last metric step seen
+    QCOMPARE(rss[0].value, 600.0);
+    QCOMPARE(rss[1].step, int64_t(7));
+    QCOMPARE(rss[1].value, 512.0);
+    QCOMPARE(runDetails(index.db(), 1)["run"]["last_step"].get<int>(), 5);  // samples are not progress
+  }
+
   void aResumedRunsPointsReplaceTheInterruptedOnes() {
     const fs::path run = makeRun(ws("resume"), "run-r", "resume");
     const fs::path events = run / "events.jsonl";

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -41,18 +42,37 @@ ProcStat readProcStat() {
   return s;
 }
 
+// The machine's memory in use (MemTotal - MemAvailable), in percent; NaN where unknown.
+double machineMemoryUsedPercent() {
+  std::ifstream in("/proc/meminfo");
+  double total = 0, available = -1;
+  std::string key;
+  double kb = 0;
+  std::string unit;
+  while (in >> key >> kb) {
+    std::getline(in, unit);
+    if (key == "MemTotal:") total = kb;
+    if (key == "MemAvailable:") available = kb;
+  }
+  return total > 0 && available >= 0 ? 100.0 * (total - available) / total : NAN;
+}
+
 }  // namespace
 
 SystemStats::SystemStats() : lastCpuSeconds_(readProcStat().cpuSeconds), lastTime_(std::chrono::steady_clock::now()) {}
 
-Json SystemStats::sample() {
+Json SystemStats::sample(int64_t step) {
   const ProcStat s = readProcStat();
   const auto now = std::chrono::steady_clock::now();
   const double wall = std::chrono::duration<double>(now - lastTime_).count();
   const double cpu = wall > 0 ? 100.0 * (s.cpuSeconds - lastCpuSeconds_) / wall : 0.0;
   lastCpuSeconds_ = s.cpuSeconds;
   lastTime_ = now;
-  return {{"cpu_percent", cpu}, {"rss_mb", s.rssMb}, {"threads", s.threads}};
+  return {{"step", step},
+          {"cpu_percent", cpu},
+          {"rss_mb", s.rssMb},
+          {"threads", s.threads},
+          {"mem_used_percent", machineMemoryUsedPercent()}};
 }
 
 }  // namespace reef::engine

@@ -345,6 +345,7 @@ TrainResult Trainer::Session::run() {
   installStopHandlers();
   SystemStats system;
   auto lastSystem = Clock::now();
+  double systemDue = SystemStats::kFirstSampleSeconds;
   model_->module().train();
   bool cancelled = false, stoppedEarly = false;
   const auto sessionStart = Clock::now();
@@ -375,9 +376,10 @@ TrainResult Trainer::Session::run() {
     std::snprintf(detail, sizeof detail, "epoch %.2f | loss %.4f", epoch, stepLoss);
     progress_->update(state_.step, detail);
     if (logNow) logInterval(lr, gradNorm, epoch);
-    if (secondsSince(lastSystem) >= 30) {
-      emit("system", system.sample());
+    if (secondsSince(lastSystem) >= systemDue) {
+      emit("system", system.sample(state_.step));
       lastSystem = Clock::now();
+      systemDue = SystemStats::kIntervalSeconds;
     }
     const bool last = state_.step == totalSteps_;
     std::optional<double> monitorValue;
