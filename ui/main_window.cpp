@@ -16,9 +16,11 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -43,7 +45,9 @@ MainWindow::MainWindow(std::optional<protocol::Catalog> catalog, QString catalog
     if (session_) followUnfinishedClusterRuns(reefBinary_, session_->workspace());
   });
   statusBar()->showMessage(tr("Open or create a workspace (Workspace menu)"));
-  resize(1400, 880);
+  // Fits a 1366x768 screen; a saved geometry overrides it.
+  const QSize screen = QGuiApplication::primaryScreen() ? QGuiApplication::primaryScreen()->availableSize() : QSize();
+  resize(screen.isValid() ? QSize(std::min(1400, screen.width()), std::min(880, screen.height())) : QSize(1400, 880));
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
 }
@@ -73,6 +77,8 @@ bool MainWindow::openWorkspace(const QString& path) {
   dock->setWidget(runs_);
   dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
   addDockWidget(Qt::LeftDockWidgetArea, dock);
+  // Wide enough for status, name, model, progress and three metrics; a saved layout overrides it.
+  resizeDocks({dock}, {std::max(460, width() * 42 / 100)}, Qt::Horizontal);
 
   tabs_ = new QTabWidget(this);
   curves_ = new CurvePlot(*session_);

@@ -2,6 +2,7 @@
 #include "app/reef/text_table.h"
 #include "backend/protocol/number_format.h"
 #include "backend/protocol/run_dir.h"
+#include "storage/run_label.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
 
@@ -107,7 +108,7 @@ int list(const RunsOptions& o) {
     if (r.totalSteps) step += "/" + std::to_string(*r.totalSteps);
     const auto duration = durationOf(r);
     std::vector<std::string> line = {r.runId,
-                                     r.name.empty() ? "-" : r.name,
+                                     storage::runLabel(r.name, r.runId),
                                      r.status,
                                      r.collection.empty() ? "-" : r.collection + "/" + r.arch,
                                      formatLocalTime(r.started),

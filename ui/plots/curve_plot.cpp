@@ -1,5 +1,6 @@
 #include "ui/plots/curve_plot.h"
 
+#include "storage/run_label.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
 #include "ui/plots/smoothing.h"
@@ -228,7 +229,8 @@ void CurvePlot::rebuildCurves() {
     c->run = run;
     c->runId = QString::fromStdString(row["run_id"].get<std::string>());
     const std::string name = row["name"].get<std::string>();
-    c->label = name.empty() ? c->runId : QString::fromStdString(name) + " (" + c->runId.right(6) + ")";
+    c->label = QString::fromStdString(storage::runLabel(name, row["run_id"].get<std::string>()));
+    if (!storage::labelIsGenerated(name)) c->label += " (" + c->runId.right(6) + ")";
     c->startTime = row["started"].is_number() ? row["started"].get<double>() : 0.0;
     const QColor color = colorOfRun(c->runId);
     // Pens of width 1 only: Qt strokes wider polylines through its path stroker, which took

@@ -1,5 +1,6 @@
 #include "ui/runs/compare_view.h"
 
+#include "storage/run_label.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
 #include "ui/workspace_session.h"
@@ -38,7 +39,8 @@ void CompareView::refresh() {
     details.push_back(storage::runDetails(db, id));
     const Json& r = details.back()["run"];
     const std::string name = r["name"].get<std::string>();
-    headers << QString::fromStdString((name.empty() ? "" : name + "\n") + r["run_id"].get<std::string>());
+    headers << QString::fromStdString(storage::runLabel(name, r["run_id"].get<std::string>()) + "\n" +
+                                      r["run_id"].get<std::string>());
   }
   // Rows: spec keys (differing, or all), then each metric's last and best.
   std::vector<std::pair<QString, std::vector<QString>>> rows;

@@ -2,11 +2,14 @@
 
 #include "backend/cluster/remote_backend.h"
 #include "backend/protocol/number_format.h"
+#include "storage/run_label.h"
 #include "storage/workspace_index.h"
+#include "ui/runs/progress_delegate.h"
 
 #include <QApplication>
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QFont>
 #include <QIcon>
 #include <QStyle>
 
@@ -119,12 +122,23 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
   if (role == Qt::ToolTipRole && c == Status) return QString::fromStdString(r.path);
   if (role == Qt::TextAlignmentRole && (c == Step || c == Duration || (c >= FirstMetric && c < tagsColumn())))
     return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+  if (role == ProgressDelegate::kProgressRole && c == Step && r.status == "running" && r.totalSteps &&
+      *r.totalSteps > 0)
+    return static_cast<double>(r.lastStep.value_or(0)) / static_cast<double>(*r.totalSteps);
+  if (c == Name && storage::labelIsGenerated(r.name)) {
+    if (role == Qt::FontRole) {
+      QFont italic;
+      italic.setItalic(true);
+      return italic;
+    }
+    if (role == Qt::ToolTipRole) return tr("A label made from the run id: the run has no exp.name");
+  }
   if (role != Qt::DisplayRole && role != Qt::EditRole) return {};
   switch (c) {
     case Status:
       return QString::fromStdString(r.status);
     case Name:
-      return QString::fromStdString(r.name);
+      return QString::fromStdString(role == Qt::EditRole ? r.name : storage::runLabel(r.name, r.runId));
     case RunId:
       return QString::fromStdString(r.runId);
     case Model:

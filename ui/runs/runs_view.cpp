@@ -5,6 +5,7 @@
 #include "storage/filter.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
+#include "ui/runs/progress_delegate.h"
 #include "ui/runs/runs_model.h"
 #include "ui/workspace_session.h"
 
@@ -13,6 +14,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -53,6 +55,7 @@ RunsView::RunsView(WorkspaceSession& session, QString reefBinary, QWidget* paren
   table_->verticalHeader()->setDefaultSectionSize(22);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setAlternatingRowColors(true);
+  setUpColumns();
   layout->addWidget(table_, 1);
 
   auto* actions = new QHBoxLayout();
@@ -89,6 +92,8 @@ RunsView::RunsView(WorkspaceSession& session, QString reefBinary, QWidget* paren
                                            QItemSelectionModel::Select | QItemSelectionModel::Rows);
       }
     }
+    applyHiddenColumns();
+    if (!fitted_ && model_->rowCount() > 0) fitColumns();
     table_->viewport()->update();
     if (selectedRuns() != keptSelection_) emit selectionChanged(selectedRuns());
   });
@@ -137,10 +142,60 @@ void RunsView::applyColumns() {
     model_->setMetricColumns(fields);
     QSettings().setValue("runs/columns", fields.join(", "));
     message_->hide();
+    fitColumns();
   } catch (const storage::FilterError& e) {
     message_->setText(tr("Columns: ") + QString::fromStdString(e.what()));
     message_->show();
   }
+}
+
+// Running runs show a progress bar; the header's context menu shows and hides columns (by name,
+// kept in QSettings); the run id, start time and place are hidden at first: the name's label
+// ends with the id's last characters, and the panel fits a 1366-pixel screen.
+void RunsView::setUpColumns() {
+  table_->setItemDelegateForColumn(RunsModel::Step, new ProgressDelegate(table_));
+  hiddenColumns_ = QSettings().value("runs/hidden", QStringList{"Run", "Started", "Where"}).toStringList();
+  QHeaderView* header = table_->horizontalHeader();
+  header->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(header, &QHeaderView::customContextMenuRequested, this, [this, header](const QPoint& at) {
+    QMenu menu(this);
+    for (int c = 0; c < model_->columnCount(); ++c) {
+      const QString name = model_->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
+      QAction* action = menu.addAction(name);
+      action->setCheckable(true);
+      action->setChecked(!table_->isColumnHidden(c));
+      connect(action, &QAction::toggled, this, [this, name](bool shown) { setColumnShown(name, shown); });
+    }
+    menu.exec(header->mapToGlobal(at));
+  });
+}
+
+void RunsView::setColumnShown(const QString& name, bool shown) {
+  hiddenColumns_.removeAll(name);
+  if (!shown) hiddenColumns_ << name;
+  QSettings().setValue("runs/hidden", hiddenColumns_);
+  applyHiddenColumns();
+  fitColumns();
+}
+
+bool RunsView::columnShown(const QString& name) const {
+  for (int c = 0; c < model_->columnCount(); ++c)
+    if (model_->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString() == name) return !table_->isColumnHidden(c);
+  return false;
+}
+
+void RunsView::applyHiddenColumns() {
+  for (int c = 0; c < model_->columnCount(); ++c)
+    table_->setColumnHidden(c,
+                            hiddenColumns_.contains(model_->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString()));
+}
+
+// Columns as wide as their contents (the first rows), within reason; once, not on every update.
+void RunsView::fitColumns() {
+  constexpr int kWidest = 240;
+  table_->resizeColumnsToContents();
+  for (int c = 0; c < model_->columnCount(); ++c) table_->setColumnWidth(c, std::min(table_->columnWidth(c), kWidest));
+  fitted_ = model_->rowCount() > 0;
 }
 
 void RunsView::stopSelected() {

@@ -3,6 +3,7 @@
 // metric columns to show, the table, and the actions on selected runs: stop, resume, clone and
 // edit, delete.
 #include <QList>
+#include <QStringList>
 #include <QWidget>
 
 class QLabel;
@@ -27,6 +28,9 @@ class RunsView : public QWidget {
   void refresh();
   void setFilterText(const QString& text);
   QString filterError() const;
+  // Columns by their header name ("Run", "val/acc.best"), as the header's context menu does.
+  void setColumnShown(const QString& name, bool shown);
+  bool columnShown(const QString& name) const;
 
  signals:
   void selectionChanged(QList<qint64> runs);
@@ -35,6 +39,9 @@ class RunsView : public QWidget {
  private:
   void applyFilter();
   void applyColumns();
+  void setUpColumns();
+  void applyHiddenColumns();
+  void fitColumns();
   void stopSelected();
   void resumeSelected();
   void cloneSelected();
@@ -48,6 +55,8 @@ class RunsView : public QWidget {
   QLineEdit* columns_;
   QLabel* message_;
   QList<qint64> keptSelection_;
+  QStringList hiddenColumns_;
+  bool fitted_ = false;
 };
 
 }  // namespace reef::ui

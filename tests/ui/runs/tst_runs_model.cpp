@@ -1,12 +1,23 @@
 // The runs table's item model over the run index: rows, columns from chosen summaries, sorting
-// by the database, filter errors, tags and notes edited in place (and kept in the run folder).
+// by the database, filter errors, tags and notes edited in place (and kept in the run folder);
+// unnamed runs labelled from their id, running runs' progress, columns shown from the header menu.
 #include "storage/annotations.h"
+#include "storage/run_label.h"
 #include "storage/workspace_index.h"
 #include "tests/ui/studio_fixture.h"
+#include "ui/runs/progress_delegate.h"
 #include "ui/runs/runs_model.h"
+#include "ui/runs/runs_view.h"
+#include "ui/workspace_session.h"
+
+#include <QFont>
+#include <QStandardPaths>
+#include <QTableView>
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <fstream>
 
 using namespace reef;
 using namespace reef::ui;
@@ -18,6 +29,7 @@ class TestRunsModel : public QObject {
 
  private slots:
   void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
     ws_ = dir_.path().toStdString();
     test::writeRun(ws_, "run-a", "alpha", 1e-3, 0.90);
     test::writeRun(ws_, "run-b", "beta", 5e-4, 0.99);
@@ -74,6 +86,46 @@ class TestRunsModel : public QObject {
     const auto a = storage::readAnnotations(ws_ / "runs" / "run-a");
     QCOMPARE(a.tags, std::vector<std::string>{"keep"});
     QCOMPARE(a.notes.at(0).text, std::string("lr too high?"));
+  }
+
+  void unnamedRunsGetALabelAndRunningRunsProgress() {
+    QTemporaryDir other;
+    const std::filesystem::path ws = other.path().toStdString();
+    test::writeRun(ws, "20261202-101010-5f3a9c", "\"\"", 1e-3, 0.9);
+    const auto running = ws / "runs" / "20261202-111111-0b1c2d";
+    std::filesystem::create_directories(running);
+    std::ofstream(running / "spec.yaml") << "model: {collection: vision, arch: cnn}\nexp: {name: live}\n";
+    test::appendEvents(running,
+                       "{\"v\":1,\"t\":\"run_started\",\"time\":1.9e9,\"total_steps\":200,\"pid\":" +
+                           std::to_string(QCoreApplication::applicationPid()) +
+                           "}\n{\"v\":1,\"t\":\"metric\",\"time\":1.9e9,\"step\":50,\"values\":{\"train/loss\":1}}\n");
+    storage::WorkspaceIndex index(ws);
+    index.sync();
+    RunsModel model(index);
+    model.setFilter("name = live");
+    QCOMPARE(model.data(model.index(0, RunsModel::Step), ProgressDelegate::kProgressRole).toDouble(), 0.25);
+    QCOMPARE(model.data(model.index(0, RunsModel::Name), Qt::DisplayRole).toString(), QString("live"));
+    model.setFilter("status = completed");
+    const QString label = model.data(model.index(0, RunsModel::Name), Qt::DisplayRole).toString();
+    QCOMPARE(label.toStdString(), storage::runLabel("", "20261202-101010-5f3a9c"));
+    QVERIFY2(label.count(QChar('-')) == 2 && label.endsWith("-3a9c"), qPrintable(label));
+    QCOMPARE(storage::runLabel("", "20261202-101010-5f3a9c"), storage::runLabel("", "20261202-101010-5f3a9c"));
+    QVERIFY(storage::runLabel("", "20261202-101010-5f3a9c") != storage::runLabel("", "20261202-101011-5f3a9d"));
+    QVERIFY(model.data(model.index(0, RunsModel::Name), Qt::FontRole).value<QFont>().italic());
+    QVERIFY(!model.data(model.index(0, RunsModel::Step), ProgressDelegate::kProgressRole).isValid());  // finished
+
+    // The run id column starts hidden; shown from the header menu, it stays shown in a new view.
+    WorkspaceSession session(other.path());
+    {
+      RunsView view(session, {});
+      QVERIFY(!view.columnShown("Run") && view.columnShown("Name") && view.columnShown("Step"));
+      view.setColumnShown("Run", true);
+      QVERIFY(view.columnShown("Run"));
+      QVERIFY(view.table()->columnWidth(RunsModel::Name) <= 240);
+    }
+    RunsView again(session, {});
+    QVERIFY(again.columnShown("Run"));
+    again.setColumnShown("Run", false);
   }
 };
 
