@@ -5,6 +5,8 @@
 
 namespace reef::storage {
 
+std::string sqliteVersion() { return sqlite3_libversion(); }
+
 Database::Database(const std::filesystem::path& path) : path_(path) {
   const int rc =
       sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

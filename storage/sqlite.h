@@ -25,6 +25,9 @@ class SqliteError : public std::runtime_error {
 
 class Statement;
 
+// The SQLite library's version, e.g. "3.40.1".
+std::string sqliteVersion();
+
 class Database {
  public:
   // Opens (creating if needed) with WAL, foreign keys on and a busy timeout.

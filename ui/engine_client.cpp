@@ -39,6 +39,14 @@ const protocol::ModelCapabilities* capabilitiesOf(const protocol::Catalog* catal
   return m ? &m->capabilities : nullptr;
 }
 
+QString engineVersion(const QString& reef) {
+  if (reef.isEmpty()) return QObject::tr("not found");
+  QProcess p;
+  p.start(reef, {"--version"});
+  if (!p.waitForFinished(5000) || p.exitCode() != 0) return QObject::tr("%1 did not answer").arg(reef);
+  return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+}
+
 QStringList exampleSpecs() {
   QString root = qEnvironmentVariable("REEF_RESOURCES");
   if (root.isEmpty()) root = QStringLiteral(REEF_RESOURCES_DIR);

@@ -15,6 +15,8 @@ protocol::Catalog loadCatalog(const QString& reef);
 // What the model a run's spec names can do (the catalog's capabilities); nullptr when there is no
 // catalog, no spec yet, or the engine does not know the model.
 const protocol::ModelCapabilities* capabilitiesOf(const protocol::Catalog* catalog, const Json& spec);
+// `reef --version`'s line ("reef 0.1.0 (LibTorch 1.13.0)"), or why it could not be read.
+QString engineVersion(const QString& reef);
 // resources/examples/**/*.yaml ($REEF_RESOURCES or the source tree's resources/), sorted.
 QStringList exampleSpecs();
 

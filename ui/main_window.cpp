@@ -1,19 +1,25 @@
 #include "ui/main_window.h"
 
+#include "storage/sqlite.h"
 #include "storage/workspace_index.h"
 #include "ui/cluster/cluster_dialog.h"
 #include "ui/cluster/cluster_followers.h"
 #include "ui/deploy/deploy_view.h"
 #include "ui/designer/designer_widget.h"
+#include "ui/engine_client.h"
 #include "ui/plots/curve_plot.h"
 #include "ui/runs/compare_view.h"
 #include "ui/runs/log_view.h"
 #include "ui/runs/run_details.h"
+#include "ui/runs/runs_model.h"
 #include "ui/runs/runs_view.h"
+#include "ui/welcome/welcome_page.h"
 #include "ui/workspace_session.h"
 
+#include <qcustomplot.h>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QGuiApplication>
@@ -22,6 +28,7 @@
 #include <QMessageBox>
 #include <QScreen>
 #include <QSettings>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
@@ -40,6 +47,7 @@ MainWindow::MainWindow(std::optional<protocol::Catalog> catalog, QString catalog
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
   rebuildRecentMenu();
+  buildHelpMenu();
   followers_.setInterval(15000);
   connect(&followers_, &QTimer::timeout, this, [this] {
     if (session_) followUnfinishedClusterRuns(reefBinary_, session_->workspace());
@@ -114,13 +122,14 @@ bool MainWindow::openWorkspace(const QString& path) {
   deploy_ = new DeployView(*session_, catalog_ ? &*catalog_ : nullptr, reefBinary_);
   tabs_->addTab(deploy_, tr("Deploy"));
   tabs_->addTab(deploy_->playground(), tr("Playground"));
-  setCentralWidget(tabs_);
+  setCentralWidget(buildPages());
 
   connect(runs_, &RunsView::selectionChanged, this, &MainWindow::selectionChanged);
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::refreshShownTab);
   connect(runs_, &RunsView::cloneRequested, this, [this](const QString& specJson, const QString& origin) {
     if (!designer_) return;
     designer_->loadSpec(Json::parse(specJson.toStdString(), nullptr, false), tr("a copy of %1").arg(origin));
+    pages_->setCurrentWidget(tabs_);
     tabs_->setCurrentWidget(designer_);
   });
   connect(session_.get(), &WorkspaceSession::changed, this, &MainWindow::sessionChanged);
@@ -141,6 +150,7 @@ bool MainWindow::openWorkspace(const QString& path) {
 }
 
 void MainWindow::selectionChanged(const QList<qint64>& runs) {
+  if (!runs.isEmpty()) pages_->setCurrentWidget(tabs_);
   curves_->setRuns(runs);
   compare_->setRuns(runs);
   logs_->setRun(runs.isEmpty() ? 0 : runs.front());
@@ -159,6 +169,47 @@ void MainWindow::refreshShownTab() {
   if (tabs_->currentWidget() == logs_) logs_->refresh();
   if (tabs_->currentWidget() == details_) details_->refresh();
   if (tabs_->currentWidget() == compare_) compare_->refresh();
+}
+
+// The welcome page and the tabs. An empty workspace (no run folders, none indexed) opens on the
+// welcome page; a card loads its example into the designer.
+QWidget* MainWindow::buildPages() {
+  pages_ = new QStackedWidget(this);
+  welcome_ = new WelcomePage(firstRuns(exampleSpecs()), designer_ ? QString() : catalogError_, pages_);
+  pages_->addWidget(welcome_);
+  pages_->addWidget(tabs_);
+  connect(welcome_, &WelcomePage::skip, this, [this] { pages_->setCurrentWidget(tabs_); });
+  connect(welcome_, &WelcomePage::openExample, this, [this](const QString& path) {
+    if (!designer_) return;
+    designer_->loadSpecFile(path);
+    pages_->setCurrentWidget(tabs_);
+    tabs_->setCurrentWidget(designer_);
+  });
+  const QDir runs(session_->workspace() + "/runs");
+  const bool empty = runs_->model()->rowCount() == 0 && runs.entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty();
+  pages_->setCurrentWidget(empty ? static_cast<QWidget*>(welcome_) : tabs_);
+  return pages_;
+}
+
+void MainWindow::buildHelpMenu() {
+  auto* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&Getting started"), QKeySequence::HelpContents, this, [this] {
+    if (pages_) pages_->setCurrentWidget(welcome_);
+  });
+  help->addAction(tr("&About Reef Studio"), this, [this] { showAbout(); });
+}
+
+void MainWindow::showAbout() {
+  QMessageBox::about(this, tr("About Reef Studio"),
+                     tr("<h3>Reef Studio %1</h3><p>An experiment studio for deep learning: design, launch, watch, "
+                        "compare, export and deploy runs.</p><table>"
+                        "<tr><td>engine</td><td>%2</td></tr><tr><td>Qt</td><td>%3</td></tr>"
+                        "<tr><td>SQLite</td><td>%4</td></tr><tr><td>QCustomPlot</td><td>%5</td></tr>"
+                        "<tr><td>workspace</td><td>%6</td></tr></table>")
+                         .arg(QStringLiteral(REEF_STUDIO_VERSION), engineVersion(reefBinary_).toHtmlEscaped(),
+                              QString::fromLatin1(qVersion()), QString::fromStdString(storage::sqliteVersion()),
+                              QStringLiteral(QCUSTOMPLOT_VERSION_STR),
+                              session_ ? session_->workspace().toHtmlEscaped() : tr("none open")));
 }
 
 void MainWindow::chooseWorkspace(bool create) {

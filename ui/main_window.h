@@ -12,6 +12,7 @@
 #include <optional>
 
 class QMenu;
+class QStackedWidget;
 class QTabWidget;
 
 namespace reef::ui {
@@ -23,6 +24,7 @@ class DesignerWidget;
 class LogView;
 class RunDetails;
 class RunsView;
+class WelcomePage;
 class WorkspaceSession;
 
 class MainWindow : public QMainWindow {
@@ -44,6 +46,9 @@ class MainWindow : public QMainWindow {
   RunDetails* details() const { return details_; }
   DeployView* deploy() const { return deploy_; }
   QTabWidget* tabs() const { return tabs_; }
+  // The welcome page or the tabs, whichever is shown.
+  QStackedWidget* pages() const { return pages_; }
+  WelcomePage* welcome() const { return welcome_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -55,6 +60,9 @@ class MainWindow : public QMainWindow {
   void selectionChanged(const QList<qint64>& runs);
   void sessionChanged();
   void refreshShownTab();
+  QWidget* buildPages();
+  void buildHelpMenu();
+  void showAbout();
   // The cluster profiles editor; the designer's targets follow its changes.
   void editClusters();
   void refreshClusterTargets();
@@ -63,6 +71,8 @@ class MainWindow : public QMainWindow {
   QString catalogError_;
   QString reefBinary_;
   std::unique_ptr<WorkspaceSession> session_;
+  QStackedWidget* pages_ = nullptr;
+  WelcomePage* welcome_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   DesignerWidget* designer_ = nullptr;
   RunsView* runs_ = nullptr;

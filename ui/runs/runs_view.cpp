@@ -195,6 +195,9 @@ void RunsView::fitColumns() {
   constexpr int kWidest = 240;
   table_->resizeColumnsToContents();
   for (int c = 0; c < model_->columnCount(); ++c) table_->setColumnWidth(c, std::min(table_->columnWidth(c), kWidest));
+  // A running run's step grows after the fit: room for five digits of each.
+  const int step = table_->fontMetrics().horizontalAdvance("88888/88888") + 12;
+  table_->setColumnWidth(RunsModel::Step, std::max(table_->columnWidth(RunsModel::Step), step));
   fitted_ = model_->rowCount() > 0;
 }
 
