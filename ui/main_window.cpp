@@ -103,6 +103,7 @@ bool MainWindow::openWorkspace(const QString& path) {
       const auto id = session_->index().resolveRun(runDir.toStdString());
       runs_->table()->clearSelection();
       runs_->selectRun(id);
+      pages_->setCurrentWidget(tabs_);
       tabs_->setCurrentWidget(curves_);
       session_->requestSync();
     });

@@ -1,18 +1,20 @@
 // Real windows under Xvfb with real runs: saves PNGs of the designer, the runs table with the
-// curves, and a run's confusion matrix into the build folder (the README and docs/studio.md show them).
+// curves, a run's confusion matrix and the welcome page of an empty workspace (at 1366x768) into the
+// build folder (the README and docs/studio.md show them).
 #include "ui/designer/designer_widget.h"
 #include "ui/engine_client.h"
 #include "ui/main_window.h"
 #include "ui/plots/curve_plot.h"
 #include "ui/runs/run_details.h"
-
-#include <QListWidget>
 #include "ui/runs/runs_model.h"
 #include "ui/runs/runs_view.h"
+#include "ui/welcome/welcome_page.h"
 #include "ui/workspace_session.h"
 
 #include <QDir>
+#include <QListWidget>
 #include <QProcess>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
@@ -84,6 +86,18 @@ class TestScreenshots : public QObject {
     QVERIFY(window.details()->predictions()->count() >= 24);  // examples of the test split, wrong ones first
     QTest::qWait(200);
     save(&window, "studio-predictions.png");
+  }
+
+  void welcomeOnAnEmptyWorkspace() {
+    QTemporaryDir dir;
+    MainWindow window(loadCatalog(REEF_BINARY), {}, REEF_BINARY);
+    window.resize(1366, 768);
+    QVERIFY(window.openWorkspace(dir.path()));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.pages()->currentWidget(), static_cast<QWidget*>(window.welcome()));
+    QTest::qWait(200);
+    save(&window, "studio-welcome.png");
   }
 };
 

@@ -195,9 +195,14 @@ void RunsView::fitColumns() {
   constexpr int kWidest = 240;
   table_->resizeColumnsToContents();
   for (int c = 0; c < model_->columnCount(); ++c) table_->setColumnWidth(c, std::min(table_->columnWidth(c), kWidest));
-  // A running run's step grows after the fit: room for five digits of each.
-  const int step = table_->fontMetrics().horizontalAdvance("88888/88888") + 12;
-  table_->setColumnWidth(RunsModel::Step, std::max(table_->columnWidth(RunsModel::Step), step));
+  // Values that change after the fit (a pending run completes, a running one counts on) keep room.
+  const std::pair<int, const char*> widest[] = {
+      {RunsModel::Status, "completed"}, {RunsModel::Duration, "88h88m88s"}, {RunsModel::Step, "88888/88888"}};
+  for (const auto& [column, text] : widest) {
+    const int extra = column == RunsModel::Status ? 44 : 12;  // the status icon
+    table_->setColumnWidth(
+        column, std::max(table_->columnWidth(column), table_->fontMetrics().horizontalAdvance(text) + extra));
+  }
   fitted_ = model_->rowCount() > 0;
 }
 
