@@ -127,6 +127,7 @@ bool MainWindow::openWorkspace(const QString& path) {
 
   connect(runs_, &RunsView::selectionChanged, this, &MainWindow::selectionChanged);
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::refreshShownTab);
+  connect(details_, &RunDetails::annotated, runs_, &RunsView::refresh);
   connect(runs_, &RunsView::cloneRequested, this, [this](const QString& specJson, const QString& origin) {
     if (!designer_) return;
     designer_->loadSpec(Json::parse(specJson.toStdString(), nullptr, false), tr("a copy of %1").arg(origin));

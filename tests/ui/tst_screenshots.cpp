@@ -1,5 +1,5 @@
 // Real windows under Xvfb with real runs: saves PNGs of the designer, the runs table with the
-// curves, a run's confusion matrix and the welcome page of an empty workspace (at 1366x768) into the
+// curves, a run's overview and confusion matrix and the welcome page of an empty workspace (at 1366x768) into the
 // build folder (the README and docs/studio.md show them).
 #include "ui/designer/designer_widget.h"
 #include "ui/engine_client.h"
@@ -78,11 +78,15 @@ class TestScreenshots : public QObject {
 
     window.runsView()->table()->selectRow(0);
     window.tabs()->setCurrentWidget(window.details());
-    window.details()->tabs()->setCurrentIndex(4);
+    window.details()->tabs()->setCurrentIndex(0);  // the overview
+    QTest::qWait(300);
+    save(&window, "studio-overview.png");
+
+    window.details()->tabs()->setCurrentIndex(5);  // the confusion matrix
     QTest::qWait(300);
     save(&window, "studio-confusion-matrix.png");
 
-    window.details()->tabs()->setCurrentIndex(5);
+    window.details()->tabs()->setCurrentIndex(6);             // the predictions
     QVERIFY(window.details()->predictions()->count() >= 24);  // examples of the test split, wrong ones first
     QTest::qWait(200);
     save(&window, "studio-predictions.png");

@@ -7,6 +7,7 @@
 #include "ui/audio/speech_view.h"
 #include "ui/engine_client.h"
 #include "ui/runs/retrieval_view.h"
+#include "ui/runs/run_overview.h"
 #include "ui/workspace_session.h"
 
 #include <qcustomplot.h>
@@ -53,6 +54,12 @@ RunDetails::RunDetails(WorkspaceSession& session, const protocol::Catalog* catal
   layout->addWidget(title_);
   tabs_ = new QTabWidget(this);
   const QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+  overview_ = new RunOverview(session, tabs_);
+  tabs_->addTab(overview_, tr("Overview"));
+  connect(overview_, &RunOverview::annotated, this, [this] {
+    refresh();
+    emit annotated();
+  });
   spec_ = new QPlainTextEdit(tabs_);
   spec_->setReadOnly(true);
   spec_->setFont(fixed);
@@ -115,6 +122,7 @@ void RunDetails::refresh() {
            : "<br><span style='color:#c22'>" + display(r["error"]).toHtmlEscaped() + "</span>"));
   spec_->setPlainText(r["spec"].is_object() ? QString::fromStdString(protocol::toYaml(r["spec"]))
                                             : tr("(no spec yet)"));
+  overview_->display(run_, d);
   fill(checkpoints_, d["checkpoints"], {"step", "path", "monitor", "value", "removed"});
   fill(artifacts_, d["artifacts"], {"kind", "path"});
 

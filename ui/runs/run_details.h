@@ -1,5 +1,6 @@
 #pragma once
-// One run in full: its resolved spec, recent events, checkpoints, artifacts, and the sample views
+// One run in full: an overview (status, progress, monitored metric, model, reproduce command,
+// tags and notes), its resolved spec, recent events, checkpoints, artifacts, and the sample views
 // its model's catalog capabilities name: the confusion matrix drawn as a heat map; sample
 // predictions (images, texts with the errors first, marks and capitals restored with the differences
 // marked) where the run's evaluation wrote them; the retrieval grid of a typed query; speech
@@ -24,6 +25,7 @@ namespace reef::ui {
 class WorkspaceSession;
 
 class RetrievalView;
+class RunOverview;
 class SpeechView;
 
 class RunDetails : public QWidget {
@@ -43,6 +45,11 @@ class RunDetails : public QWidget {
   SpeechView* speech() const { return speech_; }
   QLabel* title() const { return title_; }  // the run, its status, path and error
   QTabWidget* tabs() const { return tabs_; }
+  RunOverview* overview() const { return overview_; }
+
+ signals:
+  // Tags or notes were edited in the overview.
+  void annotated();
 
  private:
   // view -> the file of the artifact it shows, for the views the run's model declares.
@@ -58,6 +65,7 @@ class RunDetails : public QWidget {
   qint64 run_ = 0;
   QLabel* title_;
   QTabWidget* tabs_;
+  RunOverview* overview_;
   QPlainTextEdit* spec_;
   QPlainTextEdit* events_;
   QTableWidget* checkpoints_;
