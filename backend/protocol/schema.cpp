@@ -147,6 +147,16 @@ Param choiceParam(std::string key, std::string def, std::vector<std::string> cho
   return p;
 }
 
+Param withSpecial(Param param, std::string meaning) {
+  param.special = std::move(meaning);
+  return param;
+}
+
+Param advanced(Param param) {
+  param.advanced = true;
+  return param;
+}
+
 Json toJson(const Param& p) {
   Json j;
   j["key"] = p.key;
@@ -157,6 +167,8 @@ Json toJson(const Param& p) {
   if (p.minExclusive) j["min_exclusive"] = true;
   if (!p.choices.empty()) j["choices"] = p.choices;
   j["description"] = p.description;
+  if (!p.special.empty()) j["special"] = p.special;
+  if (p.advanced) j["advanced"] = true;
   return j;
 }
 
@@ -170,6 +182,8 @@ Param paramFromJson(const Json& j) {
   p.minExclusive = j.value("min_exclusive", false);
   if (j.contains("choices")) p.choices = j["choices"].get<std::vector<std::string>>();
   p.description = j.value("description", "");
+  p.special = j.value("special", "");
+  p.advanced = j.value("advanced", false);
   return p;
 }
 

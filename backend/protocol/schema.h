@@ -22,6 +22,11 @@ struct Param {
   bool minExclusive = false;
   std::vector<std::string> choices;
   std::string description;
+  // What the minimum means where it is not a quantity ("automatic", "off", "unset: max_epochs
+  // decides"); forms show these words instead of the number.
+  std::string special;
+  // Rarely changed: forms fold it away unless it differs from its default.
+  bool advanced = false;
 
   // Checks `value` against this declaration. On success returns std::nullopt and stores the value
   // converted to the declared type in `normalized`; otherwise returns what is allowed, in words.
@@ -39,6 +44,10 @@ Param floatParam(std::string key, double def, std::optional<double> min, std::op
 Param boolParam(std::string key, bool def, std::string description);
 Param stringParam(std::string key, std::string def, std::string description);
 Param choiceParam(std::string key, std::string def, std::vector<std::string> choices, std::string description);
+
+// The same declaration with a meaning for its minimum, or marked advanced.
+Param withSpecial(Param param, std::string meaning);
+Param advanced(Param param);
 
 Json toJson(const Param& param);
 Param paramFromJson(const Json& json);

@@ -25,6 +25,17 @@ bool fitsInt(const protocol::Param& p) { return p.min && p.max && *p.min >= INT_
 
 QString label(const std::string& key) { return QString::fromStdString(key); }
 
+QString tipOf(const protocol::Param& p) {
+  std::string tip = p.description + "\n(" + p.allowed() + "; default " + p.defaultValue.dump();
+  if (!p.special.empty() && p.min) tip += "; " + protocol::formatNumber(*p.min) + " means " + p.special;
+  return QString::fromStdString(tip + ")");
+}
+
+bool sameValue(const Json& a, const Json& b) {
+  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+  return a == b;
+}
+
 }  // namespace
 
 SpecForm::SpecForm(protocol::Catalog catalog, QWidget* parent) : QWidget(parent), catalog_(std::move(catalog)) {
@@ -37,6 +48,10 @@ SpecForm::SpecForm(protocol::Catalog catalog, QWidget* parent) : QWidget(parent)
     collection_->addItem(QString::fromStdString(c.name), QString::fromStdString(c.description));
   headerForm->addRow(tr("collection"), collection_);
   headerForm->addRow(tr("arch"), arch_);
+  advancedToggle_ = new QCheckBox(tr("show advanced settings"), header);
+  advancedToggle_->setToolTip(tr("Advanced keys are folded away unless they differ from their default or are wrong"));
+  headerForm->addRow(QString(), advancedToggle_);
+  connect(advancedToggle_, &QCheckBox::toggled, this, &SpecForm::foldAdvancedRows);
   layout->addWidget(header);
   sections_ = new QVBoxLayout();
   layout->addLayout(sections_);
@@ -89,6 +104,7 @@ void SpecForm::buildSections() {
   if (m) group("model", m->params);
   if (c) group("data", c->data);
   for (const auto& [name, params] : catalog_.sections) group(name, params);
+  foldAdvancedRows();
 }
 
 QWidget* SpecForm::makeEditor(const protocol::Param& p) {
@@ -97,6 +113,7 @@ QWidget* SpecForm::makeEditor(const protocol::Param& p) {
       if (fitsInt(p)) {
         auto* spin = new QSpinBox(this);
         spin->setRange(static_cast<int>(*p.min), static_cast<int>(*p.max));
+        if (!p.special.empty()) spin->setSpecialValueText(QString::fromStdString(p.special));
         connect(spin, &QSpinBox::valueChanged, this, [this] {
           if (!loading_) emit edited();
         });
@@ -106,6 +123,7 @@ QWidget* SpecForm::makeEditor(const protocol::Param& p) {
     case protocol::ParamType::Float:
     case protocol::ParamType::String: {
       auto* edit = new QLineEdit(this);
+      if (!p.special.empty()) edit->setPlaceholderText(QString::fromStdString(p.special));  // shown when empty
       if (p.type == protocol::ParamType::Float) {
         auto* validator = new QDoubleValidator(edit);
         validator->setNotation(QDoubleValidator::ScientificNotation);
@@ -138,14 +156,13 @@ QWidget* SpecForm::makeEditor(const protocol::Param& p) {
 
 void SpecForm::addField(QFormLayout* layout, const std::string& section, const protocol::Param& param) {
   QWidget* editor = makeEditor(param);
-  const QString tip = QString::fromStdString(param.description + "\n(" + param.allowed() + "; default " +
-                                             param.defaultValue.dump() + ")");
+  const QString tip = tipOf(param);
   editor->setToolTip(tip);
   auto* name = new QLabel(label(param.key), this);
   name->setToolTip(tip);
   layout->addRow(name, editor);
   const std::string key = section + "." + param.key;
-  fields_[key] = {param, editor, name};
+  fields_[key] = {param, editor, name, layout};
   order_.push_back(key);
   setValue(fields_[key], param.defaultValue);
 }
@@ -166,7 +183,9 @@ void SpecForm::setValue(Field& f, const Json& v) {
     }
     combo->setCurrentIndex(index);
   } else if (auto* edit = qobject_cast<QLineEdit*>(f.editor)) {
-    if (v.is_string())
+    if (!p.special.empty() && p.min && v.is_number() && v.get<double>() == *p.min)
+      edit->clear();  // the placeholder says what it means
+    else if (v.is_string())
       edit->setText(QString::fromStdString(v.get<std::string>()));
     else if (v.is_number_integer())
       edit->setText(QString::number(v.get<long long>()));
@@ -185,6 +204,8 @@ Json SpecForm::value(const Field& f) const {
   if (auto* combo = qobject_cast<QComboBox*>(f.editor)) return combo->currentText().toStdString();
   const QString text = qobject_cast<QLineEdit*>(f.editor)->text().trimmed();
   if (f.param.type == protocol::ParamType::String) return text.toStdString();
+  if (text.isEmpty() && !f.param.special.empty() && f.param.min)
+    return f.param.type == protocol::ParamType::Int ? Json(static_cast<long long>(*f.param.min)) : Json(*f.param.min);
   bool ok = false;
   if (f.param.type == protocol::ParamType::Int) {
     const long long i = text.toLongLong(&ok);
@@ -213,6 +234,7 @@ void SpecForm::setSpec(const Json& spec) {
     setValue(field, s.is_object() && s.contains(name) ? s[name] : field.param.defaultValue);
   }
   loading_ = wasLoading;
+  foldAdvancedRows();
 }
 
 Json SpecForm::spec() const {
@@ -232,11 +254,26 @@ void SpecForm::showIssues(const std::vector<protocol::SpecIssue>& issues) {
     issues_[i.key] += (issues_[i.key].isEmpty() ? "" : "\n") + QString::fromStdString(i.message);
   for (auto& [key, field] : fields_) {
     const auto it = issues_.find(key);
-    const QString tip = QString::fromStdString(field.param.description + "\n(" + field.param.allowed() + ")");
+    const QString tip = tipOf(field.param);
     field.editor->setStyleSheet(it == issues_.end() ? QString() : kInvalidStyle);
     field.editor->setToolTip(it == issues_.end() ? tip : it->second + "\n\n" + tip);
     field.label->setStyleSheet(it == issues_.end() ? QString() : "color: #c22;");
   }
+  foldAdvancedRows();
+}
+
+void SpecForm::foldAdvancedRows() {
+  for (auto& [key, field] : fields_) {
+    if (!field.param.advanced) continue;
+    const bool show =
+        advancedToggle_->isChecked() || !sameValue(value(field), field.param.defaultValue) || issues_.count(key) > 0;
+    field.layout->setRowVisible(field.editor, show);
+  }
+}
+
+bool SpecForm::rowShown(const std::string& key) const {
+  const auto it = fields_.find(key);
+  return it != fields_.end() && !it->second.editor->isHidden();
 }
 
 QWidget* SpecForm::editor(const std::string& key) const {

@@ -1,7 +1,9 @@
 #pragma once
 // A form generated from the engine's catalog: one group per spec section, one editor per key
 // (spin box with the declared range, combo box for choices, check box, line edit), tooltips from
-// the descriptions. Values in and out are spec JSON; validation issues are shown on the editors.
+// the descriptions. A key whose minimum has a meaning ("automatic", "off") shows those words for
+// it; advanced keys are folded away unless shown, changed or wrong. Values in and out are spec
+// JSON; validation issues are shown on the editors.
 #include "backend/protocol/catalog.h"
 #include "backend/protocol/json.h"
 #include "backend/protocol/spec.h"
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QFormLayout;
 class QLabel;
@@ -34,6 +37,9 @@ class SpecForm : public QWidget {
   // The editor of "section.key" (for tests and focus), or nullptr.
   QWidget* editor(const std::string& dottedKey) const;
   QString issueText(const std::string& dottedKey) const;
+  // Whether "section.key"'s row is shown (advanced rows are folded).
+  bool rowShown(const std::string& dottedKey) const;
+  QCheckBox* advancedToggle() const { return advancedToggle_; }
 
  signals:
   void edited();
@@ -43,6 +49,7 @@ class SpecForm : public QWidget {
     protocol::Param param;
     QWidget* editor;
     QLabel* label;
+    QFormLayout* layout;
   };
   void buildModelSection(const std::string& collection, const std::string& arch);
   void buildSections();
@@ -50,10 +57,12 @@ class SpecForm : public QWidget {
   void setValue(Field& field, const Json& value);
   Json value(const Field& field) const;
   void addField(QFormLayout* layout, const std::string& section, const protocol::Param& param);
+  void foldAdvancedRows();
 
   protocol::Catalog catalog_;
   QComboBox* collection_;
   QComboBox* arch_;
+  QCheckBox* advancedToggle_;
   QVBoxLayout* sections_;
   std::map<std::string, Field> fields_;  // "section.key"
   std::vector<std::string> order_;

@@ -11,40 +11,51 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
   return {
       {"trainer",
        {
-           intParam("max_steps", -1, -1, kBig, "Optimizer steps to train for; -1 trains for max_epochs instead"),
+           withSpecial(
+               intParam("max_steps", -1, -1, kBig, "Optimizer steps to train for; -1 trains for max_epochs instead"),
+               "unset: max_epochs decides"),
            intParam("max_epochs", 1, 0, 1e6, "Passes over the training split, used when max_steps is -1"),
-           intParam("val_interval", 0, 0, kBig, "Optimizer steps between validations; 0 validates once per epoch"),
-           intParam("limit_val_batches", 0, 0, kBig, "Validate on at most this many batches; 0 uses the whole split"),
+           withSpecial(
+               intParam("val_interval", 0, 0, kBig, "Optimizer steps between validations; 0 validates once per epoch"),
+               "once per epoch"),
+           withSpecial(advanced(intParam("limit_val_batches", 0, 0, kBig,
+                                         "Validate on at most this many batches; 0 uses the whole split")),
+                       "the whole split"),
            intParam("log_interval", 50, 1, 1e9, "Optimizer steps between training metric events"),
-           intParam("accumulate_grad_batches", 1, 1, 4096,
-                    "Batches whose gradients are summed before each optimizer step"),
-           floatParam("gradient_clip_norm", 0.0, 0, 1e9,
-                      "Clip the global gradient norm to this value; 0 disables clipping"),
+           advanced(intParam("accumulate_grad_batches", 1, 1, 4096,
+                             "Batches whose gradients are summed before each optimizer step")),
+           withSpecial(floatParam("gradient_clip_norm", 0.0, 0, 1e9,
+                                  "Clip the global gradient norm to this value; 0 disables clipping"),
+                       "off"),
            choiceParam("precision", "fp32", {"fp32", "bf16-mixed"},
                        "Arithmetic of forward and backward: fp32, or bf16 autocast with fp32 weights and optimizer"),
            choiceParam("accelerator", "auto", {"auto", "cpu", "cuda"},
                        "Where to train; auto picks a GPU when LibTorch has one"),
-           intParam("threads", 0, 0, 1024,
-                    "CPU threads for tensor operations; 0 uses every core this process may run on"),
-           intParam("early_stopping_patience", 0, 0, 1e9,
-                    "Stop after this many validations without improvement of exp.monitor; 0 never stops early"),
-           floatParam("early_stopping_min_delta", 0.0, 0, 1e9,
-                      "Smallest change of exp.monitor that counts as an improvement"),
+           withSpecial(intParam("threads", 0, 0, 1024,
+                                "CPU threads for tensor operations; 0 uses every core this process may run on"),
+                       "automatic: every core"),
+           withSpecial(
+               intParam("early_stopping_patience", 0, 0, 1e9,
+                        "Stop after this many validations without improvement of exp.monitor; 0 never stops early"),
+               "off"),
+           advanced(floatParam("early_stopping_min_delta", 0.0, 0, 1e9,
+                               "Smallest change of exp.monitor that counts as an improvement")),
            boolParam("test_at_end", true, "Evaluate the test split after training and emit test/* metrics"),
            stringParam("init_from", "",
                        "Run directory (its best checkpoint) or checkpoint folder whose weights start this run, "
                        "for fine-tuning; tensors the model adds (LoRA adapters) keep their initial values"),
-           choiceParam(
+           advanced(choiceParam(
                "strategy", "ddp", {"ddp", "fsdp"},
                "How several ranks share the work: ddp replicates the model and averages gradients; fsdp "
-               "shards each block's parameters, gradients and optimizer state (ZeRO-3), for models built of blocks"),
-           intParam(
+               "shards each block's parameters, gradients and optimizer state (ZeRO-3), for models built of blocks")),
+           advanced(intParam(
                "tensor_parallel", 1, 1, 1024,
                "Ranks that split each layer (Megatron-style tensor parallelism); the world size must be a multiple, "
-               "and the remaining factor is data parallel (tp x dp)"),
-           intParam("expert_parallel", 1, 1, 1024,
-                    "Ranks that split the experts of a mixture-of-experts model (each holds experts / ep of them and "
-                    "tokens travel by all-to-all); the world size must be a multiple, the remaining factor replicates"),
+               "and the remaining factor is data parallel (tp x dp)")),
+           advanced(intParam(
+               "expert_parallel", 1, 1, 1024,
+               "Ranks that split the experts of a mixture-of-experts model (each holds experts / ep of them and "
+               "tokens travel by all-to-all); the world size must be a multiple, the remaining factor replicates")),
        }},
       {"optim",
        {
@@ -55,9 +66,9 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
                "Weight decay of weight matrices and kernels (biases and norms are not decayed); decoupled for adamw"),
            floatParam("momentum", 0.9, 0, 0.9999, "Momentum (sgd)"),
            boolParam("nesterov", false, "Nesterov momentum (sgd)"),
-           floatParam("beta1", 0.9, 0, 0.9999, "First-moment decay (adam, adamw)"),
-           floatParam("beta2", 0.999, 0, 0.99999, "Second-moment decay (adam, adamw)"),
-           floatParam("eps", 1e-8, 0, 1, "Denominator epsilon (adam, adamw)", /*minExclusive=*/true),
+           advanced(floatParam("beta1", 0.9, 0, 0.9999, "First-moment decay (adam, adamw)")),
+           advanced(floatParam("beta2", 0.999, 0, 0.99999, "Second-moment decay (adam, adamw)")),
+           advanced(floatParam("eps", 1e-8, 0, 1, "Denominator epsilon (adam, adamw)", /*minExclusive=*/true)),
            choiceParam("schedule", "cosine", {"constant", "cosine", "linear"}, "Learning-rate decay after warm-up"),
            intParam("warmup_steps", 0, 0, kBig, "Steps of linear warm-up from 0 to lr"),
            floatParam("min_lr_ratio", 0.0, 0, 1, "Learning rate at the end of the decay, as a fraction of lr"),

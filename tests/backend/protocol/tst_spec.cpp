@@ -13,11 +13,11 @@ namespace {
 Catalog testCatalog() {
   Catalog c;
   c.engineVersion = "test";
-  c.sections = {
-      {"trainer",
-       {intParam("max_steps", -1, -1, 1e9, "steps"), choiceParam("precision", "fp32", {"fp32", "bf16-mixed"}, "p")}},
-      {"optim", {floatParam("lr", 1e-3, 0, 10, "lr", true), boolParam("nesterov", false, "n")}},
-      {"exp", {stringParam("name", "", "label"), intParam("seed", 1, 0, 100, "seed")}}};
+  c.sections = {{"trainer",
+                 {withSpecial(intParam("max_steps", -1, -1, 1e9, "steps"), "unset"),
+                  advanced(choiceParam("precision", "fp32", {"fp32", "bf16-mixed"}, "p"))}},
+                {"optim", {floatParam("lr", 1e-3, 0, 10, "lr", true), boolParam("nesterov", false, "n")}},
+                {"exp", {stringParam("name", "", "label"), intParam("seed", 1, 0, 100, "seed")}}};
   CollectionInfo vision{
       "vision",
       "images",
@@ -177,6 +177,8 @@ class TestSpec : public QObject {
     QCOMPARE(back.toJson().dump(), c.toJson().dump());
     QVERIFY(back.model("vision", "vit"));
     QCOMPARE(back.model("vision", "cnn")->params[1].max.value(), 0.9);
+    QCOMPARE(back.sections.at(0).second.at(0).special, std::string("unset"));
+    QVERIFY(back.sections.at(0).second.at(1).advanced && !back.sections.at(0).second.at(0).advanced);
   }
 };
 

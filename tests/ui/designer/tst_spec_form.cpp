@@ -1,6 +1,7 @@
 // The designer's form is generated from the real engine's catalog (`reef catalog --json`):
-// editor kinds, ranges, choices and tooltips; invalid values are marked with the engine's
-// message; form and YAML stay in sync both ways.
+// editor kinds, ranges, choices and tooltips; sentinel values shown as their meaning and advanced
+// keys folded; invalid values are marked with the engine's message; form and YAML stay in sync
+// both ways.
 #include "backend/protocol/yaml_json.h"
 #include "ui/designer/designer_widget.h"
 #include "ui/designer/spec_form.h"
@@ -47,6 +48,32 @@ class TestSpecForm : public QObject {
     form.setSpec(spec);
     QVERIFY(form.editor("model.patch_size"));
     QVERIFY(!form.editor("model.width"));
+  }
+
+  void sentinelsReadAsWhatTheyMeanAndAdvancedKeysFold() {
+    SpecForm form(*catalog_);
+    auto* threads = qobject_cast<QSpinBox*>(form.editor("trainer.threads"));
+    QVERIFY(threads);
+    QCOMPARE(threads->value(), 0);
+    QCOMPARE(threads->text(), QString("automatic: every core"));
+    auto* maxSteps = qobject_cast<QLineEdit*>(form.editor("trainer.max_steps"));
+    QVERIFY(maxSteps);
+    QVERIFY(maxSteps->text().isEmpty());  // -1, shown as its meaning
+    QCOMPARE(maxSteps->placeholderText(), QString("unset: max_epochs decides"));
+    QCOMPARE(form.spec()["trainer"]["max_steps"].get<int>(), -1);
+    QVERIFY(form.editor("trainer.max_steps")->toolTip().contains("-1 means unset: max_epochs decides"));
+    maxSteps->setText("500");
+    QCOMPARE(form.spec()["trainer"]["max_steps"].get<int>(), 500);
+
+    QVERIFY(form.rowShown("trainer.max_epochs"));
+    QVERIFY(!form.rowShown("trainer.strategy") && !form.rowShown("optim.beta2"));
+    form.advancedToggle()->setChecked(true);
+    QVERIFY(form.rowShown("trainer.strategy") && form.rowShown("optim.beta2"));
+    form.advancedToggle()->setChecked(false);
+    Json spec = form.spec();
+    spec["trainer"]["strategy"] = "fsdp";  // changed: it stays in sight
+    form.setSpec(spec);
+    QVERIFY(form.rowShown("trainer.strategy") && !form.rowShown("optim.beta2"));
   }
 
   void invalidValuesAreMarkedWithTheEnginesMessage() {
