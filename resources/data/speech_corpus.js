@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the speech collections' corpus offline: sentences spoken by espeak-ng, resampled by sox
-// to 16 kHz mono 16-bit WAV, described by NeMo-style JSON-lines manifests
+// Builds the speech collections' corpus offline: sentences spoken by espeak-ng (through Reef's
+// reef-speak, one process per core) as 16 kHz mono 16-bit WAV, described by NeMo-style JSON-lines
+// manifests
 // {"audio_filepath", "duration", "text", "speaker", "kind"} (audio_filepath relative to the
 // manifest's folder).
 //
@@ -21,10 +22,10 @@ const path = require('path');
 const os = require('os');
 const { spawn } = require('child_process');
 
-const [kjvPath, wordsPath, outDir] = process.argv.slice(2);
+const [kjvPath, wordsPath, outDir, reefSpeak] = process.argv.slice(2);
 const scale = Number(process.env.REEF_SPEECH_SCALE || 1);  // fewer utterances for quick trials
-if (!kjvPath || !wordsPath || !outDir) {
-  console.error('usage: speech_corpus.js <kjv.txt> <wamerican words> <output folder>');
+if (!kjvPath || !wordsPath || !outDir || !reefSpeak) {
+  console.error('usage: speech_corpus.js <kjv.txt> <wamerican words> <output folder> <reef-speak program>');
   process.exit(2);
 }
 
@@ -116,8 +117,10 @@ function freshSentence() {
   }
 }
 
-// Voices: human-sounding variants (the whispering, robotic and joke ones are left out).
-const accents = ['en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029', 'en-us-nyc'];
+// Voices: human-sounding variants (the whispering, robotic and joke ones are left out). espeak-ng
+// names its British English voice 'en': 'en-gb+<variant>' is not a voice, and its command line
+// quietly spoke such sentences in the plain British voice without the variant.
+const accents = ['en-us', 'en', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029', 'en-us-nyc'];
 const variants = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'f1', 'f2', 'f3', 'f4', 'f5', 'adam', 'Alex', 'Alicia',
   'Andrea', 'Andy', 'Annie', 'antonio', 'aunty', 'belinda', 'benjamin', 'boris', 'caleb', 'david', 'Denis', 'Diogo',
   'ed', 'edward', 'Gene', 'gustave', 'Henrique', 'Hugo', 'Jacky', 'john', 'Lee', 'linda', 'Marco', 'max', 'Michael',
@@ -158,23 +161,23 @@ function duration(file) {
   throw new Error(`${file}: no data chunk`);
 }
 
-function speak(u) {
-  const out = path.join(outDir, u.dir, u.file);
+// Speaks a share of the utterances in one reef-speak process.
+function speakAll(share) {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c',
-      'espeak-ng -v "$1" -s "$2" -p "$3" --stdout "$4" | sox -q -t wav - -r 16000 -c 1 -b 16 "$5" gain -1',
-      'speak', u.speaker, String(u.speed), String(u.pitch), u.text, out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(reefSpeak, [], { stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => code === 0 ? resolve() : reject(new Error(`espeak-ng/sox failed for "${u.text}" (${u.speaker}): ${err}`)));
+    child.on('error', reject);
+    child.on('close', (code) => code === 0 ? resolve() : reject(new Error(`reef-speak failed: ${err}`)));
+    child.stdin.end(share.map((u) => JSON.stringify({ text: u.text, voice: u.speaker, speed: u.speed, pitch: u.pitch,
+      out: path.join(outDir, u.dir, u.file) }) + '\n').join(''));
   });
 }
 
 async function main() {
   for (const u of utterances) fs.mkdirSync(path.join(outDir, u.dir, path.dirname(u.file)), { recursive: true });
-  let next = 0;
-  const worker = async () => { while (next < utterances.length) await speak(utterances[next++]); };
-  await Promise.all(Array.from({ length: Math.max(1, os.cpus().length) }, worker));
+  const workers = Math.max(1, os.cpus().length);
+  await Promise.all(Array.from({ length: workers }, (_, w) => speakAll(utterances.filter((u, i) => i % workers === w))));
   const manifests = new Map();
   for (const u of utterances) {
     const key = path.join(outDir, u.dir, `${u.split}.jsonl`);

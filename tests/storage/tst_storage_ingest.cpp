@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
 using namespace reef;
 using namespace reef::storage;
 using namespace reef::test;
@@ -67,7 +66,8 @@ bool killSyncMidway(const fs::path& workspace, int64_t size) {
   const fs::path database = WorkspaceIndex::databasePath(workspace);
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(database.string() + suffix);
   QProcess p;
-  p.start(QStringLiteral(REEF_BINARY), {"db", "sync", QString::fromStdString(workspace.string()), "--batch-lines", "2000"});
+  p.start(QStringLiteral(REEF_BINARY),
+          {"db", "sync", QString::fromStdString(workspace.string()), "--batch-lines", "2000"});
   if (!p.waitForStarted()) return false;
   int64_t offset = 0;
   while (!p.waitForFinished(2)) {

@@ -40,7 +40,7 @@ Audio readAudio(const std::filesystem::path& file, int sampleRate) {
   return audio;
 }
 
-std::vector<float> resample(const std::vector<float>& samples, int fromRate, int toRate) {
+std::vector<float> resample(const std::vector<float>& samples, int fromRate, int toRate, ResampleQuality quality) {
   if (fromRate <= 0 || toRate <= 0)
     throw std::invalid_argument("resample: sample rates must be positive (got " + std::to_string(fromRate) + " -> " +
                                 std::to_string(toRate) + ")");
@@ -53,7 +53,8 @@ std::vector<float> resample(const std::vector<float>& samples, int fromRate, int
   data.data_out = out.data();
   data.output_frames = static_cast<long>(out.size());
   data.src_ratio = ratio;
-  if (const int error = src_simple(&data, SRC_SINC_BEST_QUALITY, 1))
+  if (const int error =
+          src_simple(&data, quality == ResampleQuality::Best ? SRC_SINC_BEST_QUALITY : SRC_SINC_MEDIUM_QUALITY, 1))
     throw std::runtime_error(std::string("resampling failed: ") + src_strerror(error));
   out.resize(static_cast<size_t>(data.output_frames_gen));
   return out;

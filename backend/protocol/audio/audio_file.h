@@ -17,8 +17,11 @@ struct Audio {
 // Throws naming the file when it is missing or not audio libsndfile understands.
 // `sampleRate` > 0: resampled to that rate when the file has another.
 Audio readAudio(const std::filesystem::path& file, int sampleRate = 0);
-// Best-quality sinc resampling (libsamplerate).
-std::vector<float> resample(const std::vector<float>& samples, int fromRate, int toRate);
+// Sinc resampling (libsamplerate). Best: 97 % of the band kept, 145 dB; Medium: 90 %, 121 dB (the
+// order of sox's default) at a fifth of the cost, for bulk work such as building a corpus.
+enum class ResampleQuality { Best, Medium };
+std::vector<float> resample(const std::vector<float>& samples, int fromRate, int toRate,
+                            ResampleQuality quality = ResampleQuality::Best);
 // 16-bit PCM WAV; samples outside [-1, 1] are clipped.
 void writeWav(const std::filesystem::path& file, const std::vector<float>& samples, int sampleRate);
 
