@@ -161,6 +161,25 @@ class TestMetricStore : public QObject {
     QCOMPARE(s.int64(2), int64_t(2100));
   }
 
+  void seekFindsTheFirstStepAtOrAfterFromAnyStart() {
+    // Regular strides take the one-probe path; a change of stride and a repeated step do not.
+    std::vector<MetricPoint> points;
+    for (int64_t s = 10; s <= 500; s += 10) points.push_back({s, 0, 1});
+    for (int64_t s = 503; s <= 600; s += 3) points.push_back({s, 0, 1});
+    points.push_back({600, 0, 1});
+    for (int64_t s = 700; s <= 720; ++s) points.push_back({s, 0, 1});
+    storage::CachedSeries series;
+    series.assign(points);
+    for (size_t from = 0; from <= points.size(); ++from)
+      for (int64_t step = 0; step <= 730; ++step) {
+        const auto begin = series.steps.begin() + static_cast<std::ptrdiff_t>(from);
+        const auto want = static_cast<size_t>(std::lower_bound(begin, series.steps.end(), step) - series.steps.begin());
+        if (series.seekStep(from, step) != want)
+          QFAIL(qPrintable(
+              QString("seekStep(%1, %2): %3, want %4").arg(from).arg(step).arg(series.seekStep(from, step)).arg(want)));
+      }
+  }
+
   void decimationKeepsSpikesAndMatchesBruteForce() {
     Fixture f;
     MetricWriter w(f.db);
