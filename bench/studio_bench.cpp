@@ -1,10 +1,13 @@
 // Benchmark of reef-studio's hot paths: a full redraw of the curve plot with 10 runs of
 // 1,000,000 points each (decimation of raw and smoothed series to the plot's width, hand-over to
-// QCustomPlot, painting), and sorting the runs table over 10,000 runs x 20 metrics.
+// QCustomPlot, painting), a full redraw of the Curves dashboard with 24 panels of 10 runs x
+// 100,000 points against one of its panels alone, and sorting the runs table over 10,000 runs x
+// 20 metrics.
 // Runs offscreen: QT_QPA_PLATFORM=offscreen reef-bench-studio
 #include "bench/bench_util.h"
 #include "storage/metric_store.h"
 #include "storage/workspace_index.h"
+#include "ui/plots/curve_dashboard.h"
 #include "ui/plots/curve_plot.h"
 #include "ui/runs/runs_model.h"
 #include "ui/workspace_session.h"
@@ -19,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <random>
 
 using namespace reef;
@@ -52,6 +56,50 @@ void addRuns(storage::Database& db, const std::filesystem::path& ws, int runs, i
     writer.flush();
   }
   tx.commit();
+}
+
+// Every panel of the dashboard decimated and painted, against one panel alone: the dashboard's
+// cost is its panels' sum, with nothing shared that grows with their number.
+void dashboardRedraw() {
+  QTemporaryDir dir;
+  QElapsedTimer setup;
+  setup.start();
+  {
+    storage::WorkspaceIndex index(dir.path().toStdString());
+    addRuns(index.db(), dir.path().toStdString(), 10, 24, 100000, 0);
+  }
+  std::printf("(10 runs x 24 metrics x 100,000 points stored in %.1f s)\n", setup.elapsed() / 1000.0);
+  ui::WorkspaceSession session(dir.path(), nullptr, 3600 * 1000);
+  ui::CurveDashboard dashboard(session);
+  dashboard.resize(1600, 1000);
+  dashboard.show();
+  QList<qint64> runs;
+  for (qint64 r = 1; r <= 10; ++r) runs << r;
+  dashboard.setRuns(runs);
+  QApplication::processEvents();
+  int panels = 0;
+  for (const auto& section : dashboard.sections()) panels += static_cast<int>(section.keys.size());
+  auto timeIt = [](const std::function<void()>& work) {
+    std::vector<double> ms;
+    for (int i = 0; i < 9; ++i) {
+      QElapsedTimer t;
+      t.start();
+      work();
+      ms.push_back(t.nsecsElapsed() / 1e6);
+    }
+    return median(ms);
+  };
+  double decimation = 0;
+  const double all = timeIt([&] { decimation = dashboard.redrawAll(); });
+  ui::CurvePlot* one = dashboard.panel("train/loss");
+  const double single = timeIt([&] {
+    one->redraw();
+    one->plot()->replot(QCustomPlot::rpImmediateRefresh);
+  });
+  std::printf(
+      "dashboard, %d panels x 10 runs x 100,000 points, %d px wide panels: full redraw %.1f ms (decimation %.1f ms)"
+      "   (bar: < 100 ms); one panel %.2f ms, ratio %.1f\n",
+      panels, one->plot()->axisRect()->width(), all, decimation, single, all / single);
 }
 
 }  // namespace
@@ -106,6 +154,8 @@ int main(int argc, char** argv) {
     timeRedraws();
     std::printf("curve plot zoomed to 100,000 steps: full redraw %.1f ms\n", median(full));
   }
+
+  dashboardRedraw();
 
   {
     storage::WorkspaceIndex index(ws);

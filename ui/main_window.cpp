@@ -7,7 +7,7 @@
 #include "ui/deploy/deploy_view.h"
 #include "ui/designer/designer_widget.h"
 #include "ui/engine_client.h"
-#include "ui/plots/curve_plot.h"
+#include "ui/plots/curve_dashboard.h"
 #include "ui/runs/compare_view.h"
 #include "ui/runs/log_view.h"
 #include "ui/runs/run_details.h"
@@ -89,7 +89,7 @@ bool MainWindow::openWorkspace(const QString& path) {
   resizeDocks({dock}, {std::max(460, width() * 42 / 100)}, Qt::Horizontal);
 
   tabs_ = new QTabWidget(this);
-  curves_ = new CurvePlot(*session_);
+  curves_ = new CurveDashboard(*session_);
   tabs_->addTab(curves_, tr("Curves"));
   if (catalog_) {
     designer_ = new DesignerWidget(*catalog_, reefBinary_);

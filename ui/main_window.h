@@ -18,7 +18,7 @@ class QTabWidget;
 namespace reef::ui {
 
 class CompareView;
-class CurvePlot;
+class CurveDashboard;
 class DeployView;
 class DesignerWidget;
 class LogView;
@@ -40,7 +40,7 @@ class MainWindow : public QMainWindow {
   WorkspaceSession* session() const { return session_.get(); }
   DesignerWidget* designer() const { return designer_; }
   RunsView* runsView() const { return runs_; }
-  CurvePlot* curves() const { return curves_; }
+  CurveDashboard* curves() const { return curves_; }
   CompareView* compare() const { return compare_; }
   LogView* logs() const { return logs_; }
   RunDetails* details() const { return details_; }
@@ -76,7 +76,7 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   DesignerWidget* designer_ = nullptr;
   RunsView* runs_ = nullptr;
-  CurvePlot* curves_ = nullptr;
+  CurveDashboard* curves_ = nullptr;
   CompareView* compare_ = nullptr;
   LogView* logs_ = nullptr;
   RunDetails* details_ = nullptr;

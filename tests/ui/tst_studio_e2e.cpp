@@ -9,7 +9,7 @@
 #include "ui/designer/designer_widget.h"
 #include "ui/engine_client.h"
 #include "ui/main_window.h"
-#include "ui/plots/curve_plot.h"
+#include "ui/plots/curve_dashboard.h"
 #include "ui/runs/runs_model.h"
 #include "ui/runs/runs_view.h"
 #include "ui/workspace_session.h"
@@ -33,6 +33,12 @@ bool finished(const std::string& runDir) {
 }
 
 }  // namespace
+
+// Points of train/loss the Curves dashboard holds for the run (0 until its panel exists).
+size_t lossPoints(const MainWindow& window, qint64 run) {
+  const CurvePlot* loss = window.curves()->panel("train/loss");
+  return loss ? loss->pointCount(run) : 0;
+}
 
 class TestStudioE2e : public QObject {
   Q_OBJECT
@@ -62,15 +68,20 @@ class TestStudioE2e : public QObject {
       QCOMPARE(window.runsView()->selectedRuns(), QList<qint64>{run});
       runDir = window.runsView()->model()->run(0).path;
 
-      QTRY_VERIFY_WITH_TIMEOUT(window.curves()->pointCount(run) >= 3, 60000);
-      QCOMPARE(window.curves()->metric(), QString("train/loss"));
-      const size_t early = window.curves()->pointCount(run);
-      QTRY_VERIFY_WITH_TIMEOUT(window.curves()->pointCount(run) > early, 60000);
+      QTRY_VERIFY_WITH_TIMEOUT(lossPoints(window, run) >= 3, 60000);
+      const size_t early = lossPoints(window, run);
+      QTRY_VERIFY_WITH_TIMEOUT(lossPoints(window, run) > early, 60000);
+      // The dashboard shows every metric the run reports, the loss in the train section.
+      const auto sections = window.curves()->sections();
+      QVERIFY(!sections.isEmpty());
+      QCOMPARE(sections.front().name, QString("train"));
+      QVERIFY(sections.front().keys.contains("train/loss"));
 
+      CurvePlot* loss = window.curves()->panel("train/loss");
       const QString png = dir.filePath("plot.png"), svg = dir.filePath("plot.svg"), csv = dir.filePath("plot.csv");
-      QVERIFY(window.curves()->exportPng(png) && QFile(png).size() > 1000);
-      QVERIFY(window.curves()->exportSvg(svg) && QFile(svg).size() > 1000);
-      QVERIFY(window.curves()->exportCsv(csv));
+      QVERIFY(loss->exportPng(png) && QFile(png).size() > 1000);
+      QVERIFY(loss->exportSvg(svg) && QFile(svg).size() > 1000);
+      QVERIFY(loss->exportCsv(csv));
       QFile data(csv);
       QVERIFY(data.open(QIODevice::ReadOnly));
       const size_t lines = static_cast<size_t>(data.readAll().count('\n'));
@@ -86,7 +97,7 @@ class TestStudioE2e : public QObject {
       QTRY_COMPARE_WITH_TIMEOUT(again.runsView()->model()->run(0).status, std::string("completed"), 10000);
       again.runsView()->table()->selectRow(0);
       const qint64 run = again.runsView()->model()->run(0).id;
-      QTRY_COMPARE_WITH_TIMEOUT(again.curves()->pointCount(run), size_t(80), 10000);  // 400 steps, one point per 5
+      QTRY_COMPARE_WITH_TIMEOUT(lossPoints(again, run), size_t(80), 10000);  // 400 steps, one point per 5
       const Json d = storage::runDetails(again.session()->index().db(), run);
       for (const auto& m : d["metrics"])
         if (m["key"] == "train/loss") QCOMPARE(m["count"].get<int>(), 80);  // every point exactly once

@@ -60,9 +60,8 @@ QColor CurvePlot::colorOfRun(const QString& runId) {
   return QColor::fromHsv(static_cast<int>((spread - std::floor(spread)) * 359), 210, 200);
 }
 
-CurvePlot::CurvePlot(WorkspaceSession& session, QWidget* parent) : QWidget(parent), session_(session) {
-  auto* layout = new QVBoxLayout(this);
-  auto* bar = new QHBoxLayout();
+CurvePlot::CurvePlot(WorkspaceSession& session, QWidget* parent, Chrome chrome)
+    : QWidget(parent), session_(session), chrome_(chrome) {
   metric_ = new QComboBox(this);
   metric_->setObjectName("metric");
   metric_->setMinimumContentsLength(18);
@@ -74,11 +73,107 @@ CurvePlot::CurvePlot(WorkspaceSession& session, QWidget* parent) : QWidget(paren
   smoothing_->setMaximumWidth(160);
   smoothingLabel_ = new QLabel(this);
   logY_ = new QCheckBox(tr("log y"), this);
-  auto* reset = new QPushButton(tr("Reset view"), this);
-  auto* exportButton = new QToolButton(this);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(chrome_ == Chrome::Toolbar ? buildToolbar() : buildPanelHeader());
+  if (chrome_ == Chrome::Panel) layout->setContentsMargins(2, 2, 2, 2);
+
+  plot_ = new QCustomPlot(this);
+  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot_->legend->setVisible(chrome_ == Chrome::Toolbar);  // panels name runs in their read-out
+  plot_->legend->setFont(QFont(font().family(), 8));
+  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  plot_->setNoAntialiasingOnDrag(true);
+  plot_->setMouseTracking(true);
+  plot_->installEventFilter(this);
+  // The shared hover line lives on a layer of its own, so moving it repaints only that layer.
+  plot_->addLayer("cursor", plot_->layer("main"), QCustomPlot::limAbove);
+  plot_->layer("cursor")->setMode(QCPLayer::lmBuffered);
+  cursor_ = new QCPItemStraightLine(plot_);
+  cursor_->setLayer("cursor");
+  cursor_->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
+  cursor_->setVisible(false);
+  layout->addWidget(plot_, 1);
+
+  viewChanged_.setSingleShot(true);
+  viewChanged_.setInterval(30);
+  connect(&viewChanged_, &QTimer::timeout, this, &CurvePlot::redraw);
+  connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
+    if (redrawing_) return;
+    viewChanged_.start();
+    if (!following_) emit xRangeChangedByUser(r);
+  });
+  connect(plot_, &QCustomPlot::mousePress, this, [this] { autoRange_ = false; });
+  connect(plot_, &QCustomPlot::mouseWheel, this, [this] { autoRange_ = false; });
+  connect(plot_, &QCustomPlot::mouseMove, this, &CurvePlot::showReadout);
+  connect(metric_, &QComboBox::activated, this, [this] { setMetric(metric_->currentText()); });
+  connect(xAxis_, &QComboBox::activated, this, [this](int i) { setXAxis(static_cast<XAxis>(i)); });
+  connect(smoothing_, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
+  connect(logY_, &QCheckBox::toggled, this, &CurvePlot::setLogY);
+
+  // A panel takes its settings from the dashboard; the single plot remembers its own.
+  QSettings settings;
+  const bool remembered = chrome_ == Chrome::Toolbar;
+  smoothing_->setValue(remembered ? settings.value("plot/smoothing", 60).toInt() : 60);
+  smoothingLabel_->setText(QString::number(smoothing_->value() / 100.0, 'f', 2));
+  logY_->setChecked(remembered && settings.value("plot/logY", false).toBool());
+  xAxis_->setCurrentIndex(remembered ? settings.value("plot/xAxis", 0).toInt() : 0);
+  setXAxis(static_cast<XAxis>(xAxis_->currentIndex()));
+}
+
+QWidget* CurvePlot::buildToolbar() {
+  auto* bar = new QWidget(this);
+  auto* row = new QHBoxLayout(bar);
+  row->setContentsMargins(0, 0, 0, 0);
+  auto* reset = new QPushButton(tr("Reset view"), bar);
+  connect(reset, &QPushButton::clicked, this, &CurvePlot::resetView);
+  auto* exportButton = new QToolButton(bar);
   exportButton->setText(tr("Export"));
   exportButton->setPopupMode(QToolButton::InstantPopup);
   auto* menu = new QMenu(exportButton);
+  fillExportMenu(menu);
+  exportButton->setMenu(menu);
+  row->addWidget(new QLabel(tr("metric"), bar));
+  row->addWidget(metric_, 1);
+  row->addWidget(new QLabel(tr("x"), bar));
+  row->addWidget(xAxis_);
+  row->addWidget(new QLabel(tr("smoothing"), bar));
+  row->addWidget(smoothing_);
+  row->addWidget(smoothingLabel_);
+  row->addWidget(logY_);
+  row->addWidget(reset);
+  row->addWidget(exportButton);
+  return bar;
+}
+
+QWidget* CurvePlot::buildPanelHeader() {
+  for (QWidget* w : std::initializer_list<QWidget*>{metric_, xAxis_, smoothing_, smoothingLabel_, logY_}) w->hide();
+  auto* header = new QWidget(this);
+  auto* row = new QHBoxLayout(header);
+  row->setContentsMargins(4, 0, 0, 0);
+  auto* title = new QLabel(header);
+  title->setObjectName("panelTitle");
+  title->setStyleSheet("font-weight: bold");
+  connect(metric_, &QComboBox::currentTextChanged, title, &QLabel::setText);
+  auto* menuButton = new QToolButton(header);
+  menuButton->setObjectName("panelMenu");
+  menuButton->setText(QStringLiteral("\u22EF"));
+  menuButton->setAutoRaise(true);
+  menuButton->setPopupMode(QToolButton::InstantPopup);
+  panelMenu_ = new QMenu(menuButton);
+  QAction* log = panelMenu_->addAction(tr("Log y"));
+  log->setCheckable(true);
+  connect(log, &QAction::toggled, this, &CurvePlot::setLogY);
+  connect(logY_, &QCheckBox::toggled, log, &QAction::setChecked);
+  panelMenu_->addAction(tr("Reset view"), this, &CurvePlot::resetView);
+  fillExportMenu(panelMenu_->addMenu(tr("Export")));
+  panelMenu_->addSeparator();
+  menuButton->setMenu(panelMenu_);
+  row->addWidget(title, 1);
+  row->addWidget(menuButton);
+  return header;
+}
+
+void CurvePlot::fillExportMenu(QMenu* menu) {
   menu->addAction(tr("Plot as PNG..."), this, [this] {
     const QString p = QFileDialog::getSaveFileName(this, tr("Export PNG"), {}, "PNG (*.png)");
     if (!p.isEmpty()) exportPng(p);
@@ -91,49 +186,6 @@ CurvePlot::CurvePlot(WorkspaceSession& session, QWidget* parent) : QWidget(paren
     const QString p = QFileDialog::getSaveFileName(this, tr("Export CSV"), {}, "CSV (*.csv)");
     if (!p.isEmpty()) exportCsv(p);
   });
-  exportButton->setMenu(menu);
-  bar->addWidget(new QLabel(tr("metric"), this));
-  bar->addWidget(metric_, 1);
-  bar->addWidget(new QLabel(tr("x"), this));
-  bar->addWidget(xAxis_);
-  bar->addWidget(new QLabel(tr("smoothing"), this));
-  bar->addWidget(smoothing_);
-  bar->addWidget(smoothingLabel_);
-  bar->addWidget(logY_);
-  bar->addWidget(reset);
-  bar->addWidget(exportButton);
-  layout->addLayout(bar);
-
-  plot_ = new QCustomPlot(this);
-  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  plot_->legend->setVisible(true);
-  plot_->legend->setFont(QFont(font().family(), 8));
-  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-  plot_->setNoAntialiasingOnDrag(true);
-  plot_->setMouseTracking(true);
-  layout->addWidget(plot_, 1);
-
-  viewChanged_.setSingleShot(true);
-  viewChanged_.setInterval(30);
-  connect(&viewChanged_, &QTimer::timeout, this, &CurvePlot::redraw);
-  connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
-    if (!redrawing_) viewChanged_.start();
-  });
-  connect(plot_, &QCustomPlot::mousePress, this, [this] { autoRange_ = false; });
-  connect(plot_, &QCustomPlot::mouseWheel, this, [this] { autoRange_ = false; });
-  connect(plot_, &QCustomPlot::mouseMove, this, &CurvePlot::showReadout);
-  connect(metric_, &QComboBox::activated, this, [this] { setMetric(metric_->currentText()); });
-  connect(xAxis_, &QComboBox::activated, this, [this](int i) { setXAxis(static_cast<XAxis>(i)); });
-  connect(smoothing_, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
-  connect(logY_, &QCheckBox::toggled, this, &CurvePlot::setLogY);
-  connect(reset, &QPushButton::clicked, this, &CurvePlot::resetView);
-
-  QSettings settings;
-  smoothing_->setValue(settings.value("plot/smoothing", 60).toInt());
-  smoothingLabel_->setText(QString::number(smoothing_->value() / 100.0, 'f', 2));
-  logY_->setChecked(settings.value("plot/logY", false).toBool());
-  xAxis_->setCurrentIndex(settings.value("plot/xAxis", 0).toInt());
-  setXAxis(static_cast<XAxis>(xAxis_->currentIndex()));
 }
 
 CurvePlot::~CurvePlot() = default;
@@ -142,7 +194,7 @@ QString CurvePlot::metric() const { return metric_->currentText(); }
 
 void CurvePlot::setRuns(const QList<qint64>& runs) {
   runs_ = runs;
-  updateMetricChoices();
+  if (chrome_ == Chrome::Toolbar) updateMetricChoices();
   rebuildCurves();
 }
 
@@ -177,7 +229,7 @@ void CurvePlot::setSmoothing(double weight) {
     smoothing_->setValue(static_cast<int>(std::lround(weight * 100)));
   }
   smoothingLabel_->setText(QString::number(weight, 'f', 2));
-  QSettings().setValue("plot/smoothing", smoothing_->value());
+  if (chrome_ == Chrome::Toolbar) QSettings().setValue("plot/smoothing", smoothing_->value());
   for (auto& c : curves_) c->weight = -1;  // recompute
   refresh();
 }
@@ -187,7 +239,7 @@ void CurvePlot::setLogY(bool on) {
     const QSignalBlocker block(logY_);
     logY_->setChecked(on);
   }
-  QSettings().setValue("plot/logY", on);
+  if (chrome_ == Chrome::Toolbar) QSettings().setValue("plot/logY", on);
   plot_->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   if (on)
     plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
@@ -198,7 +250,7 @@ void CurvePlot::setLogY(bool on) {
 
 void CurvePlot::setXAxis(XAxis axis) {
   xAxis_->setCurrentIndex(static_cast<int>(axis));
-  QSettings().setValue("plot/xAxis", static_cast<int>(axis));
+  if (chrome_ == Chrome::Toolbar) QSettings().setValue("plot/xAxis", static_cast<int>(axis));
   if (axis == XAxis::WallTime) {
     auto ticker = QSharedPointer<QCPAxisTickerDateTime>::create();
     ticker->setDateTimeFormat("hh:mm:ss\nyyyy-MM-dd");
@@ -221,7 +273,7 @@ void CurvePlot::rebuildCurves() {
   curves_.clear();
   cache_.clear();
   const std::string key = metric_->currentText().toStdString();
-  plot_->yAxis->setLabel(metric_->currentText());
+  if (chrome_ == Chrome::Toolbar) plot_->yAxis->setLabel(metric_->currentText());  // a panel has its title
   auto keyId = key.empty() ? std::nullopt : storage::findMetricKey(session_.index().db(), key);
   for (qint64 run : runs_) {
     const Json row = storage::runDetails(session_.index().db(), run)["run"];
@@ -261,7 +313,7 @@ void CurvePlot::rebuildCurves() {
 void CurvePlot::refresh() {
   // A run that just started may have brought its first metrics: offer them, and pick one.
   const QString before = metric_->currentText();
-  updateMetricChoices();
+  if (chrome_ == Chrome::Toolbar) updateMetricChoices();
   if (metric_->currentText() != before) {
     rebuildCurves();
     return;
@@ -310,6 +362,9 @@ void CurvePlot::redraw() {
   const int buckets = std::max(100, plot_->axisRect()->width());
   const QCPRange view = plot_->xAxis->range();
   const bool smoothing = smoothing_->value() > 0;
+  // A dashboard panel draws the smoothed curve over the min/max band only: at its size the faint
+  // raw line adds nothing the band does not show, and it was a third of the painting.
+  const bool rawBehind = smoothing && chrome_ == Chrome::Toolbar;
   std::vector<size_t> lastIndex;
   for (auto& c : curves_) {
     QVector<QCPGraphData> low, line, rawLine;
@@ -348,8 +403,10 @@ void CurvePlot::redraw() {
           spread.append(b.max - b.min);
           c->yLow = std::min(c->yLow, b.min);
           c->yHigh = std::max(c->yHigh, b.max);
-          rawLine.append({x0, b.first});
-          if (b.count > 1) rawLine.append({x1, b.last});
+          if (rawBehind || !smoothing) {
+            rawLine.append({x0, b.first});
+            if (b.count > 1) rawLine.append({x1, b.last});
+          }
           if (smoothing && std::isfinite(c->smoothed[last])) {
             // The average is smooth: its value at each column's last point draws it faithfully.
             line.append({x1, c->smoothed[last]});
@@ -361,7 +418,7 @@ void CurvePlot::redraw() {
     faint.setAlpha(smoothing ? 70 : 140);
     c->band->setPen(QPen(faint, 1));
     c->rawLine->setPen(QPen(faint, 1));
-    c->rawLine->setVisible(smoothing);
+    c->rawLine->setVisible(rawBehind);
     c->bandBase->data()->set(low, true);
     c->band->setData(QVector<double>(spread.size(), 0.0), spread);
     c->rawLine->data()->set(rawLine, true);
@@ -406,6 +463,32 @@ void CurvePlot::resetView() {
   redrawing_ = false;
 }
 
+bool CurvePlot::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == plot_ && event->type() == QEvent::Leave && chrome_ == Chrome::Panel) {
+    showCursor(NAN);
+    emit hovered(NAN);
+  }
+  return QWidget::eventFilter(watched, event);
+}
+
+bool CurvePlot::logY() const { return logY_->isChecked(); }
+
+void CurvePlot::setXRange(const QCPRange& range) {
+  autoRange_ = false;
+  following_ = true;
+  plot_->xAxis->setRange(range);
+  following_ = false;
+}
+
+void CurvePlot::showCursor(double x) {
+  cursor_->setVisible(std::isfinite(x));
+  if (std::isfinite(x)) {
+    cursor_->point1->setCoords(x, 0);
+    cursor_->point2->setCoords(x, 1);
+  }
+  plot_->layer("cursor")->replot();
+}
+
 size_t CurvePlot::pointCount(qint64 run) const {
   for (const auto& c : curves_)
     if (c->run == run) return sizeOf(c->raw);
@@ -415,6 +498,10 @@ size_t CurvePlot::pointCount(qint64 run) const {
 void CurvePlot::showReadout(QMouseEvent* event) {
   if (curves_.empty()) return;
   const double x = plot_->xAxis->pixelToCoord(event->pos().x());
+  if (chrome_ == Chrome::Panel) {
+    showCursor(x);
+    emit hovered(x);
+  }
   QStringList lines;
   for (const auto& c : curves_) {
     if (sizeOf(c->raw) == 0) continue;

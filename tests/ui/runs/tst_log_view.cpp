@@ -6,7 +6,7 @@
 #include "storage/workspace_index.h"
 #include "tests/ui/studio_fixture.h"
 #include "ui/main_window.h"
-#include "ui/plots/curve_plot.h"
+#include "ui/plots/curve_dashboard.h"
 #include "ui/runs/log_tail.h"
 #include "ui/runs/log_view.h"
 #include "ui/runs/runs_view.h"
