@@ -23,6 +23,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QGuiApplication>
+#include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -38,21 +39,16 @@ namespace reef::ui {
 MainWindow::MainWindow(std::optional<protocol::Catalog> catalog, QString catalogError, QString reefBinary)
     : catalog_(std::move(catalog)), catalogError_(std::move(catalogError)), reefBinary_(std::move(reefBinary)) {
   setWindowTitle("Reef Studio");
-  auto* file = menuBar()->addMenu(tr("&Workspace"));
-  file->addAction(tr("&New workspace..."), QKeySequence::New, this, [this] { chooseWorkspace(true); });
-  file->addAction(tr("&Open workspace..."), QKeySequence::Open, this, [this] { chooseWorkspace(false); });
-  recent_ = file->addMenu(tr("&Recent workspaces"));
-  file->addSeparator();
-  file->addAction(tr("&Clusters..."), this, &MainWindow::editClusters);
-  file->addSeparator();
-  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-  rebuildRecentMenu();
+  buildFileMenu();
+  buildRunMenu();
+  buildViewMenu();
   buildHelpMenu();
+  for (QAction* a : workspaceActions_) a->setEnabled(false);
   followers_.setInterval(15000);
   connect(&followers_, &QTimer::timeout, this, [this] {
     if (session_) followUnfinishedClusterRuns(reefBinary_, session_->workspace());
   });
-  statusBar()->showMessage(tr("Open or create a workspace (Workspace menu)"));
+  statusBar()->showMessage(tr("Open or create a workspace (File menu)"));
   // Fits a 1366x768 screen; a saved geometry overrides it.
   const QSize screen = QGuiApplication::primaryScreen() ? QGuiApplication::primaryScreen()->availableSize() : QSize();
   resize(screen.isValid() ? QSize(std::min(1400, screen.width()), std::min(880, screen.height())) : QSize(1400, 880));
@@ -147,6 +143,7 @@ bool MainWindow::openWorkspace(const QString& path) {
   followUnfinishedClusterRuns(reefBinary_, session_->workspace());
   followers_.start();
   setWindowTitle(tr("Reef Studio — %1").arg(session_->workspace()));
+  for (QAction* a : workspaceActions_) a->setEnabled(true);
   statusBar()->showMessage(tr("Workspace %1").arg(session_->workspace()));
   return true;
 }
@@ -191,6 +188,79 @@ QWidget* MainWindow::buildPages() {
   const bool empty = runs_->model()->rowCount() == 0 && runs.entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty();
   pages_->setCurrentWidget(empty ? static_cast<QWidget*>(welcome_) : tabs_);
   return pages_;
+}
+
+void MainWindow::buildFileMenu() {
+  auto* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&New workspace..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N), this,
+                  [this] { chooseWorkspace(true); });
+  file->addAction(tr("&Open workspace..."), QKeySequence::Open, this, [this] { chooseWorkspace(false); });
+  recent_ = file->addMenu(tr("&Recent workspaces"));
+  file->addSeparator();
+  file->addAction(tr("&Clusters..."), this, &MainWindow::editClusters);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+  rebuildRecentMenu();
+}
+
+// Actions that need an open workspace are disabled until one is.
+QAction* MainWindow::workspaceAction(QMenu* menu, const QString& text, const QKeySequence& keys,
+                                     std::function<void()> slot) {
+  QAction* action = menu->addAction(text, this, std::move(slot));
+  action->setShortcut(keys);
+  workspaceActions_ << action;
+  return action;
+}
+
+void MainWindow::buildRunMenu() {
+  auto* run = menuBar()->addMenu(tr("&Run"));
+  workspaceAction(run, tr("&New run"), QKeySequence::New, [this] { showTab(designer_); });
+  workspaceAction(run, tr("&Launch"), QKeySequence(Qt::CTRL | Qt::Key_Return), [this] {
+    if (!designer_) return;
+    showTab(designer_);
+    designer_->launch();
+  });
+  run->addSeparator();
+  workspaceAction(run, tr("&Stop selected"), QKeySequence(Qt::CTRL | Qt::Key_Period),
+                  [this] { runs_->stopSelected(); });
+  workspaceAction(run, tr("&Resume selected"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R),
+                  [this] { runs_->resumeSelected(); });
+  workspaceAction(run, tr("&Clone and edit"), QKeySequence(Qt::CTRL | Qt::Key_D), [this] { runs_->cloneSelected(); });
+  workspaceAction(run, tr("&Delete selected..."), QKeySequence(), [this] { runs_->deleteSelected(); });
+}
+
+void MainWindow::buildViewMenu() {
+  auto* view = menuBar()->addMenu(tr("&View"));
+  const QList<QPair<QString, std::function<QWidget*()>>> tabs = {
+      {tr("&Curves"), [this] { return curves_; }},
+      {tr("&Designer"), [this] { return designer_; }},
+      {tr("C&ompare"), [this] { return compare_; }},
+      {tr("&Logs"), [this] { return logs_; }},
+      {tr("De&tails"), [this] { return details_; }},
+      {tr("De&ploy"), [this] { return deploy_; }},
+      {tr("Pla&yground"), [this] { return deploy_ ? deploy_->playground() : nullptr; }}};
+  for (int i = 0; i < tabs.size(); ++i) {
+    const auto widget = tabs[i].second;
+    workspaceAction(view, tabs[i].first, QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)),
+                    [this, widget] { showTab(widget()); });
+  }
+  view->addSeparator();
+  workspaceAction(view, tr("&Find runs"), QKeySequence::Find, [this] { runs_->focusFilter(); });
+  workspaceAction(view, tr("Find &panels"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F), [this] {
+    showTab(curves_);
+    curves_->focusSearch();
+  });
+  workspaceAction(view, tr("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] { curves_->resetView(); });
+  workspaceAction(view, tr("Runs &panel"), QKeySequence(Qt::CTRL | Qt::Key_B), [this] {
+    for (auto* dock : findChildren<QDockWidget*>()) dock->setVisible(!dock->isVisible());
+  });
+  workspaceAction(view, tr("&Welcome page"), QKeySequence(), [this] { pages_->setCurrentWidget(welcome_); });
+}
+
+void MainWindow::showTab(QWidget* tab) {
+  if (!tab || !pages_) return;
+  pages_->setCurrentWidget(tabs_);
+  tabs_->setCurrentWidget(tab);
 }
 
 void MainWindow::buildHelpMenu() {

@@ -4,13 +4,17 @@
 // QSettings.
 #include "backend/protocol/catalog.h"
 
+#include <QList>
 #include <QMainWindow>
 #include <QString>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
+class QAction;
+class QKeySequence;
 class QMenu;
 class QStackedWidget;
 class QTabWidget;
@@ -61,7 +65,12 @@ class MainWindow : public QMainWindow {
   void sessionChanged();
   void refreshShownTab();
   QWidget* buildPages();
+  void buildFileMenu();
+  void buildRunMenu();
+  void buildViewMenu();
   void buildHelpMenu();
+  QAction* workspaceAction(QMenu* menu, const QString& text, const QKeySequence& keys, std::function<void()> slot);
+  void showTab(QWidget* tab);
   void showAbout();
   // The cluster profiles editor; the designer's targets follow its changes.
   void editClusters();
@@ -82,6 +91,7 @@ class MainWindow : public QMainWindow {
   RunDetails* details_ = nullptr;
   DeployView* deploy_ = nullptr;
   QMenu* recent_ = nullptr;
+  QList<QAction*> workspaceActions_;
   QTimer followers_;  // keeps unfinished cluster runs followed
 };
 

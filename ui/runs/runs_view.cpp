@@ -240,6 +240,11 @@ void RunsView::resumeSelected() {
   session_.requestSync();
 }
 
+void RunsView::focusFilter() {
+  filter_->setFocus(Qt::ShortcutFocusReason);
+  filter_->selectAll();
+}
+
 void RunsView::cloneSelected() {
   const QList<qint64> ids = selectedRuns();
   if (ids.isEmpty()) return;

@@ -31,6 +31,12 @@ class RunsView : public QWidget {
   // Columns by their header name ("Run", "val/acc.best"), as the header's context menu does.
   void setColumnShown(const QString& name, bool shown);
   bool columnShown(const QString& name) const;
+  void focusFilter();  // Find: the filter box, its text selected
+  // The actions on the selected runs (the buttons below the table and the Run menu).
+  void stopSelected();
+  void resumeSelected();
+  void cloneSelected();
+  void deleteSelected();
 
  signals:
   void selectionChanged(QList<qint64> runs);
@@ -42,10 +48,6 @@ class RunsView : public QWidget {
   void setUpColumns();
   void applyHiddenColumns();
   void fitColumns();
-  void stopSelected();
-  void resumeSelected();
-  void cloneSelected();
-  void deleteSelected();
 
   WorkspaceSession& session_;
   QString reefBinary_;

@@ -60,7 +60,7 @@ WelcomePage::WelcomePage(const QList<FirstRun>& runs, const QString& unavailable
   auto* bottom = new QHBoxLayout();
   skip_ = new QPushButton(tr("Go to the studio"), page);
   bottom->addWidget(skip_);
-  bottom->addWidget(new QLabel(tr("or open a workspace that has runs: Workspace > Open workspace."), page), 1);
+  bottom->addWidget(new QLabel(tr("or open a workspace that has runs: File > Open workspace."), page), 1);
   layout->addLayout(bottom);
   layout->addStretch(1);
   connect(skip_, &QPushButton::clicked, this, &WelcomePage::skip);
