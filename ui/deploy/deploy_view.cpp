@@ -2,16 +2,20 @@
 
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
+#include "ui/deploy/client_snippets.h"
 #include "ui/deploy/export_dialog.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/sse_parser.h"
 #include "ui/engine_client.h"
 #include "ui/workspace_session.h"
 
+#include <QClipboard>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
+#include <QFontDatabase>
 #include <QFormLayout>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -19,11 +23,14 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPixmap>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStackedWidget>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTextBrowser>
+#include <QTextCursor>
 #include <QVBoxLayout>
 
 #include <memory>
@@ -69,9 +76,7 @@ DeployView::DeployView(WorkspaceSession& session, const protocol::Catalog* catal
   serving->addWidget(address_, 1);
   serving->addWidget(requests_);
   layout->addLayout(serving);
-
-  layout->addWidget(new QLabel(tr("Try the served model in the Playground tab."), this));
-  layout->addStretch(1);
+  layout->addWidget(buildServerPanel(), 1);
   playgroundPanel_ = buildPlayground();
 
   connect(export_, &QPushButton::clicked, this, &DeployView::openExportDialog);
@@ -79,9 +84,18 @@ DeployView::DeployView(WorkspaceSession& session, const protocol::Catalog* catal
   connect(stop_, &QPushButton::clicked, server_, &ServeProcess::stop);
   connect(server_, &ServeProcess::started, this, &DeployView::serverStarted);
   connect(server_, &ServeProcess::stopped, this, &DeployView::serverStopped);
-  connect(server_, &ServeProcess::statsChanged, this, [this](qint64 requests, qint64 inFlight) {
-    requests_->setText(tr("%n request(s)", nullptr, int(requests)) +
-                       (inFlight ? tr(", %1 in flight").arg(inFlight) : ""));
+  connect(server_, &ServeProcess::statsChanged, this, [this](const ServeCounts& c) {
+    requests_->setText(tr("%n request(s)", nullptr, int(c.requests)) +
+                       (c.inFlight ? tr(", %1 in flight").arg(c.inFlight) : ""));
+    latency_->setText(c.timed == 0 ? tr("no model requests yet")
+                                   : tr("mean %1 ms, 95 % under %2 ms (%n request(s))", nullptr, int(c.timed))
+                                         .arg(c.meanMs, 0, 'f', 1)
+                                         .arg(c.p95UpperMs, 0, 'g', 4));
+  });
+  connect(server_, &ServeProcess::output, this, [this](const QString& text) {
+    log_->moveCursor(QTextCursor::End);
+    log_->insertPlainText(text);
+    log_->moveCursor(QTextCursor::End);
   });
   connect(send_, &QPushButton::clicked, this, &DeployView::sendChat);
   connect(prompt_, &QLineEdit::returnPressed, this, &DeployView::sendChat);
@@ -93,6 +107,46 @@ DeployView::DeployView(WorkspaceSession& session, const protocol::Catalog* catal
     if (!file.isEmpty()) classifyFile(file);
   });
   updateButtons();
+}
+
+// While serving: latency, how to call the server (curl, Python; copied with one click) and what
+// it prints.
+QWidget* DeployView::buildServerPanel() {
+  auto* panel = new QWidget(this);
+  auto* layout = new QVBoxLayout(panel);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* form = new QFormLayout;
+  latency_ = new QLabel(tr("not serving"), panel);
+  form->addRow(tr("Latency"), latency_);
+  layout->addLayout(form);
+  auto* callHeader = new QHBoxLayout;
+  callHeader->addWidget(new QLabel(tr("<b>Call it</b> (the Playground tab tries it here)"), panel), 1);
+  auto* copy = new QPushButton(tr("Copy"), panel);
+  copy->setObjectName("copySnippet");
+  callHeader->addWidget(copy);
+  layout->addLayout(callHeader);
+  snippets_ = new QTabWidget(panel);
+  const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+  for (QPlainTextEdit** edit : {&curl_, &python_}) {
+    *edit = new QPlainTextEdit(snippets_);
+    (*edit)->setReadOnly(true);
+    (*edit)->setFont(mono);
+    (*edit)->setPlaceholderText(tr("Deploy the run to see how to call it."));
+  }
+  snippets_->addTab(curl_, "curl");
+  snippets_->addTab(python_, "Python");
+  layout->addWidget(snippets_, 1);
+  connect(copy, &QPushButton::clicked, this, [this] {
+    QGuiApplication::clipboard()->setText(static_cast<QPlainTextEdit*>(snippets_->currentWidget())->toPlainText());
+  });
+  layout->addWidget(new QLabel(tr("<b>Server log</b>"), panel));
+  log_ = new QPlainTextEdit(panel);
+  log_->setObjectName("serverLog");
+  log_->setReadOnly(true);
+  log_->setFont(mono);
+  log_->setMaximumBlockCount(5000);
+  layout->addWidget(log_, 1);
+  return panel;
 }
 
 // The playground is a tab of its own (the main window adds it); this view drives it. Its pages:
@@ -223,6 +277,9 @@ void DeployView::startServer() {
   title_->setText(tr("Serving <b>%1</b> (%2)").arg(runName_.toHtmlEscaped(), model_));
   address_->setText(tr("starting..."));
   requests_->clear();
+  log_->clear();
+  curl_->clear();
+  python_->clear();
   server_->start(runPath_);
   updateButtons();
 }
@@ -234,6 +291,11 @@ void DeployView::serverStarted() {
   address_->setText(
       QString("<a href='%1/health'>%1</a> &nbsp; model <code>%2</code>").arg(url, server_->modelId().toHtmlEscaped()));
   requests_->setText(tr("0 requests"));
+  latency_->setText(tr("no model requests yet"));
+  const ClientSnippets snippets = clientSnippets(server_->url(), server_->modelId(), servingMode_);
+  curl_->setPlainText(snippets.curl);
+  python_->setPlainText(snippets.python);
+  snippets_->setTabText(1, snippets.pythonLabel);
   const bool chat = servingMode_ == "chat";
   playground_->setCurrentIndex(chat ? 1 : 2);
   for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_})
@@ -247,6 +309,7 @@ void DeployView::serverStarted() {
 
 void DeployView::serverStopped(const QString& error) {
   address_->setText(error.isEmpty() ? tr("stopped") : "<span style='color:#c22'>" + error.toHtmlEscaped() + "</span>");
+  latency_->setText(tr("not serving"));
   playground_->setCurrentIndex(0);
   updateButtons();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The studio's Deploy tab for the selected run: Export (the dialog), Deploy (starts `reef serve`
-// and shows its address, live request count and a Stop button); and the Playground, a tab of its
+// and shows its address and model id, live requests and latency, a curl command and a Python
+// program to call it, the server's log, and a Stop button); and the Playground, a tab of its
 // own (playground()), that talks to the running server as any client would: a streamed chat for
 // language models, image or text classification for classifiers.
 #include "backend/protocol/catalog.h"
@@ -13,6 +14,8 @@ class QLabel;
 class QLineEdit;
 class QNetworkAccessManager;
 class QNetworkReply;
+class QPlainTextEdit;
+class QTabWidget;
 class QPushButton;
 class QSpinBox;
 class QDoubleSpinBox;
@@ -42,6 +45,10 @@ class DeployView : public QWidget {
   QPushButton* stopButton() const { return stop_; }
   QLabel* address() const { return address_; }
   QLabel* requestCount() const { return requests_; }
+  QLabel* latency() const { return latency_; }
+  QPlainTextEdit* curlSnippet() const { return curl_; }
+  QPlainTextEdit* pythonSnippet() const { return python_; }
+  QPlainTextEdit* serverLog() const { return log_; }
   ServeProcess* server() const { return server_; }
   // Playground
   QLineEdit* prompt() const { return prompt_; }
@@ -61,6 +68,7 @@ class DeployView : public QWidget {
   void classified();
 
  private:
+  QWidget* buildServerPanel();
   QWidget* buildPlayground();
   QWidget* buildChatPage(QWidget* parent);
   QWidget* buildClassifyPage(QWidget* parent);
@@ -90,6 +98,11 @@ class DeployView : public QWidget {
   QPushButton* stop_;
   QLabel* address_;
   QLabel* requests_;
+  QLabel* latency_;
+  QTabWidget* snippets_;
+  QPlainTextEdit* curl_;
+  QPlainTextEdit* python_;
+  QPlainTextEdit* log_;
   QPointer<QWidget> playgroundPanel_;
   QStackedWidget* playground_;
   QTextBrowser* transcript_;

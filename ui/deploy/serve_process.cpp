@@ -1,24 +1,63 @@
 #include "ui/deploy/serve_process.h"
 
+#include <QMap>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QRegularExpression>
 #include <QTimer>
 
+#include <cmath>
+
 namespace reef::ui {
 
-ServeCounts parseServeMetrics(const QByteArray& text) {
+namespace {
+
+// The latency histogram over the model's endpoints: cumulative counts per bound, sum and count.
+void addLatency(const QString& text, ServeCounts& c) {
+  static const QRegularExpression bucket(
+      R"re(^reef_request_duration_seconds_bucket\{endpoint="([^"]*)",le="([^"]+)"\} (\d+)$)re",
+      QRegularExpression::MultilineOption);
+  static const QRegularExpression sum(R"re(^reef_request_duration_seconds_sum\{endpoint="([^"]*)"\} (\S+)$)re",
+                                      QRegularExpression::MultilineOption);
+  auto counted = [](const QString& endpoint) { return endpoint != "/metrics" && endpoint != "/health"; };
+  QMap<double, qint64> cumulative;  // bound (seconds) -> requests at or under it
+  for (auto it = bucket.globalMatch(text); it.hasNext();) {
+    const auto m = it.next();
+    if (!counted(m.captured(1))) continue;
+    const double bound = m.captured(2) == "+Inf" ? INFINITY : m.captured(2).toDouble();
+    cumulative[bound] += m.captured(3).toLongLong();
+    if (std::isinf(bound)) c.timed += m.captured(3).toLongLong();
+  }
+  double seconds = 0;
+  for (auto it = sum.globalMatch(text); it.hasNext();) {
+    const auto m = it.next();
+    if (counted(m.captured(1))) seconds += m.captured(2).toDouble();
+  }
+  if (c.timed == 0) return;
+  c.meanMs = seconds / static_cast<double>(c.timed) * 1000;
+  for (auto it = cumulative.cbegin(); it != cumulative.cend(); ++it)
+    if (static_cast<double>(it.value()) >= 0.95 * static_cast<double>(c.timed)) {
+      c.p95UpperMs = it.key() * 1000;
+      break;
+    }
+}
+
+}  // namespace
+
+ServeCounts parseServeMetrics(const QByteArray& bytes) {
   ServeCounts c;
+  const QString text = QString::fromUtf8(bytes);
   static const QRegularExpression total(R"re(^reef_requests_total\{endpoint="([^"]*)",status="\d+"\} (\d+)$)re",
                                         QRegularExpression::MultilineOption);
-  for (auto it = total.globalMatch(QString::fromUtf8(text)); it.hasNext();) {
+  for (auto it = total.globalMatch(text); it.hasNext();) {
     const auto m = it.next();
     if (m.captured(1) != "/metrics") c.requests += m.captured(2).toLongLong();
   }
   static const QRegularExpression inFlight(R"(^reef_requests_in_flight (\d+)$)", QRegularExpression::MultilineOption);
-  const auto m = inFlight.match(QString::fromUtf8(text));
+  const auto m = inFlight.match(text);
   // The /metrics request being answered counts itself as in flight.
   if (m.hasMatch()) c.inFlight = std::max<qint64>(0, m.captured(1).toLongLong() - 1);
+  addLatency(text, c);
   return c;
 }
 
@@ -77,7 +116,9 @@ void ServeProcess::stop() {
 bool ServeProcess::running() const { return process_.state() != QProcess::NotRunning; }
 
 void ServeProcess::readOutput() {
-  output_ += process_.readAll();
+  const QByteArray more = process_.readAll();
+  output_ += more;
+  Q_EMIT output(QString::fromUtf8(more));
   if (!url_.isEmpty()) return;
   // The model id may contain spaces (exp.name is free text); the description has no parentheses.
   static const QRegularExpression banner(R"(^reef serve: (.+?) \(([^()]*)\) on (http://\S+))",
@@ -98,7 +139,7 @@ void ServeProcess::poll() {
     if (reply->error() != QNetworkReply::NoError) return;
     const ServeCounts c = parseServeMetrics(reply->readAll());
     requests_ = c.requests;
-    Q_EMIT statsChanged(c.requests, c.inFlight);
+    Q_EMIT statsChanged(c);
   });
 }
 

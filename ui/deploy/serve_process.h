@@ -1,7 +1,7 @@
 #pragma once
 // A `reef serve` started from the studio for one run: the child process, the address it printed,
-// and its request counters read from /metrics once a second. Stopped with SIGTERM, so the server
-// finishes what it is answering.
+// what it prints (the server's log), and its request counters and latency read from /metrics
+// once a second. Stopped with SIGTERM, so the server finishes what it is answering.
 #include <QObject>
 #include <QProcess>
 #include <QUrl>
@@ -10,6 +10,16 @@ class QNetworkAccessManager;
 class QTimer;
 
 namespace reef::ui {
+
+// From /metrics: the requests answered and in flight, and the latency of the model's endpoints
+// (the studio's own /metrics and /health polling excluded).
+struct ServeCounts {
+  qint64 requests = 0, inFlight = 0;
+  qint64 timed = 0;       // requests in the latency histogram
+  double meanMs = 0;      // their mean latency
+  double p95UpperMs = 0;  // the histogram bound that 95 % of them stay under
+};
+ServeCounts parseServeMetrics(const QByteArray& prometheusText);
 
 class ServeProcess : public QObject {
   Q_OBJECT
@@ -27,7 +37,8 @@ class ServeProcess : public QObject {
 
  Q_SIGNALS:
   void started(const QUrl& url, const QString& modelId);
-  void statsChanged(qint64 requests, qint64 inFlight);
+  void statsChanged(const ServeCounts& counts);
+  void output(const QString& text);  // what the server printed since the last time
   // The server ended: `error` is empty after stop(), else what it printed last.
   void stopped(const QString& error);
 
@@ -45,11 +56,5 @@ class ServeProcess : public QObject {
   QNetworkAccessManager* network_;
   QTimer* timer_;
 };
-
-// The requests /metrics counts (its own polling excluded) and those in flight.
-struct ServeCounts {
-  qint64 requests = 0, inFlight = 0;
-};
-ServeCounts parseServeMetrics(const QByteArray& prometheusText);
 
 }  // namespace reef::ui

@@ -15,6 +15,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -129,8 +130,15 @@ class TestDeployView : public QObject {
     QCOMPARE(view.predictions()->rowCount(), 5);
     QCOMPARE(view.predictions()->item(0, 0)->text(), QString("7"));
     QVERIFY(view.predictions()->item(0, 1)->text().toDouble() > 0.5);
-    // The live request count comes from the server's /metrics.
+    // The live request count and latency come from the server's /metrics.
     QTRY_VERIFY_WITH_TIMEOUT(view.requestCount()->text().startsWith("1 request"), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(view.latency()->text().startsWith("mean "), 5000);
+    // How to call it, with this server's address and model id; and what the server printed.
+    QVERIFY(view.curlSnippet()->toPlainText().contains(view.server()->url().toString() + "/v1/classify"));
+    QVERIFY(view.curlSnippet()->toPlainText().contains("\"model\": \"digits\""));
+    QVERIFY(view.pythonSnippet()->toPlainText().contains("urllib.request"));
+    QVERIFY2(view.serverLog()->toPlainText().contains("reef serve: digits"),
+             qPrintable(view.serverLog()->toPlainText()));
 
     QSignalSpy stopped(view.server(), &ServeProcess::stopped);
     QTest::mouseClick(view.stopButton(), Qt::LeftButton);
@@ -147,6 +155,7 @@ class TestDeployView : public QObject {
     QTest::mouseClick(view.deployButton(), Qt::LeftButton);
     QVERIFY(started.wait(60000));
     QVERIFY(view.sendButton()->isEnabled());
+    QVERIFY(view.pythonSnippet()->toPlainText().contains("client.chat.completions.create"));
     QSignalSpy answered(&view, &DeployView::chatFinished);
     view.prompt()->setText("And God said");
     QTest::mouseClick(view.sendButton(), Qt::LeftButton);

@@ -1,10 +1,30 @@
 // The studio's pure pieces of talking to `reef serve`: server-sent events split at every possible
-// byte across network chunks, comments and multi-line data, and the request counters read from
-// /metrics (its own polling excluded).
+// byte across network chunks, comments and multi-line data, the request counters and latency
+// read from /metrics (its own polling excluded), and the curl commands the Deploy tab offers,
+// run by a real shell.
+#include "backend/protocol/json.h"
+#include "ui/deploy/client_snippets.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/sse_parser.h"
 
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
+
+namespace {
+
+// The JSON body a snippet's curl would send: bash runs it with `curl` replaced by a function
+// that prints the -d argument.
+reef::Json curlBody(const QString& snippet, const QString& workDir) {
+  QProcess bash;
+  bash.setWorkingDirectory(workDir);
+  bash.start("bash", {"-c", "curl() { while [ $# -gt 0 ]; do [ \"$1\" = -d ] && printf '%s' \"$2\"; shift; done; }\n" +
+                                snippet});
+  bash.waitForFinished();
+  return reef::Json::parse(bash.readAllStandardOutput().toStdString(), nullptr, false);
+}
+
+}  // namespace
 
 using namespace reef::ui;
 
@@ -40,6 +60,49 @@ class TestServeClient : public QObject {
     QCOMPARE(c.requests, qint64(43));
     QCOMPARE(c.inFlight, qint64(2));
     QCOMPARE(parseServeMetrics("").requests, qint64(0));
+    QCOMPARE(c.timed, qint64(0));  // no histogram buckets: no latency
+  }
+
+  void latencyOfTheModelEndpointsOnly() {
+    const QByteArray text =
+        "reef_request_duration_seconds_bucket{endpoint=\"/v1/classify\",le=\"0.005\"} 10\n"
+        "reef_request_duration_seconds_bucket{endpoint=\"/v1/classify\",le=\"0.01\"} 18\n"
+        "reef_request_duration_seconds_bucket{endpoint=\"/v1/classify\",le=\"0.025\"} 20\n"
+        "reef_request_duration_seconds_bucket{endpoint=\"/v1/classify\",le=\"+Inf\"} 20\n"
+        "reef_request_duration_seconds_sum{endpoint=\"/v1/classify\"} 0.12\n"
+        "reef_request_duration_seconds_bucket{endpoint=\"/metrics\",le=\"0.005\"} 0\n"
+        "reef_request_duration_seconds_bucket{endpoint=\"/metrics\",le=\"+Inf\"} 500\n"
+        "reef_request_duration_seconds_sum{endpoint=\"/metrics\"} 90\n";
+    const ServeCounts c = parseServeMetrics(text);
+    QCOMPARE(c.timed, qint64(20));
+    QCOMPARE(c.meanMs, 6.0);
+    QCOMPARE(c.p95UpperMs, 25.0);  // 18 of 20 under 10 ms, all 20 under 25 ms
+  }
+
+  void snippetsCallTheServedModel() {
+    const QUrl server("http://127.0.0.1:8123");
+    const QString model = "it's \"quoted\"";  // a free-text exp.name
+    const ClientSnippets chat = clientSnippets(server, model, "chat");
+    QVERIFY(chat.curl.startsWith("curl http://127.0.0.1:8123/v1/chat/completions"));
+    QTemporaryDir dir;
+    const reef::Json body = curlBody(chat.curl, dir.path());
+    QCOMPARE(body["model"].get<std::string>(), model.toStdString());
+    QCOMPARE(body["messages"][0]["role"].get<std::string>(), std::string("user"));
+    QVERIFY(chat.python.contains("base_url=\"http://127.0.0.1:8123/v1\""));
+    QVERIFY(chat.python.contains("model=\"it's \\\"quoted\\\"\""));
+    QCOMPARE(chat.pythonLabel, QString("Python (openai)"));
+
+    QFile png(dir.filePath("digit.png"));
+    QVERIFY(png.open(QIODevice::WriteOnly));
+    png.write("\x89PNG fake bytes");
+    png.close();
+    const reef::Json image = curlBody(clientSnippets(server, "digits", "image_classification").curl, dir.path());
+    QCOMPARE(image["model"].get<std::string>(), std::string("digits"));
+    QCOMPARE(image["input"].get<std::string>(), std::string("data:image/png;base64,") + "iVBORyBmYWtlIGJ5dGVz");
+    const reef::Json text = curlBody(clientSnippets(server, model, "text_classification").curl, dir.path());
+    QCOMPARE(text["model"].get<std::string>(), model.toStdString());
+    QVERIFY(text["input"].is_string());
+    QCOMPARE(shellQuoted("a'b"), QString("'a'\\''b'"));
   }
 };
 
