@@ -5,6 +5,7 @@
 #include "backend/protocol/spec.h"
 #include "backend/protocol/yaml_json.h"
 #include "ui/cluster/cluster_followers.h"
+#include "ui/designer/spec_diff.h"
 #include "ui/designer/spec_form.h"
 #include "ui/engine_client.h"
 
@@ -21,7 +22,10 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSplitter>
+#include <QTabWidget>
+#include <QTextBrowser>
 #include <QTextStream>
+#include <QTreeWidget>
 #include <QVBoxLayout>
 
 namespace reef::ui {
@@ -40,7 +44,7 @@ DesignerWidget::DesignerWidget(protocol::Catalog catalog, QString reefBinary, QW
   launch_->setToolTip(tr("Start this spec as a new run on the chosen target"));
   target_ = new QComboBox(this);
   target_->setObjectName("target");
-  target_->setToolTip(tr("Where the run executes: this machine, or a cluster profile (Workspace > Clusters...)"));
+  target_->setToolTip(tr("Where the run executes: this machine, or a cluster profile (File > Clusters...)"));
   setClusters({});
   bar->addWidget(examples_, 1);
   bar->addWidget(open);
@@ -50,16 +54,33 @@ DesignerWidget::DesignerWidget(protocol::Catalog catalog, QString reefBinary, QW
   layout->addLayout(bar);
 
   auto* split = new QSplitter(Qt::Horizontal, this);
-  form_ = new SpecForm(catalog_, split);
-  auto* scroll = new QScrollArea(split);
+  // Left: the form above a help pane that explains the field being edited.
+  auto* left = new QSplitter(Qt::Vertical, split);
+  form_ = new SpecForm(catalog_, left);
+  auto* scroll = new QScrollArea(left);
   scroll->setWidget(form_);
   scroll->setWidgetResizable(true);
-  yaml_ = new QPlainTextEdit(split);
+  help_ = new QTextBrowser(left);
+  help_->setObjectName("help");
+  help_->setPlaceholderText(tr("Click a field to read what it does, what it allows and its default."));
+  left->addWidget(scroll);
+  left->addWidget(help_);
+  left->setStretchFactor(0, 4);
+  left->setStretchFactor(1, 1);
+  // Right: the spec as YAML, and what it changes against the example or run it came from.
+  sideTabs_ = new QTabWidget(split);
+  yaml_ = new QPlainTextEdit(sideTabs_);
   yaml_->setObjectName("yaml");
   yaml_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
   yaml_->setLineWrapMode(QPlainTextEdit::NoWrap);
-  split->addWidget(scroll);
-  split->addWidget(yaml_);
+  changes_ = new QTreeWidget(sideTabs_);
+  changes_->setObjectName("changes");
+  changes_->setRootIsDecorated(false);
+  changes_->setColumnCount(3);
+  sideTabs_->addTab(yaml_, "YAML");
+  sideTabs_->addTab(changes_, tr("Changes"));
+  split->addWidget(left);
+  split->addWidget(sideTabs_);
   split->setStretchFactor(0, 1);
   split->setStretchFactor(1, 1);
   layout->addWidget(split, 1);
@@ -76,6 +97,9 @@ DesignerWidget::DesignerWidget(protocol::Catalog catalog, QString reefBinary, QW
     if (!syncing_) yamlDebounce_.start();
   });
   connect(form_, &SpecForm::edited, this, &DesignerWidget::formEdited);
+  connect(form_, &SpecForm::fieldFocused, this, [this](const QString& key, const QString& text) {
+    help_->setHtml("<b>" + key.toHtmlEscaped() + "</b><p>" + text.toHtmlEscaped().replace("\n", "<br>") + "</p>");
+  });
   connect(examples_, &QComboBox::activated, this, [this](int index) {
     if (index > 0) loadSpecFile(examples_->itemData(index).toString());
   });
@@ -85,6 +109,8 @@ DesignerWidget::DesignerWidget(protocol::Catalog catalog, QString reefBinary, QW
   });
   connect(saveButton, &QPushButton::clicked, this, &DesignerWidget::save);
   connect(launch_, &QPushButton::clicked, this, &DesignerWidget::launch);
+  baseline_ = form_->spec();
+  baselineName_ = tr("defaults");
   formEdited();
 }
 
@@ -98,6 +124,8 @@ void DesignerWidget::loadSpec(const Json& spec, const QString& origin) {
   form_->setSpec(spec);
   yaml_->setPlainText(QString::fromStdString(protocol::toYaml(form_->spec())));
   syncing_ = false;
+  baseline_ = form_->spec();
+  baselineName_ = origin;
   validate(form_->spec());
   status_->setText(tr("Loaded %1. ").arg(origin) + status_->text());
 }
@@ -159,6 +187,19 @@ void DesignerWidget::validate(const Json& raw) {
     status_->setText(text + "</span>");
   }
   launch_->setEnabled(valid_ && !workspace_.isEmpty());
+  showChanges();
+}
+
+void DesignerWidget::showChanges() {
+  const auto changes = specChanges(baseline_, form_->spec());
+  changes_->clear();
+  changes_->setHeaderLabels({tr("key"), baselineName_, tr("now")});
+  auto text = [](const Json& v) { return v.is_null() ? QString("-") : QString::fromStdString(v.dump()); };
+  for (const auto& c : changes)
+    changes_->addTopLevelItem(
+        new QTreeWidgetItem(QStringList{QString::fromStdString(c.key), text(c.before), text(c.after)}));
+  changes_->resizeColumnToContents(0);
+  sideTabs_->setTabText(1, changes.empty() ? tr("Changes") : tr("Changes (%1)").arg(changes.size()));
 }
 
 void DesignerWidget::save() {

@@ -13,6 +13,9 @@ class QComboBox;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
+class QTabWidget;
+class QTextBrowser;
+class QTreeWidget;
 
 namespace reef::cluster {
 class Backend;
@@ -36,6 +39,9 @@ class DesignerWidget : public QWidget {
   void setYamlText(const QString& text);  // as if typed: the form follows after validation
   bool isValid() const { return valid_; }
   SpecForm* form() const { return form_; }
+  // The help pane (the focused field's description) and the changes against the loaded spec.
+  QTextBrowser* help() const { return help_; }
+  QTreeWidget* changes() const { return changes_; }
 
  public slots:
   // The launch targets: this machine, then these cluster profiles.
@@ -54,12 +60,18 @@ class DesignerWidget : public QWidget {
   void formEdited();
   void yamlEdited();
   void validate(const Json& raw);
+  void showChanges();
 
   protocol::Catalog catalog_;
   QString reefBinary_;
   QString workspace_;
   SpecForm* form_;
   QPlainTextEdit* yaml_;
+  QTextBrowser* help_;
+  QTreeWidget* changes_;
+  QTabWidget* sideTabs_;
+  Json baseline_;         // the spec as loaded (through the form, so with its defaults)
+  QString baselineName_;  // where it came from
   QComboBox* examples_;
   QLabel* status_;
   QPushButton* launch_;

@@ -5,6 +5,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleValidator>
+#include <QEvent>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QLabel>
@@ -162,9 +163,20 @@ void SpecForm::addField(QFormLayout* layout, const std::string& section, const p
   name->setToolTip(tip);
   layout->addRow(name, editor);
   const std::string key = section + "." + param.key;
+  editor->setProperty("specKey", QString::fromStdString(key));
+  editor->installEventFilter(this);
   fields_[key] = {param, editor, name, layout};
   order_.push_back(key);
   setValue(fields_[key], param.defaultValue);
+}
+
+bool SpecForm::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() == QEvent::FocusIn) {
+    const QString key = watched->property("specKey").toString();
+    if (const auto it = fields_.find(key.toStdString()); it != fields_.end())
+      emit fieldFocused(key, tipOf(it->second.param));
+  }
+  return QWidget::eventFilter(watched, event);
 }
 
 void SpecForm::setValue(Field& f, const Json& v) {

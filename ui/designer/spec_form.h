@@ -43,6 +43,11 @@ class SpecForm : public QWidget {
 
  signals:
   void edited();
+  // An editor took the focus: its key and its description, for the designer's help pane.
+  void fieldFocused(const QString& dottedKey, const QString& help);
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   struct Field {

@@ -1,7 +1,8 @@
 // The designer's form is generated from the real engine's catalog (`reef catalog --json`):
 // editor kinds, ranges, choices and tooltips; sentinel values shown as their meaning and advanced
 // keys folded; invalid values are marked with the engine's message; form and YAML stay in sync
-// both ways.
+// both ways; the help pane explains the focused field; the changes against the loaded example
+// are listed.
 #include "backend/protocol/yaml_json.h"
 #include "ui/designer/designer_widget.h"
 #include "ui/designer/spec_form.h"
@@ -14,6 +15,8 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTextBrowser>
+#include <QTreeWidget>
 #include <QtTest>
 
 using namespace reef;
@@ -109,6 +112,31 @@ class TestSpecForm : public QObject {
     designer.setYamlText(yaml);
     QCOMPARE(qobject_cast<QComboBox*>(designer.form()->editor("optim.name"))->currentText(), QString("sgd"));
     QCOMPARE(designer.currentSpec()["optim"]["name"].get<std::string>(), std::string("sgd"));
+  }
+
+  void helpPaneAndChangesAgainstTheExample() {
+    DesignerWidget designer(*catalog_, REEF_BINARY);
+    designer.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&designer));
+    designer.loadSpecFile(REEF_SOURCE_DIR "/resources/examples/vision/mnist_cnn.yaml");
+    QCOMPARE(designer.changes()->topLevelItemCount(), 0);  // as loaded: nothing changed
+    QCOMPARE(designer.changes()->headerItem()->text(1), QString("mnist_cnn.yaml"));
+
+    QWidget* lr = designer.form()->editor("optim.lr");
+    lr->setFocus();
+    QTRY_VERIFY(designer.help()->toPlainText().startsWith("optim.lr"));
+    QVERIFY(designer.help()->toPlainText().contains("default"));
+
+    qobject_cast<QSpinBox*>(designer.form()->editor("trainer.max_epochs"))->setValue(7);
+    QString yaml = designer.yamlText();
+    yaml.replace("name: adamw", "name: sgd");
+    designer.setYamlText(yaml);
+    QCOMPARE(designer.changes()->topLevelItemCount(), 2);
+    QCOMPARE(designer.changes()->topLevelItem(0)->text(0), QString("optim.name"));
+    QCOMPARE(designer.changes()->topLevelItem(0)->text(1), QString("\"adamw\""));
+    QCOMPARE(designer.changes()->topLevelItem(0)->text(2), QString("\"sgd\""));
+    QCOMPARE(designer.changes()->topLevelItem(1)->text(0), QString("trainer.max_epochs"));
+    QCOMPARE(designer.changes()->topLevelItem(1)->text(2), QString("7"));
   }
 };
 

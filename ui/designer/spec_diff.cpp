@@ -1,0 +1,44 @@
+#include "ui/designer/spec_diff.h"
+
+#include <algorithm>
+#include <map>
+
+namespace reef::ui {
+
+namespace {
+
+// Objects become dotted keys; anything else (numbers, strings, lists) is a value.
+void flatten(const Json& value, const std::string& prefix, std::map<std::string, Json>& out) {
+  if (value.is_object() && !value.empty()) {
+    for (const auto& [k, v] : value.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+  } else if (!prefix.empty()) {
+    out[prefix] = value;
+  }
+}
+
+bool same(const Json& a, const Json& b) {
+  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();  // 1 and 1.0
+  return a == b;
+}
+
+}  // namespace
+
+std::vector<SpecChange> specChanges(const Json& before, const Json& after) {
+  std::map<std::string, Json> a, b;
+  flatten(before, "", a);
+  flatten(after, "", b);
+  std::vector<SpecChange> out;
+  for (const auto& [key, value] : a) {
+    const auto it = b.find(key);
+    if (it == b.end())
+      out.push_back({key, value, nullptr});
+    else if (!same(value, it->second))
+      out.push_back({key, value, it->second});
+  }
+  for (const auto& [key, value] : b)
+    if (!a.count(key)) out.push_back({key, nullptr, value});
+  std::sort(out.begin(), out.end(), [](const SpecChange& x, const SpecChange& y) { return x.key < y.key; });
+  return out;
+}
+
+}  // namespace reef::ui

@@ -1,0 +1,19 @@
+#pragma once
+// What a spec changes against another (the example or run it was loaded from): every dotted key
+// whose value differs, was added or was removed, in key order. Plain JSON, tested on its own.
+#include "backend/protocol/json.h"
+
+#include <string>
+#include <vector>
+
+namespace reef::ui {
+
+struct SpecChange {
+  std::string key;  // "optim.lr"
+  Json before;      // null when the key was added
+  Json after;       // null when it was removed
+};
+
+std::vector<SpecChange> specChanges(const Json& before, const Json& after);
+
+}  // namespace reef::ui
