@@ -25,7 +25,7 @@ namespace reef::ui {
 
 namespace {
 
-constexpr int kPanelWidth = 440;   // a panel's width in the column count
+constexpr int kPanelWidth = 330;   // the narrowest a panel gets before a column goes
 constexpr int kPanelHeight = 230;  // tall enough for ticks, a title and a readable curve
 
 }  // namespace
