@@ -58,24 +58,31 @@ void addRuns(storage::Database& db, const std::filesystem::path& ws, int runs, i
   tx.commit();
 }
 
+// A workspace index with `runs` runs of `metrics` series of `points` points, its time printed.
+void storeRuns(const std::filesystem::path& ws, int runs, int metrics, int points) {
+  QElapsedTimer setup;
+  setup.start();
+  storage::WorkspaceIndex index(ws);
+  addRuns(index.db(), ws, runs, metrics, points, 0);
+  std::printf("(%d runs x %d metrics x %d points stored in %.1f s)\n", runs, metrics, points, setup.elapsed() / 1000.0);
+}
+
+QList<qint64> firstRuns(int n) {
+  QList<qint64> runs;
+  for (qint64 r = 1; r <= n; ++r) runs << r;
+  return runs;
+}
+
 // Every panel of the dashboard decimated and painted, against one panel alone: the dashboard's
 // cost is its panels' sum, with nothing shared that grows with their number.
 void dashboardRedraw() {
   QTemporaryDir dir;
-  QElapsedTimer setup;
-  setup.start();
-  {
-    storage::WorkspaceIndex index(dir.path().toStdString());
-    addRuns(index.db(), dir.path().toStdString(), 10, 24, 100000, 0);
-  }
-  std::printf("(10 runs x 24 metrics x 100,000 points stored in %.1f s)\n", setup.elapsed() / 1000.0);
+  storeRuns(dir.path().toStdString(), 10, 24, 100000);
   ui::WorkspaceSession session(dir.path(), nullptr, 3600 * 1000);
   ui::CurveDashboard dashboard(session);
   dashboard.resize(1600, 1000);
   dashboard.show();
-  QList<qint64> runs;
-  for (qint64 r = 1; r <= 10; ++r) runs << r;
-  dashboard.setRuns(runs);
+  dashboard.setRuns(firstRuns(10));
   QApplication::processEvents();
   int panels = 0;
   for (const auto& section : dashboard.sections()) panels += static_cast<int>(section.keys.size());
@@ -110,24 +117,16 @@ int main(int argc, char** argv) {
   QStandardPaths::setTestModeEnabled(true);
   QTemporaryDir dir;
   const std::filesystem::path ws = dir.path().toStdString();
-  QElapsedTimer setup;
-  setup.start();
-  {
-    storage::WorkspaceIndex index(ws);
-    addRuns(index.db(), ws, 10, 1, 1000000, 0);
-  }
-  std::printf("(10 runs x 1,000,000 points stored in %.1f s)\n", setup.elapsed() / 1000.0);
+  storeRuns(ws, 10, 1, 1000000);
 
   {
     ui::WorkspaceSession session(dir.path(), nullptr, 3600 * 1000);
     ui::CurvePlot plot(session);
     plot.resize(1600, 900);
     plot.show();
-    QList<qint64> runs;
-    for (qint64 r = 1; r <= 10; ++r) runs << r;
     QElapsedTimer load;
     load.start();
-    plot.setRuns(runs);
+    plot.setRuns(firstRuns(10));
     plot.setMetric("train/loss");
     plot.setSmoothing(0.6);
     std::printf("(first load of 10 x 1,000,000 points into the plot: %.0f ms)\n", load.nsecsElapsed() / 1e6);

@@ -25,7 +25,14 @@ namespace reef::ui {
 
 namespace {
 
-constexpr int kPanelWidth = 330;   // the narrowest a panel gets before a column goes
+constexpr int kPanelWidth = 330;  // the narrowest a panel gets before a column goes
+void setMember(QSet<QString>& set, const QString& key, bool on) {
+  if (on)
+    set.insert(key);
+  else
+    set.remove(key);
+}
+
 constexpr int kPanelHeight = 230;  // tall enough for ticks, a title and a readable curve
 
 }  // namespace
@@ -226,8 +233,7 @@ void CurveDashboard::updateHiddenMenu() {
   if (hidden.size() > 1)
     menu->addAction(tr("Show all"), this, [this, hidden] {
       for (const auto& k : hidden) layout_.hidden.remove(k);
-      saveLayout();
-      relayout();
+      layoutChanged();
     });
 }
 
@@ -266,32 +272,22 @@ void CurveDashboard::setXAxis(CurvePlot::XAxis axis) {
 
 void CurveDashboard::setPinned(const QString& key, bool on) {
   layout_.setPinned(key, on);
-  saveLayout();
-  relayout();
+  layoutChanged();
 }
 
 void CurveDashboard::setHidden(const QString& key, bool on) {
-  if (on)
-    layout_.hidden.insert(key);
-  else
-    layout_.hidden.remove(key);
-  saveLayout();
-  relayout();
+  setMember(layout_.hidden, key, on);
+  layoutChanged();
 }
 
 void CurveDashboard::movePanel(const QString& key, int delta) {
   layout_.move(key, delta, keys_);
-  saveLayout();
-  relayout();
+  layoutChanged();
 }
 
 void CurveDashboard::setCollapsed(const QString& section, bool on) {
-  if (on)
-    layout_.collapsed.insert(section);
-  else
-    layout_.collapsed.remove(section);
-  saveLayout();
-  relayout();
+  setMember(layout_.collapsed, section, on);
+  layoutChanged();
 }
 
 void CurveDashboard::focusSearch() {
@@ -299,7 +295,10 @@ void CurveDashboard::focusSearch() {
   search_->selectAll();
 }
 
-void CurveDashboard::saveLayout() { layout_.save(DashboardLayout::fileIn(session_.workspace())); }
+void CurveDashboard::layoutChanged() {
+  layout_.save(DashboardLayout::fileIn(session_.workspace()));
+  relayout();
+}
 
 CurvePlot* CurveDashboard::panel(const QString& key) const { return panels_.value(key); }
 

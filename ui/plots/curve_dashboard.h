@@ -55,7 +55,7 @@ class CurveDashboard : public QWidget {
   CurvePlot* makePanel(const QString& key);
   void updateKeys();
   void relayout();
-  void saveLayout();
+  void layoutChanged();  // saves the layout and lays the panels out again
   void updateHiddenMenu();
   void updateLegend();
   int columns() const;
