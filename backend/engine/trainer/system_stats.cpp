@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace reef::engine {
 
@@ -59,7 +60,12 @@ double machineMemoryUsedPercent() {
 
 }  // namespace
 
-SystemStats::SystemStats() : lastCpuSeconds_(readProcStat().cpuSeconds), lastTime_(std::chrono::steady_clock::now()) {}
+SystemStats::SystemStats(std::string gpuProgram)
+    : gpus_(std::move(gpuProgram)),
+      lastCpuSeconds_(readProcStat().cpuSeconds),
+      lastTime_(std::chrono::steady_clock::now()) {
+  gpus_.take();  // the first query runs while training starts
+}
 
 Json SystemStats::sample(int64_t step) {
   const ProcStat s = readProcStat();
@@ -68,11 +74,13 @@ Json SystemStats::sample(int64_t step) {
   const double cpu = wall > 0 ? 100.0 * (s.cpuSeconds - lastCpuSeconds_) / wall : 0.0;
   lastCpuSeconds_ = s.cpuSeconds;
   lastTime_ = now;
-  return {{"step", step},
-          {"cpu_percent", cpu},
-          {"rss_mb", s.rssMb},
-          {"threads", s.threads},
-          {"mem_used_percent", machineMemoryUsedPercent()}};
+  Json fields = {{"step", step},
+                 {"cpu_percent", cpu},
+                 {"rss_mb", s.rssMb},
+                 {"threads", s.threads},
+                 {"mem_used_percent", machineMemoryUsedPercent()}};
+  fields.update(gpus_.take());
+  return fields;
 }
 
 }  // namespace reef::engine
