@@ -250,6 +250,8 @@ void MainWindow::buildViewMenu() {
     showTab(curves_);
     curves_->focusSearch();
   });
+  workspaceAction(view, tr("Zoom &in"), QKeySequence::ZoomIn, [this] { curves_->zoom(0.5); });
+  workspaceAction(view, tr("Zoom &out"), QKeySequence::ZoomOut, [this] { curves_->zoom(2.0); });
   workspaceAction(view, tr("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] { curves_->resetView(); });
   workspaceAction(view, tr("Runs &panel"), QKeySequence(Qt::CTRL | Qt::Key_B), [this] {
     for (auto* dock : findChildren<QDockWidget*>()) dock->setVisible(!dock->isVisible());

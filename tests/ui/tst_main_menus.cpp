@@ -53,6 +53,8 @@ class TestMainMenus : public QObject {
     QCOMPARE(findAction(window, "Run", "Stop selected")->shortcut(), QKeySequence("Ctrl+."));
     QCOMPARE(findAction(window, "View", "Find runs")->shortcut(), QKeySequence(QKeySequence::Find));
     QCOMPARE(findAction(window, "View", "Reset zoom")->shortcut(), QKeySequence("Ctrl+0"));
+    QCOMPARE(findAction(window, "View", "Zoom in")->shortcut(), QKeySequence(QKeySequence::ZoomIn));
+    QCOMPARE(findAction(window, "View", "Zoom out")->shortcut(), QKeySequence(QKeySequence::ZoomOut));
     QCOMPARE(findAction(window, "Help", "Getting started")->shortcut(), QKeySequence(QKeySequence::HelpContents));
     QVERIFY(!findAction(window, "View", "Logs")->isEnabled());  // no workspace yet
     QVERIFY(!findAction(window, "Run", "Stop selected")->isEnabled());

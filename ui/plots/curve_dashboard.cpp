@@ -252,6 +252,14 @@ void CurveDashboard::resetView() {
   for (CurvePlot* p : panels_) p->resetView();
 }
 
+void CurveDashboard::zoom(double factor) {
+  for (CurvePlot* p : panels_) {
+    const QCPRange r = p->plot()->xAxis->range();
+    const double half = r.size() * factor / 2;
+    p->setXRange(QCPRange(r.center() - half, r.center() + half));
+  }
+}
+
 void CurveDashboard::setFilter(const QString& text) {
   filter_ = text.trimmed();
   if (search_->text().trimmed() != filter_) search_->setText(filter_);

@@ -34,6 +34,8 @@ class CurveDashboard : public QWidget {
   // decimating, in ms.
   double redrawAll();
   void resetView();
+  // Every panel's x range scaled about its centre (0.5: zoom in to half the steps).
+  void zoom(double factor);
   void setFilter(const QString& text);
   void setSmoothing(double weight);
   void setXAxis(CurvePlot::XAxis axis);

@@ -119,6 +119,10 @@ class TestCurveDashboard : public QObject {
     loss->plot()->xAxis->setRange(5, 15);  // as a drag or a wheel zoom does
     QCOMPARE(acc->plot()->xAxis->range().lower, 5.0);
     QCOMPARE(acc->plot()->xAxis->range().upper, 15.0);
+    dashboard.zoom(0.5);  // View > Zoom in: every panel, about its centre
+    QCOMPARE(acc->plot()->xAxis->range().lower, 7.5);
+    QCOMPARE(loss->plot()->xAxis->range().upper, 12.5);
+    loss->plot()->xAxis->setRange(5, 15);
 
     QCPAbstractItem* cursor = acc->plot()->item(0);
     QVERIFY(!cursor->visible());
