@@ -77,8 +77,7 @@ std::vector<RunRow> listRuns(Database& db, const RunListOptions& options) {
   return rows;
 }
 
-Json runDetails(Database& db, int64_t run) {
-  Json out;
+Json runRow(Database& db, int64_t run) {
   Statement r = db.prepare("SELECT * FROM runs WHERE id = ?");
   r.bind(1, run);
   if (!r.step()) throw std::runtime_error("run " + std::to_string(run) + " is not in the index");
@@ -86,7 +85,12 @@ Json runDetails(Database& db, int64_t run) {
   for (int c = 0; c < r.columnCount(); ++c) row[r.columnName(c)] = r.json(c);
   if (row["spec"].is_string() && !row["spec"].get<std::string>().empty())
     row["spec"] = Json::parse(row["spec"].get<std::string>(), nullptr, false);
-  out["run"] = row;
+  return row;
+}
+
+Json runDetails(Database& db, int64_t run) {
+  Json out;
+  out["run"] = runRow(db, run);
 
   auto rowsOf = [&](const std::string& sql) {
     Statement s = db.prepare(sql);

@@ -34,6 +34,9 @@ std::vector<RunRow> listRuns(Database& db, const RunListOptions& options);
 // Everything the index holds about one run: its row, params, metric summaries, tags, notes,
 // checkpoints, artifacts and the last log lines.
 Json runDetails(Database& db, int64_t run);
+// The run's own row alone (runDetails' "run"), for views that need its name, id and times but
+// not its params, summaries, notes and logs.
+Json runRow(Database& db, int64_t run);
 
 // The spec keys whose values differ across `runs` (missing counts as a value), with each run's
 // value in the order given.

@@ -16,12 +16,12 @@ void flatten(const Json& value, const std::string& prefix, std::map<std::string,
   }
 }
 
-bool same(const Json& a, const Json& b) {
-  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();  // 1 and 1.0
+}  // namespace
+
+bool sameSpecValue(const Json& a, const Json& b) {
+  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
   return a == b;
 }
-
-}  // namespace
 
 std::vector<SpecChange> specChanges(const Json& before, const Json& after) {
   std::map<std::string, Json> a, b;
@@ -32,7 +32,7 @@ std::vector<SpecChange> specChanges(const Json& before, const Json& after) {
     const auto it = b.find(key);
     if (it == b.end())
       out.push_back({key, value, nullptr});
-    else if (!same(value, it->second))
+    else if (!sameSpecValue(value, it->second))
       out.push_back({key, value, it->second});
   }
   for (const auto& [key, value] : b)

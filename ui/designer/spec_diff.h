@@ -15,5 +15,7 @@ struct SpecChange {
 };
 
 std::vector<SpecChange> specChanges(const Json& before, const Json& after);
+// Two spec values as a spec means them: numbers by value (1 and 1.0 are the same), the rest as JSON.
+bool sameSpecValue(const Json& a, const Json& b);
 
 }  // namespace reef::ui

@@ -1,6 +1,7 @@
 #include "ui/designer/spec_form.h"
 
 #include "backend/protocol/number_format.h"
+#include "ui/designer/spec_diff.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -30,11 +31,6 @@ QString tipOf(const protocol::Param& p) {
   std::string tip = p.description + "\n(" + p.allowed() + "; default " + p.defaultValue.dump();
   if (!p.special.empty() && p.min) tip += "; " + protocol::formatNumber(*p.min) + " means " + p.special;
   return QString::fromStdString(tip + ")");
-}
-
-bool sameValue(const Json& a, const Json& b) {
-  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
-  return a == b;
 }
 
 }  // namespace
@@ -277,8 +273,8 @@ void SpecForm::showIssues(const std::vector<protocol::SpecIssue>& issues) {
 void SpecForm::foldAdvancedRows() {
   for (auto& [key, field] : fields_) {
     if (!field.param.advanced) continue;
-    const bool show =
-        advancedToggle_->isChecked() || !sameValue(value(field), field.param.defaultValue) || issues_.count(key) > 0;
+    const bool show = advancedToggle_->isChecked() || !sameSpecValue(value(field), field.param.defaultValue) ||
+                      issues_.count(key) > 0;
     field.layout->setRowVisible(field.editor, show);
   }
 }

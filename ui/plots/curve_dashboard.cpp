@@ -140,7 +140,7 @@ void CurveDashboard::setRuns(const QList<qint64>& runs) {
 void CurveDashboard::updateLegend() {
   QStringList items;
   for (qint64 run : runs_) {
-    const Json row = storage::runDetails(session_.index().db(), run)["run"];
+    const Json row = storage::runRow(session_.index().db(), run);
     const std::string id = row["run_id"].get<std::string>();
     items << QString("<span style='color:%1'>&#9632;</span>&nbsp;%2")
                  .arg(CurvePlot::colorOfRun(QString::fromStdString(id)).name(),
@@ -151,25 +151,29 @@ void CurveDashboard::updateLegend() {
 }
 
 void CurveDashboard::refresh() {
-  updateKeys();
-  for (CurvePlot* p : panels_) p->refresh();
+  // Panels of metrics that just appeared read their series once, through setRuns.
+  const QList<CurvePlot*> added = updateKeys();
+  for (CurvePlot* p : panels_)
+    if (added.contains(p))
+      p->setRuns(runs_);
+    else
+      p->refresh();
 }
 
-void CurveDashboard::updateKeys() {
+QList<CurvePlot*> CurveDashboard::updateKeys() {
   std::vector<int64_t> ids(runs_.begin(), runs_.end());
   QStringList keys;
   if (!ids.empty())
     for (const auto& k : storage::metricKeys(session_.index().db(), ids)) keys << QString::fromStdString(k);
-  if (keys == keys_) return;
+  QList<CurvePlot*> added;
+  if (keys == keys_) return added;
   for (const auto& k : keys_)
     if (!keys.contains(k)) delete panels_.take(k);
   for (const auto& k : keys)
-    if (!panels_.contains(k)) {
-      panels_[k] = makePanel(k);
-      panels_[k]->setRuns(runs_);
-    }
+    if (!panels_.contains(k)) added << (panels_[k] = makePanel(k));
   keys_ = keys;
   relayout();
+  return added;
 }
 
 int CurveDashboard::columns() const { return std::max(1, scroll_->viewport()->width() / kPanelWidth); }

@@ -55,7 +55,8 @@ class CurveDashboard : public QWidget {
  private:
   QWidget* buildToolbar();
   CurvePlot* makePanel(const QString& key);
-  void updateKeys();
+  // Panels for the metrics the runs have now; returns the panels it added (they have no runs yet).
+  QList<CurvePlot*> updateKeys();
   void relayout();
   void layoutChanged();  // saves the layout and lays the panels out again
   void updateHiddenMenu();

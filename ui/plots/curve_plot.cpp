@@ -276,7 +276,7 @@ void CurvePlot::rebuildCurves() {
   if (chrome_ == Chrome::Toolbar) plot_->yAxis->setLabel(metric_->currentText());  // a panel has its title
   auto keyId = key.empty() ? std::nullopt : storage::findMetricKey(session_.index().db(), key);
   for (qint64 run : runs_) {
-    const Json row = storage::runDetails(session_.index().db(), run)["run"];
+    const Json row = storage::runRow(session_.index().db(), run);
     auto c = std::make_unique<Curve>();
     c->run = run;
     c->runId = QString::fromStdString(row["run_id"].get<std::string>());
