@@ -307,7 +307,8 @@ void applyRunStarted(EventContext& c, const Json& e, std::optional<double> time)
 
 void applyRunFinished(RunState& state, const Json& e, std::optional<double> time) {
   const std::string status = e.value("status", "");
-  state.status = (status == "completed" || status == "failed" || status == "cancelled") ? status : "failed";
+  state.status =
+      (status == "completed" || status == "stopped" || status == "failed" || status == "cancelled") ? status : "failed";
   state.finished = time;
   state.error = e.contains("error") && e["error"].is_string() ? e["error"].get<std::string>() : "";
   if (auto step = optionalInt(e, "step")) state.lastStep = step;

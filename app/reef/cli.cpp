@@ -32,6 +32,7 @@ void addCommands(CLI::App& app, int& status) {
   addExportCommand(app, status);
   addServeCommand(app, status);
   addClusterCommands(app, status);
+  addSweepCommand(app, status);
 #endif
 }
 

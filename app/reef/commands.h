@@ -29,6 +29,8 @@ void addServeCommand(CLI::App& app, int& status);
 // `reef cluster add|list|test|rm`, `reef submit`, and `reef runs follow|cancel|fetch` (added to the
 // `runs` command, so after addRunsCommand).
 void addClusterCommands(CLI::App& app, int& status);
+// `reef sweep FILE` and `reef sweep resume|stop|status|list`.
+void addSweepCommand(CLI::App& app, int& status);
 
 // Exit statuses shared by the commands.
 inline constexpr int kExitFailure = 1;

@@ -38,6 +38,9 @@ int train(const TrainOptions& options) {
                                "' is a folder without spec.yaml: pass a spec file or a run directory");
     if (runRoot.empty()) runRoot = specPath;
     specPath /= "spec.yaml";
+    // Continuing a trial that its sweep stopped early trains it on: the old request is spent.
+    std::error_code ignored;
+    fs::remove(protocol::RunDir(specPath.parent_path()).stopRequest(), ignored);
   }
   Json spec;
   try {
@@ -75,7 +78,7 @@ int train(const TrainOptions& options) {
     engine::Trainer trainer(collections::builtinRegistry(), run, spec, events.get(),
                             !options.plain && engine::Progress::stderrIsTerminal());
     const engine::TrainResult result = trainer.run();
-    if (!events) return result.status == "completed" ? 0 : kExitCancelled;
+    if (!events) return result.status == "cancelled" ? kExitCancelled : 0;
     Json metrics = Json::object();
     for (const auto& [k, v] : result.testMetrics) metrics[k] = v;
     events->write("run_finished",
@@ -84,7 +87,7 @@ int train(const TrainOptions& options) {
                 static_cast<long long>(result.step));
     for (const auto& [k, v] : result.testMetrics) std::printf("  %-16s %.4f\n", k.c_str(), v);
     std::printf("  run directory: %s\n", run.root().c_str());
-    return result.status == "completed" ? 0 : kExitCancelled;
+    return result.status == "cancelled" ? kExitCancelled : 0;
   } catch (const std::exception& e) {
     if (events) events->write("run_finished", {{"status", "failed"}, {"error", e.what()}});
     throw;

@@ -38,6 +38,12 @@ class Backend {
   virtual LaunchedRun resume(const std::filesystem::path& runDir, const std::filesystem::path& reefBinary) = 0;
   // Asks the run's process to stop: the engine checkpoints and ends the run as cancelled.
   virtual void cancel(const std::filesystem::path& runDir, int64_t pid) = 0;
+  // Asks the run to stop early (a sweep's decision): writes its stop request, and the engine
+  // checkpoints and ends the run as stopped.
+  virtual void requestStop(const std::filesystem::path& runDir, const std::string& reason) = 0;
+  // Whether the run's engine process (this machine: `pid`) still exists. Backends whose follow()
+  // reports a job that ended without the engine saying so answer true.
+  virtual bool alive(const std::filesystem::path& runDir, int64_t pid) = 0;
   // Brings the local run directory up to date with where the run executes (a remote run's events
   // and logs are copied by byte offset, so nothing is lost or doubled) and says where it stands.
   virtual RunState follow(const std::filesystem::path& runDir) = 0;

@@ -112,12 +112,28 @@ LaunchedRun LocalBackend::resume(const fs::path& runDir, const fs::path& reefBin
   return {runDir, spawnDetached(argv, run.logs() / "launcher.log")};
 }
 
-void LocalBackend::cancel(const fs::path& runDir, int64_t pid) {
-  // The pid must still be this run's engine: pids are reused.
+bool LocalBackend::alive(const fs::path& runDir, int64_t pid) {
+  if (pid <= 0) return false;
   std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
   std::stringstream text;
   text << cmdline.rdbuf();
-  if (!cmdline || text.str().find(runDir.filename().string()) == std::string::npos)
+  return cmdline && text.str().find(runDir.filename().string()) != std::string::npos;
+}
+
+void LocalBackend::requestStop(const fs::path& runDir, const std::string& reason) {
+  const fs::path path = protocol::RunDir(runDir).stopRequest();
+  const fs::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << Json{{"reason", reason}, {"time", protocol::unixTime()}}.dump() << "\n";
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write '" + temporary.string() + "': is the disk full?");
+  }
+  fs::rename(temporary, path);  // the engine never reads half a request
+}
+
+void LocalBackend::cancel(const fs::path& runDir, int64_t pid) {
+  if (!alive(runDir, pid))
     throw std::runtime_error("run '" + runDir.filename().string() + "' has no process running here (pid " +
                              std::to_string(pid) + " is gone or belongs to something else)");
   if (::kill(static_cast<pid_t>(pid), SIGTERM) != 0)

@@ -11,6 +11,9 @@ class LocalBackend : public Backend {
   LaunchedRun submit(const LaunchRequest& request) override;
   LaunchedRun resume(const std::filesystem::path& runDir, const std::filesystem::path& reefBinary) override;
   void cancel(const std::filesystem::path& runDir, int64_t pid) override;
+  void requestStop(const std::filesystem::path& runDir, const std::string& reason) override;
+  // The pid is this run's engine: it exists and its command line names the run (pids are reused).
+  bool alive(const std::filesystem::path& runDir, int64_t pid) override;
   // The run directory is the real one: nothing to copy; the state is the run's own status.
   RunState follow(const std::filesystem::path& runDir) override;
   void fetch(const std::filesystem::path&, const std::string&) override {}

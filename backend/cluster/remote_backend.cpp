@@ -180,6 +180,12 @@ void RemoteBackend::cancel(const fs::path& runDir, int64_t) {
                              lastLines(out.err + out.out, 3));
 }
 
+void RemoteBackend::requestStop(const fs::path& runDir, const std::string& reason) {
+  const RemoteRun r = RemoteRun::read(runDir);
+  session().write(r.remoteDir + "/stop_request.json",
+                  Json{{"reason", reason}, {"time", protocol::unixTime()}}.dump() + "\n");
+}
+
 RunState RemoteBackend::jobState(const RemoteRun& r) {
   SshSession& ssh = session();
   if (r.scheduler == "slurm") {

@@ -43,6 +43,8 @@ class RemoteBackend : public Backend {
   // running. `reefBinary` is unused: the profile names the engine on the cluster.
   LaunchedRun resume(const std::filesystem::path& runDir, const std::filesystem::path& reefBinary) override;
   void cancel(const std::filesystem::path& runDir, int64_t job) override;
+  void requestStop(const std::filesystem::path& runDir, const std::string& reason) override;
+  bool alive(const std::filesystem::path&, int64_t) override { return true; }
   RunState follow(const std::filesystem::path& runDir) override;
   void fetch(const std::filesystem::path& runDir, const std::string& relative) override;
 

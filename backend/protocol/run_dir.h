@@ -29,6 +29,9 @@ class RunDir {
   std::filesystem::path rankLog(int rank) const;
   std::filesystem::path exports() const { return root_ / "exports"; }
   std::filesystem::path artifacts() const { return root_ / "artifacts"; }
+  // Written by a sweep to stop this run early (JSON: {"reason": ...}); the trainer checks it after
+  // every step, checkpoints and ends the run as stopped.
+  std::filesystem::path stopRequest() const { return root_ / "stop_request.json"; }
 
   // Steps of the complete checkpoints (step-<N> folders; unfinished temporary folders excluded),
   // ascending.

@@ -155,6 +155,20 @@ std::vector<Assignment> SearchSpace::grid() const {
   return out;
 }
 
+std::string SearchSpace::describe(const Assignment& assignment) {
+  std::string text;
+  for (const auto& [key, value] : assignment.items()) {
+    std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+    if (value.is_number_float()) {
+      char number[32];
+      std::snprintf(number, sizeof number, "%.6g", value.get<double>());
+      shown = number;
+    }
+    text += (text.empty() ? "" : " ") + key + "=" + shown;
+  }
+  return text;
+}
+
 std::string SearchSpace::canonical(const Assignment& assignment) {
   std::map<std::string, std::string> sorted;
   for (const auto& [key, value] : assignment.items()) sorted[key] = value.dump();

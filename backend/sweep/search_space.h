@@ -65,6 +65,8 @@ class SearchSpace {
   // conditional dimension does not multiply the combinations where it is absent), in declaration
   // order with the last dimension varying fastest. Needs enumerate() of every dimension.
   std::vector<Assignment> grid() const;
+  // "optim.lr=0.00123 optim.name=sgd": for people (numbers to 6 significant digits).
+  static std::string describe(const Assignment& assignment);
   // A canonical text of an assignment (keys sorted, numbers as written): equal settings, equal text.
   static std::string canonical(const Assignment& assignment);
 

@@ -1,5 +1,6 @@
 #include "backend/sweep/trial.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace reef::sweep {
@@ -17,7 +18,9 @@ constexpr StatusName kNames[] = {
     {TrialStatus::Lost, "lost"},           {TrialStatus::Cancelled, "cancelled"},
 };
 
-Json optionalNumber(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+// NaN and infinities have no JSON form: written as null, read back as NaN.
+Json jsonNumber(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+double numberOf(const Json& v) { return v.is_number() ? v.get<double>() : NAN; }
 
 }  // namespace
 
@@ -39,13 +42,13 @@ bool finished(TrialStatus status) {
 
 Json Trial::toJson() const {
   Json reportList = Json::array();
-  for (const auto& [step, v] : reports) reportList.push_back({step, v});
+  for (const auto& [step, v] : reports) reportList.push_back({step, jsonNumber(v)});
   Json rungList = Json::object();
-  for (const auto& [rung, v] : rungs) rungList[std::to_string(rung)] = v;
+  for (const auto& [rung, v] : rungs) rungList[std::to_string(rung)] = jsonNumber(v);
   return {{"number", number},   {"status", trialStatusName(status)},
           {"params", params},   {"run_dir", runDir},
           {"pid", pid},         {"resumes", resumes},
-          {"steps", steps},     {"value", optionalNumber(value)},
+          {"steps", steps},     {"value", value ? jsonNumber(*value) : Json(nullptr)},
           {"error", error},     {"reports", reportList},
           {"rungs", rungList},  {"started_at", startedAt},
           {"ended_at", endedAt}};
@@ -60,10 +63,11 @@ Trial Trial::fromJson(const Json& json) {
   t.pid = json.value("pid", int64_t{0});
   t.resumes = json.value("resumes", 0);
   t.steps = json.value("steps", int64_t{0});
-  if (json.contains("value") && json["value"].is_number()) t.value = json["value"].get<double>();
+  if (json.contains("value") && !json["value"].is_null()) t.value = numberOf(json["value"]);
   t.error = json.value("error", "");
-  for (const auto& r : json.value("reports", Json::array())) t.reports[r.at(0).get<int64_t>()] = r.at(1).get<double>();
-  for (const auto& [rung, v] : json.value("rungs", Json::object()).items()) t.rungs[std::stoi(rung)] = v.get<double>();
+  for (const auto& r : json.value("reports", Json::array())) t.reports[r.at(0).get<int64_t>()] = numberOf(r.at(1));
+  const Json rungs = json.value("rungs", Json::object());  // (items() of a temporary would dangle)
+  for (const auto& [rung, v] : rungs.items()) t.rungs[std::stoi(rung)] = numberOf(v);
   t.startedAt = json.value("started_at", 0.0);
   t.endedAt = json.value("ended_at", 0.0);
   return t;

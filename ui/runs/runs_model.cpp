@@ -24,6 +24,7 @@ QString statusIconName(const std::string& status) {
   if (status == "completed") return "emblem-default";
   if (status == "failed") return "dialog-error";
   if (status == "cancelled") return "media-playback-stop";
+  if (status == "stopped") return "media-skip-forward";
   return "appointment-soon";
 }
 
@@ -32,6 +33,7 @@ QStyle::StandardPixmap statusFallback(const std::string& status) {
   if (status == "completed") return QStyle::SP_DialogApplyButton;
   if (status == "failed") return QStyle::SP_MessageBoxCritical;
   if (status == "cancelled") return QStyle::SP_MediaStop;
+  if (status == "stopped") return QStyle::SP_MediaSkipForward;
   return QStyle::SP_FileDialogInfoView;
 }
 

@@ -76,6 +76,8 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
       {"exp",
        {
            stringParam("name", "", "A label for the run (run ids are generated; the name is never a path)"),
+           advanced(stringParam("sweep", "",
+                                "The sweep and trial this run belongs to, <sweep id>/<trial>; set by reef sweep")),
            intParam("seed", 1, 0, 2147483647, "Seed of weight initialisation, data order and dropout"),
            intParam("checkpoint_interval", 0, 0, kBig,
                     "Optimizer steps between checkpoints; 0 checkpoints at every validation"),

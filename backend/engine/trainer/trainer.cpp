@@ -25,6 +25,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 namespace reef::engine {
@@ -74,6 +76,7 @@ class Trainer::Session {
   void logInterval(double lr, double gradNorm, double epoch);
   std::optional<double> validate();
   bool agreeToStop(bool& cancelled, bool stoppedEarly);
+  bool sweepAsksToStop();
   void checkpoint(std::optional<double> monitorValue);
   void test(TrainResult& result);
 
@@ -313,6 +316,18 @@ bool Trainer::Session::agreeToStop(bool& cancelled, bool stoppedEarly) {
   return flags[1].item<double>() > 0;
 }
 
+// A sweep's early-stopping rule writes the run's stop request; rank 0 reads it after every step
+// (a stat, ~1 us) and the job agrees on it like on an early stop.
+bool Trainer::Session::sweepAsksToStop() {
+  if (!plan_.rank0() || !std::filesystem::exists(run_.stopRequest())) return false;
+  std::ifstream in(run_.stopRequest());
+  const Json request = Json::parse(in, nullptr, false);
+  const std::string reason = request.is_object() ? request.value("reason", "") : "";
+  log_.info("stopped early by the sweep at step " + std::to_string(state_.step) +
+            (reason.empty() ? "" : ": " + reason));
+  return true;
+}
+
 void Trainer::Session::checkpoint(std::optional<double> monitorValue) {
   checkpointedStep_ = state_.step;
   const auto event = checkpoints_->save(state_, monitorValue, exp_.keepTopK, exp_.monitorMax, exp_.monitor);
@@ -347,7 +362,7 @@ TrainResult Trainer::Session::run() {
   auto lastSystem = Clock::now();
   double systemDue = SystemStats::kFirstSampleSeconds;
   model_->module().train();
-  bool cancelled = false, stoppedEarly = false;
+  bool cancelled = false, stoppedEarly = false, sweepStopped = false;
   const auto sessionStart = Clock::now();
   const double trainSecondsBefore = state_.trainSeconds;
   intervalStart_ = Clock::now();
@@ -390,6 +405,7 @@ TrainResult Trainer::Session::run() {
         log_.info("early stopping at step " + std::to_string(state_.step) + ": " + exp_.monitor +
                   " has not improved for " + std::to_string(state_.validationsWithoutImprovement) + " validations");
     }
+    if (!stoppedEarly && !last && sweepAsksToStop()) stoppedEarly = sweepStopped = true;
     state_.trainSeconds = trainSecondsBefore + secondsSince(sessionStart);
     if (plan_.dist.distributed()) stoppedEarly = agreeToStop(cancelled, stoppedEarly);
     if (state_.step % checkpointInterval_ == 0 || last || stoppedEarly) checkpoint(monitorValue);
@@ -400,8 +416,9 @@ TrainResult Trainer::Session::run() {
 
   TrainResult result;
   result.step = state_.step;
-  result.status = cancelled ? "cancelled" : "completed";
+  result.status = cancelled ? "cancelled" : sweepStopped ? "stopped" : "completed";
   if (checkpointedStep_ != state_.step) checkpoint(std::nullopt);
+  if (sweepStopped) return result;  // a trial stopped early is not worth its test evaluation
   if (cancelled) {
     if (plan_.rank0())
       log_.info("stopped at step " + std::to_string(state_.step) + "; `reef train` on this run directory continues it");

@@ -15,7 +15,7 @@
 namespace reef::engine {
 
 struct TrainResult {
-  std::string status;  // completed | cancelled
+  std::string status;  // completed | stopped (by a sweep) | cancelled
   int64_t step = 0;
   MetricMap testMetrics;  // "test/acc", ... when trainer.test_at_end ran
 };
