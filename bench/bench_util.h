@@ -24,19 +24,27 @@ inline int argValue(int argc, char** argv, const char* name, int fallback) {
   return fallback;
 }
 
-// Runs a Python baseline and returns the JSON lines it printed that carry "ms_per_step".
-inline std::vector<Json> pythonResults(const std::string& command) {
+// Runs a Python baseline and returns the JSON lines it printed that carry `key`.
+inline std::vector<Json> pythonLines(const std::string& command, const std::string& key) {
   FILE* python = popen(command.c_str(), "r");
-  if (!python) throw std::runtime_error("cannot start `" + command + "` (install python3-torch)");
+  if (!python) throw std::runtime_error("cannot start `" + command + "`");
   std::vector<Json> out;
-  char line[512];
-  while (std::fgets(line, sizeof line, python)) {
+  std::string line;
+  for (int c; (c = std::fgetc(python)) != EOF;) {
+    if (c != '\n') {
+      line.push_back(static_cast<char>(c));
+      continue;
+    }
     Json result = Json::parse(line, nullptr, false);
-    if (!result.is_discarded() && result.contains("ms_per_step")) out.push_back(std::move(result));
+    if (!result.is_discarded() && result.contains(key)) out.push_back(std::move(result));
+    line.clear();
   }
   if (pclose(python) != 0 || out.empty())
     throw std::runtime_error("the Python side failed: run `" + command + "` to see why");
   return out;
 }
+
+// The JSON lines of a timing baseline (python3-torch), those with "ms_per_step".
+inline std::vector<Json> pythonResults(const std::string& command) { return pythonLines(command, "ms_per_step"); }
 
 }  // namespace reef::bench

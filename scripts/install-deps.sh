@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang-format universal-ctags python3     # the test command's layout, function-length and layering checks
   libtorch-dev libgloo-dev python3-torch   # LibTorch 1.13 (CPU); c10d needs gloo's headers; the benchmark's baseline
+  python3-optuna                           # reef-bench-sweep's baseline (Optuna 3.1)
   libopenblas0-openmp                      # the reference BLAS is 6-9x slower; the pthread OpenBLAS fights OpenMP
   libdnnl-dev                              # oneDNN GEMM for fp32 linear layers (2-4x OpenBLAS on AVX-512)
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev
