@@ -47,7 +47,8 @@ ParzenEstimator ParzenEstimator::numeric(const std::vector<double>& points, cons
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p.mus_[a] < p.mus_[b]; });
   p.sigmas_.assign(p.mus_.size(), high - low);
-  const double minSigma = (high - low) / std::min(100.0, 1.0 + static_cast<double>(p.mus_.size()));
+  // (Optuna counts the range's two ends among the points here.)
+  const double minSigma = (high - low) / std::min(100.0, 3.0 + static_cast<double>(p.mus_.size()));
   for (size_t r = 0; r < order.size(); ++r) {
     const double left = r == 0 ? low : p.mus_[order[r - 1]];
     const double right = r + 1 == order.size() ? high : p.mus_[order[r + 1]];
@@ -67,8 +68,13 @@ ParzenEstimator ParzenEstimator::categorical(const std::vector<size_t>& indices,
                                              size_t choices) {
   ParzenEstimator p;
   p.categorical_ = true;
-  p.probabilities_.assign(choices, kPriorWeight / static_cast<double>(choices));
-  for (size_t i = 0; i < indices.size(); ++i) p.probabilities_[indices[i]] += weights[i];
+  // Each observation is itself smoothed by the prior, (prior / k + one-hot) / (1 + prior), as in
+  // Optuna; the prior is one more uniform component.
+  const double k = static_cast<double>(choices);
+  p.probabilities_.assign(choices, kPriorWeight / k);
+  for (size_t i = 0; i < indices.size(); ++i)
+    for (size_t c = 0; c < choices; ++c)
+      p.probabilities_[c] += weights[i] * (kPriorWeight / k + (c == indices[i] ? 1.0 : 0.0)) / (1.0 + kPriorWeight);
   const double total = std::accumulate(p.probabilities_.begin(), p.probabilities_.end(), 0.0);
   for (auto& v : p.probabilities_) v /= total;
   return p;

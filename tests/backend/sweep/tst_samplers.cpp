@@ -167,7 +167,7 @@ class TestSamplers : public QObject {
 
   void parzenKernelsAreClippedAndNormalised() {
     const ParzenEstimator p = ParzenEstimator::numeric({0.1, 0.1001, 0.9}, {1, 1, 1}, 0, 1);
-    for (double s : p.sigmas()) QVERIFY(s >= 1.0 / 5 - 1e-12 && s <= 1.0);  // range / min(100, 1 + 4)
+    for (double s : p.sigmas()) QVERIFY(s >= 1.0 / 7 - 1e-12 && s <= 1.0);  // range / min(100, 3 + 4)
     double mass = 0;                                                        // integrates to 1 over [0, 1]
     for (int i = 0; i < 10000; ++i) mass += std::exp(p.logDensity((i + 0.5) / 10000)) / 10000;
     QVERIFY2(std::abs(mass - 1) < 1e-3, qPrintable(QString::number(mass)));
