@@ -13,6 +13,7 @@
 #include "ui/runs/run_details.h"
 #include "ui/runs/runs_model.h"
 #include "ui/runs/runs_view.h"
+#include "ui/sweeps/sweep_view.h"
 #include "ui/welcome/welcome_page.h"
 #include "ui/workspace_session.h"
 
@@ -119,17 +120,15 @@ bool MainWindow::openWorkspace(const QString& path) {
   deploy_ = new DeployView(*session_, catalog_ ? &*catalog_ : nullptr, reefBinary_);
   tabs_->addTab(deploy_, tr("Deploy"));
   tabs_->addTab(deploy_->playground(), tr("Playground"));
+  sweeps_ = new SweepView(session_->workspace(), catalog_ ? &*catalog_ : nullptr, reefBinary_);
+  tabs_->addTab(sweeps_, tr("Sweeps"));
   setCentralWidget(buildPages());
 
   connect(runs_, &RunsView::selectionChanged, this, &MainWindow::selectionChanged);
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::refreshShownTab);
   connect(details_, &RunDetails::annotated, runs_, &RunsView::refresh);
-  connect(runs_, &RunsView::cloneRequested, this, [this](const QString& specJson, const QString& origin) {
-    if (!designer_) return;
-    designer_->loadSpec(Json::parse(specJson.toStdString(), nullptr, false), tr("a copy of %1").arg(origin));
-    pages_->setCurrentWidget(tabs_);
-    tabs_->setCurrentWidget(designer_);
-  });
+  connect(runs_, &RunsView::cloneRequested, this, &MainWindow::cloneIntoDesigner);
+  connect(sweeps_, &SweepView::cloneRequested, this, &MainWindow::cloneIntoDesigner);
   connect(session_.get(), &WorkspaceSession::changed, this, &MainWindow::sessionChanged);
   connect(session_.get(), &WorkspaceSession::syncFailed, this,
           [this](const QString& e) { statusBar()->showMessage(tr("Index update failed: %1").arg(e)); });
@@ -146,6 +145,13 @@ bool MainWindow::openWorkspace(const QString& path) {
   for (QAction* a : workspaceActions_) a->setEnabled(true);
   statusBar()->showMessage(tr("Workspace %1").arg(session_->workspace()));
   return true;
+}
+
+void MainWindow::cloneIntoDesigner(const QString& specJson, const QString& origin) {
+  if (!designer_) return;
+  designer_->loadSpec(Json::parse(specJson.toStdString(), nullptr, false), tr("a copy of %1").arg(origin));
+  pages_->setCurrentWidget(tabs_);
+  tabs_->setCurrentWidget(designer_);
 }
 
 void MainWindow::selectionChanged(const QList<qint64>& runs) {

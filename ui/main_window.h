@@ -28,6 +28,7 @@ class DesignerWidget;
 class LogView;
 class RunDetails;
 class RunsView;
+class SweepView;
 class WelcomePage;
 class WorkspaceSession;
 
@@ -49,6 +50,7 @@ class MainWindow : public QMainWindow {
   LogView* logs() const { return logs_; }
   RunDetails* details() const { return details_; }
   DeployView* deploy() const { return deploy_; }
+  SweepView* sweeps() const { return sweeps_; }
   QTabWidget* tabs() const { return tabs_; }
   // The welcome page or the tabs, whichever is shown.
   QStackedWidget* pages() const { return pages_; }
@@ -62,6 +64,8 @@ class MainWindow : public QMainWindow {
   void rememberWorkspace(const QString& path);
   void rebuildRecentMenu();
   void selectionChanged(const QList<qint64>& runs);
+  // Loads a spec (a run's, a sweep's best trial's) into the designer and shows it.
+  void cloneIntoDesigner(const QString& specJson, const QString& origin);
   void sessionChanged();
   void refreshShownTab();
   QWidget* buildPages();
@@ -90,6 +94,7 @@ class MainWindow : public QMainWindow {
   LogView* logs_ = nullptr;
   RunDetails* details_ = nullptr;
   DeployView* deploy_ = nullptr;
+  SweepView* sweeps_ = nullptr;
   QMenu* recent_ = nullptr;
   QList<QAction*> workspaceActions_;
   QTimer followers_;  // keeps unfinished cluster runs followed

@@ -194,6 +194,8 @@ bool SweepController::followTrial(size_t index) {
 void SweepController::finishTrial(Trial& t, const Json& finish) {
   const std::string status = finish.value("status", "failed");
   const Json error = finish.value("error", Json());
+  if (finish.contains("step") && finish["step"].is_number_integer())  // it trained past its last metric
+    t.steps = std::max(t.steps, finish["step"].get<int64_t>());
   t.endedAt = protocol::unixTime();
   if (status == "completed" && t.reports.empty()) {
     std::string seen;

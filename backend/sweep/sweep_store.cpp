@@ -4,6 +4,7 @@
 #include "backend/protocol/run_dir.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -124,6 +125,14 @@ SweepStore SweepStore::open(const fs::path& workspace, const std::string& id) {
   std::string names;
   for (const auto& m : matches) names += " " + m;
   throw std::runtime_error("'" + id + "' names several sweeps:" + names + "; give more of the id");
+}
+
+bool SweepStore::controllerRunning() const {
+  const int fd = ::open(lockFile().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+  ::close(fd);  // (releases the probe's lock)
+  return held;
 }
 
 SweepSpec SweepStore::spec() const {

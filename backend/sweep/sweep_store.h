@@ -46,6 +46,9 @@ class SweepStore {
   std::filesystem::path lockFile() const { return root_ / "controller.lock"; }
   std::filesystem::path logFile() const { return root_ / "controller.log"; }
 
+  // Whether a controller holds the sweep now (its lock is taken).
+  bool controllerRunning() const;
+
   SweepSpec spec() const;
   SweepState load() const;
   // Replaces state.json atomically; throws naming the file (and "is the disk full?") on failure,
