@@ -129,6 +129,11 @@ bool MainWindow::openWorkspace(const QString& path) {
   connect(details_, &RunDetails::annotated, runs_, &RunsView::refresh);
   connect(runs_, &RunsView::cloneRequested, this, &MainWindow::cloneIntoDesigner);
   connect(sweeps_, &SweepView::cloneRequested, this, &MainWindow::cloneIntoDesigner);
+  if (designer_)
+    connect(designer_, &DesignerWidget::sweepStarted, this, [this] {
+      tabs_->setCurrentWidget(sweeps_);
+      QTimer::singleShot(1500, sweeps_, [this] { sweeps_->showSweep(QString()); });  // once its folder exists
+    });
   connect(session_.get(), &WorkspaceSession::changed, this, &MainWindow::sessionChanged);
   connect(session_.get(), &WorkspaceSession::syncFailed, this,
           [this](const QString& e) { statusBar()->showMessage(tr("Index update failed: %1").arg(e)); });

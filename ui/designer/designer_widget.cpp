@@ -8,6 +8,7 @@
 #include "ui/designer/spec_diff.h"
 #include "ui/designer/spec_form.h"
 #include "ui/engine_client.h"
+#include "ui/sweeps/sweep_dialog.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -42,6 +43,10 @@ DesignerWidget::DesignerWidget(protocol::Catalog catalog, QString reefBinary, QW
   launch_ = new QPushButton(tr("Launch"), this);
   launch_->setObjectName("launch");
   launch_->setToolTip(tr("Start this spec as a new run on the chosen target"));
+  sweep_ = new QPushButton(tr("Sweep..."), this);
+  sweep_->setObjectName("sweep");
+  sweep_->setToolTip(tr("Search this spec's hyper-parameters: choose ranges, preview, start a sweep"));
+  connect(sweep_, &QPushButton::clicked, this, &DesignerWidget::designSweep);
   target_ = new QComboBox(this);
   target_->setObjectName("target");
   target_->setToolTip(tr("Where the run executes: this machine, or a cluster profile (File > Clusters...)"));
@@ -51,6 +56,7 @@ DesignerWidget::DesignerWidget(protocol::Catalog catalog, QString reefBinary, QW
   bar->addWidget(saveButton);
   bar->addWidget(target_);
   bar->addWidget(launch_);
+  bar->addWidget(sweep_);
   layout->addLayout(bar);
 
   auto* split = new QSplitter(Qt::Horizontal, this);
@@ -250,6 +256,16 @@ void DesignerWidget::launch() {
     status_->setText("<span style='color:#c22'>" + QString::fromStdString(e.what()).toHtmlEscaped() + "</span>");
     emit failed(QString::fromStdString(e.what()));
   }
+}
+
+void DesignerWidget::designSweep() {
+  if (!valid_ || workspace_.isEmpty()) return;
+  QStringList clusters;
+  for (int i = 1; i < target_->count(); ++i) clusters << target_->itemData(i).toString();
+  auto* dialog = new SweepDialog(catalog_, form_->spec(), workspace_, reefBinary_, clusters, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &SweepDialog::started, this, &DesignerWidget::sweepStarted);
+  dialog->open();
 }
 
 }  // namespace reef::ui

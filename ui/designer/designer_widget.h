@@ -51,9 +51,13 @@ class DesignerWidget : public QWidget {
   // A cluster run is staged and submitted here, then followed by a `reef runs follow` process.
   void launch();
   void save();
+  // Opens the sweep dialog on this spec (ranges, preview, start); emits sweepStarted() when a
+  // sweep was started.
+  void designSweep();
 
  signals:
   void launched(QString runDir);
+  void sweepStarted();
   void failed(QString message);
 
  private:
@@ -75,6 +79,7 @@ class DesignerWidget : public QWidget {
   QComboBox* examples_;
   QLabel* status_;
   QPushButton* launch_;
+  QPushButton* sweep_;
   QComboBox* target_;
   QTimer yamlDebounce_;
   bool syncing_ = false;

@@ -1,12 +1,12 @@
 #include "ui/sweeps/sweep_view.h"
 
-#include "backend/cluster/local_backend.h"
 #include "backend/protocol/spec.h"
 #include "backend/sweep/importance.h"
 #include "ui/deploy/export_dialog.h"
 #include "ui/engine_client.h"
 #include "ui/sweeps/parallel_coordinates_plot.h"
 #include "ui/sweeps/sweep_charts.h"
+#include "ui/sweeps/sweep_process.h"
 
 #include <QComboBox>
 #include <QFileDialog>
@@ -15,7 +15,6 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QMessageBox>
-#include <QProcess>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTabWidget>
@@ -360,23 +359,11 @@ void SweepView::highlight(const QList<int>& trials) {
   }
 }
 
-QString SweepView::preview(const QString& file, bool& ok) const {
-  QProcess p;
-  p.start(reef_, {"sweep", file, "--preview", "--workspace", workspace_});
-  ok = p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-  const QString out = QString::fromUtf8(p.readAllStandardOutput()), err = QString::fromUtf8(p.readAllStandardError());
-  if (!ok && err.isEmpty() && out.isEmpty()) return tr("could not run %1: %2").arg(reef_, p.errorString());
-  return ok ? out : err + out;
-}
+QString SweepView::preview(const QString& file, bool& ok) const { return previewSweep(reef_, file, workspace_, ok); }
 
 bool SweepView::start(const QString& file) {
-  const fs::path folder = fs::path(workspace_.toStdString()) / "sweeps";
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  const QString log = QString("launch-%1.log").arg(QDateTime::currentDateTimeUtc().toString("yyyyMMdd-HHmmss"));
   try {
-    cluster::spawnDetached({reef_.toStdString(), "sweep", file.toStdString(), "--workspace", workspace_.toStdString()},
-                           folder / ("." + log.toStdString()));
+    startSweepProcess(reef_, {file}, workspace_, launchLog(workspace_));
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("New sweep"), QString::fromStdString(e.what()));
     return false;
@@ -403,13 +390,8 @@ void SweepView::newSweep() {
 
 void SweepView::runController(const QStringList& args) {
   if (args.value(1).isEmpty()) return;
-  const std::string id = args[1].toStdString();
-  const fs::path folder = fs::path(workspace_.toStdString()) / "sweeps" / id;
   try {
-    std::vector<std::string> argv{reef_.toStdString(), "sweep"};
-    for (const auto& a : args) argv.push_back(a.toStdString());
-    argv.insert(argv.end(), {"--workspace", workspace_.toStdString()});
-    cluster::spawnDetached(argv, folder / "controller.out");
+    startSweepProcess(reef_, args, workspace_, workspace_ + "/sweeps/" + args[1] + "/controller.out");
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Sweep"), QString::fromStdString(e.what()));
   }

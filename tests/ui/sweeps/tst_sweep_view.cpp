@@ -3,14 +3,19 @@
 // table, importance, best against compute, slices on a log scale, clone best (without its sweep
 // label), the buttons of a finished sweep, a new sweep's preview through the real `reef`, and the
 // chart data on their own.
+#include "backend/protocol/spec.h"
 #include "backend/protocol/yaml_json.h"
 #include "tests/ui/studio_fixture.h"
+#include "ui/engine_client.h"
 #include "ui/sweeps/parallel_coordinates_plot.h"
 #include "ui/sweeps/sweep_charts.h"
+#include "ui/sweeps/sweep_dialog.h"
+#include "ui/sweeps/sweep_draft.h"
 #include "ui/sweeps/sweep_view.h"
 
 #include <QComboBox>
 #include <QLabel>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -146,6 +151,50 @@ class TestSweepView : public QObject {
     QCOMPARE(points.size(), size_t{3});  // only the sgd trials have it
     const auto lr = slice(spec, state, "optim.lr");
     QVERIFY(std::abs(lr[0].x - 0.0) < 1e-9 && std::abs(lr[2].x - 1.0 / 3) < 1e-9);  // 1e-4 .. 1e-1, log
+  }
+
+  // The designer's sweep dialog on the MNIST example with the engine's catalog: the keys offered,
+  // a log range and a choice ticked, the engine's preview, a range the catalog refuses named, and
+  // Start leaving a sweep the controller runs.
+  void theSweepDialogTurnsFieldsIntoRanges() {
+    const protocol::Catalog catalog = loadCatalog(QStringLiteral(REEF_BINARY));
+    const Json spec = protocol::resolveSpec(
+        protocol::loadSpecFile(std::string(REEF_SOURCE_DIR) + "/resources/examples/vision/mnist_cnn.yaml"), catalog,
+        "x");
+    const auto offered = sweepableParameters(catalog, spec);
+    auto find = [&](const std::string& key) {
+      for (const auto& d : offered)
+        if (d.key == key) return d;
+      return SweepDraftParameter{};
+    };
+    QVERIFY(find("optim.lr").log && find("optim.lr").min > 0 && find("optim.lr").max <= 10);
+    QCOMPARE(find("optim.name").values.size(), size_t{3});
+    QVERIFY(find("model.width").param != nullptr);
+
+    const QString workspace = dir_.path() + "/ws-dialog";
+    SweepDialog dialog(catalog, spec, workspace, QStringLiteral(REEF_BINARY), {});
+    QTableWidget* table = dialog.parameters();
+    auto rowOf = [&](const QString& key) {
+      for (int r = 0; r < table->rowCount(); ++r)
+        if (table->item(r, 1)->text() == key) return r;
+      return -1;
+    };
+    table->item(rowOf("optim.lr"), 0)->setCheckState(Qt::Checked);
+    table->item(rowOf("optim.name"), 0)->setCheckState(Qt::Checked);
+    table->item(rowOf("optim.name"), 6)->setText("adamw, sgd");
+    table->item(rowOf("trainer.max_steps"), 0)->setCheckState(Qt::Checked);
+    table->item(rowOf("trainer.max_steps"), 6)->setText("60");
+    dialog.runCap()->setValue(3);
+    const Json doc = dialog.document();
+    QCOMPARE(doc["parameters"]["optim.lr"]["distribution"].get<std::string>(), std::string("log_uniform"));
+    QCOMPARE(doc["parameters"]["optim.name"]["values"].size(), size_t{2});
+    QVERIFY(dialog.preview());
+    QVERIFY2(dialog.previewText()->toPlainText().contains("3, 2 at once, 60 steps each"),
+             qPrintable(dialog.previewText()->toPlainText()));
+    table->item(rowOf("optim.lr"), 4)->setText("50");  // above lr's maximum
+    QVERIFY(!dialog.preview());
+    QVERIFY2(dialog.previewText()->toPlainText().contains("parameters.optim.lr.max"),
+             qPrintable(dialog.previewText()->toPlainText()));
   }
 
   void aNewSweepsPreviewComesFromTheEngine() {
