@@ -8,6 +8,7 @@
 // engine as a detached process over SSH) runs a run to the end as well.
 #include "backend/cluster/remote_backend.h"
 #include "backend/protocol/run_dir.h"
+#include "backend/sweep/sweep_store.h"
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
 #include "tests/backend/cluster/cluster_fixture.h"
@@ -227,6 +228,39 @@ class TestClusterSlurm : public QObject {
     QCOMPARE(eventsOfType(run, "run_finished").size(), size_t(1));
     QCOMPARE(eventsOfType(run, "run_finished")[0]["status"].get<std::string>(), std::string("completed"));
     QVERIFY2(r.out.contains("step 100"), qPrintable(r.out));
+  }
+
+  // A sweep whose trials are Slurm jobs: submitted through the profile, two at once, followed by
+  // mirroring, stopped early through their remote stop request, every trial ending.
+  void aSweepRunsItsTrialsAsJobs() {
+    const QString error = addCluster("sweeps", REEF_BINARY);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    const QString file = dir_.filePath("sweep.yaml");
+    std::ofstream(file.toStdString())
+        << "name: slurm-sweep\nbase:\n"
+           "  model: {collection: vision, arch: cnn, width: 8, hidden: 32}\n"
+           "  data: {dataset: mnist, batch_size: 64, workers: 0, val_size: 1000}\n"
+           "  trainer: {max_steps: 300, val_interval: 10, limit_val_batches: 4, log_interval: 10, test_at_end: false}\n"
+           "method: random\nmetric: {name: val/acc, goal: maximize}\nseed: 3\n"
+           "parameters: {optim.lr: {distribution: log_uniform, min: 1.0e-5, max: 0.3}}\n"
+           "early_terminate: {type: asha, eta: 2, min_steps: 20}\nrun_cap: 4\nmax_concurrent: 2\n";
+    const QString workspace = dir_.filePath("sweep-workspace");
+    const ReefRun r = reef({"sweep", file, "--workspace", workspace, "--target", "sweeps"}, 400000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+    const auto store =
+        sweep::SweepStore::open(workspace.toStdString(), sweep::SweepStore::list(workspace.toStdString()).at(0));
+    const sweep::SweepState state = store.load();
+    QCOMPARE(state.status, std::string("completed"));
+    QCOMPARE(state.target, std::string("sweeps"));
+    QCOMPARE(state.trials.size(), size_t{4});
+    for (const auto& t : state.trials) {
+      QVERIFY2(t.status == sweep::TrialStatus::Completed || t.status == sweep::TrialStatus::Stopped, t.error.c_str());
+      QVERIFY(fs::exists(fs::path(t.runDir) / "cluster.json"));  // it ran as a job
+      const auto finished = eventsOfType(t.runDir, "run_finished");
+      QCOMPARE(finished.back()["status"].get<std::string>(),
+               std::string(t.status == sweep::TrialStatus::Stopped ? "stopped" : "completed"));
+    }
+    qInfo("%s", qPrintable(r.out.section('\n', -8)));
   }
 
   void aFailedJobShowsItsError() {
