@@ -19,6 +19,9 @@ namespace reef::sweep {
 
 namespace {
 
+// Why `reef sweep stop` cancelled a trial: `reef sweep resume` continues those trials.
+constexpr const char* kSweepStopped = "the sweep was stopped";
+
 // A launched trial gets this long to exec its engine before a missing process counts as vanished.
 constexpr double kStartGraceSeconds = 5;
 
@@ -96,7 +99,7 @@ SweepState SweepController::run() {
   adoptLeftovers();
   for (;;) {
     if (fs::exists(store_.stopRequest())) {
-      cancelRunning("the sweep was stopped");
+      cancelRunning(kSweepStopped);
       end("stopped", "stopped by `reef sweep stop`");
       break;
     }
@@ -119,6 +122,7 @@ SweepState SweepController::run() {
 }
 
 void SweepController::adoptLeftovers() {
+  continueStoppedTrials();
   bool pending = false;
   for (const auto& t : state_.trials) pending = pending || t.status == TrialStatus::Pending;
   if (!pending) return;
@@ -132,6 +136,33 @@ void SweepController::adoptLeftovers() {
     note("trial " + std::to_string(t.number) + ": adopted its run " + it->second.filename().string());
   }
   save();
+}
+
+// Trials that `reef sweep stop` cancelled go on from their last checkpoint: stop and resume pause
+// a sweep.
+void SweepController::continueStoppedTrials() {
+  bool changed = false;
+  for (auto& t : state_.trials) {
+    if (t.status != TrialStatus::Cancelled || t.error != kSweepStopped || t.runDir.empty()) continue;
+    try {
+      t.pid = backend_.resume(t.runDir, options_.reefBinary).pid;
+      t.status = TrialStatus::Running;
+      t.error.clear();
+      t.startedAt = protocol::unixTime();
+      t.endedAt = 0;
+      // Read on from the end: its reports are kept, and the old run_finished must not end it again.
+      const fs::path events = protocol::RunDir(t.runDir).events();
+      std::error_code ec;
+      const auto size = fs::file_size(events, ec);
+      readers_.erase(t.number);
+      readers_.emplace(t.number, protocol::EventReader(events, ec ? 0 : size));
+      note("trial " + std::to_string(t.number) + ": continued from its last checkpoint after the sweep's stop");
+    } catch (const std::exception& e) {
+      note("trial " + std::to_string(t.number) + ": cannot be continued (" + e.what() + ")");
+    }
+    changed = true;
+  }
+  if (changed) save();
 }
 
 void SweepController::readEvents(size_t index, bool& newReport, std::optional<Json>& finish) {
@@ -310,13 +341,17 @@ bool SweepController::sweepHasFailed() {
 void SweepController::cancelRunning(const std::string& why) {
   for (auto& t : state_.trials) {
     if (finished(t.status)) continue;
+    t.endedAt = protocol::unixTime();
+    if (t.status == TrialStatus::Stopping) {  // stopping early already: it ends by itself, as stopped
+      t.status = TrialStatus::Stopped;
+      continue;
+    }
     if (t.status != TrialStatus::Pending) try {
         backend_.cancel(t.runDir, t.pid);
       } catch (const std::exception&) {  // already gone
       }
     t.status = TrialStatus::Cancelled;
     t.error = why;
-    t.endedAt = protocol::unixTime();
   }
 }
 
@@ -337,7 +372,7 @@ bool SweepController::stop() {
   }
   state_ = store_.load();
   if (state_.status == "running") {
-    cancelRunning("the sweep was stopped");
+    cancelRunning(kSweepStopped);
     end("stopped", "stopped by `reef sweep stop`");
   }
   return true;

@@ -45,6 +45,7 @@ class SweepController {
  private:
   bool tryLock();
   void adoptLeftovers();
+  void continueStoppedTrials();
   bool followTrial(size_t index);
   void readEvents(size_t index, bool& newReport, std::optional<Json>& finish);
   void finishTrial(Trial& t, const Json& finish);

@@ -156,6 +156,48 @@ class TestSweepCli : public QObject {
     QCOMPARE(runs, static_cast<int>(state.trials.size()));
   }
 
+  // `reef sweep stop` while trials train, then `reef sweep resume`: the cancelled trials go on
+  // from their checkpoints and the sweep ends with every trial finished.
+  void stopThenResumeContinuesTheStoppedTrials() {
+    const fs::path workspace = fs::path(dir_.path().toStdString()) / "ws-pause";
+    const fs::path file = writeFile(dir_, "pause.yaml", sweepFile(3));
+    QProcess controller;
+    controller.start(QStringLiteral(REEF_BINARY), {"sweep", q(file), "--workspace", q(workspace)});
+    QVERIFY(controller.waitForStarted());
+    bool going = false;
+    for (int i = 0; i < 1200 && !going; ++i) {  // a trial past its first checkpoint (step 20)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      try {
+        for (const auto& t : onlySweep(workspace).load().trials)
+          going = going || (t.status == sweep::TrialStatus::Running && t.steps >= 30);
+      } catch (const std::exception&) {
+      }
+    }
+    QVERIFY(going);
+    const sweep::SweepStore store = onlySweep(workspace);
+    const ReefRun stop = runReef({"sweep", "stop", QString::fromStdString(store.id()), "--workspace", q(workspace)});
+    QVERIFY2(stop.exitCode == 0 && stop.out.contains("asked its controller"), qPrintable(stop.out + stop.err));
+    QVERIFY(controller.waitForFinished(60000));
+    QCOMPARE(controller.exitCode(), 130);
+    sweep::SweepState state = store.load();
+    QCOMPARE(state.status, std::string("stopped"));
+    int cancelled = 0;
+    for (const auto& t : state.trials) cancelled += t.status == sweep::TrialStatus::Cancelled;
+    QVERIFY(cancelled >= 1);
+    const ReefRun r =
+        runReef({"sweep", "resume", QString::fromStdString(store.id()), "--workspace", q(workspace)}, 280000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("continued from its last checkpoint after the sweep's stop"), qPrintable(r.out));
+    state = store.load();
+    QCOMPARE(state.status, std::string("completed"));
+    QCOMPARE(state.trials.size(), size_t{3});
+    for (const auto& t : state.trials) {
+      QVERIFY2(t.status == sweep::TrialStatus::Completed || t.status == sweep::TrialStatus::Stopped,
+               sweep::trialStatusName(t.status));
+      QCOMPARE(runStatus(t.runDir), std::string(sweep::trialStatusName(t.status)));
+    }
+  }
+
   void aSweepWhoseTrialsAllFailEndsWithAClearMessage() {
     const fs::path workspace = fs::path(dir_.path().toStdString()) / "ws-fail";
     const fs::path file = writeFile(dir_, "fail.yaml", sweepFile(6, ", root: /nonexistent-reef-data", 2));
