@@ -11,6 +11,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -61,6 +62,28 @@ std::string runStatus(const fs::path& runDir) {
     if (e["t"] == "run_finished") status = e.value("status", "");
   }
   return status;
+}
+
+// Polls the workspace's one sweep (every 50 ms, 60 s at most) until `found` picks a trial; returns
+// that trial's pid, or 0.
+int64_t waitForTrial(const fs::path& workspace,
+                     const std::function<bool(const sweep::SweepState&, const sweep::Trial&)>& found) {
+  for (int i = 0; i < 1200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      const sweep::SweepState s = onlySweep(workspace).load();
+      for (const auto& t : s.trials)
+        if (found(s, t)) return t.pid;
+    } catch (const std::exception&) {  // not created yet
+    }
+  }
+  return 0;
+}
+
+int running(const sweep::SweepState& s) {
+  int n = 0;
+  for (const auto& t : s.trials) n += t.status == sweep::TrialStatus::Running;
+  return n;
 }
 
 }  // namespace
@@ -115,19 +138,11 @@ class TestSweepCli : public QObject {
     QProcess controller;
     controller.start(QStringLiteral(REEF_BINARY), {"sweep", q(file), "--workspace", q(workspace)});
     QVERIFY(controller.waitForStarted());
-    int64_t victim = 0;
-    for (int i = 0; i < 1200 && !victim; ++i) {  // two trials running, one of them past step 10
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      try {
-        const sweep::SweepState s = onlySweep(workspace).load();
-        int running = 0;
-        for (const auto& t : s.trials) running += t.status == sweep::TrialStatus::Running;
-        for (const auto& t : s.trials)
-          if (running == 2 && t.status == sweep::TrialStatus::Running && t.steps >= 20) victim = t.pid;
-      } catch (const std::exception&) {  // not created yet
-      }
-    }
-    QVERIFY2(victim > 0, "no trial got going");  // (past step 20: it has a checkpoint to continue from)
+    // Two trials running, one of them past step 20 (it has a checkpoint to continue from).
+    const int64_t victim = waitForTrial(workspace, [](const sweep::SweepState& s, const sweep::Trial& t) {
+      return running(s) == 2 && t.status == sweep::TrialStatus::Running && t.steps >= 20;
+    });
+    QVERIFY2(victim > 0, "no trial got going");
     ::kill(static_cast<pid_t>(controller.processId()), SIGKILL);
     QVERIFY(controller.waitForFinished(10000));
     ::kill(static_cast<pid_t>(victim), SIGKILL);  // and a trial's engine with it: no run_finished
@@ -164,15 +179,10 @@ class TestSweepCli : public QObject {
     QProcess controller;
     controller.start(QStringLiteral(REEF_BINARY), {"sweep", q(file), "--workspace", q(workspace)});
     QVERIFY(controller.waitForStarted());
-    bool going = false;
-    for (int i = 0; i < 1200 && !going; ++i) {  // a trial past its first checkpoint (step 20)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      try {
-        for (const auto& t : onlySweep(workspace).load().trials)
-          going = going || (t.status == sweep::TrialStatus::Running && t.steps >= 30);
-      } catch (const std::exception&) {
-      }
-    }
+    // A trial past its first checkpoint (step 20).
+    const bool going = waitForTrial(workspace, [](const sweep::SweepState&, const sweep::Trial& t) {
+                         return t.status == sweep::TrialStatus::Running && t.steps >= 30;
+                       }) > 0;
     QVERIFY(going);
     const sweep::SweepStore store = onlySweep(workspace);
     const ReefRun stop = runReef({"sweep", "stop", QString::fromStdString(store.id()), "--workspace", q(workspace)});
