@@ -138,9 +138,11 @@ class TestSweepCli : public QObject {
     QProcess controller;
     controller.start(QStringLiteral(REEF_BINARY), {"sweep", q(file), "--workspace", q(workspace)});
     QVERIFY(controller.waitForStarted());
-    // Two trials running, one of them past step 20 (it has a checkpoint to continue from).
+    // Two trials running, one of them past step 20 (it has a checkpoint to continue from) and far
+    // from its end: state.json lags the runs, so its own events must say it still trains.
     const int64_t victim = waitForTrial(workspace, [](const sweep::SweepState& s, const sweep::Trial& t) {
-      return running(s) == 2 && t.status == sweep::TrialStatus::Running && t.steps >= 20;
+      return running(s) == 2 && t.status == sweep::TrialStatus::Running && t.steps >= 20 && t.steps <= 100 &&
+             runStatus(t.runDir).empty();
     });
     QVERIFY2(victim > 0, "no trial got going");
     ::kill(static_cast<pid_t>(controller.processId()), SIGKILL);
@@ -181,7 +183,8 @@ class TestSweepCli : public QObject {
     QVERIFY(controller.waitForStarted());
     // A trial past its first checkpoint (step 20).
     const bool going = waitForTrial(workspace, [](const sweep::SweepState&, const sweep::Trial& t) {
-                         return t.status == sweep::TrialStatus::Running && t.steps >= 30;
+                         return t.status == sweep::TrialStatus::Running && t.steps >= 30 && t.steps <= 100 &&
+                                runStatus(t.runDir).empty();
                        }) > 0;
     QVERIFY(going);
     const sweep::SweepStore store = onlySweep(workspace);
