@@ -44,15 +44,6 @@ std::string valueText(const std::optional<double>& v) {
   return text;
 }
 
-const sweep::Trial* bestTrial(const sweep::SweepSpec& spec, const sweep::SweepState& state) {
-  const sweep::Trial* best = nullptr;
-  for (const auto& t : state.trials)
-    if ((t.status == sweep::TrialStatus::Completed) && t.value && std::isfinite(*t.value) &&
-        (!best || spec.metric.better(*t.value, *best->value)))
-      best = &t;
-  return best;
-}
-
 void printStatus(const sweep::SweepStore& store, const sweep::SweepSpec& spec, const sweep::SweepState& state) {
   std::vector<std::vector<std::string>> rows{{"trial", "status", spec.metric.name, "steps", "parameters", "run"}};
   int64_t compute = 0;
@@ -66,7 +57,7 @@ void printStatus(const sweep::SweepStore& store, const sweep::SweepSpec& spec, c
               state.status.c_str(), state.message.empty() ? "" : (", " + state.message).c_str());
   std::printf("%s", formatTable(rows).c_str());
   std::printf("compute: %lld steps over %zu trials\n", static_cast<long long>(compute), state.trials.size());
-  if (const sweep::Trial* best = bestTrial(spec, state))
+  if (const sweep::Trial* best = state.best(spec.metric))
     std::printf("best: trial %d, %s %s, run %s\n", best->number, spec.metric.name.c_str(),
                 valueText(best->value).c_str(), best->runDir.c_str());
 }
@@ -142,7 +133,7 @@ int listSweeps(const SweepOptions& o) {
     const sweep::SweepStore store = sweep::SweepStore::open(workspaceOf(o), id);
     const sweep::SweepSpec spec = store.spec();
     const sweep::SweepState state = store.load();
-    const sweep::Trial* best = bestTrial(spec, state);
+    const sweep::Trial* best = state.best(spec.metric);
     rows.push_back({id, spec.name, sweep::methodName(spec.method), state.status,
                     std::to_string(state.trials.size()) + "/" + std::to_string(spec.runCap), spec.metric.name,
                     best ? valueText(best->value) : "-"});

@@ -1,5 +1,6 @@
 #include "backend/sweep/sweep_controller.h"
 
+#include "backend/cluster/remote_backend.h"
 #include "backend/protocol/run_dir.h"
 #include "backend/protocol/spec.h"
 #include "backend/protocol/yaml_json.h"
@@ -192,8 +193,10 @@ void SweepController::readEvents(size_t index, bool& newReport, std::optional<Js
 
 bool SweepController::followTrial(size_t index) {
   Trial& t = state_.trials[index];
+  // A cluster run's events are mirrored here first; a local run's are read below only (follow()
+  // would parse its whole stream on every poll).
   try {
-    backend_.follow(t.runDir);  // a cluster run's events are mirrored here
+    if (cluster::RemoteRun::isRemote(t.runDir)) backend_.follow(t.runDir);
   } catch (const std::exception& e) {
     note("trial " + std::to_string(t.number) + ": cannot follow its run now (" + e.what() + "); trying again");
     return false;

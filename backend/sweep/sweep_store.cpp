@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -66,6 +67,15 @@ void writeFileAtomically(const fs::path& path, const std::string& text) {
     ::fsync(dir);
     ::close(dir);
   }
+}
+
+const Trial* SweepState::best(const Objective& metric) const {
+  const Trial* out = nullptr;
+  for (const auto& t : trials)
+    if (t.status == TrialStatus::Completed && t.value && std::isfinite(*t.value) &&
+        (!out || metric.better(*t.value, *out->value)))
+      out = &t;
+  return out;
 }
 
 Json SweepState::toJson() const {

@@ -25,6 +25,8 @@ struct SweepState {
   double startedAt = 0, endedAt = 0;
   std::vector<Trial> trials;
 
+  // The completed trial with the best finite value of `metric`, or nullptr.
+  const Trial* best(const Objective& metric) const;
   Json toJson() const;
   static SweepState fromJson(const Json& json);
 };

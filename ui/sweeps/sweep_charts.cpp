@@ -5,22 +5,29 @@
 
 namespace reef::ui {
 
-namespace {
-
 QString valueText(const Json& v) {
   if (v.is_string()) return QString::fromStdString(v.get<std::string>());
   if (v.is_number_float()) return QString::number(v.get<double>(), 'g', 3);
   return QString::fromStdString(v.dump());
 }
 
-ParallelAxis axisOf(const sweep::Dimension& d) {
-  ParallelAxis axis{QString::fromStdString(d.key), d.logScale(), {}};
+std::vector<std::pair<double, QString>> unitTicks(const sweep::Dimension& d, int count) {
+  std::vector<std::pair<double, QString>> ticks;
   if (!d.numeric()) {
-    for (const auto& v : d.values) axis.ticks.emplace_back(d.toUnit(v), valueText(v));
-    return axis;
+    for (const auto& v : d.values) ticks.emplace_back(d.toUnit(v), valueText(v));
+    return ticks;
   }
-  for (double u : {0.0, 0.5, 1.0}) axis.ticks.emplace_back(u, valueText(d.fromUnit(std::min(u, 0.999999))));
-  return axis;
+  for (int i = 0; i < count; ++i) {
+    const double u = static_cast<double>(i) / (count - 1);
+    ticks.emplace_back(u, valueText(d.fromUnit(std::min(u, 0.999999))));  // (1 itself is past the range)
+  }
+  return ticks;
+}
+
+namespace {
+
+ParallelAxis axisOf(const sweep::Dimension& d) {
+  return {QString::fromStdString(d.key), d.logScale(), unitTicks(d, 3)};
 }
 
 bool hasValue(const sweep::Trial& t) { return t.value && std::isfinite(*t.value) && !t.reports.empty(); }

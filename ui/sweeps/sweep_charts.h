@@ -48,6 +48,12 @@ struct SlicePoint {
 };
 std::vector<SlicePoint> slice(const sweep::SweepSpec& spec, const sweep::SweepState& state, const std::string& key);
 
+// A parameter's value for people: strings as they are, numbers to 3 significant digits.
+QString valueText(const Json& value);
+// Ticks along a parameter's unit scale (0 to 1): its categories, or `count` evenly spaced values
+// of its range (on its scale).
+std::vector<std::pair<double, QString>> unitTicks(const sweep::Dimension& d, int count);
+
 // A status's colour name: completed green, stopped amber, running blue, failed red, the rest grey.
 QString statusColor(sweep::TrialStatus status);
 

@@ -2,6 +2,7 @@
 
 #include "backend/protocol/run_dir.h"
 #include "backend/protocol/yaml_json.h"
+#include "ui/sweeps/sweep_charts.h"
 #include "ui/sweeps/sweep_process.h"
 
 #include <QComboBox>
@@ -26,8 +27,6 @@ namespace reef::ui {
 namespace {
 
 enum Column { Vary, Key, Current, From, To, Log, Values, Columns };
-
-QString text(const Json& v) { return QString::fromStdString(v.is_string() ? v.get<std::string>() : v.dump()); }
 
 QTableWidgetItem* checkItem(bool checked, bool enabled = true) {
   auto* item = new QTableWidgetItem;
@@ -130,12 +129,12 @@ void SweepDialog::buildTable() {
     table_->setItem(row, Vary, checkItem(false));
     table_->setItem(row, Key, fixed(QString::fromStdString(d.key)));
     table_->item(row, Key)->setToolTip(QString::fromStdString(d.param->description + " (" + d.param->allowed() + ")"));
-    table_->setItem(row, Current, fixed(text(d.current)));
+    table_->setItem(row, Current, fixed(valueText(d.current)));
     table_->setItem(row, From, range ? new QTableWidgetItem(QString::number(d.min, 'g', 6)) : fixed(QString()));
     table_->setItem(row, To, range ? new QTableWidgetItem(QString::number(d.max, 'g', 6)) : fixed(QString()));
     table_->setItem(row, Log, checkItem(d.log, range));
     QStringList values;
-    for (const auto& v : d.values) values << text(v);
+    for (const auto& v : d.values) values << valueText(v);
     table_->setItem(row, Values, new QTableWidgetItem(values.join(", ")));
     table_->item(row, Values)->setToolTip(tr("Values to try, separated by commas (instead of a range)"));
   }

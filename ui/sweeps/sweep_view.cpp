@@ -42,19 +42,9 @@ QCustomPlot* newPlot(const QString& x, const QString& y) {
   return plot;
 }
 
-// Ticks of a parameter's unit scale: its categories, or values of its range.
 QSharedPointer<QCPAxisTickerText> unitTicker(const sweep::Dimension& d) {
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-  if (!d.numeric()) {
-    for (const auto& v : d.values)
-      ticker->addTick(d.toUnit(v), QString::fromStdString(v.is_string() ? v.get<std::string>() : v.dump()));
-    return ticker;
-  }
-  for (double u : {0.0, 0.25, 0.5, 0.75, 1.0}) {
-    const Json v = d.fromUnit(std::min(u, 0.999999));
-    ticker->addTick(u,
-                    v.is_number_float() ? QString::number(v.get<double>(), 'g', 3) : QString::fromStdString(v.dump()));
-  }
+  for (const auto& [u, label] : unitTicks(d, 5)) ticker->addTick(u, label);
   return ticker;
 }
 
@@ -81,7 +71,9 @@ SweepView::SweepView(QString workspace, const protocol::Catalog* catalog, QStrin
   split->addWidget(charts_);
   split->setStretchFactor(1, 2);
   layout->addWidget(split, 1);
-  connect(&timer_, &QTimer::timeout, this, &SweepView::refresh);
+  connect(&timer_, &QTimer::timeout, this, [this] {
+    if (isVisible()) refresh();  // a hidden tab catches up when shown
+  });
   timer_.start(1000);
   refresh();
 }
@@ -154,6 +146,11 @@ void SweepView::refresh() {
   load();
 }
 
+void SweepView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  refresh();
+}
+
 void SweepView::showSweep(const QString& id) {
   refresh();
   const int index = id.isEmpty() ? sweeps_->count() - 1 : sweeps_->findData(id);
@@ -199,14 +196,7 @@ void SweepView::updateButtons() {
   exportBest_->setEnabled(bestTrial() != nullptr);
 }
 
-const sweep::Trial* SweepView::bestTrial() const {
-  const sweep::Trial* best = nullptr;
-  for (const auto& t : state_.trials)
-    if (t.status == sweep::TrialStatus::Completed && t.value && std::isfinite(*t.value) &&
-        (!best || spec_->metric.better(*t.value, *best->value)))
-      best = &t;
-  return best;
-}
+const sweep::Trial* SweepView::bestTrial() const { return state_.best(spec_->metric); }
 
 void SweepView::fillTable() {
   const auto& dims = spec_->space.dimensions();
@@ -239,10 +229,7 @@ void SweepView::fillTable() {
       const Json v = t.params.value(dims[c].key, Json());
       trials_->setItem(
           row, static_cast<int>(4 + c),
-          v.is_number()
-              ? number(v.get<double>())
-              : new QTableWidgetItem(
-                    v.is_null() ? "" : QString::fromStdString(v.is_string() ? v.get<std::string>() : v.dump())));
+          v.is_number() ? number(v.get<double>()) : new QTableWidgetItem(v.is_null() ? QString() : valueText(v)));
     }
     trials_->setItem(row, static_cast<int>(4 + dims.size()),
                      new QTableWidgetItem(fs::path(t.runDir).filename().c_str()));

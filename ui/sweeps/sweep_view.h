@@ -56,6 +56,9 @@ class SweepView : public QWidget {
   QPushButton* stopButton() const { return stop_; }
   QPushButton* resumeButton() const { return resume_; }
 
+ protected:
+  void showEvent(QShowEvent* event) override;
+
  Q_SIGNALS:
   // The best trial's spec (without its sweep label), for the designer.
   void cloneRequested(const QString& specJson, const QString& origin);
