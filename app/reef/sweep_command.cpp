@@ -28,8 +28,10 @@ struct SweepOptions {
   bool preview = false, json = false;
 };
 
+// Absolute: the sweep's state names its trials' run directories, and the studio reads them from
+// another working directory.
 fs::path workspaceOf(const SweepOptions& o) {
-  return o.workspace.empty() ? protocol::RunDir::defaultWorkspace() : fs::path(o.workspace);
+  return fs::absolute(o.workspace.empty() ? protocol::RunDir::defaultWorkspace() : fs::path(o.workspace));
 }
 
 std::unique_ptr<cluster::Backend> backendFor(const std::string& target) {

@@ -287,7 +287,7 @@ void SweepController::launch(Trial& t) {
   try {
     const cluster::LaunchedRun run =
         backend_.submit({store_.workspace(), protocol::toYaml(spec), {}, options_.reefBinary});
-    t.runDir = run.runDir.string();
+    t.runDir = fs::absolute(run.runDir).string();  // (a relative one breaks other working directories)
     t.pid = run.pid;
     t.status = TrialStatus::Running;
     note("trial " + std::to_string(t.number) + ": started " + run.runDir.filename().string() + " with " +

@@ -390,6 +390,9 @@ void SweepView::cloneBest() {
   try {
     Json spec = protocol::loadSpecFile(fs::path(best->runDir) / "spec.yaml");
     if (spec.contains("exp")) spec["exp"].erase("sweep");
+    // The controller's share of this machine's threads is not part of the experiment.
+    if (spec.contains("trainer") && !spec_->base.contains("/trainer/threads"_json_pointer))
+      spec["trainer"].erase("threads");
     emit cloneRequested(QString::fromStdString(spec.dump()),
                         tr("trial %1 of sweep %2").arg(best->number).arg(QString::fromStdString(store_->id())));
   } catch (const std::exception& e) {
