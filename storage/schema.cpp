@@ -164,6 +164,41 @@ CREATE TABLE cluster_profiles (
   reef_path        TEXT NOT NULL DEFAULT 'reef'
 );
 )sql",
+    // 2: sweeps, from <workspace>/sweeps/<id>/ (storage/sweep_index.h).
+    R"sql(
+CREATE TABLE sweeps (
+  id          INTEGER PRIMARY KEY,
+  sweep_id    TEXT NOT NULL UNIQUE,   -- the sweep folder's name
+  path        TEXT NOT NULL,
+  name        TEXT NOT NULL DEFAULT '',
+  method      TEXT NOT NULL DEFAULT '',  -- grid random quasirandom tpe
+  metric      TEXT NOT NULL DEFAULT '',
+  goal        TEXT NOT NULL DEFAULT 'minimize',
+  status      TEXT NOT NULL DEFAULT 'running',  -- running completed stopped failed
+  message     TEXT NOT NULL DEFAULT '',
+  target      TEXT NOT NULL DEFAULT 'local',
+  parallel    INTEGER,
+  run_cap     INTEGER,
+  started     REAL,
+  ended       REAL,
+  best_trial  INTEGER,                -- number of the best completed trial
+  state_stamp TEXT NOT NULL DEFAULT ''  -- state.json's size and time when ingested
+);
+CREATE TABLE sweep_trials (
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  number   INTEGER NOT NULL,
+  run_id   TEXT NOT NULL DEFAULT '',  -- runs.run_id of its run ('' while pending)
+  status   TEXT NOT NULL,             -- pending running stopping completed stopped failed lost cancelled
+  value    REAL,                      -- the sweep metric at its last report
+  steps    INTEGER NOT NULL DEFAULT 0,
+  params   TEXT NOT NULL DEFAULT '{}',  -- the trial's settings, JSON
+  error    TEXT NOT NULL DEFAULT '',
+  started  REAL,
+  ended    REAL,
+  PRIMARY KEY (sweep_id, number)
+) WITHOUT ROWID;
+CREATE INDEX sweep_trials_run ON sweep_trials(run_id);
+)sql",
 };
 
 }  // namespace

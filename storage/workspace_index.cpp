@@ -4,6 +4,7 @@
 #include "backend/protocol/run_dir.h"
 #include "storage/annotations.h"
 #include "storage/schema.h"
+#include "storage/sweep_index.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -64,6 +65,12 @@ SyncReport ingestAll(RunIngestor& ingestor, const fs::path& workspace, int64_t b
   return report;
 }
 
+void addSweeps(SyncReport& total, const SweepSyncReport& r) {
+  total.sweeps = r.sweeps;
+  for (const auto& w : r.warnings)
+    if (total.warnings.size() < 50) total.warnings.push_back(w);
+}
+
 }  // namespace
 
 fs::path WorkspaceIndex::databasePath(const fs::path& workspace) { return workspace / "reef.db"; }
@@ -85,6 +92,7 @@ SyncReport WorkspaceIndex::sync(int64_t batchLines) {
   auto drop = db_.prepare("DELETE FROM runs WHERE id = ?");
   for (int64_t id : vanished) drop.bind(1, id).run();
   report.removed = static_cast<int>(vanished.size());
+  addSweeps(report, syncSweeps(db_, workspace_));
   markVanishedProcesses();
   return report;
 }
@@ -121,6 +129,7 @@ SyncReport WorkspaceIndex::rebuild(const fs::path& workspace) {
     Database db = openMigrated(temp);
     RunIngestor ingestor(db);
     report = ingestAll(ingestor, workspace, 50000);
+    addSweeps(report, syncSweeps(db, workspace));
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(target.string() + suffix);

@@ -1,6 +1,6 @@
 #pragma once
 // The SQLite index of one workspace (<workspace>/reef.db): brought up to date from the run
-// directories by sync(), recreated from them by rebuild(), and the place where tags, notes and
+// directories and sweep folders by sync(), recreated from them by rebuild(), and the place where tags, notes and
 // removals are made (in the run directory as well, so a rebuild keeps them).
 #include "storage/run_ingestor.h"
 #include "storage/sqlite.h"
@@ -15,6 +15,7 @@ struct SyncReport {
   int runs = 0;
   int created = 0;
   int removed = 0;  // rows whose run directory no longer exists
+  int sweeps = 0;   // sweep folders
   int64_t lines = 0, points = 0, malformed = 0, repaired = 0;
   std::vector<std::string> warnings;
 };
@@ -24,7 +25,8 @@ class WorkspaceIndex {
   explicit WorkspaceIndex(const std::filesystem::path& workspace);
   static std::filesystem::path databasePath(const std::filesystem::path& workspace);
 
-  // Ingests what is new in every run directory under runs/ and drops rows of vanished ones.
+  // Ingests what is new in every run directory under runs/ and every sweep under sweeps/, and
+  // drops rows of vanished ones.
   SyncReport sync(int64_t batchLines = 50000);
   IngestReport syncRun(const std::filesystem::path& runDir, int64_t batchLines = 50000);
   // Recreates the database from the run directories (into a new file, renamed over the old one).

@@ -351,15 +351,15 @@ void addDbCommand(CLI::App& app, int& status) {
   auto batchLines = std::make_shared<int64_t>(50000);
   auto* db = app.add_subcommand("db", "The workspace's run index (reef.db)");
   db->require_subcommand(1);
-  auto* rebuild = db->add_subcommand("rebuild", "Recreate the index from the run directories");
+  auto* rebuild = db->add_subcommand("rebuild", "Recreate the index from the run directories and sweep folders");
   rebuild->add_option("workspace", *workspace, "Workspace folder (default: $REEF_WORKSPACE or ./workspace)");
   rebuild->callback([workspace, &status] {
     const fs::path ws = workspace->empty() ? protocol::RunDir::defaultWorkspace() : fs::path(*workspace);
     if (!fs::is_directory(ws)) throw std::runtime_error("workspace '" + ws.string() + "' does not exist");
     const storage::SyncReport r = storage::WorkspaceIndex::rebuild(ws);
     for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-    std::printf("rebuilt %s: %d runs, %lld events, %lld metric points\n",
-                storage::WorkspaceIndex::databasePath(ws).c_str(), r.runs, static_cast<long long>(r.lines),
+    std::printf("rebuilt %s: %d runs, %d sweeps, %lld events, %lld metric points\n",
+                storage::WorkspaceIndex::databasePath(ws).c_str(), r.runs, r.sweeps, static_cast<long long>(r.lines),
                 static_cast<long long>(r.points));
     status = 0;
   });

@@ -11,6 +11,8 @@
 #include "backend/protocol/spec.h"
 #include "backend/sweep/sweep_controller.h"
 #include "backend/sweep/sweep_plan.h"
+#include "storage/sweep_index.h"
+#include "storage/workspace_index.h"
 
 #include <cmath>
 #include <cstdio>
@@ -128,30 +130,47 @@ int stopSweep(const SweepOptions& o) {
   return 0;
 }
 
+Json summaryJson(const storage::SweepSummary& w) {
+  return {{"id", w.id},
+          {"name", w.name},
+          {"method", w.method},
+          {"status", w.status},
+          {"message", w.message},
+          {"target", w.target},
+          {"trials", w.trials},
+          {"run_cap", w.runCap},
+          {"completed", w.completed},
+          {"stopped", w.stopped},
+          {"failed", w.failed},
+          {"running", w.running},
+          {"steps", w.steps},
+          {"metric", w.metric},
+          {"goal", w.goal},
+          {"best", w.best ? Json(*w.best) : Json()},
+          {"best_trial", w.bestTrial ? Json(*w.bestTrial) : Json()},
+          {"best_run", w.bestRun}};
+}
+
+// From the run index (brought up to date from the sweep folders first), like `reef runs list`.
 int listSweeps(const SweepOptions& o) {
-  std::vector<std::vector<std::string>> rows{{"sweep", "name", "method", "status", "trials", "metric", "best"}};
+  const fs::path ws = workspaceOf(o);
+  if (!fs::is_directory(ws))
+    throw std::runtime_error("workspace '" + ws.string() + "' does not exist (set --workspace or $REEF_WORKSPACE)");
+  storage::WorkspaceIndex index(ws);
+  for (const auto& w : index.sync().warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  std::vector<std::vector<std::string>> rows{
+      {"sweep", "name", "method", "status", "trials", "stopped early", "steps", "metric", "best", "best run"}};
   Json all = Json::array();
-  for (const auto& id : sweep::SweepStore::list(workspaceOf(o))) {
-    const sweep::SweepStore store = sweep::SweepStore::open(workspaceOf(o), id);
-    const sweep::SweepSpec spec = store.spec();
-    const sweep::SweepState state = store.load();
-    const sweep::Trial* best = state.best(spec.metric);
-    rows.push_back({id, spec.name, sweep::methodName(spec.method), state.status,
-                    std::to_string(state.trials.size()) + "/" + std::to_string(spec.runCap), spec.metric.name,
-                    best ? valueText(best->value) : "-"});
-    all.push_back({{"id", id},
-                   {"name", spec.name},
-                   {"method", sweep::methodName(spec.method)},
-                   {"status", state.status},
-                   {"trials", state.trials.size()},
-                   {"run_cap", spec.runCap},
-                   {"metric", spec.metric.name},
-                   {"best", best ? Json(*best->value) : Json()}});
+  for (const auto& w : storage::querySweeps(index.db())) {
+    rows.push_back({w.id, w.name, w.method, w.status, std::to_string(w.trials) + "/" + std::to_string(w.runCap),
+                    std::to_string(w.stopped), std::to_string(w.steps), w.metric, valueText(w.best),
+                    w.bestRun.empty() ? "-" : w.bestRun});
+    all.push_back(summaryJson(w));
   }
   if (o.json)
     std::printf("%s\n", all.dump(2).c_str());
   else if (rows.size() == 1)
-    std::printf("no sweeps in %s: start one with `reef sweep SWEEP.yaml`\n", workspaceOf(o).c_str());
+    std::printf("no sweeps in %s: start one with `reef sweep SWEEP.yaml`\n", ws.c_str());
   else
     std::printf("%s", formatTable(rows).c_str());
   return 0;
