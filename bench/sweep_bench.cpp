@@ -1,9 +1,10 @@
 // reef-bench-sweep: Reef's samplers and early stopping against Optuna 3.1 (Debian's
 // python3-optuna, bench/sweep_optuna.py) on one family of simulated learning curves, side by side
 // in one run, over 20 seeds and the same compute budget (optimizer steps summed over trials):
-//   (a) the compute each method needs to reach random search's final best, as a share of what
-//       random search needed; the final best at equal compute, Reef TPE+ASHA against Optuna
-//       TPE + successive halving;
+//   (a) the compute each method needs to reach random search's final best, as a share of the
+//       budget random search spent to get it; the final best at equal compute,
+//       Reef TPE+ASHA against Optuna TPE + successive halving (univariate, Optuna's default;
+//       multivariate beside it), with the first rung at 3 and at 9 steps;
 //   (b) with --real: three real sweeps of the MNIST CNN on this machine through `reef sweep`
 //       (random, random + ASHA, TPE + ASHA; the same trials each, two at once): the best
 //       validation accuracy and the steps they used;
@@ -55,18 +56,28 @@ double simulatedLoss(const Assignment& a, int step, uint64_t seed) {
   return q + (1.5 - q) * std::exp(-rate * std::max(0.0, step - 0.2 * warmup)) + 0.01 * noise;
 }
 
-SweepSpec simulatedSweep(const std::string& method, bool asha, uint64_t seed) {
-  const std::string text = "base: {model: {collection: sim, arch: curves}}\nmethod: " + method +
-                           "\nseed: " + std::to_string(seed) +
-                           "\nrun_cap: 1000000\nmetric: {name: loss, goal: minimize}\nparameters:\n"
-                           "  sim.lr: {distribution: log_uniform, min: 1.0e-4, max: 1.0}\n"
-                           "  sim.optimizer: [sgd, adam]\n"
-                           "  sim.momentum: {min: 0.0, max: 0.99, when: {sim.optimizer: sgd}}\n"
-                           "  sim.batch: [16, 32, 64, 128, 256]\n"
-                           "  sim.width: {distribution: int_uniform, min: 8, max: 256}\n"
-                           "  sim.dropout: {min: 0.0, max: 0.6}\n"
-                           "  sim.warmup: {distribution: int_uniform, min: 0, max: 20}\n" +
-                           (asha ? "early_terminate: {type: asha, eta: 3, min_steps: 3, max_steps: 81}\n" : "");
+// How a study searches: its sampler, and its early stopping (rungs from minSteps, eta; 0: none).
+struct Search {
+  std::string method;
+  int minSteps = 0, eta = 3;
+  bool multivariate = true;  // TPE only
+};
+
+SweepSpec simulatedSweep(const Search& search, uint64_t seed) {
+  const std::string text =
+      "base: {model: {collection: sim, arch: curves}}\nmethod: " + search.method + "\nseed: " + std::to_string(seed) +
+      "\nrun_cap: 1000000\nmetric: {name: loss, goal: minimize}\nparameters:\n"
+      "  sim.lr: {distribution: log_uniform, min: 1.0e-4, max: 1.0}\n"
+      "  sim.optimizer: [sgd, adam]\n"
+      "  sim.momentum: {min: 0.0, max: 0.99, when: {sim.optimizer: sgd}}\n"
+      "  sim.batch: [16, 32, 64, 128, 256]\n"
+      "  sim.width: {distribution: int_uniform, min: 8, max: 256}\n"
+      "  sim.dropout: {min: 0.0, max: 0.6}\n"
+      "  sim.warmup: {distribution: int_uniform, min: 0, max: 20}\n" +
+      (search.minSteps > 0 ? "early_terminate: {type: asha, eta: " + std::to_string(search.eta) +
+                                 ", min_steps: " + std::to_string(search.minSteps) + ", max_steps: 81}\n"
+                           : "") +
+      "tpe: {multivariate: " + (search.multivariate ? "true" : "false") + "}\n";
   return parseSweep(protocol::parseYaml(text, "bench"), "bench", ".");
 }
 
@@ -77,8 +88,8 @@ struct Study {
 };
 
 // One sweep, one trial at a time, until `budget` steps have been trained.
-Study runReef(const std::string& method, bool asha, uint64_t seed, int64_t budget) {
-  const SweepSpec spec = simulatedSweep(method, asha, seed);
+Study runReef(const Search& search, uint64_t seed, int64_t budget) {
+  const SweepSpec spec = simulatedSweep(search, seed);
   auto sampler = makeSampler(spec);
   auto rule = makeStoppingRule(spec);
   std::vector<Trial> history;
@@ -138,26 +149,47 @@ double medianOf(const Studies& studies, const std::string& method, int seeds,
 
 void printTable(const Studies& studies, int seeds, int64_t budget, const std::string& optunaVersion) {
   const auto& random = studies.at("reef_random");
-  std::printf("\n(a) %-26s %8s %12s %22s\n", "method", "trials", "final best", "to random's best");
-  for (const char* m : {"reef_random", "optuna_random", "reef_asha", "reef_tpe", "reef_tpe_asha", "optuna_tpe_sh"}) {
+  std::printf("    %-26s %7s %11s %17s\n", "method", "trials", "final best", "to random's best");
+  for (const auto& [m, bySeed] : studies) {
     const double trials = medianOf(studies, m, seeds, [](int, const Study& s) { return s.trials; });
     const double best = medianOf(studies, m, seeds, [&](int, const Study& s) { return bestAt(s, budget); });
     const double share = medianOf(studies, m, seeds, [&](int seed, const Study& s) {
-      const double target = bestAt(random.at(seed), budget);
-      return computeToReach(s, target) / static_cast<double>(budget);
+      return computeToReach(s, bestAt(random.at(seed), budget)) / static_cast<double>(budget);
     });
-    std::printf("    %-26s %8.0f %12.4f %21.0f%%\n", m, trials, best, 100 * share);
+    std::printf("    %-26s %7.0f %11.4f %16.0f%%\n", m.c_str(), trials, best, 100 * share);
   }
   int wins = 0;
   for (int seed = 1; seed <= seeds; ++seed)
     wins +=
         bestAt(studies.at("reef_tpe_asha").at(seed), budget) <= bestAt(studies.at("optuna_tpe_sh").at(seed), budget);
   std::printf(
-      "    (medians over seeds; compute to reach random search's final best, as a share of the budget;\n"
-      "     Optuna %s)\n",
+      "    (medians over seeds; compute to reach random search's final best as a share of the budget that\n"
+      "     random search spent on it; Optuna %s)\n",
       optunaVersion.c_str());
   std::printf("    Reef TPE+ASHA at least as good as Optuna TPE+SH at equal compute in %d of %d seeds (goal >= 60%%)\n",
               wins, seeds);
+}
+
+// Part (a) with early stopping from `minSteps` (rungs minSteps * eta^k below 81 steps).
+void simulatedStudies(int seeds, int64_t budget, int minSteps, int eta) {
+  std::printf("\n(a) ASHA and successive halving with eta %d, rungs from step %d:\n", eta, minSteps);
+  Studies studies;
+  const std::string command = std::string("/usr/bin/python3 ") + REEF_SOURCE_DIR + "/bench/sweep_optuna.py --seeds " +
+                              std::to_string(seeds) + " --budget " + std::to_string(budget) + " --min-steps " +
+                              std::to_string(minSteps) + " --eta " + std::to_string(eta);
+  std::string optunaVersion;
+  for (const Json& j : bench::pythonLines(command, "method")) {
+    studies[j["method"].get<std::string>()][j["seed"].get<int>()] = fromJson(j);
+    optunaVersion = j["optuna"].get<std::string>();
+  }
+  for (int seed = 1; seed <= seeds; ++seed) {
+    studies["reef_random"][seed] = runReef({"random"}, seed, budget);
+    studies["reef_random_asha"][seed] = runReef({"random", minSteps, eta}, seed, budget);
+    studies["reef_tpe"][seed] = runReef({"tpe"}, seed, budget);
+    studies["reef_tpe_asha"][seed] = runReef({"tpe", minSteps, eta}, seed, budget);
+    studies["reef_tpe_asha_univariate"][seed] = runReef({"tpe", minSteps, eta, false}, seed, budget);
+  }
+  printTable(studies, seeds, budget, optunaVersion);
 }
 
 void checkFormulaAgainstPython() {
@@ -189,7 +221,7 @@ void checkFormulaAgainstPython() {
 }
 
 void latencyAndImportance() {
-  const SweepSpec random = simulatedSweep("random", false, 9);
+  const SweepSpec random = simulatedSweep({"random"}, 9);
   auto sampler = makeSampler(random);
   std::vector<Trial> history;
   for (int i = 0; i < 1000; ++i) {
@@ -200,7 +232,7 @@ void latencyAndImportance() {
     t.value = simulatedLoss(t.params, kSteps, 9);
     history.push_back(t);
   }
-  auto tpe = makeSampler(simulatedSweep("tpe", false, 9));
+  auto tpe = makeSampler(simulatedSweep({"tpe"}, 9));
   std::vector<double> ms;
   for (int i = 0; i < 20; ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -280,25 +312,14 @@ void realSweeps(int trials) {
 int main(int argc, char** argv) {
   const int seeds = bench::argValue(argc, argv, "--seeds", 20);
   const int64_t budget = bench::argValue(argc, argv, "--budget", 60) * int64_t{kSteps};
+  const int minSteps = bench::argValue(argc, argv, "--min-steps", 0), eta = bench::argValue(argc, argv, "--eta", 3);
   try {
     checkFormulaAgainstPython();
     std::printf("Sweeps on simulated learning curves: %d seeds, budget %lld steps (%lld full trials of %d steps)\n",
                 seeds, static_cast<long long>(budget), static_cast<long long>(budget / kSteps), kSteps);
-    Studies studies;
-    const std::string command = std::string("/usr/bin/python3 ") + REEF_SOURCE_DIR + "/bench/sweep_optuna.py --seeds " +
-                                std::to_string(seeds) + " --budget " + std::to_string(budget);
-    std::string optunaVersion;
-    for (const Json& j : bench::pythonLines(command, "method")) {
-      studies[j["method"].get<std::string>()][j["seed"].get<int>()] = fromJson(j);
-      optunaVersion = j["optuna"].get<std::string>();
-    }
-    for (int seed = 1; seed <= seeds; ++seed) {
-      studies["reef_random"][seed] = runReef("random", false, seed, budget);
-      studies["reef_asha"][seed] = runReef("random", true, seed, budget);
-      studies["reef_tpe"][seed] = runReef("tpe", false, seed, budget);
-      studies["reef_tpe_asha"][seed] = runReef("tpe", true, seed, budget);
-    }
-    printTable(studies, seeds, budget, optunaVersion);
+    // Without --min-steps, two first rungs: at 3 steps the crossing curves mislead, at 9 less.
+    for (int first : minSteps > 0 ? std::vector<int>{minSteps} : std::vector<int>{3, 9})
+      if (seeds > 0) simulatedStudies(seeds, budget, first, eta);  // (--seeds 0: only the real sweeps)
     latencyAndImportance();
     if (bench::argValue(argc, argv, "--real", 0) > 0) realSweeps(bench::argValue(argc, argv, "--real", 0));
   } catch (const std::exception& e) {

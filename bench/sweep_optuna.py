@@ -36,12 +36,13 @@ def suggest(trial):
     return p
 
 
-def run_study(method, seed, budget):
+def run_study(method, seed, budget, min_steps, eta):
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if method == "optuna_tpe_sh":
-        sampler, pruner = optuna.samplers.TPESampler(seed=seed), optuna.pruners.SuccessiveHalvingPruner(
-            min_resource=3, reduction_factor=3)
+    if method in ("optuna_tpe_sh", "optuna_tpe_multivariate_sh"):
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=method == "optuna_tpe_multivariate_sh",
+                                             warn_independent_sampling=False)
+        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=min_steps, reduction_factor=eta)
     else:
         sampler, pruner = optuna.samplers.RandomSampler(seed=seed), optuna.pruners.NopPruner()
     study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
@@ -72,16 +73,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--budget", type=int, default=30 * STEPS)
+    parser.add_argument("--min-steps", type=int, default=3)
+    parser.add_argument("--eta", type=int, default=3)
     parser.add_argument("--check", help="JSON list of settings: print their losses at steps 1, 9 and 81")
     args = parser.parse_args()
     if args.check:
         for p in json.loads(args.check):
             print(json.dumps({"check": [simulated_loss(p, s, 3) for s in (1, 9, 81)]}))
         return
+    import warnings
     import optuna
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     for seed in range(1, args.seeds + 1):
-        for method in ("optuna_random", "optuna_tpe_sh"):
-            result = run_study(method, seed, args.budget)
+        for method in ("optuna_random", "optuna_tpe_sh", "optuna_tpe_multivariate_sh"):
+            result = run_study(method, seed, args.budget, args.min_steps, args.eta)
             result["optuna"] = optuna.__version__
             print(json.dumps(result), flush=True)
 

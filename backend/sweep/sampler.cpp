@@ -34,7 +34,8 @@ std::unique_ptr<Sampler> makeSampler(const SweepSpec& sweep) {
     case Method::QuasiRandom:
       return std::make_unique<RandomSampler>(sweep.space, sweep.seed, true);
     case Method::Tpe:
-      return std::make_unique<TpeSampler>(sweep.space, sweep.metric, sweep.seed, sweep.startupTrials);
+      return std::make_unique<TpeSampler>(sweep.space, sweep.metric, sweep.seed, sweep.startupTrials,
+                                          sweep.multivariate);
   }
   return nullptr;
 }

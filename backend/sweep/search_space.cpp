@@ -74,13 +74,13 @@ double Dimension::toUnit(const Json& value) const {
 
 std::optional<std::vector<Json>> Dimension::enumerate() const {
   if (distribution == Distribution::Values) return values;
+  const double step = q ? *q : 1.0;
+  if ((!integer() && !q) || !((max - min) / step < kMaxEnumerated)) return std::nullopt;
   std::vector<Json> out;
   if (integer() && !q) {
     for (double x = std::ceil(min); x <= max; x += 1) out.push_back(snap(x));
-  } else if (q) {
-    for (double x = min; x <= max + 1e-9 * std::abs(max); x += *q) out.push_back(snap(x));
   } else {
-    return std::nullopt;
+    for (double x = min; x <= max + 1e-9 * std::abs(max); x += *q) out.push_back(snap(x));
   }
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

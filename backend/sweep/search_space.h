@@ -43,8 +43,10 @@ struct Dimension {
   double toUnit(const Json& value) const;
   // Rounds a value of the range to the dimension's grid (q, integers) and clamps it to the range.
   Json snap(double value) const;
-  // Finite number of values (lists, integer and quantized ranges), or nullopt for continuous ranges.
+  // Finite number of values (lists, integer and quantized ranges), or nullopt for continuous ranges
+  // and for ranges of more than kMaxEnumerated values.
   std::optional<std::vector<Json>> enumerate() const;
+  static constexpr int kMaxEnumerated = 10000;
 };
 
 // Keys to values: what one trial sets.

@@ -161,13 +161,46 @@ void parseEarlyTerminate(SweepSpec& s, const Json& node, Issues& issues) {
     issues.add("early_terminate", "say when the first decision is made: min_steps or min_epochs");
 }
 
-int positiveInt(const Json& doc, const char* field, int fallback, Issues& issues) {
+// `doc[field]`, reported as `prefix + field`.
+int positiveInt(const Json& doc, const char* field, int fallback, Issues& issues, const std::string& prefix = "") {
   if (!doc.contains(field)) return fallback;
   if (!doc[field].is_number_integer() || doc[field].get<int64_t>() < 1 || doc[field].get<int64_t>() > 1000000) {
-    issues.add(field, "expected a whole number from 1 to 1000000, got " + doc[field].dump());
+    issues.add(prefix + field, "expected a whole number from 1 to 1000000, got " + doc[field].dump());
     return fallback;
   }
   return doc[field].get<int>();
+}
+
+constexpr int kMaxGrid = 100000;
+
+// Every dimension enumerable, and not so many combinations that listing them would not end.
+void checkGrid(const SearchSpace& space, Issues& issues) {
+  double combinations = 1;
+  for (const auto& d : space.dimensions()) {
+    const auto values = d.enumerate();
+    if (!values)
+      issues.add("parameters." + d.key, "a grid needs values, an integer range or a step q here, with at most " +
+                                            std::to_string(Dimension::kMaxEnumerated) + " values");
+    else
+      combinations *= static_cast<double>(std::max<size_t>(1, values->size()));
+  }
+  if (combinations > kMaxGrid)
+    issues.add("parameters", "the grid has more than " + std::to_string(kMaxGrid) +
+                                 " combinations: use fewer values, or method: random with a run_cap");
+}
+
+void parseTpe(SweepSpec& s, const Json& tpe, Issues& issues) {
+  if (!tpe.is_object()) return issues.add("tpe", "expected a mapping: {startup_trials: 10, multivariate: true}");
+  for (const auto& [field, v] : tpe.items()) {
+    if (field == "startup_trials")
+      s.startupTrials = positiveInt(tpe, "startup_trials", 10, issues, "tpe.");
+    else if (field == "multivariate" && v.is_boolean())
+      s.multivariate = v.get<bool>();
+    else if (field == "multivariate")
+      issues.add("tpe.multivariate", "expected true or false, got " + v.dump());
+    else
+      issues.add("tpe." + field, "unknown field: use startup_trials or multivariate");
+  }
 }
 
 void parseBase(SweepSpec& s, const Json& doc, const fs::path& baseDir, Issues& issues) {
@@ -234,15 +267,13 @@ SweepSpec parseSweep(const Json& doc, const std::string& source, const fs::path&
     issues.add("seed", "expected a whole number >= 0");
   else
     s.seed = doc.value("seed", uint64_t{0});
-  if (doc.contains("tpe")) s.startupTrials = positiveInt(doc["tpe"], "startup_trials", 10, issues);
+  if (doc.contains("tpe")) parseTpe(s, doc["tpe"], issues);
   try {
     s.space = SearchSpace(dims);
   } catch (const std::invalid_argument& e) {
     issues.add("parameters", e.what());
   }
-  if (s.method == Method::Grid)
-    for (const auto& d : s.space.dimensions())
-      if (!d.enumerate()) issues.add("parameters." + d.key, "a grid needs values, an integer range or a step q here");
+  if (s.method == Method::Grid) checkGrid(s.space, issues);
   if (s.method == Method::Grid && issues.list.empty()) {
     const int size = static_cast<int>(s.space.grid().size());
     s.runCap = s.runCap == 0 ? size : std::min(s.runCap, size);
@@ -289,7 +320,7 @@ Json SweepSpec::toJson() const {
               {"run_cap", runCap},
               {"max_concurrent", maxConcurrent},
               {"seed", seed},
-              {"tpe", {{"startup_trials", startupTrials}}},
+              {"tpe", {{"startup_trials", startupTrials}, {"multivariate", multivariate}}},
               {"max_failures", maxFailures}};
   if (early.type != EarlyTerminate::Type::None) {
     Json e = {{"type", earlyTypeName(early.type)}, {"eta", early.eta}, {"startup_trials", early.startupTrials}};

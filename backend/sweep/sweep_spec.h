@@ -56,8 +56,9 @@ struct SweepSpec {
   int runCap = 0;  // trials to run (a grid defaults to its size)
   int maxConcurrent = 1;
   uint64_t seed = 0;
-  int startupTrials = 10;  // TPE: random trials before the model takes over
-  int maxFailures = 5;     // consecutive failed trials (none succeeding) that end the sweep
+  int startupTrials = 10;    // TPE: random trials before the model takes over
+  bool multivariate = true;  // TPE: unconditional parameters modelled jointly
+  int maxFailures = 5;       // consecutive failed trials (none succeeding) that end the sweep
 
   // The whole sweep with its base inline: what the sweep's folder keeps.
   Json toJson() const;

@@ -19,10 +19,11 @@ using namespace reef::sweep;
 
 namespace {
 
-SweepSpec sweepOf(const std::string& method, const std::string& parameters, uint64_t seed = 1, int runCap = 50) {
+SweepSpec sweepOf(const std::string& method, const std::string& parameters, uint64_t seed = 1, int runCap = 50,
+                  const std::string& extra = "") {
   const std::string text = "base: {model: {collection: vision, arch: cnn}}\nmethod: " + method +
-                           "\nrun_cap: " + std::to_string(runCap) + "\nseed: " + std::to_string(seed) +
-                           "\nparameters:\n" + parameters;
+                           "\nrun_cap: " + std::to_string(runCap) + "\nseed: " + std::to_string(seed) + "\n" + extra +
+                           "parameters:\n" + parameters;
   return parseSweep(protocol::parseYaml(text, "s.yaml"), "s.yaml", ".");
 }
 
@@ -163,6 +164,34 @@ class TestSamplers : public QObject {
     qInfo("median best of 60 trials: tpe %.4f random %.4f; tpe better in %d of 10 seeds", tpe[5], random[5], tpeWins);
     QVERIFY(tpe[5] < random[5]);
     QVERIFY(tpeWins >= 7);
+  }
+
+  // Two good trials, (0.2, 0.8) and (0.8, 0.2): the joint model puts its mass on those pairs and
+  // not on (0.2, 0.2), which the product of one-dimensional models rates as likely as either.
+  void theJointModelKeepsSettingsThatWentTogether() {
+    const std::vector<double> w{1, 1};
+    const std::vector<ParzenEstimator> joint{ParzenEstimator::numeric({0.2, 0.8}, w, 0, 1, 0.1),
+                                             ParzenEstimator::numeric({0.8, 0.2}, w, 0, 1, 0.1)};
+    const std::vector<std::optional<double>> bins(2);
+    const double seen = jointLogDensity(joint, {0.2, 0.8}, bins), crossed = jointLogDensity(joint, {0.2, 0.2}, bins);
+    QVERIFY2(seen > crossed + 2, qPrintable(QString("%1 vs %2").arg(seen).arg(crossed)));
+    const double productSeen = joint[0].logDensity(0.2) + joint[1].logDensity(0.8);
+    const double productCrossed = joint[0].logDensity(0.2) + joint[1].logDensity(0.2);
+    QVERIFY(std::abs(productSeen - productCrossed) < 1e-9);
+    // A category and a number together: the kernels of one observation in both.
+    const std::vector<ParzenEstimator> mixed{ParzenEstimator::categorical({0, 1}, w, 2),
+                                             ParzenEstimator::numeric({0.1, 0.9}, w, 0, 1, 0.1)};
+    QVERIFY(jointLogDensity(mixed, {0, 0.1}, bins) > jointLogDensity(mixed, {0, 0.9}, bins) + 0.5);  // ~log 3
+    // Draws: one component, then its kernel in every dimension.
+    Rng rng(5, 0, 0);
+    int together = 0;
+    for (int i = 0; i < 1000; ++i) {
+      const size_t k = joint[0].pickComponent(rng);
+      const double a = joint[0].sampleKernel(k, rng), b = joint[1].sampleKernel(k, rng);
+      together += (a < 0.5) != (b < 0.5);
+    }
+    // 2/3 from the trials (always on opposite sides), 1/3 from the prior (half the time): 833.
+    QVERIFY2(together > 780, qPrintable(QString::number(together)));
   }
 
   void parzenKernelsAreClippedAndNormalised() {

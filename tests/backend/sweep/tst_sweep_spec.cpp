@@ -81,11 +81,13 @@ class TestSweepSpec : public QObject {
           "  model.dropout: {distribution: gaussian, min: 0, max: 1}\n"
           "  optim.name: {values: sgd}\n"
           "  exp.seed: {min: 1}\n"
-          "early_terminate: {type: asha, eta: 1}\n");
+          "early_terminate: {type: asha, eta: 1}\n"
+          "tpe: {startup_trials: 0, multivariate: 3, bandwidth: 2}\n");
     });
-    for (const char* key : {"method", "run_cap", "colour", "parameters.optim.lr.min", "parameters.model.width",
-                            "parameters.model.dropout.distribution", "parameters.optim.name.values",
-                            "parameters.exp.seed", "early_terminate.eta", "early_terminate"})
+    for (const char* key :
+         {"method", "run_cap", "colour", "parameters.optim.lr.min", "parameters.model.width",
+          "parameters.model.dropout.distribution", "parameters.optim.name.values", "parameters.exp.seed",
+          "early_terminate.eta", "early_terminate", "tpe.startup_trials", "tpe.multivariate", "tpe.bandwidth"})
       QVERIFY2(keys.contains(key), qPrintable(key + QString(" missing from ") + keys.join(", ")));
   }
 
