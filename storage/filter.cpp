@@ -160,36 +160,51 @@ class Parser {
   const Token& peek() const { return t_[pos_]; }
   const Token& next() { return t_[pos_++]; }
 
-  static SqlFragment join(SqlFragment a, const char* op, SqlFragment b) {
-    a.sql = "(" + a.sql + " " + op + " " + b.sql + ")";
-    a.binds.insert(a.binds.end(), b.binds.begin(), b.binds.end());
-    return a;
+  // Chains stay flat ("(a AND b AND c)"), so that a long filter does not nest its SQL deeper than
+  // SQLite parses.
+  static SqlFragment join(std::vector<SqlFragment> parts, const char* op) {
+    if (parts.size() == 1) return std::move(parts[0]);
+    SqlFragment out{"(", {}};
+    for (size_t i = 0; i < parts.size(); ++i) {
+      out.sql += (i ? std::string(" ") + op + " " : "") + parts[i].sql;
+      out.binds.insert(out.binds.end(), parts[i].binds.begin(), parts[i].binds.end());
+    }
+    out.sql += ")";
+    return out;
   }
 
   SqlFragment orExpr() {
-    SqlFragment f = andExpr();
+    std::vector<SqlFragment> parts{andExpr()};
     while (peek().kind == Tok::Or) {
       next();
-      f = join(std::move(f), "OR", andExpr());
+      parts.push_back(andExpr());
     }
-    return f;
+    return join(std::move(parts), "OR");
   }
 
   SqlFragment andExpr() {
-    SqlFragment f = unary();
+    std::vector<SqlFragment> parts{unary()};
     // Adjacent conditions without a connective also mean "and" ("status=completed tag=best").
     while (peek().kind == Tok::And || peek().kind == Tok::Word || peek().kind == Tok::String ||
            peek().kind == Tok::Not || peek().kind == Tok::LParen) {
       if (peek().kind == Tok::And) next();
-      f = join(std::move(f), "AND", unary());
+      parts.push_back(unary());
     }
-    return f;
+    return join(std::move(parts), "AND");
+  }
+
+  // Entered for each `not` and `(`: a filter nests at most kMaxDepth deep.
+  void deeper(const Token& t) {
+    if (++depth_ > kMaxDepth)
+      throw FilterError(t.column, "the filter nests 'not' and parentheses more than " + std::to_string(kMaxDepth) +
+                                      " levels deep here");
   }
 
   SqlFragment unary() {
     if (peek().kind == Tok::Not) {
-      next();
+      deeper(next());
       SqlFragment f = unary();
+      --depth_;
       f.sql = "(NOT coalesce(" + f.sql + ", 0))";
       return f;
     }
@@ -200,16 +215,20 @@ class Parser {
     const Token& t = next();
     switch (t.kind) {
       case Tok::LParen: {
+        deeper(t);
         SqlFragment f = orExpr();
         if (peek().kind != Tok::RParen)
           throw FilterError(peek().column, "expected ')' to close the '(' at column " + std::to_string(t.column));
         next();
+        --depth_;
         return f;
       }
       case Tok::String:
+        counted(t);
         return textSearch(t.text);
       case Tok::Word:
       case Tok::Number:
+        counted(t);
         if (peek().kind == Tok::Op) return comparison(t);
         return textSearch(t.text);
       case Tok::End:
@@ -255,8 +274,16 @@ class Parser {
     return f;
   }
 
+  // Each condition binds up to four values; SQLite takes 32,766.
+  void counted(const Token& t) {
+    if (++conditions_ > kMaxConditions)
+      throw FilterError(t.column, "the filter has more than " + std::to_string(kMaxConditions) + " conditions");
+  }
+
+  static constexpr int kMaxDepth = 12, kMaxConditions = 500;
   std::vector<Token> t_;
   size_t pos_ = 0;
+  int depth_ = 0, conditions_ = 0;
 };
 
 }  // namespace

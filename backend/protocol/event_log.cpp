@@ -1,5 +1,7 @@
 #include "backend/protocol/event_log.h"
 
+#include "backend/protocol/utf8.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -65,28 +67,6 @@ std::vector<Json> EventReader::poll() {
 }
 
 namespace {
-
-// Replaces every byte sequence that is not well-formed UTF-8 with U+FFFD.
-std::string validUtf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  size_t i = 0;
-  while (i < in.size()) {
-    const auto c = static_cast<unsigned char>(in[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool ok = len > 0 && i + len <= in.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
-    if (ok && len == 2) ok = c >= 0xc2;  // no overlong forms
-    if (ok) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else {
-      out += "\xef\xbf\xbd";
-      ++i;
-    }
-  }
-  return out;
-}
 
 // Turns bare NaN, Infinity and -Infinity outside strings into null.
 std::string nullForNonFinite(std::string_view in) {

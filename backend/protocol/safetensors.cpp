@@ -150,10 +150,10 @@ SafetensorsFile SafetensorsFile::open(const fs::path& path) {
         !info["dtype"].is_string() || !info["shape"].is_array() || !info["data_offsets"].is_array() ||
         info["data_offsets"].size() != 2)
       invalid(path, "entry '" + name + "' lacks dtype, shape or data_offsets");
-    const auto* d = std::find_if(std::begin(kDTypes), std::end(kDTypes),
-                                 [&](const DTypeInfo& x) { return info["dtype"].get<std::string>() == x.name; });
-    if (d == std::end(kDTypes))
-      invalid(path, "entry '" + name + "' has unsupported dtype " + info["dtype"].get<std::string>());
+    const std::string dtype = info["dtype"].get<std::string>();
+    const auto* d =
+        std::find_if(std::begin(kDTypes), std::end(kDTypes), [&](const DTypeInfo& x) { return dtype == x.name; });
+    if (d == std::end(kDTypes)) invalid(path, "entry '" + name + "' has unsupported dtype " + dtype);
     Entry e{name, d->dtype, {}, nullptr, 0};
     uint64_t elements = 1;
     for (const auto& dim : info["shape"]) {

@@ -1,5 +1,6 @@
 #include "backend/protocol/spec.h"
 
+#include "backend/protocol/utf8.h"
 #include "backend/protocol/yaml_json.h"
 
 #include <algorithm>
@@ -31,6 +32,8 @@ Json loadSpecFile(const std::filesystem::path& path) {
 }
 
 void applyOverride(Json& raw, const std::string& assignment) {
+  if (firstInvalidUtf8(assignment))
+    throw SpecError("--set", {{validUtf8(assignment), "not UTF-8 text: write the key and value in UTF-8"}});
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == assignment.size())
     throw SpecError("--set", {{assignment, "expected section.key=value, e.g. optim.lr=0.001"}});

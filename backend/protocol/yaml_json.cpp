@@ -1,28 +1,62 @@
 #include "backend/protocol/yaml_json.h"
 
 #include "backend/protocol/number_format.h"
+#include "backend/protocol/utf8.h"
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#include <regex>
 #include <stdexcept>
 
 namespace reef::protocol {
 
+namespace {
+
+// Digits from `i`; returns how many.
+size_t digits(const std::string& s, size_t& i) {
+  const size_t from = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  return i - from;
+}
+
+// [-+]?[0-9]+ (integer), or [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? (number). By hand:
+// std::regex recurses per character and overflows the stack on long scalars.
+bool isInteger(const std::string& s) {
+  size_t i = s[0] == '-' || s[0] == '+';
+  return digits(s, i) > 0 && i == s.size();
+}
+
+bool isNumber(const std::string& s) {
+  size_t i = s[0] == '-' || s[0] == '+';
+  size_t mantissa = digits(s, i);
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    mantissa += digits(s, i);
+  }
+  if (mantissa == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    if (digits(s, i) == 0) return false;
+  }
+  return i == s.size();
+}
+
+}  // namespace
+
 Json parseYamlScalar(const std::string& s) {
-  static const std::regex intRe("[-+]?[0-9]+");
-  static const std::regex floatRe("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (std::regex_match(s, intRe)) {
+  if (isInteger(s)) {
     errno = 0;
     long long v = std::strtoll(s.c_str(), nullptr, 10);
     if (errno != ERANGE) return v;
   }
-  if (std::regex_match(s, floatRe)) return std::strtod(s.c_str(), nullptr);
+  if (isNumber(s)) return std::strtod(s.c_str(), nullptr);
   if (s == ".inf" || s == ".Inf" || s == "+.inf") return std::numeric_limits<double>::infinity();
   if (s == "-.inf" || s == "-.Inf") return -std::numeric_limits<double>::infinity();
   if (s == ".nan" || s == ".NaN") return std::numeric_limits<double>::quiet_NaN();
@@ -39,6 +73,9 @@ static Json convert(const YAML::Node& node, const std::string& source) {
     case YAML::NodeType::Undefined:
       return nullptr;
     case YAML::NodeType::Scalar:
+      // yaml-cpp can decode odd input (a NUL byte in a plain scalar) into bytes that are not UTF-8.
+      if (firstInvalidUtf8(node.Scalar()))
+        throw std::runtime_error(where(source, node.Mark()) + ": this value is not UTF-8 text");
       // yaml-cpp tags quoted scalars "!" and plain ones "?".
       if (node.Tag() == "!") return node.Scalar();
       return parseYamlScalar(node.Scalar());
@@ -53,6 +90,8 @@ static Json convert(const YAML::Node& node, const std::string& source) {
         if (!kv.first.IsScalar())
           throw std::runtime_error(where(source, kv.first.Mark()) + ": keys must be plain names");
         const std::string key = kv.first.Scalar();
+        if (firstInvalidUtf8(key))
+          throw std::runtime_error(where(source, kv.first.Mark()) + ": this key is not UTF-8 text");
         if (obj.contains(key))
           throw std::runtime_error(where(source, kv.first.Mark()) + ": key '" + key +
                                    "' appears twice in the same mapping; keep one");
@@ -65,6 +104,14 @@ static Json convert(const YAML::Node& node, const std::string& source) {
 }
 
 Json parseYaml(const std::string& text, const std::string& sourceName) {
+  if (const auto bad = firstInvalidUtf8(text)) {
+    const size_t lineStart = text.rfind('\n', *bad) == std::string::npos ? 0 : text.rfind('\n', *bad) + 1;
+    const auto line = std::count(text.begin(), text.begin() + static_cast<long>(*bad), '\n') + 1;
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[*bad]));
+    throw std::runtime_error(sourceName + ":" + std::to_string(line) + ":" + std::to_string(*bad - lineStart + 1) +
+                             ": not UTF-8 text (byte " + byte + "): save the file as UTF-8");
+  }
   try {
     return convert(YAML::Load(text), sourceName);
   } catch (const YAML::Exception& e) {

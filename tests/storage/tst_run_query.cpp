@@ -113,6 +113,28 @@ class TestRunQuery : public QObject {
     }
   }
 
+  // Found by fuzzing: SQLite's parser has a fixed stack, so long chains compile flat and nesting
+  // is limited, each with an error at its column rather than a database error.
+  void longFiltersRunAndDeepOnesAreRefused() {
+    std::string anyOf = "status = completed", allOf = "status = completed";
+    for (int i = 0; i < 300; ++i) anyOf += " or status = completed", allOf += " and status != nonesuch";
+    const size_t completed = listRuns(*db_, {"status = completed"}).size();
+    QCOMPARE(listRuns(*db_, {anyOf}).size(), completed);
+    QCOMPARE(listRuns(*db_, {allOf}).size(), completed);
+    auto nested = [](int levels) {  // each "not (" nests twice
+      std::string f = "status = completed";
+      for (int i = 0; i < levels / 2; ++i) f = "not (" + f + ")";
+      return f;
+    };
+    listRuns(*db_, {nested(12)});
+    try {
+      compileFilter(nested(14));
+      QFAIL("14 levels of nesting accepted");
+    } catch (const FilterError& e) {
+      QVERIFY2(QString(e.what()).contains("12 levels"), e.what());
+    }
+  }
+
   void diffShowsOnlyDifferingParams() {
     const auto d = differingParams(*db_, {1, 2, 3});
     QCOMPARE(d.size(), size_t(2));  // model.arch and optim.lr differ; exp.seed does not

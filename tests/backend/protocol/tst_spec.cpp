@@ -162,6 +162,23 @@ class TestSpec : public QObject {
     QVERIFY(specHash(again) != specHash(spec));
   }
 
+  // Found by fuzzing: text that is not UTF-8 reached JSON, whose dump() then threw.
+  void textThatIsNotUtf8IsRefusedWithItsPlace() {
+    for (const auto& [text, where] : std::vector<std::pair<std::string, QString>>{
+             {"model:\n  name: caf\xe9\n", "t.yaml:2:12: not UTF-8 text (byte 0xE9)"},
+             {std::string("  wa)m+\0_s: 1\n", 13), "t.yaml:1:3: this key is not UTF-8 text"}}) {  // yaml-cpp's NUL
+      try {
+        parseYaml(text, "t.yaml");
+        QFAIL(qPrintable("accepted: " + QString::fromStdString(text)));
+      } catch (const std::runtime_error& e) {
+        QVERIFY2(QString(e.what()).contains(where), e.what());
+      }
+    }
+    Json raw = Json::object();
+    QVERIFY_EXCEPTION_THROWN(applyOverride(raw, "optim.l\xffr=1"), SpecError);
+    QCOMPARE(parseYaml("k: " + std::string(100000, '7') + "e-99999\n", "t")["k"].get<double>(), 70.0 / 9);
+  }
+
   void missingFileIsNamed() {
     try {
       loadSpecFile("/nonexistent/spec.yaml");
