@@ -8,13 +8,27 @@
 
 namespace reef::fuzz {
 
+namespace {
+
+std::filesystem::path& scratch() {
+  static std::filesystem::path dir;
+  return dir;
+}
+
+void removeScratch() {
+  std::error_code ec;
+  std::filesystem::remove_all(scratch(), ec);
+}
+
+}  // namespace
+
 std::filesystem::path asFile(const uint8_t* data, size_t size, const std::string& suffix) {
-  static const std::filesystem::path dir = [] {
-    const std::filesystem::path d =
-        std::filesystem::temp_directory_path() / ("reef-fuzz-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
+  std::filesystem::path& dir = scratch();
+  if (dir.empty()) {
+    dir = std::filesystem::temp_directory_path() / ("reef-fuzz-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::atexit(removeScratch);  // (a finding aborts and leaves it, with the input that found it)
+  }
   const std::filesystem::path file = dir / ("input" + suffix);
   std::ofstream(file, std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));

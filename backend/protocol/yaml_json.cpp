@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -119,12 +120,27 @@ Json parseYaml(const std::string& text, const std::string& sourceName) {
   }
 }
 
+// Strings that would read back as another type, as a document marker ("--- x", "... x"), or
+// without their control characters or edge spaces (yaml-cpp writes all of these plain) go in quotes.
+static void emitString(YAML::Emitter& out, const std::string& s) {
+  const bool control =
+      std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  const bool edges = !s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) ||
+                                    std::isspace(static_cast<unsigned char>(s.back())));
+  if (control || edges || !parseYamlScalar(s).is_string() || s.rfind("---", 0) == 0 || s.rfind("...", 0) == 0)
+    out << YAML::DoubleQuoted << s;
+  else
+    out << s;
+}
+
 static void emit(YAML::Emitter& out, const Json& j) {
   switch (j.type()) {
     case Json::value_t::object:
       out << YAML::BeginMap;
       for (const auto& [k, v] : j.items()) {
-        out << YAML::Key << k << YAML::Value;
+        out << YAML::Key;
+        emitString(out, k);
+        out << YAML::Value;
         emit(out, v);
       }
       out << YAML::EndMap;
@@ -134,15 +150,9 @@ static void emit(YAML::Emitter& out, const Json& j) {
       for (const auto& v : j) emit(out, v);
       out << YAML::EndSeq;
       break;
-    case Json::value_t::string: {
-      const std::string& s = j.get_ref<const std::string&>();
-      // Quote strings that would read back as another type.
-      if (!parseYamlScalar(s).is_string())
-        out << YAML::DoubleQuoted << s;
-      else
-        out << s;
+    case Json::value_t::string:
+      emitString(out, j.get_ref<const std::string&>());
       break;
-    }
     case Json::value_t::boolean:
       out << (j.get<bool>() ? "true" : "false");
       break;

@@ -179,6 +179,14 @@ class TestSpec : public QObject {
     QCOMPARE(parseYaml("k: " + std::string(100000, '7') + "e-99999\n", "t")["k"].get<double>(), 70.0 / 9);
   }
 
+  // Found by fuzzing: yaml-cpp writes a key or value starting with "..." or "---" plain, which
+  // reads back as the end or start of a document, and a lone "\r" plain, which reads back as null.
+  void textLikeDocumentMarkersRoundTrips() {
+    const Json doc = {{"... verval", "--- 130"}, {"k", "...x"}, {"n", "1e5"}, {"b", "true"}, {"cr", "\r"},
+                      {"edges", " x\t"}};
+    QCOMPARE(parseYaml(toYaml(doc), "t").dump(), doc.dump());
+  }
+
   void missingFileIsNamed() {
     try {
       loadSpecFile("/nonexistent/spec.yaml");
