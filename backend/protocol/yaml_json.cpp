@@ -138,7 +138,9 @@ static void emit(YAML::Emitter& out, const Json& j) {
     case Json::value_t::object:
       out << YAML::BeginMap;
       for (const auto& [k, v] : j.items()) {
-        out << YAML::Key;
+        // YAML limits implicit keys to 1024 characters as written, and an escape ("\x05") writes
+        // one byte as four: longer keys are written explicit ("? key").
+        out << (k.size() > 250 ? YAML::LongKey : YAML::Key);
         emitString(out, k);
         out << YAML::Value;
         emit(out, v);

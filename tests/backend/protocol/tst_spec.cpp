@@ -182,8 +182,14 @@ class TestSpec : public QObject {
   // Found by fuzzing: yaml-cpp writes a key or value starting with "..." or "---" plain, which
   // reads back as the end or start of a document, and a lone "\r" plain, which reads back as null.
   void textLikeDocumentMarkersRoundTrips() {
-    const Json doc = {{"... verval", "--- 130"}, {"k", "...x"}, {"n", "1e5"}, {"b", "true"}, {"cr", "\r"},
-                      {"edges", " x\t"}};
+    const Json doc = {{"... verval", "--- 130"},
+                      {"k", "...x"},
+                      {"n", "1e5"},
+                      {"b", "true"},
+                      {"cr", "\r"},
+                      {"edges", " x\t"},
+                      {std::string(2000, 'k'), 1},
+                      {std::string(300, '\x05'), 2}};  // keys past YAML's 1024 characters (escaped: 1,200)
     QCOMPARE(parseYaml(toYaml(doc), "t").dump(), doc.dump());
   }
 
