@@ -136,15 +136,13 @@ SweepSyncReport syncSweeps(Database& db, const fs::path& workspace) {
 std::vector<SweepSummary> querySweeps(Database& db) {
   auto s = db.prepare(
       "SELECT s.sweep_id, s.name, s.method, s.metric, s.goal, s.status, s.message, s.target, s.run_cap, s.started, "
-      "s.ended, s.best_trial, b.value, b.run_id, "
-      "(SELECT count(*) FROM sweep_trials t WHERE t.sweep_id = s.id AND t.status != 'lost'), "
-      "(SELECT count(*) FROM sweep_trials t WHERE t.sweep_id = s.id AND t.status = 'completed'), "
-      "(SELECT count(*) FROM sweep_trials t WHERE t.sweep_id = s.id AND t.status = 'stopped'), "
-      "(SELECT count(*) FROM sweep_trials t WHERE t.sweep_id = s.id AND t.status = 'failed'), "
-      "(SELECT count(*) FROM sweep_trials t WHERE t.sweep_id = s.id AND t.status IN ('running', 'stopping')), "
-      "(SELECT coalesce(sum(t.steps), 0) FROM sweep_trials t WHERE t.sweep_id = s.id) "
+      "s.ended, s.best_trial, b.value, b.run_id, coalesce(c.counted, 0), coalesce(c.completed, 0), "
+      "coalesce(c.stopped, 0), coalesce(c.failed, 0), coalesce(c.running, 0), coalesce(c.steps, 0) "
       "FROM sweeps s LEFT JOIN sweep_trials b ON b.sweep_id = s.id AND b.number = s.best_trial "
-      "ORDER BY s.started, s.sweep_id");
+      "LEFT JOIN (SELECT sweep_id, sum(status != 'lost') AS counted, sum(status = 'completed') AS completed, "
+      "sum(status = 'stopped') AS stopped, sum(status = 'failed') AS failed, "
+      "sum(status IN ('running', 'stopping')) AS running, sum(steps) AS steps FROM sweep_trials GROUP BY sweep_id) c "
+      "ON c.sweep_id = s.id ORDER BY s.started, s.sweep_id");
   std::vector<SweepSummary> out;
   while (s.step()) {
     SweepSummary w;

@@ -1,10 +1,10 @@
 #include "app/reef/commands.h"
+#include "app/reef/synced_index.h"
 #include "app/reef/text_table.h"
 #include "backend/protocol/number_format.h"
 #include "backend/protocol/run_dir.h"
 #include "storage/run_label.h"
 #include "storage/run_query.h"
-#include "storage/workspace_index.h"
 
 #include <unistd.h>
 
@@ -37,16 +37,7 @@ fs::path workspaceOf(const RunsOptions& o) {
   return o.workspace.empty() ? protocol::RunDir::defaultWorkspace() : fs::path(o.workspace);
 }
 
-// Opens the index and brings it up to date, printing what could not be read.
-storage::WorkspaceIndex openSynced(const RunsOptions& o) {
-  const fs::path ws = workspaceOf(o);
-  if (!fs::is_directory(ws))
-    throw std::runtime_error("workspace '" + ws.string() + "' does not exist (set --workspace or $REEF_WORKSPACE)");
-  storage::WorkspaceIndex index(ws);
-  const storage::SyncReport report = index.sync();
-  for (const auto& w : report.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-  return index;
-}
+storage::WorkspaceIndex openSynced(const RunsOptions& o) { return openSyncedIndex(workspaceOf(o)); }
 
 std::vector<std::string> splitList(const std::string& text) {
   std::vector<std::string> out;

@@ -2,6 +2,7 @@
 // command line. The controller runs in this process (in the foreground); its trials are ordinary
 // runs, started through the local or a cluster backend, that keep training if it is killed.
 #include "app/reef/commands.h"
+#include "app/reef/synced_index.h"
 #include "app/reef/text_table.h"
 #include "backend/cluster/local_backend.h"
 #include "backend/cluster/remote_backend.h"
@@ -12,7 +13,6 @@
 #include "backend/sweep/sweep_controller.h"
 #include "backend/sweep/sweep_plan.h"
 #include "storage/sweep_index.h"
-#include "storage/workspace_index.h"
 
 #include <cmath>
 #include <cstdio>
@@ -154,10 +154,7 @@ Json summaryJson(const storage::SweepSummary& w) {
 // From the run index (brought up to date from the sweep folders first), like `reef runs list`.
 int listSweeps(const SweepOptions& o) {
   const fs::path ws = workspaceOf(o);
-  if (!fs::is_directory(ws))
-    throw std::runtime_error("workspace '" + ws.string() + "' does not exist (set --workspace or $REEF_WORKSPACE)");
-  storage::WorkspaceIndex index(ws);
-  for (const auto& w : index.sync().warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  storage::WorkspaceIndex index = openSyncedIndex(ws);
   std::vector<std::vector<std::string>> rows{
       {"sweep", "name", "method", "status", "trials", "stopped early", "steps", "metric", "best", "best run"}};
   Json all = Json::array();
