@@ -2,6 +2,7 @@
 #include "app/reef/commands.h"
 #include "backend/collections/collections.h"
 #include "backend/export/deploy/model_server.h"
+#include "backend/export/deploy/served_model/served_model.h"
 
 #include <atomic>
 #include <chrono>

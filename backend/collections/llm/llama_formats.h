@@ -4,7 +4,7 @@
 // process; LoRA runs are merged first (`reef lora merge`).
 #include "backend/collections/llm/causal_lm.h"
 #include "backend/engine/core/exporter.h"
-#include "backend/export/formats/gguf_file.h"
+#include "backend/export/gguf/gguf_file.h"
 
 #include <filesystem>
 #include <string>

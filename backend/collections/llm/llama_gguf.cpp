@@ -100,7 +100,7 @@ engine::ExportedModel exportGguf(engine::Model& model, const Json&, const engine
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
   auto& lm = dynamic_cast<CausalLM&>(model);
   writeLlamaGguf(lm, file, type, request.name);
-  return {{file}, {exporting::checkGgufHeader(file, lm.network()->named_parameters().size())}, {}};
+  return {{file}, {exporting::checkGgufFile(file, lm.network()->named_parameters().size())}, {}};
 }
 
 }  // namespace reef::llm

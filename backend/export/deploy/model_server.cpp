@@ -68,7 +68,7 @@ std::string endpointLabel(const std::string& path) {
 }  // namespace
 
 struct ModelServer::Impl {
-  ServedModel& model;
+  ModelEndpoint& model;
   ServingMetrics& metrics;
   ServerOptions options;
   httplib::Server server;
@@ -77,7 +77,8 @@ struct ModelServer::Impl {
   const int64_t startedAt =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 
-  Impl(ServedModel& m, ServingMetrics& metrics, ServerOptions o) : model(m), metrics(metrics), options(std::move(o)) {}
+  Impl(ModelEndpoint& m, ServingMetrics& metrics, ServerOptions o)
+      : model(m), metrics(metrics), options(std::move(o)) {}
 
   std::string newId(const char* prefix) {
     char buf[64];
@@ -234,7 +235,7 @@ struct ModelServer::Impl {
   }
 };
 
-ModelServer::ModelServer(ServedModel& model, ServingMetrics& metrics, ServerOptions options)
+ModelServer::ModelServer(ModelEndpoint& model, ServingMetrics& metrics, ServerOptions options)
     : impl_(std::make_unique<Impl>(model, metrics, std::move(options))) {
   impl_->routes();
 }

@@ -1,8 +1,8 @@
 #pragma once
-// `reef serve`'s HTTP side, on cpp-httplib: OpenAI-style routes over one ServedModel, API-key
+// `reef serve`'s HTTP side, on cpp-httplib: OpenAI-style routes over one model, API-key
 // checks, OpenAI error objects for every 4xx/5xx, server-sent events for streamed completions,
-// and the request metrics. Torch-free: the model does the computing.
-#include "backend/export/deploy/served_model.h"
+// and the request metrics. Torch-free: the model behind the ModelEndpoint does the computing.
+#include "backend/export/deploy/model_endpoint.h"
 #include "backend/export/deploy/serving_metrics.h"
 
 #include <memory>
@@ -20,7 +20,7 @@ struct ServerOptions {
 
 class ModelServer {
  public:
-  ModelServer(ServedModel& model, ServingMetrics& metrics, ServerOptions options);
+  ModelServer(ModelEndpoint& model, ServingMetrics& metrics, ServerOptions options);
   ~ModelServer();
   // Binds the address; returns the port (the chosen one when options.port is 0). Throws when the
   // address is taken or invalid.

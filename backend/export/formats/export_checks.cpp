@@ -1,7 +1,9 @@
 #include "backend/export/formats/export_checks.h"
 
+#include "backend/export/gguf/gguf_reader.h"
 #include "backend/protocol/bundle.h"
 
+#include <cmath>
 #include <fstream>
 
 namespace fs = std::filesystem;
@@ -62,26 +64,26 @@ ExportCheck checkBundleMetadata(const fs::path& file, const Json& spec, int64_t 
   return c;
 }
 
-ExportCheck checkGgufHeader(const fs::path& file, uint64_t tensors) {
-  ExportCheck c{"GGUF header read back", false, ""};
-  std::ifstream in(file, std::ios::binary);
-  char magic[4] = {};
-  uint32_t version = 0;
-  uint64_t count = 0, kv = 0;
-  in.read(magic, 4);
-  in.read(reinterpret_cast<char*>(&version), 4);
-  in.read(reinterpret_cast<char*>(&count), 8);
-  in.read(reinterpret_cast<char*>(&kv), 8);
-  if (!in || std::string(magic, 4) != "GGUF")
-    c.detail = "not a GGUF file";
-  else if (version != 3)
-    c.detail = "version " + std::to_string(version);
-  else if (count != tensors)
-    c.detail = std::to_string(count) + " tensors instead of " + std::to_string(tensors);
-  else {
+ExportCheck checkGgufFile(const fs::path& file, uint64_t tensors) {
+  ExportCheck c{"GGUF file read back", false, ""};
+  try {
+    const GgufFile g = readGguf(file);
+    if (g.tensors.size() != tensors) {
+      c.detail = std::to_string(g.tensors.size()) + " tensors instead of " + std::to_string(tensors);
+      return c;
+    }
+    for (const GgufTensorInfo& t : g.tensors)
+      for (float v : readGgufTensor(file, t))
+        if (!std::isfinite(v)) {
+          c.detail = "tensor '" + t.name + "' holds " + std::to_string(v);
+          return c;
+        }
     c.passed = true;
-    c.detail = "version 3, " + std::to_string(count) + " tensors, " + std::to_string(kv) + " metadata keys, " +
-               std::to_string(fs::file_size(file)) + " bytes";
+    c.detail = "version " + std::to_string(g.version) + ", " + std::to_string(g.tensors.size()) +
+               " tensors read back finite, " + std::to_string(g.metadata.size()) + " metadata keys, " +
+               std::to_string(g.fileSize) + " bytes";
+  } catch (const std::exception& e) {
+    c.detail = e.what();
   }
   return c;
 }

@@ -18,7 +18,8 @@ using engine::ExportCheck;
 ExportCheck checkSafetensorsWeights(const std::filesystem::path& file, const engine::NamedTensors& expected);
 // A bundle opens as one (spec, step) and carries `assets` files.
 ExportCheck checkBundleMetadata(const std::filesystem::path& file, const Json& spec, int64_t step, size_t assets);
-// A GGUF file's header: magic, version 3, `tensors` tensors, and a size that holds them.
-ExportCheck checkGgufHeader(const std::filesystem::path& file, uint64_t tensors);
+// A GGUF file read whole by GgufReader: its metadata, `tensors` tensors inside the file, every value
+// finite.
+ExportCheck checkGgufFile(const std::filesystem::path& file, uint64_t tensors);
 
 }  // namespace reef::exporting

@@ -1,4 +1,4 @@
-#include "backend/export/formats/gguf_file.h"
+#include "backend/export/gguf/gguf_file.h"
 
 #include <algorithm>
 #include <cmath>

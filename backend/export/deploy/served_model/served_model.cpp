@@ -1,4 +1,4 @@
-#include "backend/export/deploy/served_model.h"
+#include "backend/export/deploy/served_model/served_model.h"
 
 #include "backend/engine/core/inference.h"
 #include "backend/engine/trainer/loaded_run.h"

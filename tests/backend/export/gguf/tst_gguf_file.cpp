@@ -1,7 +1,8 @@
 // The GGUF writer on its own: half-precision rounding, Q8_0 blocks as GGML defines them, and the
 // file's byte layout (header, typed metadata, tensor table in GGML's dimension order, 32-byte
 // aligned data), read back field by field.
-#include "backend/export/formats/gguf_file.h"
+#include "backend/export/gguf/gguf_file.h"
+#include "backend/export/gguf/gguf_reader.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -119,6 +120,70 @@ class TestGgufFile : public QObject {
     std::memcpy(&h, r.bytes.data() + data + 32 + 2, 2);
     QCOMPARE(floatFromHalf(h), 2.0f);
     QCOMPARE(r.bytes.size(), data + 64);
+  }
+
+  // The reader is independent of the writer: what one writes, the other gives back, values included.
+  void readerGivesBackWhatWasWritten() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("m.gguf").toStdString();
+    GgufWriter w;
+    w.setString("general.architecture", "llama");
+    w.setU32("llama.block_count", 2);
+    w.setStrings("tokenizer.ggml.tokens", {"<unk>", "\xe2\x96\x81the"});
+    w.setI32s("tokenizer.ggml.token_type", {2, 1});
+    std::vector<float> a(64);
+    for (size_t i = 0; i < a.size(); ++i) a[i] = 0.25f * static_cast<float>(i) - 4;
+    w.addTensor("a.weight", {2, 32}, a.data(), GgmlType::F32);
+    w.addTensor("b.weight", {4, 16}, a.data(), GgmlType::F16);
+    w.addTensor("c.weight", {2, 32}, a.data(), GgmlType::Q8_0);
+    w.write(path);
+    const GgufFile g = readGguf(path);
+    QCOMPARE(g.version, 3u);
+    QCOMPARE(g.metadata["general.architecture"], reef::Json("llama"));
+    QCOMPARE(g.metadata["llama.block_count"], reef::Json(2));
+    QCOMPARE(g.metadata["tokenizer.ggml.tokens"], reef::Json({"<unk>", "\xe2\x96\x81the"}));
+    QCOMPARE(g.metadata["tokenizer.ggml.token_type"], reef::Json({2, 1}));
+    QCOMPARE(g.tensors.size(), size_t(3));
+    QCOMPARE(g.tensors[1].shape, (std::vector<int64_t>{4, 16}));
+    QCOMPARE(g.tensors[2].bytes, uint64_t(2 * 34));
+    QCOMPARE(readGgufTensor(path, g.tensors[0]), a);
+    QCOMPARE(readGgufTensor(path, g.tensors[1]), a);  // quarters are exact in half precision
+    const std::vector<float> q = readGgufTensor(path, g.tensors[2]);
+    for (size_t i = 0; i < a.size(); ++i) QVERIFY(std::fabs(q[i] - a[i]) <= 8.0f / 127);
+  }
+
+  // A file cut short, or one whose counts promise more than it holds, is refused with its name,
+  // the byte where it went wrong and what, never read past its end.
+  void damagedFilesAreRefusedWithTheirPlace() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("m.gguf").toStdString();
+    GgufWriter w;
+    w.setString("general.architecture", "llama");
+    const std::vector<float> a(32, 1.0f);
+    w.addTensor("a.weight", {32}, a.data(), GgmlType::F32);
+    w.write(path);
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    auto refusal = [&](const std::string& content) {
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+      try {
+        readGguf(path);
+      } catch (const std::runtime_error& e) {
+        return std::string(e.what());
+      }
+      return std::string();
+    };
+    QVERIFY(refusal(bytes.substr(0, bytes.size() - 1)).find("'a.weight' (128 bytes at 0) lies outside the file") !=
+            std::string::npos);
+    std::string manyKeys = bytes;
+    manyKeys[16] = '\x7f';  // the key count's low byte: 127 keys in a file of ~200 bytes
+    QVERIFY(refusal(manyKeys).find("at byte") != std::string::npos);
+    std::string badType = bytes;
+    badType[24 + 8 + 20] = 42;  // the first value's type
+    QVERIFY2(refusal(badType).find("metadata value type 42 is not a GGUF type") != std::string::npos,
+             refusal(badType).c_str());
+    QVERIFY(refusal("GGUF").find("is not a valid GGUF file: the file ends") != std::string::npos);
+    QVERIFY(refusal("GGML....").find("no GGUF magic") != std::string::npos);
   }
 };
 

@@ -1,0 +1,40 @@
+#pragma once
+// What `reef serve`'s routes ask of the model behind them. Torch-free, so that the HTTP side
+// (routes, limits, errors) builds, is tested and is fuzzed without LibTorch; ServedModel is the
+// implementation that runs a run's model.
+#include "backend/export/deploy/openai_protocol.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace reef::deploy {
+
+struct Completion {
+  std::string text, finishReason;
+  Usage usage;
+  double seconds = 0;
+};
+
+class ModelEndpoint {
+ public:
+  virtual ~ModelEndpoint() = default;
+
+  virtual const std::string& id() const = 0;
+  // The serving mode: chat, image_classification or text_classification (engine::serving).
+  virtual const std::string& serving() const = 0;
+  virtual bool generatesText() const = 0;
+  virtual std::string description() const = 0;  // "<collection>/<arch>, step 400"
+  virtual int64_t created() const = 0;          // when the checkpoint was written (Unix seconds)
+
+  // Throws ApiError (400) when the request cannot be answered (a classifier, a prompt longer than
+  // the context); complete() checks too, this lets a stream fail before it starts.
+  virtual void checkRequest(const GenerationRequest& request) const = 0;
+  // Streams the generated text through onText (return false to stop, as when a client left).
+  virtual Completion complete(const GenerationRequest& request,
+                              const std::function<bool(const std::string&)>& onText) = 0;
+  // {"object": "list", "model", "data": [{index, label, label_index, score, top: [{label, score}]}]}
+  virtual Json classify(const ClassifyRequest& request) = 0;
+};
+
+}  // namespace reef::deploy

@@ -1,0 +1,45 @@
+#pragma once
+// The model behind `reef serve`: a run or bundle loaded once and served in the mode its catalog
+// capabilities declare: completions (chat: one generation at a time) or classifications (image and
+// text classification: dynamically batched). The only part of deployment that touches LibTorch.
+#include "backend/export/deploy/model_endpoint.h"
+#include "backend/export/deploy/serving_metrics.h"
+
+#include "backend/engine/core/registry.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace reef::deploy {
+
+struct ServedModelOptions {
+  std::string target, checkpoint = "best";
+  std::string name;  // the id clients pass as "model"; empty: the spec's exp.name
+  size_t maxBatch = 32;
+  std::chrono::microseconds maxWait{5000};
+};
+
+class ServedModel final : public ModelEndpoint {
+ public:
+  // Loads the model through `registry`; throws std::runtime_error naming the target when it cannot,
+  // or when its collection declares no serving mode.
+  ServedModel(const engine::Registry& registry, const ServedModelOptions& options, ServingMetrics& metrics);
+  ~ServedModel();
+
+  const std::string& id() const override;
+  const std::string& serving() const override;
+  bool generatesText() const override;
+  std::string description() const override;
+  int64_t created() const override;
+  void checkRequest(const GenerationRequest& request) const override;
+  Completion complete(const GenerationRequest& request, const std::function<bool(const std::string&)>& onText) override;
+  Json classify(const ClassifyRequest& request) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace reef::deploy
