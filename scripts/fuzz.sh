@@ -25,7 +25,7 @@ dictionary() {
   case "$1" in
     spec | sweep) echo "$repo/fuzz/dict/yaml.dict" ;;
     filter) echo "$repo/fuzz/dict/filter.dict" ;;
-    events | ingest | manifest) echo "$repo/fuzz/dict/json.dict" ;;
+    events | ingest | manifest | openai | profile) echo "$repo/fuzz/dict/json.dict" ;;
   esac
 }
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

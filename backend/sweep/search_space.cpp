@@ -75,13 +75,12 @@ double Dimension::toUnit(const Json& value) const {
 std::optional<std::vector<Json>> Dimension::enumerate() const {
   if (distribution == Distribution::Values) return values;
   const double step = q ? *q : 1.0;
-  if ((!integer() && !q) || !((max - min) / step < kMaxEnumerated)) return std::nullopt;
+  const double first = integer() && !q ? std::ceil(min) : min;
+  // Counted rather than stepped: x += step stops moving where step is below x's precision.
+  const double count = std::floor((max - first) / step + 1e-9);
+  if ((!integer() && !q) || !(step > 0) || !(count < kMaxEnumerated)) return std::nullopt;
   std::vector<Json> out;
-  if (integer() && !q) {
-    for (double x = std::ceil(min); x <= max; x += 1) out.push_back(snap(x));
-  } else {
-    for (double x = min; x <= max + 1e-9 * std::abs(max); x += *q) out.push_back(snap(x));
-  }
+  for (int64_t i = 0; i <= static_cast<int64_t>(count); ++i) out.push_back(snap(first + static_cast<double>(i) * step));
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }

@@ -80,6 +80,8 @@ void parseRange(Dimension& d, const Json& node, const std::string& key, Issues& 
   d.min = *lo;
   d.max = *hi;
   d.q = number(node, "q", key, issues);
+  for (const auto& [field, value] : {std::pair{"min", d.min}, {"max", d.max}, {"q", d.q.value_or(1.0)}})
+    if (!std::isfinite(value)) issues.add(key + "." + field, "must be a finite number (.inf and .nan are not)");
   if (d.min >= d.max)
     issues.add(key, "min (" + node["min"].dump() + ") must be below max (" + node["max"].dump() + ")");
   if (d.logScale() && d.min <= 0)
@@ -138,8 +140,9 @@ void parseEarlyTerminate(SweepSpec& s, const Json& node, Issues& issues) {
   for (const auto& [field, value] : node.items()) {
     const std::string key = "early_terminate." + field;
     if (field == "type") continue;
-    if (!value.is_number() || value.get<double>() < 0) {
-      issues.add(key, "expected a number >= 0, got " + value.dump());
+    // Bounded, as steps become int64: 1e309 (infinity) or 1e30 has no integer.
+    if (!value.is_number() || !(value.get<double>() >= 0 && value.get<double>() <= 1e15)) {
+      issues.add(key, "expected a number from 0 to 1e15, got " + value.dump());
       continue;
     }
     const double v = value.get<double>();

@@ -1,7 +1,7 @@
 #pragma once
 // Server-sent events as `reef serve` (and OpenAI) stream them: "data: <payload>" lines, events
-// separated by a blank line, arriving in network chunks that can split anywhere. Pure, so it is
-// tested apart from any socket.
+// separated by a blank line, lines ended by LF, CRLF or CR, arriving in network chunks that can
+// split anywhere (a CRLF included). Pure, so it is tested apart from any socket.
 #include <QByteArray>
 #include <QList>
 
@@ -14,7 +14,10 @@ class SseParser {
   QList<QByteArray> feed(const QByteArray& bytes);
 
  private:
-  QByteArray pending_;
+  void line(const QByteArray& line, QList<QByteArray>& events);
+  QByteArray pending_;  // an unfinished line
+  QByteArray data_;     // the event being read
+  bool hasData_ = false;
 };
 
 }  // namespace reef::ui

@@ -1,5 +1,7 @@
 #include "backend/collections/text/tokenizer.h"
 
+#include <array>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <queue>
@@ -68,12 +70,47 @@ class Wire {
   const uint8_t* end_;
 };
 
-size_t utf8Length(unsigned char c) {
-  if (c < 0x80) return 1;
-  if ((c >> 5) == 0x6) return 2;
-  if ((c >> 4) == 0xe) return 3;
-  if ((c >> 3) == 0x1e) return 4;
-  return 1;  // a stray byte stands alone (and falls back to its byte piece)
+// The length of the character starting at text[at]: its lead byte's count when the continuation
+// bytes follow, else 1. A broken sequence must not swallow the next character (the "▁" of a
+// space), or the text would not come back from its pieces.
+size_t utf8Length(const std::string& text, size_t at) {
+  const auto c = static_cast<unsigned char>(text[at]);
+  // A stray byte stands alone (and falls back to its byte piece).
+  const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 1;
+  if (at + n > text.size()) return 1;
+  for (size_t i = 1; i < n; ++i)
+    if ((static_cast<unsigned char>(text[at + i]) & 0xc0) != 0x80) return 1;
+  return n;
+}
+
+// A byte piece's byte: its text is "<0xAB>". std::stoi would take "-C" or " 1" as well.
+int byteOfPiece(const std::string& text, const fs::path& model) {
+  auto hex = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10; };
+  auto isHex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  if (text.size() != 6 || text.compare(0, 3, "<0x") != 0 || text[5] != '>' || !isHex(text[3]) || !isHex(text[4]))
+    throw std::runtime_error("'" + model.string() + "' has a byte piece '" + text +
+                             "' that is not <0xHH>: it is not a SentencePiece model");
+  return hex(text[3]) * 16 + hex(text[4]);
+}
+
+// What this reader implements (BPE, no normalisation) and special ids that name pieces. SentencePiece
+// turns bos, eos and pad off with -1; unk it needs.
+void checkReadable(const fs::path& model, size_t pieces, int modelType, const std::string& normalizer,
+                   const std::array<int, 4>& specialIds) {
+  if (pieces == 0)
+    throw std::runtime_error("'" + model.string() + "' holds no pieces: it is not a SentencePiece model");
+  if (modelType != 2)
+    throw std::runtime_error("'" + model.string() +
+                             "' is not a BPE model: Reef's tokenizer reads the BPE models that "
+                             "`reef tokenizer train` writes");
+  if (normalizer != "identity")
+    throw std::runtime_error("'" + model.string() + "' normalises text with '" + normalizer +
+                             "', which Reef's tokenizer does not implement: train with `reef tokenizer train`");
+  static const char* names[] = {"unk", "bos", "eos", "pad"};
+  for (size_t i = 0; i < specialIds.size(); ++i)
+    if (specialIds[i] >= static_cast<int64_t>(pieces) || specialIds[i] < (i == 0 ? 0 : -1))
+      throw std::runtime_error("'" + model.string() + "' names " + names[i] + " id " + std::to_string(specialIds[i]) +
+                               " of " + std::to_string(pieces) + " pieces: it is not a valid SentencePiece model");
 }
 
 }  // namespace
@@ -152,15 +189,7 @@ Tokenizer Tokenizer::load(const fs::path& model) {
   } catch (const std::runtime_error& e) {
     throw std::runtime_error("'" + model.string() + "' is not a SentencePiece model: " + e.what());
   }
-  if (t.pieces_.empty())
-    throw std::runtime_error("'" + model.string() + "' holds no pieces: it is not a SentencePiece model");
-  if (modelType != 2)
-    throw std::runtime_error("'" + model.string() +
-                             "' is not a BPE model: Reef's tokenizer reads the BPE models that "
-                             "`reef tokenizer train` writes");
-  if (normalizer != "identity")
-    throw std::runtime_error("'" + model.string() + "' normalises text with '" + normalizer +
-                             "', which Reef's tokenizer does not implement: train with `reef tokenizer train`");
+  checkReadable(model, t.pieces_.size(), modelType, normalizer, {unk, bos, eos, pad});
   t.unk_ = unk;
   t.bos_ = bos;
   t.eos_ = eos;
@@ -171,8 +200,7 @@ Tokenizer Tokenizer::load(const fs::path& model) {
     const Piece& p = t.pieces_[id];
     if (p.type == PieceType::Normal || p.type == PieceType::UserDefined)
       t.merges_.emplace(p.text, static_cast<int>(id));
-    if (p.type == PieceType::Byte && p.text.size() == 6)
-      t.byteIds_[std::stoi(p.text.substr(3, 2), nullptr, 16)] = static_cast<int>(id);
+    if (p.type == PieceType::Byte) t.byteIds_[byteOfPiece(p.text, model)] = static_cast<int>(id);
   }
   return t;
 }
@@ -190,7 +218,7 @@ std::vector<int> Tokenizer::encode(const std::string& text) const {
   };
   std::vector<Symbol> symbols;
   for (size_t i = 0; i < normalized.size();) {
-    const size_t n = std::min(utf8Length(static_cast<unsigned char>(normalized[i])), normalized.size() - i);
+    const size_t n = utf8Length(normalized, i);
     symbols.push_back({static_cast<int>(symbols.size()) - 1, static_cast<int>(symbols.size()) + 1, i, n});
     i += n;
   }

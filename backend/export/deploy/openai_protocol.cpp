@@ -27,7 +27,7 @@ Json parseObject(const std::string& body) {
       if (depth > 32) throw invalidRequest("the request body nests deeper than 32 levels");
       return true;
     });
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // a syntax error, or a number beyond a double (1e400)
     throw invalidRequest(std::string("the request body is not valid JSON: ") + e.what() +
                          " (send a JSON object with Content-Type: application/json)");
   }

@@ -153,6 +153,17 @@ class TestSweepSpec : public QObject {
     QVERIFY(keysOf([] {
               parse("method: grid\nparameters: {optim.lr: {min: 0.001, max: 0.1}}\n");
             }).contains("parameters.optim.lr"));
+    // Found by fuzzing: a step of -.inf enumerated a grid forever. Bounds and steps must be finite,
+    // and a step below the bounds' precision ends too.
+    const QStringList infinite =
+        keysOf([] { parse("method: grid\nparameters: {optim.lr: {min: 0.001, max: .inf, q: -.inf}}\n"); });
+    QVERIFY2(infinite.contains("parameters.optim.lr.max") && infinite.contains("parameters.optim.lr.q"),
+             qPrintable(infinite.join(", ")));
+    const SweepSpec fine = parse("method: grid\nparameters: {exp.seed: {min: 1e17, max: 100000000000000016, q: 2}}\n");
+    QVERIFY(!fine.space.grid().empty());  // (x += 2 never moved 1e17)
+    QVERIFY(keysOf([] {
+              parse("parameters: {optim.lr: [0.1]}\nearly_terminate: {type: asha, min_steps: 9, max_steps: 1e309}\n");
+            }).contains("early_terminate.max_steps"));
   }
 
   void roundTripsThroughJsonAndAppliesTrialSettings() {

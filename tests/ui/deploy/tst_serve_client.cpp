@@ -47,6 +47,19 @@ class TestServeClient : public QObject {
     QVERIFY(parser.feed("data: incomplete\n").isEmpty());
   }
 
+  // SSE lines may end with CR alone. Found by fuzzing: "\r\r\n" read whole gave other events than
+  // the same bytes in two chunks, as CRLFs were replaced in the buffer rather than read as line ends.
+  void everyLineEndOfTheStandardIsOne() {
+    const QByteArray stream = "data: a\rdata: b\r\rdata: c\r\r\ndata\n\n";
+    const QList<QByteArray> expected{"a\nb", "c", ""};
+    for (int cut = 0; cut <= stream.size(); ++cut) {
+      SseParser parser;
+      QList<QByteArray> got = parser.feed(stream.left(cut));
+      got += parser.feed(stream.mid(cut));
+      QCOMPARE(got, expected);
+    }
+  }
+
   void metricsCountRequestsButNotThePolling() {
     const QByteArray text =
         "# TYPE reef_requests_total counter\n"
