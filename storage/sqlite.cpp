@@ -5,6 +5,18 @@
 
 namespace reef::storage {
 
+namespace {
+
+// What to do about a full disk, which SQLite reports only as "database or disk is full".
+std::string fullDiskHint(int rc, sqlite3* db) {
+  if ((rc & 0xff) != SQLITE_FULL) return "";
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return std::string(": the disk holding '") + (file ? file : "the database") +
+         "' is full; free space, then sync again (`reef db sync`): what was committed is kept";
+}
+
+}  // namespace
+
 std::string sqliteVersion() { return sqlite3_libversion(); }
 
 Database::Database(const std::filesystem::path& path) : path_(path) {
@@ -35,7 +47,9 @@ void Database::exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string message = error ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
-    throw SqliteError("database '" + path_.string() + "': " + message + " (in: " + text.substr(0, 120) + ")", rc);
+    throw SqliteError(
+        "database '" + path_.string() + "': " + message + " (in: " + text.substr(0, 120) + ")" + fullDiskHint(rc, db_),
+        rc);
   }
 }
 
@@ -105,7 +119,9 @@ bool Statement::step() {
   sqlite3* db = sqlite3_db_handle(stmt_);
   const std::string message = sqlite3_errmsg(db);
   sqlite3_reset(stmt_);
-  throw SqliteError("SQL failed: " + message + " (in: " + std::string(sqlite3_sql(stmt_)).substr(0, 160) + ")", rc);
+  throw SqliteError(
+      "SQL failed: " + message + " (in: " + std::string(sqlite3_sql(stmt_)).substr(0, 160) + ")" + fullDiskHint(rc, db),
+      rc);
 }
 
 void Statement::run() {

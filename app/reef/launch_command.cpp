@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,8 +94,13 @@ fs::path rankOutput(const protocol::RunDir& run, int rank) {
 }
 
 // The child's side of the fork: the rendezvous variables, then `reef train` in its place.
-[[noreturn]] void execRank(int rank, int nproc, int port, const fs::path& output, const std::vector<char*>& argv) {
+[[noreturn]] void execRank(int rank, int nproc, int port, const fs::path& output, const std::vector<char*>& argv,
+                           pid_t launcher) {
   ::setpgid(0, 0);  // a terminal's Ctrl-C reaches the launcher, which forwards it once
+  // A launcher killed outright (SIGKILL, the OOM killer) cannot end its ranks: the kernel does.
+  // Left running, they would write the run directory beside the job that resumes it.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != launcher) ::_exit(1);  // it died before the line above
   ::setenv("RANK", std::to_string(rank).c_str(), 1);
   ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
   ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
@@ -119,9 +125,10 @@ std::vector<pid_t> startRanks(const LaunchOptions& o, const protocol::RunDir& ru
   reef::Json ranks = reef::Json::array();
   for (int r = 0; r < o.nproc; ++r) {
     const fs::path output = rankOutput(run, r);
+    const pid_t launcher = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) execRank(r, o.nproc, port, output, argv);
+    if (pid == 0) execRank(r, o.nproc, port, output, argv, launcher);
     pids[static_cast<size_t>(r)] = pid;
     ranks.push_back({{"rank", r}, {"pid", pid}, {"output", output.string()}});
   }

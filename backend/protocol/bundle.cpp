@@ -1,5 +1,7 @@
 #include "backend/protocol/bundle.h"
 
+#include "backend/protocol/atomic_file.h"
+
 #include <algorithm>
 #include <fstream>
 #include <iterator>
@@ -46,11 +48,11 @@ void writeBundle(const fs::path& file, const Json& spec, int64_t step, const std
                        a.bytes.data(),
                        a.bytes.size()});
   }
-  const fs::path partial = file.string() + ".partial";
-  writeSafetensors(
-      partial, tensors,
-      {{"format", "reef-bundle"}, {"version", "1"}, {"spec", spec.dump()}, {"step", std::to_string(step)}});
-  fs::rename(partial, file);
+  replaceWhenWritten(file, [&](const fs::path& partial) {
+    writeSafetensors(
+        partial, tensors,
+        {{"format", "reef-bundle"}, {"version", "1"}, {"spec", spec.dump()}, {"step", std::to_string(step)}});
+  });
 }
 
 Bundle Bundle::open(const fs::path& file) {

@@ -1,6 +1,7 @@
 // The run index fed from real run directories: live ingestion by byte offset (partial lines,
 // resumed runs, bad input), kill -9 in the middle of an ingest, rebuild equal to live ingestion,
 // processes that died, and the reef runs / reef db commands.
+#include "tests/support/index_snapshot.h"
 #include "tests/support/reef_cli.h"
 
 #include "backend/protocol/event_log.h"
@@ -81,26 +82,6 @@ bool killSyncMidway(const fs::path& workspace, int64_t size) {
   ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
   p.waitForFinished(10000);
   return p.exitStatus() == QProcess::CrashExit && committedOffset(database) < size;
-}
-
-// Everything in an index, keyed by names rather than row ids, for comparing two databases.
-Json snapshot(Database& db) {
-  Json out = Json::object();
-  for (const auto& r : listRuns(db, {"", "run_id", false, {}, 0})) {
-    Json d = runDetails(db, r.id);
-    for (const char* volatileField : {"id", "experiment_id", "events_offset", "created"}) d["run"].erase(volatileField);
-    Json series = Json::object();
-    for (const auto& key : metricKeys(db, {r.id})) {
-      Json points = Json::array();
-      for (const auto& p : readSeries(db, r.id, *findMetricKey(db, key)))
-        points.push_back({p.step, p.time, std::isfinite(p.value) ? Json(p.value) : Json()});
-      series[key] = points;
-    }
-    d["series"] = series;
-    for (auto& n : d["notes"]) n.erase("created");
-    out[r.runId] = d;
-  }
-  return out;
 }
 
 }  // namespace
@@ -302,12 +283,12 @@ class TestStorageIngest : public QObject {
     index.sync();
     index.addTags(index.resolveRun("run-1"), {"baseline", "keep"});
     index.addNote(index.resolveRun("run-2"), "failed on purpose");
-    const Json live = snapshot(index.db());
+    const Json live = indexSnapshot(index.db());
 
     const SyncReport r = WorkspaceIndex::rebuild(wsPath);
     QCOMPARE(r.runs, 2);
     WorkspaceIndex rebuilt(wsPath);
-    const Json fresh = snapshot(rebuilt.db());
+    const Json fresh = indexSnapshot(rebuilt.db());
     QCOMPARE(fresh["run-1"]["series"]["train/loss"].size(), size_t(3100));
     QCOMPARE(fresh["run-1"]["tags"], Json({"baseline", "keep"}));
     QCOMPARE(fresh["run-2"]["notes"][0]["text"].get<std::string>(), std::string("failed on purpose"));

@@ -11,10 +11,14 @@
 #include "backend/protocol/spec.h"
 #include "backend/protocol/yaml_json.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 namespace reef::engine {
 
@@ -51,10 +55,24 @@ LoadedRun loadBundle(const Registry& registry, const std::filesystem::path& file
   return loaded;
 }
 
+// A process killed outright (SIGKILL, the OOM killer) leaves its unpacked assets behind: the next
+// one to unpack removes the folders of processes that no longer run, named by their pid.
+void removeAbandonedAssets(const std::filesystem::path& temp) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(temp, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("reef-bundle-", 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + 12, nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
 std::shared_ptr<const std::filesystem::path> unpackedAssets(const protocol::Bundle& bundle) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "reef-bundle-XXXXXX").string();
-  if (!::mkdtemp(pattern.data()))
-    throw std::runtime_error("cannot create a folder in " + std::filesystem::temp_directory_path().string());
+  const std::filesystem::path temp = std::filesystem::temp_directory_path();
+  removeAbandonedAssets(temp);
+  std::string pattern = (temp / ("reef-bundle-" + std::to_string(::getpid()) + "-XXXXXX")).string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a folder in " + temp.string());
   auto folder = std::shared_ptr<const std::filesystem::path>(new std::filesystem::path(pattern),
                                                              [](const std::filesystem::path* p) {
                                                                std::error_code ec;

@@ -1,5 +1,7 @@
 #include "backend/export/gguf/gguf_file.h"
 
+#include "backend/protocol/atomic_file.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -131,8 +133,7 @@ void GgufWriter::write(const std::filesystem::path& path) const {
   }
   head.resize((head.size() + kAlignment - 1) / kAlignment * kAlignment, 0);
 
-  const std::filesystem::path partial = path.string() + ".partial";
-  {
+  protocol::replaceWhenWritten(path, [&](const std::filesystem::path& partial) {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write '" + partial.string() + "'");
     out.write(reinterpret_cast<const char*>(head.data()), static_cast<std::streamsize>(head.size()));
@@ -142,9 +143,8 @@ void GgufWriter::write(const std::filesystem::path& path) const {
       out.write(zeros, static_cast<std::streamsize>((kAlignment - t.bytes.size() % kAlignment) % kAlignment));
     }
     out.close();  // flushes: a full disk shows here, before the rename
-    if (!out) throw std::runtime_error("writing '" + partial.string() + "' failed (disk full?)");
-  }
-  std::filesystem::rename(partial, path);
+    if (!out) throw std::runtime_error("writing '" + partial.string() + "' failed (is the disk full?)");
+  });
 }
 
 uint16_t halfFromFloat(float value) {

@@ -1,5 +1,7 @@
 #include "backend/export/onnx/onnx_graph.h"
 
+#include "backend/protocol/atomic_file.h"
+
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
@@ -121,13 +123,11 @@ void OnnxGraph::write(const std::filesystem::path& file) const {
                              " (a bug in Reef's exporter: please report it with the spec)");
   }
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  const std::filesystem::path temp = file.string() + ".tmp";
-  {
+  protocol::replaceWhenWritten(file, [&](const std::filesystem::path& temp) {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!p_->model.SerializeToOstream(&out) || !out.flush())
       throw std::runtime_error("cannot write '" + temp.string() + "' (is the disk full?)");
-  }
-  std::filesystem::rename(temp, file);
+  });
 }
 
 }  // namespace reef::exporting
