@@ -2,6 +2,7 @@
 #include "app/reef/commands.h"
 #include "backend/collections/text/token_shards.h"
 #include "backend/collections/text/tokenizer.h"
+#include "backend/protocol/subprocess.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -30,9 +31,10 @@ void addTextCommands(CLI::App& app, int& status) {
     const fs::path helper = fs::read_symlink("/proc/self/exe").parent_path() / "reef-spm";
     if (!fs::exists(helper))
       throw std::runtime_error("'" + helper.string() + "' is missing: build the reef-spm target");
-    const std::string command = "'" + helper.string() + "' " + text::sentencePieceTrainingArguments(*training);
-    if (std::system(command.c_str()) != 0)
-      throw std::runtime_error("tokenizer training failed (see the messages above)");
+    std::vector<std::string> argv = {helper.string()};
+    for (const auto& [flag, value] : text::sentencePieceTrainingOptions(*training))
+      argv.push_back("--" + flag + "=" + value);
+    if (protocol::runProgram(argv) != 0) throw std::runtime_error("tokenizer training failed (see the messages above)");
     const auto t = text::Tokenizer::load(training->output);
     std::printf("tokenizer: %d pieces in %s\n", t.vocabSize(), t.path().c_str());
     status = 0;

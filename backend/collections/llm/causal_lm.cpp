@@ -1,6 +1,7 @@
 #include "backend/collections/llm/causal_lm.h"
 
 #include "backend/collections/llm/generation.h"
+#include "backend/protocol/subprocess.h"
 
 #include <cmath>
 #include <cstdio>
@@ -204,11 +205,8 @@ double CausalLM::xzBitsPerByte() {
   const auto raw = static_cast<double>(fs::file_size(text, ec));
   double compressed = 0;
   if (!ec && raw > 0) {
-    const std::string command = "xz -9 -c -- '" + text.string() + "' 2>/dev/null | wc -c";
-    if (FILE* p = popen(command.c_str(), "r")) {
-      if (std::fscanf(p, "%lf", &compressed) != 1) compressed = 0;
-      pclose(p);
-    }
+    if (const auto xz = protocol::programOutput({"xz", "-9", "-c", "--", text.string()}))
+      compressed = static_cast<double>(xz->size());
   }
   xz_ = compressed > 0 ? 8.0 * compressed / raw : NAN;
   return *xz_;

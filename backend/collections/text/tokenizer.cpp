@@ -300,17 +300,34 @@ std::string Tokenizer::decode(const std::vector<int>& ids) const {
   return out;
 }
 
-std::string sentencePieceTrainingArguments(const TokenizerTraining& training) {
+std::map<std::string, std::string> sentencePieceTrainingOptions(const TokenizerTraining& training) {
   std::string inputs;
-  for (const auto& in : training.inputs) inputs += (inputs.empty() ? "" : ",") + in.string();
+  for (const auto& in : training.inputs) {
+    if (in.string().find(',') != std::string::npos)
+      throw std::runtime_error("tokenizer training input '" + in.string() +
+                               "' has a comma, which SentencePiece reads as a list of files: rename it");
+    inputs += (inputs.empty() ? "" : ",") + in.string();
+  }
   fs::path prefix = training.output;
   if (prefix.extension() == ".model") prefix.replace_extension();
-  return "--input=" + inputs + " --model_prefix=" + prefix.string() +
-         " --vocab_size=" + std::to_string(training.vocabSize) +
-         " --model_type=bpe --byte_fallback=true --character_coverage=1.0 --normalization_rule_name=identity"
-         " --remove_extra_whitespaces=false --add_dummy_prefix=true --split_digits=true"
-         " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=3 --input_sentence_size=" +
-         std::to_string(training.maxSentences) + " --shuffle_input_sentence=true --minloglevel=2 --num_threads=2";
+  return {{"input", inputs},
+          {"model_prefix", prefix.string()},
+          {"vocab_size", std::to_string(training.vocabSize)},
+          {"model_type", "bpe"},
+          {"byte_fallback", "true"},
+          {"character_coverage", "1.0"},
+          {"normalization_rule_name", "identity"},
+          {"remove_extra_whitespaces", "false"},
+          {"add_dummy_prefix", "true"},
+          {"split_digits", "true"},
+          {"unk_id", "0"},
+          {"bos_id", "1"},
+          {"eos_id", "2"},
+          {"pad_id", "3"},
+          {"input_sentence_size", std::to_string(training.maxSentences)},
+          {"shuffle_input_sentence", "true"},
+          {"minloglevel", "2"},
+          {"num_threads", "2"}};
 }
 
 }  // namespace reef::text

@@ -6,6 +6,7 @@
 // only trains, in the torch-free reef-spm helper; tests hold both encoders equal.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -55,8 +56,9 @@ struct TokenizerTraining {
   int64_t maxSentences = 2000000;
 };
 
-// SentencePiece's arguments for a Reef tokenizer: BPE, byte fallback, identity normalisation,
-// whitespace kept, ids unk 0 / bos 1 / eos 2 / pad 3.
-std::string sentencePieceTrainingArguments(const TokenizerTraining& training);
+// SentencePiece's options for a Reef tokenizer (its flag names without "--"): BPE, byte fallback,
+// identity normalisation, whitespace kept, ids unk 0 / bos 1 / eos 2 / pad 3. Throws for an input
+// path with a comma, which SentencePiece would read as two files.
+std::map<std::string, std::string> sentencePieceTrainingOptions(const TokenizerTraining& training);
 
 }  // namespace reef::text

@@ -1,9 +1,9 @@
 #include "backend/engine/trainer/gpu_stats.h"
 
+#include "backend/protocol/subprocess.h"
+
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -25,17 +25,11 @@ std::string findOnPath(const std::string& program) {
 }
 
 Json query(const std::string& path, const std::string& devices) {
-  const std::string command = "'" + path +
-                              "' --query-gpu=index,utilization.gpu,memory.used,memory.total "
-                              "--format=csv,noheader,nounits" +
-                              (devices.empty() ? "" : " --id=" + devices) + " 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return Json::object();
-  std::string out;
-  std::array<char, 512> buffer{};
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  pclose(pipe);
-  return parseNvidiaSmi(out);
+  std::vector<std::string> argv = {path, "--query-gpu=index,utilization.gpu,memory.used,memory.total",
+                                   "--format=csv,noheader,nounits"};
+  if (!devices.empty()) argv.push_back("--id=" + devices);
+  const auto out = protocol::programOutput(argv);
+  return out ? parseNvidiaSmi(*out) : Json::object();
 }
 
 }  // namespace

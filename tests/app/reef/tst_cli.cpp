@@ -24,6 +24,27 @@ class TestCli : public QObject {
   }
 
  private Q_SLOTS:
+  // No path a user gives is read by a shell: quotes, `$(...)`, `;` and spaces stay parts of the
+  // names (once, the helper ran through std::system with the paths in single quotes).
+  void tokenizerTrainingTakesAnyPathLiterally() {
+    const fs::path hostile = fs::path(dir_.path().toStdString()) / "it's $(touch pwned); `touch pwned2` x";
+    fs::create_directories(hostile);
+    std::ofstream text(hostile / "in put's.txt");
+    for (int i = 0; i < 400; ++i) text << "In the beginning was the word " << i << ", and the word was with God.\n";
+    text.close();
+    const fs::path model = hostile / "tok $(id).model";
+    const ReefRun r =
+        runReef({"tokenizer", "train", "--input", QString::fromStdString((hostile / "in put's.txt").string()),
+                 "--vocab-size", "300", "--out", QString::fromStdString(model.string())});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(fs::exists(model));
+    QVERIFY(!fs::exists("pwned") && !fs::exists("pwned2") && !fs::exists(hostile / "pwned"));
+    const ReefRun comma =
+        runReef({"tokenizer", "train", "--input", QString::fromStdString((hostile / "in put's.txt").string()) + ",x",
+                 "--vocab-size", "300", "--out", QString::fromStdString(model.string())});
+    QCOMPARE(comma.exitCode, 1);
+  }
+
   void versionAndHelp() {
     auto v = runReef({"--version"});
     QCOMPARE(v.exitCode, 0);

@@ -53,7 +53,8 @@ class TestTokenizer : public QObject {
     training.vocabSize = 600;
     model_ = fs::path(dir_.path().toStdString()) / "tokenizer.model";
     training.output = model_;
-    const auto status = sentencepiece::SentencePieceTrainer::Train(sentencePieceTrainingArguments(training));
+    const auto options = sentencePieceTrainingOptions(training);
+    const auto status = sentencepiece::SentencePieceTrainer::Train({options.begin(), options.end()});
     QVERIFY2(status.ok(), status.ToString().c_str());
     QVERIFY(reference_.Load(model_.string()).ok());
   }
