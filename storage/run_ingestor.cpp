@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -182,23 +183,33 @@ void forgetEvents(Database& db, int64_t run) {
   }
 }
 
-// Finds the run's row (following a moved workspace), or creates it on first sight with its spec
-// and annotations.
-int64_t findOrCreateRun(Database& db, MetricWriter& writer, const fs::path& runDir, const std::string& runId,
-                        IngestReport& report) {
+// The run's row (following a moved workspace), if it has one.
+std::optional<int64_t> findRun(Database& db, MetricWriter& writer, const fs::path& runDir, const std::string& runId) {
   auto find = db.prepare("SELECT id, path, spec FROM runs WHERE run_id = ?");
   find.bind(1, runId);
   const std::string path = fs::absolute(runDir).lexically_normal().string();
-  if (find.step()) {
-    const int64_t id = find.int64(0);
-    if (find.text(1) != path) {  // the workspace was moved
-      auto move = db.prepare("UPDATE runs SET path = ? WHERE id = ?");
-      move.bind(1, path).bind(2, id).run();
-    }
-    applyMonitorDirection(writer, id, Json::parse(find.text(2), nullptr, false));
-    return id;
+  if (!find.step()) return std::nullopt;
+  const int64_t id = find.int64(0);
+  if (find.text(1) != path) {  // the workspace was moved
+    auto move = db.prepare("UPDATE runs SET path = ? WHERE id = ?");
+    move.bind(1, path).bind(2, id).run();
   }
+  applyMonitorDirection(writer, id, Json::parse(find.text(2), nullptr, false));
+  return id;
+}
+
+// Finds the run's row, or creates it on first sight with its spec and annotations.
+int64_t findOrCreateRun(Database& db, MetricWriter& writer, const fs::path& runDir, const std::string& runId,
+                        IngestReport& report) {
+  if (const auto id = findRun(db, writer, runDir, runId)) return *id;
   Transaction t(db);
+  // Another writer (the studio's background sync beside `reef runs`, say) may have created the
+  // row since the look-up: with the write lock held, look again rather than insert it twice.
+  if (const auto id = findRun(db, writer, runDir, runId)) {
+    t.commit();
+    return *id;
+  }
+  const std::string path = fs::absolute(runDir).lexically_normal().string();
   struct stat st {};
   const double created = ::stat(runDir.c_str(), &st) == 0 ? static_cast<double>(st.st_mtime) : protocol::unixTime();
   auto insert = db.prepare("INSERT INTO runs(run_id, path, created) VALUES(?, ?, ?)");

@@ -218,6 +218,9 @@ void migrate(Database& db) {
                              "): use a newer Reef, or `reef db rebuild` to recreate it from the run directories");
   for (int v = version; v < currentSchemaVersion(); ++v) {
     Transaction t(db);
+    // Two processes may open a new index at once (the studio beside `reef runs`): the version is
+    // read again under the write lock, and a step another process made is not made twice.
+    if (versionOf() > v) continue;
     db.exec(kMigrations[static_cast<size_t>(v)]);
     db.exec("PRAGMA user_version = " + std::to_string(v + 1));
     t.commit();

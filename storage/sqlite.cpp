@@ -1,6 +1,8 @@
 #include "storage/sqlite.h"
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 #include <utility>
 
 namespace reef::storage {
@@ -30,7 +32,17 @@ Database::Database(const std::filesystem::path& path) : path_(path) {
   }
   sqlite3_busy_timeout(db_, 10000);
   sqlite3_extended_result_codes(db_, 1);
-  exec("PRAGMA journal_mode=WAL");
+  // Switching a new database to WAL takes an exclusive lock that SQLite does not wait for: a
+  // second process opening the same new index at that moment gets SQLITE_BUSY. It waits here.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      exec("PRAGMA journal_mode=WAL");
+      break;
+    } catch (const SqliteError& e) {
+      if ((e.code() & 0xff) != SQLITE_BUSY || attempt == 1000) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
   exec("PRAGMA cache_size=-65536");

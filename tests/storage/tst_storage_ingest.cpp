@@ -16,6 +16,7 @@
 
 #include <sys/wait.h>
 #include <unistd.h>
+#include <thread>
 
 using namespace reef;
 using namespace reef::storage;
@@ -217,6 +218,32 @@ class TestStorageIngest : public QObject {
     QCOMPARE(again.points, int64_t(1));
     QVERIFY(!again.warnings.empty());
     QCOMPARE(metricKeys(index.db(), {1}), std::vector<std::string>{"x/y"});
+  }
+
+  // Two writers meeting new runs at once (the studio's background sync beside `reef runs`): found
+  // by the sanitizer build's slower timing, the second insert of a run failed on its unique id.
+  void twoWritersMeetingNewRunsCreateEachOnce() {
+    const fs::path wsPath = ws("two-writers");
+    for (int i = 0; i < 60; ++i) {
+      const fs::path run = makeRun(wsPath, "run-" + std::to_string(i), "w");
+      append(run / "events.jsonl",
+             "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n" + metricLine(1, "\"train/loss\":1"));
+    }
+    std::vector<std::string> errors(2);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 2; ++w)
+      writers.emplace_back([&, w] {
+        try {
+          WorkspaceIndex index(wsPath);
+          index.sync();
+        } catch (const std::exception& e) {
+          errors[static_cast<size_t>(w)] = e.what();
+        }
+      });
+    for (auto& t : writers) t.join();
+    QVERIFY2(errors[0].empty() && errors[1].empty(), (errors[0] + errors[1]).c_str());
+    WorkspaceIndex index(wsPath);
+    QCOMPARE(listRuns(index.db(), {}).size(), size_t(60));
   }
 
   void killNineDuringIngestLosesAndDuplicatesNothing() {
