@@ -2,8 +2,9 @@
 # LibTorch (the torch-free libraries, the studio, their tests, the tools) is built with those
 # sanitizers, and a finding ends the process (no recovery), so that a suite fails on it. The
 # engine's targets, which share reef_engine_core's precompiled <torch/torch.h>, are left
-# uninstrumented: an instrumented engine takes over an hour to build on 2 cores, and LibTorch
-# itself is not instrumented either. Every program links the sanitizer runtime, so the engine's
+# uninstrumented: an instrumented engine would take well over an hour to build on 2 cores
+# (estimated from a build stopped early, docs/testing.md), and LibTorch itself is not
+# instrumented either. Every program links the sanitizer runtime, so the engine's
 # own programs still run Reef's instrumented libraries under it. scripts/sanitize.sh builds
 # build-sanitize/ and runs the unit and GUI suites.
 set(REEF_SANITIZE "" CACHE STRING "Sanitizers for every torch-free Reef target, e.g. address,undefined")
