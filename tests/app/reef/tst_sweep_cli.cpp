@@ -64,26 +64,47 @@ std::string runStatus(const fs::path& runDir) {
   return status;
 }
 
-// Polls the workspace's one sweep (every 50 ms, 60 s at most) until `found` picks a trial; returns
-// that trial's pid, or 0.
+// One line per poll result: each trial's number, status and steps, so a missed window says what it saw.
+std::string describe(const sweep::SweepState& s) {
+  std::string out;
+  for (const auto& t : s.trials)
+    out += " #" + std::to_string(t.number) + ":" + sweep::trialStatusName(t.status) + "@" + std::to_string(t.steps);
+  return out;
+}
+
+// Polls the workspace's one sweep (every 50 ms, 90 s at most) until `found` picks a trial; returns
+// that trial's pid, or 0 with the trials last seen in `seen`.
 int64_t waitForTrial(const fs::path& workspace,
-                     const std::function<bool(const sweep::SweepState&, const sweep::Trial&)>& found) {
-  for (int i = 0; i < 1200; ++i) {
+                     const std::function<bool(const sweep::SweepState&, const sweep::Trial&)>& found,
+                     std::string& seen) {
+  for (int i = 0; i < 1800; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     try {
       const sweep::SweepState s = onlySweep(workspace).load();
+      seen = describe(s);
       for (const auto& t : s.trials)
         if (found(s, t)) return t.pid;
-    } catch (const std::exception&) {  // not created yet
+    } catch (const std::exception& e) {  // not created yet
+      seen = e.what();
     }
   }
   return 0;
 }
 
-int running(const sweep::SweepState& s) {
+// Trials with a live engine: running, or asked to stop and not yet stopped.
+int alive(const sweep::SweepState& s) {
   int n = 0;
-  for (const auto& t : s.trials) n += t.status == sweep::TrialStatus::Running;
+  for (const auto& t : s.trials)
+    n += t.status == sweep::TrialStatus::Running || t.status == sweep::TrialStatus::Stopping;
   return n;
+}
+
+// A trial to interrupt: it trains, has its first checkpoint (step 20) and is far enough from its
+// end (step 200) that the kill a few milliseconds later still finds it training. state.json lags
+// the runs, so its own events must say it has not finished.
+bool interruptible(const sweep::Trial& t, int64_t fromStep) {
+  return t.status == sweep::TrialStatus::Running && t.steps >= fromStep && t.steps <= 150 &&
+         runStatus(t.runDir).empty();
 }
 
 }  // namespace
@@ -138,13 +159,12 @@ class TestSweepCli : public QObject {
     QProcess controller;
     controller.start(QStringLiteral(REEF_BINARY), {"sweep", q(file), "--workspace", q(workspace)});
     QVERIFY(controller.waitForStarted());
-    // Two trials running, one of them past step 20 (it has a checkpoint to continue from) and far
-    // from its end: state.json lags the runs, so its own events must say it still trains.
-    const int64_t victim = waitForTrial(workspace, [](const sweep::SweepState& s, const sweep::Trial& t) {
-      return running(s) == 2 && t.status == sweep::TrialStatus::Running && t.steps >= 20 && t.steps <= 100 &&
-             runStatus(t.runDir).empty();
-    });
-    QVERIFY2(victim > 0, "no trial got going");
+    // Two engines alive, one of them interruptible: resume must adopt the other and continue it.
+    std::string seen;
+    const int64_t victim = waitForTrial(
+        workspace,
+        [](const sweep::SweepState& s, const sweep::Trial& t) { return alive(s) == 2 && interruptible(t, 20); }, seen);
+    QVERIFY2(victim > 0, ("no trial got going; last seen:" + seen).c_str());
     ::kill(static_cast<pid_t>(controller.processId()), SIGKILL);
     QVERIFY(controller.waitForFinished(10000));
     ::kill(static_cast<pid_t>(victim), SIGKILL);  // and a trial's engine with it: no run_finished
@@ -182,11 +202,11 @@ class TestSweepCli : public QObject {
     controller.start(QStringLiteral(REEF_BINARY), {"sweep", q(file), "--workspace", q(workspace)});
     QVERIFY(controller.waitForStarted());
     // A trial past its first checkpoint (step 20).
-    const bool going = waitForTrial(workspace, [](const sweep::SweepState&, const sweep::Trial& t) {
-                         return t.status == sweep::TrialStatus::Running && t.steps >= 30 && t.steps <= 100 &&
-                                runStatus(t.runDir).empty();
-                       }) > 0;
-    QVERIFY(going);
+    std::string seen;
+    const bool going =
+        waitForTrial(
+            workspace, [](const sweep::SweepState&, const sweep::Trial& t) { return interruptible(t, 30); }, seen) > 0;
+    QVERIFY2(going, ("no trial got going; last seen:" + seen).c_str());
     const sweep::SweepStore store = onlySweep(workspace);
     const ReefRun stop = runReef({"sweep", "stop", QString::fromStdString(store.id()), "--workspace", q(workspace)});
     QVERIFY2(stop.exitCode == 0 && stop.out.contains("asked its controller"), qPrintable(stop.out + stop.err));
