@@ -40,17 +40,21 @@ for name in "${harnesses[@]}"; do
   mkdir -p "$(dirname "$log")"
   dict=$(dictionary "$name")
   # New inputs go to the work corpus; the seeds in fuzz/corpus are read, never written.
+  failed=0
   if ! "$build/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$findings/" ${dict:+-dict="$dict"} \
       "$work" "$repo/fuzz/corpus/$name" >"$log" 2>&1; then
-    status=1
+    failed=1
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
   found=$(find "$findings" -type f | wc -l)
   printf '%-12s %12s %10s %8s %s\n' "$name" "${runs:-0}" "${speed:-0}" "${cov:-0}" "$found"
-  [ "$found" -eq 0 ] || status=1
+  if [ $failed -ne 0 ] || [ "$found" -ne 0 ]; then
+    status=1
+    tail -n 40 "$log" >&2  # the stack and the input, where CI shows it
+  fi
 done
 [ $status -eq 0 ] || echo "findings in $build/findings (logs in $build/logs)" >&2
 exit $status

@@ -7,6 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang-format universal-ctags python3     # the test command's layout, function-length and layering checks
+  clang libclang-rt-14-dev llvm            # the test command's short fuzzing run (libFuzzer, ASan, symbolizer)
   libtorch-dev libgloo-dev python3-torch   # LibTorch 1.13 (CPU); c10d needs gloo's headers; the benchmark's baseline
   python3-optuna                           # reef-bench-sweep's baseline (Optuna 3.1)
   libopenblas0-openmp                      # the reference BLAS is 6-9x slower; the pthread OpenBLAS fights OpenMP
