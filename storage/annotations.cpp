@@ -1,5 +1,6 @@
 #include "storage/annotations.h"
 
+#include "backend/protocol/atomic_file.h"
 #include "backend/protocol/json.h"
 
 #include <fstream>
@@ -32,15 +33,7 @@ void writeAnnotations(const fs::path& runDir, const Annotations& a) {
   Json notes = Json::array();
   for (const auto& n : a.notes) notes.push_back({{"time", n.time}, {"text", n.text}});
   j["notes"] = notes;
-  const fs::path path = runDir / "annotations.json";
-  const fs::path temp = runDir / "annotations.json.tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write '" + temp.string() + "' (is the disk full?)");
-  }
-  fs::rename(temp, path);
+  protocol::writeFileAtomically(runDir / "annotations.json", j.dump(2) + "\n");
 }
 
 }  // namespace reef::storage

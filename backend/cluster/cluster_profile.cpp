@@ -1,5 +1,7 @@
 #include "backend/cluster/cluster_profile.h"
 
+#include "backend/protocol/atomic_file.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -168,13 +170,7 @@ void ClusterProfiles::save() const {
   Json all = Json::array();
   for (const auto& p : profiles_) all.push_back(p.toJson());
   fs::create_directories(file_.parent_path());
-  const fs::path temp = file_.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << Json{{"clusters", all}}.dump(2) << "\n";
-    if (!out) throw std::runtime_error("cannot write '" + temp.string() + "'");
-  }
-  fs::rename(temp, file_);
+  protocol::writeFileAtomically(file_, Json{{"clusters", all}}.dump(2) + "\n");
 }
 
 }  // namespace reef::cluster

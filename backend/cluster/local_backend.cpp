@@ -1,6 +1,7 @@
 #include "backend/cluster/local_backend.h"
 
 #include "backend/cluster/slurm_job.h"
+#include "backend/protocol/atomic_file.h"
 #include "backend/protocol/event_log.h"
 #include "backend/protocol/run_dir.h"
 #include "backend/protocol/spec.h"
@@ -121,15 +122,9 @@ bool LocalBackend::alive(const fs::path& runDir, int64_t pid) {
 }
 
 void LocalBackend::requestStop(const fs::path& runDir, const std::string& reason) {
-  const fs::path path = protocol::RunDir(runDir).stopRequest();
-  const fs::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << Json{{"reason", reason}, {"time", protocol::unixTime()}}.dump() << "\n";
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write '" + temporary.string() + "': is the disk full?");
-  }
-  fs::rename(temporary, path);  // the engine never reads half a request
+  // The engine never reads half a request.
+  protocol::writeFileAtomically(protocol::RunDir(runDir).stopRequest(),
+                                Json{{"reason", reason}, {"time", protocol::unixTime()}}.dump() + "\n");
 }
 
 void LocalBackend::cancel(const fs::path& runDir, int64_t pid) {

@@ -2,6 +2,7 @@
 
 #include "backend/cluster/local_backend.h"
 #include "backend/cluster/shell_quote.h"
+#include "backend/protocol/atomic_file.h"
 #include "backend/protocol/event_log.h"
 #include "backend/protocol/run_dir.h"
 #include "backend/protocol/spec.h"
@@ -24,16 +25,6 @@ std::string readLocal(const fs::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-void writeLocal(const fs::path& path, const std::string& bytes) {
-  const fs::path temp = path.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << bytes;
-    if (!out) throw std::runtime_error("cannot write '" + temp.string() + "'");
-  }
-  fs::rename(temp, path);
 }
 
 std::string lastLines(const std::string& text, int count) {
@@ -79,16 +70,16 @@ void RemoteRun::write(const fs::path& runDir) const {
                     {"cpus_per_task", resources.cpusPerTask},
                     {"memory", resources.memory},
                     {"time_limit", resources.timeLimit}};
-  writeLocal(runDir / "cluster.json", Json{{"cluster", cluster},
-                                           {"scheduler", scheduler},
-                                           {"job", job},
-                                           {"remote_dir", remoteDir},
-                                           {"state", state},
-                                           {"resources", res},
-                                           {"events_offset", eventsOffset},
-                                           {"events_size", eventsSize}}
-                                              .dump(2) +
-                                          "\n");
+  protocol::writeFileAtomically(runDir / "cluster.json", Json{{"cluster", cluster},
+                                                              {"scheduler", scheduler},
+                                                              {"job", job},
+                                                              {"remote_dir", remoteDir},
+                                                              {"state", state},
+                                                              {"resources", res},
+                                                              {"events_offset", eventsOffset},
+                                                              {"events_size", eventsSize}}
+                                                                 .dump(2) +
+                                                             "\n");
 }
 
 RemoteBackend::RemoteBackend(ClusterProfile profile, JobResources resources)
@@ -111,7 +102,7 @@ LaunchedRun RemoteBackend::submit(const LaunchRequest& request) {
   SshSession& ssh = session();  // before anything is created here: an unreachable cluster leaves no run behind
   protocol::RunDir run = protocol::RunDir::create(request.workspace);
   run.createLayout();
-  writeLocal(run.spec(), request.specYaml);
+  protocol::writeFileAtomically(run.spec(), request.specYaml);
   RemoteRun r{profile_.name, profile_.scheduler, "",
               profile_.remoteWorkspace + "/runs/" + run.root().filename().string(), ""};
   r.resources = resources;
@@ -269,7 +260,7 @@ RunState RemoteBackend::follow(const fs::path& runDir) {
   // The engine rewrites spec.yaml resolved when it starts.
   if (auto size = session().fileSize(r.remoteDir + "/spec.yaml");
       size && (!fs::exists(run.spec()) || fs::file_size(run.spec()) != *size))
-    writeLocal(run.spec(), session().read(r.remoteDir + "/spec.yaml", 0, *size));
+    protocol::writeFileAtomically(run.spec(), session().read(r.remoteDir + "/spec.yaml", 0, *size));
   const RunState mirrored = stateFromEvents(runDir);
   // The run says it finished: the scheduler is asked now, not at its next turn. (Its run_finished
   // is the engine's last line, so nothing written later can be missing from the copy.)

@@ -1,6 +1,7 @@
 #include "backend/sweep/sweep_controller.h"
 
 #include "backend/cluster/remote_backend.h"
+#include "backend/protocol/atomic_file.h"
 #include "backend/protocol/run_dir.h"
 #include "backend/protocol/spec.h"
 #include "backend/protocol/yaml_json.h"
@@ -370,7 +371,7 @@ void SweepController::end(const std::string& status, const std::string& message)
 
 bool SweepController::stop() {
   if (!tryLock()) {
-    writeFileAtomically(store_.stopRequest(), "stop\n");
+    protocol::writeFileAtomically(store_.stopRequest(), "stop\n");
     return false;
   }
   state_ = store_.load();

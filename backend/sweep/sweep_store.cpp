@@ -1,5 +1,6 @@
 #include "backend/sweep/sweep_store.h"
 
+#include "backend/protocol/atomic_file.h"
 #include "backend/protocol/event_log.h"
 #include "backend/protocol/run_dir.h"
 
@@ -32,42 +33,7 @@ Json readJson(const fs::path& path) {
   return json;
 }
 
-void writeAll(int fd, const std::string& text, const fs::path& path) {
-  for (size_t done = 0; done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      throw std::runtime_error("cannot write '" + path.string() + "': " + std::strerror(errno) +
-                               " (is the disk full?)");
-    done += static_cast<size_t>(n);
-  }
-}
-
 }  // namespace
-
-void writeFileAtomically(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write '" + temporary.string() + "': " + std::strerror(errno));
-  try {
-    writeAll(fd, text, temporary);
-    if (::fsync(fd) != 0)
-      throw std::runtime_error("cannot write '" + temporary.string() + "': " + std::strerror(errno) +
-                               " (is the disk full?)");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(temporary.c_str(), path.c_str()) != 0)
-    throw std::runtime_error("cannot replace '" + path.string() + "': " + std::strerror(errno));
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-}
 
 const Trial* SweepState::best(const Objective& metric) const {
   const Trial* out = nullptr;
@@ -103,7 +69,7 @@ SweepStore SweepStore::create(const fs::path& workspace, const SweepSpec& sweep,
   const fs::path root = sweepsFolder(workspace) / id;
   fs::create_directories(root);
   SweepStore store(id, root);
-  writeFileAtomically(root / "sweep.json", sweep.toJson().dump(2) + "\n");
+  protocol::writeFileAtomically(root / "sweep.json", sweep.toJson().dump(2) + "\n");
   SweepState state;
   state.target = target;
   state.parallel = parallel;
@@ -152,7 +118,7 @@ SweepSpec SweepStore::spec() const {
 SweepState SweepStore::load() const { return SweepState::fromJson(readJson(root_ / "state.json")); }
 
 void SweepStore::save(const SweepState& state) const {
-  writeFileAtomically(root_ / "state.json", state.toJson().dump(1) + "\n");
+  protocol::writeFileAtomically(root_ / "state.json", state.toJson().dump(1) + "\n");
 }
 
 void SweepStore::log(const std::string& line) const {

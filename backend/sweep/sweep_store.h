@@ -65,7 +65,4 @@ class SweepStore {
   std::filesystem::path root_;
 };
 
-// Writes `text` to `path` through a temporary file, fsync and rename.
-void writeFileAtomically(const std::filesystem::path& path, const std::string& text);
-
 }  // namespace reef::sweep

@@ -7,6 +7,7 @@
 #include "backend/engine/trainer/checkpoint.h"
 #include "backend/engine/trainer/engine_catalog.h"
 #include "backend/engine/trainer/trainer.h"
+#include "backend/protocol/atomic_file.h"
 #include "backend/protocol/bundle.h"
 #include "backend/protocol/spec.h"
 #include "backend/protocol/yaml_json.h"
@@ -128,13 +129,8 @@ void writeBundleOf(const LoadedRun& loaded, const std::filesystem::path& file) {
 }
 
 void writeRunSpec(const protocol::RunDir& run, const Json& resolved) {
-  const std::filesystem::path temp = run.spec().string() + ".tmp";
-  std::ofstream out(temp, std::ios::trunc);
-  out << "# Resolved by reef " << REEF_VERSION << ": every key, defaults filled in.\n" << protocol::toYaml(resolved);
-  out.flush();
-  if (!out) throw std::runtime_error("cannot write '" + temp.string() + "' (is the disk full?)");
-  out.close();
-  std::filesystem::rename(temp, run.spec());
+  protocol::writeFileAtomically(run.spec(), std::string("# Resolved by reef ") + REEF_VERSION +
+                                                ": every key, defaults filled in.\n" + protocol::toYaml(resolved));
 }
 
 std::string modelKind(const LoadedRun& loaded) {

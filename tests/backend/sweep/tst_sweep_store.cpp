@@ -105,9 +105,9 @@ class TestSweepStore : public QObject {
     }
     ::setrlimit(RLIMIT_FSIZE, &old);
     std::signal(SIGXFSZ, previous);
-    QVERIFY2(error.contains("state.json.tmp") && error.contains("disk full"), qPrintable(error));
+    QVERIFY2(error.contains("state.json.partial") && error.contains("disk full"), qPrintable(error));
     QCOMPARE(store.load().toJson().dump(), before);
-    QVERIFY(!std::filesystem::exists(store.root() / "state.json.tmp"));
+    QVERIFY(!std::filesystem::exists(store.root() / "state.json.partial"));
     store.save(bigger);  // with space again
     QCOMPARE(store.load().trials.size(), size_t{200});
   }
