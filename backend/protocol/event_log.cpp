@@ -2,6 +2,9 @@
 
 #include "backend/protocol/utf8.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -15,14 +18,29 @@ double unixTime() {
   return duration_cast<duration<double>>(system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+// Cuts a last line that has no newline: what a writer killed mid-line left behind.
+void dropUnfinishedLine(int fd) {
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  char last = '\n';
+  if (size <= 0 || ::pread(fd, &last, 1, size - 1) != 1 || last == '\n') return;
+  off_t keep = size - 1;
+  for (char c = 0; keep > 0 && ::pread(fd, &c, 1, keep - 1) == 1 && c != '\n';) --keep;
+  (void)!::ftruncate(fd, keep);
+}
+
+}  // namespace
+
 EventWriter::EventWriter(const std::filesystem::path& path) : path_(path) {
-  file_ = std::fopen(path.c_str(), "ab");
-  if (!file_)
+  fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0)
     throw std::runtime_error("cannot open event stream '" + path.string() + "' for writing: " + std::strerror(errno));
+  dropUnfinishedLine(fd_);
 }
 
 EventWriter::~EventWriter() {
-  if (file_) std::fclose(file_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void EventWriter::write(const std::string& type, const Json& fields) {
@@ -33,11 +51,20 @@ void EventWriter::write(const std::string& type, const Json& fields) {
   for (const auto& [k, v] : fields.items()) line[k] = v;
   // Non-finite floats are written as null (JSON has no spelling for them); invalid UTF-8 in a
   // message is replaced rather than losing the whole event.
-  std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  const std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   std::lock_guard<std::mutex> lock(mutex_);
-  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0)
-    throw std::runtime_error("cannot write to event stream '" + path_.string() + "': " + std::strerror(errno) +
-                             " (is the disk full?)");
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : ENOSPC;
+      (void)!::ftruncate(fd_, before);  // readers never see half an event
+      throw std::runtime_error("cannot write to event stream '" + path_.string() + "': " + std::strerror(error) +
+                               " (is the disk full?)");
+    }
+    done += static_cast<size_t>(n);
+  }
 }
 
 EventReader::EventReader(std::filesystem::path path, uint64_t offset) : path_(std::move(path)), offset_(offset) {}

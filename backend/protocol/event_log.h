@@ -20,18 +20,20 @@ double unixTime();
 
 class EventWriter {
  public:
-  // Opens `path` for appending (a resumed run continues the same stream).
+  // Opens `path` for appending (a resumed run continues the same stream). A last line left
+  // unfinished (a writer killed mid-line) is cut off first, so the next event starts a line.
   explicit EventWriter(const std::filesystem::path& path);
   ~EventWriter();
   EventWriter(const EventWriter&) = delete;
   EventWriter& operator=(const EventWriter&) = delete;
 
-  // Writes {"v":1,"t":type,"time":now, ...fields} as one line and flushes it. Thread-safe.
+  // Writes {"v":1,"t":type,"time":now, ...fields} as one line and flushes it. Thread-safe. A
+  // line that cannot be written whole (a full disk) is taken back before this throws.
   void write(const std::string& type, const Json& fields = Json::object());
 
  private:
   std::mutex mutex_;
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
   std::filesystem::path path_;
 };
 

@@ -4,6 +4,9 @@
 
 #include <QtTest>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -79,6 +82,47 @@ class TestEventLog : public QObject {
     auto events = readEvents(path());
     QCOMPARE(events.size(), size_t(2));
     QCOMPARE(events[1]["resumed_from_step"].get<int>(), 10);
+  }
+
+  // A writer killed mid-line left half an event: the next session's first event must not be glued
+  // to it (a resumed run's run_started would be lost, and its replayed steps counted twice).
+  void aNewWriterCutsTheUnfinishedLastLine() {
+    { EventWriter(path()).write("run_started"); }
+    {
+      std::ofstream out(path(), std::ios::app);
+      out << "{\"v\":1,\"t\":\"run_finished\",\"sta";
+    }
+    { EventWriter(path()).write("run_started", {{"resumed_from_step", 50}}); }
+    EventReader reader(path());
+    const auto events = reader.poll();
+    QCOMPARE(events.size(), size_t(2));
+    QCOMPARE(events[1]["resumed_from_step"].get<int>(), 50);
+    QCOMPARE(reader.malformedLines(), uint64_t(0));
+  }
+
+  // A full disk: the line that does not fit is taken back whole, and the stream stays readable.
+  void aLineThatCannotBeWrittenWholeIsTakenBack() {
+    EventWriter w(path());
+    w.write("run_started");
+    const auto size = std::filesystem::file_size(path());
+    rlimit old{};
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    const auto previous = std::signal(SIGXFSZ, SIG_IGN);  // the write then fails with EFBIG
+    rlimit tight = old;
+    tight.rlim_cur = size + 10;
+    ::setrlimit(RLIMIT_FSIZE, &tight);
+    QString error;
+    try {
+      w.write("log", {{"message", std::string(200, 'x')}});
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, previous);
+    QVERIFY2(error.contains("events.jsonl"), qPrintable(error));
+    QCOMPARE(std::filesystem::file_size(path()), size);
+    w.write("run_finished", {{"status", "completed"}});
+    QCOMPARE(readEvents(path()).size(), size_t(2));
   }
 
   void nonFiniteValuesBecomeNull() {
