@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -23,6 +24,12 @@ namespace {
 
 // Why `reef sweep stop` cancelled a trial: `reef sweep resume` continues those trials.
 constexpr const char* kSweepStopped = "the sweep was stopped";
+
+// Why a full disk paused a trial: `reef sweep resume` continues those trials too.
+constexpr const char* kDiskFull = "the disk was full";
+
+// Less free space than this where the sweep writes, and nothing can checkpoint, log or start.
+constexpr std::uintmax_t kFullDiskBytes = 1u << 20;
 
 // A launched trial gets this long to exec its engine before a missing process counts as vanished.
 constexpr double kStartGraceSeconds = 5;
@@ -96,6 +103,15 @@ SweepState SweepController::run() {
   if (!tryLock())
     throw std::runtime_error("sweep " + store_.id() + " is already run by another controller (its pid is in " +
                              store_.lockFile().string() + "): `reef sweep status " + store_.id() + "` follows it");
+  try {
+    return follow();
+  } catch (const std::exception& e) {
+    if (diskFull_ || !diskIsFull()) throw;
+    pauseForDiskFull(e.what());  // a write of the sweep's own failed
+  }
+}
+
+SweepState SweepController::follow() {
   state_ = store_.load();
   if (state_.status != "running") return state_;
   adoptLeftovers();
@@ -109,9 +125,11 @@ SweepState SweepController::run() {
     for (size_t i = 0; i < state_.trials.size(); ++i)
       if (!finished(state_.trials[i].status) && state_.trials[i].status != TrialStatus::Pending)
         changed = followTrial(i) || changed;
+    if (diskFull_) pauseForDiskFull("a trial could not go on");
     if (changed) save();
     if (sweepHasFailed()) break;
     if (launchMore()) save();
+    if (diskFull_) pauseForDiskFull("a trial could not start");
     if (active() == 0 && (counted() >= spec_.runCap || exhausted_)) {
       end("completed", exhausted_ && counted() < spec_.runCap
                            ? "the search space has no configuration left after " + std::to_string(counted()) + " trials"
@@ -121,6 +139,29 @@ SweepState SweepController::run() {
     std::this_thread::sleep_for(options_.poll);
   }
   return state_;
+}
+
+bool SweepController::diskIsFull() const {
+  std::error_code ec;
+  const fs::space_info space = fs::space(store_.root(), ec);
+  return !ec && space.available < kFullDiskBytes;
+}
+
+void SweepController::pauseForDiskFull(const std::string& cause) {
+  diskFull_ = true;
+  cancelRunning(kDiskFull);  // signalled only once recorded
+  std::error_code ec;
+  const auto free = fs::space(store_.root(), ec).available;
+  const std::string message = "the disk holding " + store_.workspace().string() + " is full (" +
+                              std::to_string(ec ? 0 : free / 1024) + " KB free; " + cause +
+                              "): free space, then `reef sweep resume " + store_.id() +
+                              "` continues its trials from their last checkpoints";
+  try {
+    end("stopped", message);
+  } catch (const std::exception& e) {  // state.json keeps its last version; resume adopts from it
+    note("cannot record the pause: " + std::string(e.what()));
+  }
+  throw std::runtime_error("sweep " + store_.id() + " paused: " + message);
 }
 
 void SweepController::adoptLeftovers() {
@@ -140,31 +181,54 @@ void SweepController::adoptLeftovers() {
   save();
 }
 
-// Trials that `reef sweep stop` cancelled go on from their last checkpoint: stop and resume pause
-// a sweep.
+// Trials that `reef sweep stop` or a full disk cancelled go on from their last checkpoint: stop
+// and resume pause a sweep.
 void SweepController::continueStoppedTrials() {
   bool changed = false;
   for (auto& t : state_.trials) {
-    if (t.status != TrialStatus::Cancelled || t.error != kSweepStopped || t.runDir.empty()) continue;
-    try {
-      t.pid = backend_.resume(t.runDir, options_.reefBinary).pid;
-      t.status = TrialStatus::Running;
-      t.error.clear();
-      t.startedAt = protocol::unixTime();
-      t.endedAt = 0;
-      // Read on from the end: its reports are kept, and the old run_finished must not end it again.
-      const fs::path events = protocol::RunDir(t.runDir).events();
-      std::error_code ec;
-      const auto size = fs::file_size(events, ec);
-      readers_.erase(t.number);
-      readers_.emplace(t.number, protocol::EventReader(events, ec ? 0 : size));
-      note("trial " + std::to_string(t.number) + ": continued from its last checkpoint after the sweep's stop");
-    } catch (const std::exception& e) {
-      note("trial " + std::to_string(t.number) + ": cannot be continued (" + e.what() + ")");
-    }
+    if (t.status != TrialStatus::Cancelled || (t.error != kSweepStopped && t.error != kDiskFull) || t.runDir.empty())
+      continue;
+    continueTrial(t, t.error == kDiskFull ? "the full disk" : "the sweep's stop");
     changed = true;
   }
   if (changed) save();
+}
+
+void SweepController::continueTrial(Trial& t, const std::string& after) {
+  try {
+    t.pid = backend_.resume(t.runDir, options_.reefBinary).pid;
+    t.status = TrialStatus::Running;
+    t.error.clear();
+    t.startedAt = protocol::unixTime();
+    t.endedAt = 0;
+    // Read on from the end: its reports are kept, and the old run_finished must not end it again.
+    const fs::path events = protocol::RunDir(t.runDir).events();
+    std::error_code ec;
+    const auto size = fs::file_size(events, ec);
+    readers_.erase(t.number);
+    readers_.emplace(t.number, protocol::EventReader(events, ec ? 0 : size));
+    note("trial " + std::to_string(t.number) + ": continued from its last checkpoint after " + after);
+  } catch (const std::exception& e) {
+    note("trial " + std::to_string(t.number) + ": cannot be continued (" + e.what() + ")");
+  }
+}
+
+// A trial that failed for lack of space, or failed or vanished while the disk is full, is not at
+// fault: with space again it goes on from its last checkpoint; without, it waits and the sweep
+// pauses. Returns whether it was such a trial.
+bool SweepController::outOfSpace(Trial& t) {
+  const bool full = diskIsFull();
+  if (!full && t.error.find(std::strerror(ENOSPC)) == std::string::npos) return false;
+  if (!full) {
+    continueTrial(t, "its disk had been full");
+    return true;
+  }
+  t.status = TrialStatus::Cancelled;
+  t.error = kDiskFull;
+  t.endedAt = protocol::unixTime();
+  diskFull_ = true;
+  note("trial " + std::to_string(t.number) + ": paused, the disk is full");
+  return true;
 }
 
 void SweepController::readEvents(size_t index, bool& newReport, std::optional<Json>& finish) {
@@ -217,6 +281,7 @@ bool SweepController::followTrial(size_t index) {
   }
   if (finish) {
     finishTrial(t, *finish);
+    if (t.status == TrialStatus::Failed) outOfSpace(t);
     return true;
   }
   if (protocol::unixTime() - t.startedAt > kStartGraceSeconds && !backend_.alive(t.runDir, t.pid)) {
@@ -261,6 +326,7 @@ void SweepController::handleVanished(Trial& t) {
     note(who + ": its process ended while stopping early");
     return;
   }
+  if (outOfSpace(t)) return;
   if (t.resumes < kMaxResumes) {
     try {
       t.pid = backend_.resume(t.runDir, options_.reefBinary).pid;
@@ -294,6 +360,11 @@ void SweepController::launch(Trial& t) {
     note("trial " + std::to_string(t.number) + ": started " + run.runDir.filename().string() + " with " +
          SearchSpace::describe(t.params));
   } catch (const std::exception& e) {
+    if (diskIsFull()) {  // recorded as pending: resume starts it
+      diskFull_ = true;
+      note("trial " + std::to_string(t.number) + ": could not start, the disk is full: " + e.what());
+      return;
+    }
     t.status = TrialStatus::Failed;
     t.error = e.what();
     t.endedAt = protocol::unixTime();
@@ -321,7 +392,8 @@ bool SweepController::launchMore() {
     save();  // recorded before it starts, so a crash never runs a trial the sweep does not know
     launch(state_.trials.back());
     changed = true;
-    if (state_.trials.back().status == TrialStatus::Failed) break;  // judged by sweepHasFailed first
+    // Judged by sweepHasFailed first; on a full disk it stays pending for `reef sweep resume`.
+    if (state_.trials.back().status == TrialStatus::Failed || diskFull_) break;
   }
   return changed;
 }
@@ -342,6 +414,8 @@ bool SweepController::sweepHasFailed() {
   return true;
 }
 
+// Records the running trials as cancelled. end() signals their engines once that is saved: a
+// controller that cannot save leaves them running, and `reef sweep resume` adopts them.
 void SweepController::cancelRunning(const std::string& why) {
   for (auto& t : state_.trials) {
     if (finished(t.status)) continue;
@@ -350,10 +424,7 @@ void SweepController::cancelRunning(const std::string& why) {
       t.status = TrialStatus::Stopped;
       continue;
     }
-    if (t.status != TrialStatus::Pending) try {
-        backend_.cancel(t.runDir, t.pid);
-      } catch (const std::exception&) {  // already gone
-      }
+    if (t.status != TrialStatus::Pending) cancelling_.emplace_back(t.runDir, t.pid);
     t.status = TrialStatus::Cancelled;
     t.error = why;
   }
@@ -364,6 +435,11 @@ void SweepController::end(const std::string& status, const std::string& message)
   state_.message = message;
   state_.endedAt = protocol::unixTime();
   save();
+  for (const auto& [runDir, pid] : cancelling_) try {
+      backend_.cancel(runDir, pid);
+    } catch (const std::exception&) {  // already gone
+    }
+  cancelling_.clear();
   std::error_code ec;
   fs::remove(store_.stopRequest(), ec);
   note("sweep " + status + ": " + message);

@@ -5,6 +5,10 @@
 // killed at any moment: `reef sweep resume` starts a new one that adopts the trials still running,
 // continues trials whose process vanished from their last checkpoint (twice at most; then the
 // trial is lost and replaced), and starts the trials that were recorded but never launched.
+// A full disk pauses the sweep: a trial that fails, vanishes or cannot start while the disk is
+// full is not at fault; the controller cancels the running trials (they keep their checkpoints),
+// records the sweep as stopped where it can, and throws an error naming the disk. After space is
+// freed, `reef sweep resume` continues every paused trial from its last checkpoint.
 #include "backend/cluster/backend.h"
 #include "backend/protocol/event_log.h"
 #include "backend/sweep/sampler.h"
@@ -33,7 +37,7 @@ class SweepController {
   ~SweepController();
 
   // Runs the sweep until it ends (completed, stopped by `reef sweep stop`, or failed); returns the
-  // final state. Throws when another controller runs this sweep.
+  // final state. Throws when another controller runs this sweep, and when a full disk paused it.
   SweepState run();
   // Stops the sweep now: cancels its running trials and records it as stopped. When another
   // controller holds the sweep, leaves the stop request for it instead; returns whether it stopped
@@ -44,8 +48,13 @@ class SweepController {
 
  private:
   bool tryLock();
+  SweepState follow();
+  bool diskIsFull() const;
+  bool outOfSpace(Trial& t);
+  [[noreturn]] void pauseForDiskFull(const std::string& cause);
   void adoptLeftovers();
   void continueStoppedTrials();
+  void continueTrial(Trial& t, const std::string& after);
   bool followTrial(size_t index);
   void readEvents(size_t index, bool& newReport, std::optional<Json>& finish);
   void finishTrial(Trial& t, const Json& finish);
@@ -71,6 +80,8 @@ class SweepController {
   std::map<int, std::set<std::string>> metrics_;  // trial number -> validation metrics it reported
   std::map<int, int64_t> stepsPerEpoch_;
   bool exhausted_ = false;
+  bool diskFull_ = false;                                    // a trial was paused by a full disk: the sweep pauses
+  std::vector<std::pair<std::string, int64_t>> cancelling_;  // (run, pid) that end() signals
   int lockFd_ = -1;
 };
 

@@ -5,17 +5,24 @@
 //   bit-identical to a run that never ran out;
 // - an export that runs out of space fails naming its file and leaves nothing behind;
 // - the run index that cannot grow fails naming its database; with space again, one sync leaves it
-//   equal to a rebuild.
+//   equal to a rebuild;
+// - a sweep whose disk fills while a trial trains pauses with an error naming the disk; its state
+//   stays readable, and with space again `reef sweep resume` continues that trial from its last
+//   checkpoint and ends with every trial completed, none lost or failed.
 #include "tests/support/index_snapshot.h"
+#include "tests/support/logged_steps.h"
 #include "tests/support/reef_cli.h"
 
 #include "backend/protocol/run_dir.h"
+#include "backend/sweep/sweep_store.h"
 #include "storage/workspace_index.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <unistd.h>
+
+#include <thread>
 
 using namespace reef;
 using namespace reef::test;
@@ -42,6 +49,46 @@ bool sameCheckpoint(const fs::path& a, const fs::path& b) {
 bool noSpaceError(const QString& err, const fs::path& where) {
   return err.contains(QString::fromStdString(where.string())) &&
          (err.contains("disk full") || err.contains("No space left") || err.contains("disk is full"));
+}
+
+const char* kSweep = R"(name: full-disk
+base:
+  model: {collection: vision, arch: cnn, width: 8, hidden: 32}
+  data: {dataset: mnist, batch_size: 64, workers: 1, val_size: 1000}
+  trainer: {max_steps: 400, val_interval: 50, limit_val_batches: 2, log_interval: 10, test_at_end: false}
+  exp: {monitor: val/acc, monitor_mode: max, checkpoint_interval: 50}
+method: random
+metric: {name: val/acc, goal: maximize}
+parameters:
+  optim.lr: {distribution: log_uniform, min: 1.0e-4, max: 1.0e-2}
+run_cap: 2
+max_concurrent: 1
+seed: 5
+)";
+
+// Writes into `disk` until nothing more fits.
+fs::path fillUp(const fs::path& disk) {
+  const fs::path filler = disk / "filler";
+  std::ofstream out(filler, std::ios::binary);
+  for (const size_t chunk : {size_t{1} << 20, size_t{4096}, size_t{1}})
+    while (out.write(std::string(chunk, 'x').data(), static_cast<std::streamsize>(chunk)).flush()) {
+    }
+  return filler;
+}
+
+// Polls (every 50 ms, 60 s at most) until the workspace's one sweep has a trial whose run has a
+// checkpoint at `step` or later and trains on; returns that run, or "".
+fs::path trialPastCheckpoint(const fs::path& workspace, int64_t step) {
+  for (int i = 0; i < 1200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto ids = sweep::SweepStore::list(workspace);
+    if (ids.empty()) continue;
+    for (const auto& t : sweep::SweepStore::open(workspace, ids[0]).load().trials) {
+      const auto steps = t.runDir.empty() ? std::vector<int64_t>{} : protocol::RunDir(t.runDir).checkpointSteps();
+      if (t.status == sweep::TrialStatus::Running && !steps.empty() && steps.back() >= step) return t.runDir;
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -142,6 +189,46 @@ class TestFullDisk : public QObject {
     storage::WorkspaceIndex rebuilt(disk);
     QVERIFY(indexSnapshot(rebuilt.db()) == live);
     QCOMPARE(live.size(), size_t(8));
+  }
+
+  void sweepOutOfSpacePausesAndResumesWithNothingLost() {
+    const fs::path disk = path("sweep-disk"), file = path("full-disk-sweep.yaml");
+    QString why;
+    QVERIFY2(mountTmpfs(disk, 64, why), qPrintable(why));
+    std::ofstream(file) << kSweep;
+    QProcess controller;
+    controller.start(QStringLiteral(REEF_BINARY), {"sweep", QString::fromStdString(file.string()), "--workspace",
+                                                   QString::fromStdString(disk.string())});
+    QVERIFY(controller.waitForStarted());
+    const fs::path victim = trialPastCheckpoint(disk, 50);
+    QVERIFY2(!victim.empty(), "no trial reached its first checkpoint");
+    const fs::path filler = fillUp(disk);
+    QVERIFY(controller.waitForFinished(120000));
+    const QString err = QString::fromUtf8(controller.readAllStandardError());
+    QVERIFY2(controller.exitCode() == 1, qPrintable(err));
+    QVERIFY2(err.contains("paused") && err.contains(QString::fromStdString(disk.string())) && err.contains("is full"),
+             qPrintable(err));
+    const sweep::SweepStore store = sweep::SweepStore::open(disk, sweep::SweepStore::list(disk)[0]);
+    QVERIFY(!store.load().trials.empty());  // readable: the last state written whole
+    qInfo("%s", qPrintable(err.trimmed().split('\n').last()));
+    fs::remove(filler);
+    const ReefRun r = runReef(
+        {"sweep", "resume", QString::fromStdString(store.id()), "--workspace", QString::fromStdString(disk.string())},
+        280000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("continued from its last checkpoint"), qPrintable(r.out));
+    const sweep::SweepState state = store.load();
+    QCOMPARE(state.status, std::string("completed"));
+    QCOMPARE(state.trials.size(), size_t{2});
+    for (const auto& t : state.trials) {
+      QVERIFY2(t.status == sweep::TrialStatus::Completed, qPrintable(QString::fromStdString(t.error)));
+      QCOMPARE(t.steps, int64_t{400});
+      QCOMPARE(t.reports.size(), size_t{8});  // val/acc at steps 50, 100, ..., 400
+    }
+    QCOMPARE(fs::path(state.trials[0].runDir), victim);
+    const auto steps = loggedSteps(victim);  // steps 10, 20, ..., 400, each once
+    QCOMPARE(steps.size(), size_t{40});
+    for (const auto& [step, values] : steps) QVERIFY2(values != Json("twice"), qPrintable(QString::number(step)));
   }
 };
 

@@ -12,6 +12,7 @@
 // - `reef serve` killed while it loads a bundle: it serves when started again, and the assets the
 //   killed ones unpacked do not pile up.
 #include "tests/support/index_snapshot.h"
+#include "tests/support/logged_steps.h"
 #include "tests/support/reef_cli.h"
 
 #include "storage/workspace_index.h"
@@ -99,27 +100,6 @@ void expectSameEnd(const fs::path& a, const fs::path& b, int step) {
     const std::string x = fileBytes(a / last / f), y = fileBytes(b / last / f);
     QVERIFY2(!x.empty() && x == y, (std::string(f) + " differs from the uninterrupted run's").c_str());
   }
-}
-
-// The stream as its contract reads it: a session's run_started with resumed_from_step S drops the
-// steps after S that earlier sessions logged. Within the result no step may appear twice. Only
-// values that do not depend on timing are kept.
-std::map<int64_t, Json> loggedSteps(const fs::path& run) {
-  std::map<int64_t, Json> steps;
-  for (const Json& e : eventsOf(run)) {
-    const std::string type = e.value("t", "");
-    if (type == "run_started") {
-      const int64_t from = e["resumed_from_step"].is_number() ? e["resumed_from_step"].get<int64_t>() : 0;
-      steps.erase(steps.upper_bound(from), steps.end());
-    } else if (type == "metric" && e["values"].contains("train/loss")) {
-      const int64_t step = e["step"].get<int64_t>();
-      if (steps.count(step)) qWarning("step %lld logged twice in one session", static_cast<long long>(step));
-      Json kept = Json::object();
-      for (const char* key : {"train/loss", "train/lr", "train/grad_norm"}) kept[key] = e["values"][key];
-      steps[step] = steps.count(step) ? Json("twice") : kept;
-    }
-  }
-  return steps;
 }
 
 void expectSameSteps(const fs::path& straight, const fs::path& run, int last) {
