@@ -7,19 +7,15 @@
 // The models are trained here first: the MNIST CNN example (300 steps) and the KJV Llama example
 // (20 steps: speed does not depend on quality, and its greedy text never ends early).
 // Usage: reef-bench-serve [--clients 64] [--seconds 20]
+#include "bench/bench_server.h"
 #include "bench/bench_util.h"
 
 #include <httplib.h>
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
-#include <fstream>
 #include <mutex>
 #include <thread>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 using namespace reef;
 using Clock = std::chrono::steady_clock;
@@ -29,58 +25,18 @@ namespace {
 const std::string kReef = REEF_BINARY;
 const std::string kSource = REEF_SOURCE_DIR;
 
-std::string run(const std::string& command) {
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) throw std::runtime_error("cannot start " + command);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  if (pclose(p) != 0) throw std::runtime_error("`" + command + "` failed");
-  return out;
-}
+using bench::percentile;
+using bench::run;
 
-// `reef serve` in a child process; killed (SIGTERM) on destruction.
-class Server {
- public:
-  explicit Server(const std::string& args) {
-    const std::string log = "/tmp/reef-bench-serve-" + std::to_string(getpid()) + ".log";
-    std::remove(log.c_str());
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string command = "exec " + kReef + " serve " + args + " --port 0 > " + log + " 2>&1";
-      execl("/bin/sh", "sh", "-c", command.c_str(), nullptr);
-      _exit(127);
-    }
-    for (int i = 0; i < 600 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      std::ifstream in(log);
-      std::string line;
-      while (std::getline(in, line))
-        if (auto at = line.find("on http://127.0.0.1:"); at != std::string::npos)
-          port_ = std::stoi(line.substr(at + 20));
-    }
-    if (port_ == 0) throw std::runtime_error("reef serve did not start: see " + log);
-  }
-  ~Server() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
+// `reef serve` of this build.
+struct Server : bench::ServeProcess {
+  explicit Server(const std::string& args) : ServeProcess(kReef, args) {}
 };
 
 struct Load {
   double requestsPerSecond, p50Ms, p99Ms, meanBatch;
   int64_t failures;
 };
-
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? NAN : v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
 
 Load classifyLoad(const std::string& bundle, const std::string& batching, int clients, int seconds,
                   const std::vector<std::string>& bodies) {
