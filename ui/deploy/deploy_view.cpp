@@ -311,6 +311,7 @@ void DeployView::serverStopped(const QString& error) {
   address_->setText(error.isEmpty() ? tr("stopped") : "<span style='color:#c22'>" + error.toHtmlEscaped() + "</span>");
   latency_->setText(tr("not serving"));
   playground_->setCurrentIndex(0);
+  playgroundStatus_->clear();  // it spoke of the server that has gone
   updateButtons();
 }
 

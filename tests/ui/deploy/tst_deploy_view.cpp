@@ -168,6 +168,11 @@ class TestDeployView : public QObject {
     QVERIFY2(view.transcript()->toPlainText().simplified().contains(answer.left(20).simplified()), qPrintable(answer));
     const int chunks = view.playgroundStatus()->text().section(' ', 0, 0).toInt();
     QVERIFY2(chunks > 3, qPrintable(view.playgroundStatus()->text()));
+    // Stopped, the playground forgets the last exchange's status with the server it came from.
+    QSignalSpy stopped(view.server(), &ServeProcess::stopped);
+    QTest::mouseClick(view.stopButton(), Qt::LeftButton);
+    QVERIFY(stopped.wait(20000));
+    QVERIFY2(view.playgroundStatus()->text().isEmpty(), qPrintable(view.playgroundStatus()->text()));
   }
 };
 
