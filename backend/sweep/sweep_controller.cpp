@@ -219,7 +219,9 @@ void SweepController::continueTrial(Trial& t, const std::string& after) {
 bool SweepController::outOfSpace(Trial& t) {
   const bool full = diskIsFull();
   if (!full && t.error.find(std::strerror(ENOSPC)) == std::string::npos) return false;
-  if (!full) {
+  if (!full) {  // bounded like a vanished trial: a run too big for the space left fails for good
+    if (t.resumes >= kMaxResumes) return false;
+    ++t.resumes;
     continueTrial(t, "its disk had been full");
     return true;
   }
