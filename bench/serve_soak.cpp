@@ -38,7 +38,7 @@ enum Kind { Completion, StreamedChat, Models, BrokenJson, WrongTypes, Oversized,
 constexpr std::array<const char*, 9> kKindNames = {"completion",  "streamed chat",  "models",
                                                    "broken JSON", "wrong types",    "oversized body",
                                                    "cut headers", "dropped stream", "slow-loris"};
-constexpr int kKinds = 9;
+constexpr int kKinds = static_cast<int>(kKindNames.size());
 
 struct Tally {
   std::array<std::atomic<int64_t>, kKinds> sent{}, unexpected{};
