@@ -89,8 +89,10 @@ int train(const TrainOptions& options) {
     std::printf("  run directory: %s\n", run.root().c_str());
     return result.status == "cancelled" ? kExitCancelled : 0;
   } catch (const std::exception& e) {
-    if (events) events->write("run_finished", {{"status", "failed"}, {"error", e.what()}});
-    throw;
+    // In a job, which rank failed and on which node: the first thing to know on a cluster.
+    const std::string error = dist.distributed() ? dist.who() + ": " + e.what() : std::string(e.what());
+    if (events) events->write("run_finished", {{"status", "failed"}, {"error", error}});
+    throw std::runtime_error(error);
   }
 }
 

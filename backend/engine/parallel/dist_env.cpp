@@ -1,5 +1,7 @@
 #include "backend/engine/parallel/dist_env.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <stdexcept>
 
@@ -21,6 +23,16 @@ int intFrom(const char* name, const char* value) {
 }
 
 }  // namespace
+
+std::string thisHost() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+std::string DistEnv::who() const {
+  return "rank " + std::to_string(rank) + " of " + std::to_string(world) + " on " + thisHost();
+}
 
 std::string firstSlurmHost(const std::string& nodelist) {
   const auto bracket = nodelist.find('[');

@@ -19,9 +19,14 @@ struct DistEnv {
   bool launched = false;
 
   bool distributed() const { return world > 1 || launched; }
+  // "rank 1 of 4 on node2": who says what in a job's errors and logs.
+  std::string who() const;
   // Throws with the variable's name when a value is malformed or inconsistent.
   static DistEnv fromEnvironment();
 };
+
+// This machine's host name (what a cluster's node list calls it).
+std::string thisHost();
 
 // "gpu[01-04,07],cpu3" -> "gpu01"; "node7" -> "node7".
 std::string firstSlurmHost(const std::string& nodelist);

@@ -1,6 +1,7 @@
 #include "backend/engine/parallel/process_group.h"
 
 #include "backend/engine/core/torch_compat.h"
+#include "backend/engine/parallel/peer_names.h"
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -10,6 +11,7 @@
 #endif
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace reef::engine {
@@ -21,16 +23,27 @@ void ProcessGroup::allReduceMean(torch::Tensor& tensor) {
 
 namespace {
 
+// Waits for `work`; a failure names the nodes and ranks behind the addresses in its message.
+void await(const c10::intrusive_ptr<c10d::Work>& work, const PeerNames& peers) {
+  try {
+    work->wait();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(peers.explain(e.what()));
+  }
+}
+
 class C10dPending : public PendingCollective {
  public:
-  explicit C10dPending(c10::intrusive_ptr<c10d::Work> work) : work_(std::move(work)) {}
+  C10dPending(c10::intrusive_ptr<c10d::Work> work, std::shared_ptr<const PeerNames> peers)
+      : work_(std::move(work)), peers_(std::move(peers)) {}
   void wait() override {
-    if (work_) work_->wait();
+    if (work_) await(work_, *peers_);
     work_.reset();
   }
 
  private:
   c10::intrusive_ptr<c10d::Work> work_;
+  std::shared_ptr<const PeerNames> peers_;
 };
 
 // A collective on a GPU copy of a CPU tensor: wait() also copies the result back.
@@ -60,8 +73,13 @@ using Backend = compat::C10dBackend;
 class C10dGroup : public ProcessGroup {
  public:
   C10dGroup(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Backend> pg, const torch::Device& device,
-            bool local, std::chrono::milliseconds timeout)
-      : store_(std::move(store)), pg_(std::move(pg)), device_(device), local_(local), timeout_(timeout) {}
+            bool local, std::chrono::milliseconds timeout, std::shared_ptr<const PeerNames> peers)
+      : store_(std::move(store)),
+        pg_(std::move(pg)),
+        device_(device),
+        local_(local),
+        timeout_(timeout),
+        peers_(std::move(peers)) {}
 
   int rank() const override { return pg_->getRank(); }
   int size() const override { return pg_->getSize(); }
@@ -72,7 +90,7 @@ class C10dGroup : public ProcessGroup {
     std::vector<at::Tensor> tensors = {staged};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
-    auto pending = std::make_unique<C10dPending>(pg_->allreduce(tensors, options));
+    auto pending = std::make_unique<C10dPending>(pg_->allreduce(tensors, options), peers_);
     if (staged.is_same(tensor)) return pending;
     return std::make_unique<StagedPending>(std::move(pending), staged, tensor);
   }
@@ -81,7 +99,7 @@ class C10dGroup : public ProcessGroup {
     std::vector<at::Tensor> tensors = {onBackend(tensor)};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::MAX;
-    pg_->allreduce(tensors, options)->wait();
+    await(pg_->allreduce(tensors, options), *peers_);
     copyBack(tensors[0], tensor);
   }
 
@@ -89,7 +107,7 @@ class C10dGroup : public ProcessGroup {
     std::vector<at::Tensor> tensors = {onBackend(tensor)};
     c10d::BroadcastOptions options;
     options.rootRank = root;
-    pg_->broadcast(tensors, options)->wait();
+    await(pg_->broadcast(tensors, options), *peers_);
     copyBack(tensors[0], tensor);
   }
 
@@ -97,7 +115,7 @@ class C10dGroup : public ProcessGroup {
     std::vector<at::Tensor> input = {onBackend(tensor).contiguous()};
     std::vector<std::vector<at::Tensor>> output(1);
     for (int r = 0; r < size(); ++r) output[0].push_back(torch::empty_like(input[0]));
-    pg_->allgather(output, input)->wait();
+    await(pg_->allgather(output, input), *peers_);
     return torch::cat(output[0], 0).to(tensor.device());
   }
 
@@ -113,7 +131,7 @@ class C10dGroup : public ProcessGroup {
       for (int r = 0; r < size(); ++r) parts[0].push_back(staged.narrow(0, r * rows, rows).contiguous());
       c10d::ReduceScatterOptions options;
       options.reduceOp = c10d::ReduceOp::SUM;
-      pg_->reduce_scatter(output, parts, options)->wait();
+      await(pg_->reduce_scatter(output, parts, options), *peers_);
       return output[0].to(input.device());
     }
     // Gloo has no reduce-scatter: an all-to-all sends part r of the input to rank r, then each rank
@@ -135,11 +153,11 @@ class C10dGroup : public ProcessGroup {
     shape[0] = outRows;
     torch::Tensor output = torch::empty(shape, in.options());
     std::vector<int64_t> outS = outSplits, inS = inSplits;
-    pg_->alltoall_base(output, in, outS, inS)->wait();
+    await(pg_->alltoall_base(output, in, outS, inS), *peers_);
     return output.to(input.device());
   }
 
-  void barrier() override { pg_->barrier()->wait(); }
+  void barrier() override { await(pg_->barrier(), *peers_); }
 
   std::shared_ptr<ProcessGroup> subgroup(const std::vector<int>& ranks, const std::string& name) override {
     const auto it = std::find(ranks.begin(), ranks.end(), rank());
@@ -148,7 +166,7 @@ class C10dGroup : public ProcessGroup {
     return std::make_shared<C10dGroup>(store,
                                        makeBackend(store, static_cast<int>(it - ranks.begin()),
                                                    static_cast<int>(ranks.size()), nccl(), local_, timeout_),
-                                       device_, local_, timeout_);
+                                       device_, local_, timeout_, peers_);
   }
 
   static c10::intrusive_ptr<Backend> makeBackend(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
@@ -163,9 +181,34 @@ class C10dGroup : public ProcessGroup {
     if (nccl) throw std::runtime_error("this LibTorch was built without NCCL");
 #endif
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-    options->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                     : c10d::ProcessGroupGloo::createDefaultDevice());
+    options->devices = glooDevices(local);
     return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
+  }
+
+  // Where Gloo's connections go: loopback for a job on one machine; the interfaces in
+  // GLOO_SOCKET_IFNAME (comma-separated, as PyTorch reads it) where the cluster names them; else
+  // the address this host's name resolves to.
+  static std::vector<std::shared_ptr<::gloo::transport::Device>> glooDevices(bool local) {
+    if (local) return {c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")};
+    const char* names = std::getenv("GLOO_SOCKET_IFNAME");
+    if (!names || !*names) return {c10d::ProcessGroupGloo::createDefaultDevice()};
+    std::vector<std::shared_ptr<::gloo::transport::Device>> devices;
+    std::string list = names;
+    for (size_t start = 0; start <= list.size();) {
+      const size_t end = std::min(list.find(',', start), list.size());
+      const std::string name = list.substr(start, end - start);
+      if (!name.empty()) {
+        try {
+          devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
+        } catch (const std::exception& e) {
+          throw std::runtime_error("GLOO_SOCKET_IFNAME names the interface '" + name +
+                                   "', which this host cannot use (" + e.what() +
+                                   "): name one that `ip addr` shows, or unset it");
+        }
+      }
+      start = end + 1;
+    }
+    return devices;
   }
 
  private:
@@ -182,6 +225,7 @@ class C10dGroup : public ProcessGroup {
   torch::Device device_;
   bool local_;
   std::chrono::milliseconds timeout_;
+  std::shared_ptr<const PeerNames> peers_;
 };
 
 class SingleGroup : public ProcessGroup {
@@ -203,6 +247,19 @@ class SingleGroup : public ProcessGroup {
     return ranks.size() == 1 && ranks[0] == 0 ? singleProcessGroup() : nullptr;
   }
 };
+
+// Each rank's host name, published by every rank once the store is up (read before any failure:
+// the store may be gone by then).
+std::vector<std::string> exchangeHosts(c10d::Store& store, const DistEnv& env) {
+  const std::string host = thisHost();
+  store.set("reef/host/" + std::to_string(env.rank), std::vector<uint8_t>(host.begin(), host.end()));
+  std::vector<std::string> hosts;
+  for (int r = 0; r < env.world; ++r) {
+    const std::vector<uint8_t> bytes = store.get("reef/host/" + std::to_string(r));
+    hosts.emplace_back(bytes.begin(), bytes.end());
+  }
+  return hosts;
+}
 
 }  // namespace
 
@@ -226,7 +283,7 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const DistEnv& env, const tor
   const bool local = env.masterAddr == "127.0.0.1" || env.masterAddr == "localhost";
   return std::make_shared<C10dGroup>(
       store, C10dGroup::makeBackend(store, env.rank, env.world, device.is_cuda(), local, timeout), device, local,
-      timeout);
+      timeout, std::make_shared<const PeerNames>(exchangeHosts(*store, env)));
 }
 
 }  // namespace reef::engine

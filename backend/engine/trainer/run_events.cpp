@@ -1,6 +1,7 @@
 #include "backend/engine/trainer/run_events.h"
 
 #include "backend/engine/core/version.h"
+#include "backend/engine/parallel/dist_env.h"
 
 #include <torch/version.h>
 #include <unistd.h>
@@ -9,21 +10,11 @@
 
 namespace reef::engine {
 
-namespace {
-
-std::string hostName() {
-  char name[256] = {};
-  ::gethostname(name, sizeof name - 1);
-  return name;
-}
-
-}  // namespace
-
 Json runStartedEvent(const RunStart& s) {
   return {{"run_id", s.runId},
           {"name", s.name},
           {"spec_hash", s.specHash},
-          {"host", hostName()},
+          {"host", thisHost()},
           {"pid", static_cast<int64_t>(::getpid())},
           {"world_size", s.worldSize},
           {"rank", s.rank},

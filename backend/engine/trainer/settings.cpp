@@ -56,6 +56,9 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
                "expert_parallel", 1, 1, 1024,
                "Ranks that split the experts of a mixture-of-experts model (each holds experts / ep of them and "
                "tokens travel by all-to-all); the world size must be a multiple, the remaining factor replicates")),
+           advanced(intParam("collective_timeout", 1800, 10, 86400,
+                             "Seconds a rank waits for the others in a collective (or the rendezvous) before the "
+                             "job fails naming the rank: long enough for rank 0 to validate and checkpoint")),
        }},
       {"optim",
        {
@@ -116,6 +119,7 @@ RunSettings RunSettings::fromSpec(const Json& spec) {
   s.trainer.precision = t.at("precision").get<std::string>();
   s.trainer.accelerator = t.at("accelerator").get<std::string>();
   s.trainer.threads = t.at("threads").get<int>();
+  s.trainer.collectiveTimeoutSeconds = t.at("collective_timeout").get<int>();
   s.trainer.earlyStoppingPatience = t.at("early_stopping_patience").get<int64_t>();
   s.trainer.earlyStoppingMinDelta = t.at("early_stopping_min_delta").get<double>();
   s.trainer.testAtEnd = t.at("test_at_end").get<bool>();

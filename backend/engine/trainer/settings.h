@@ -42,6 +42,7 @@ struct TrainerSettings {
   int tensorParallel = 1;
   int expertParallel = 1;
   std::string strategy;  // ddp | fsdp (with more than one rank)
+  int collectiveTimeoutSeconds = 1800;
 };
 
 struct ExpSettings {

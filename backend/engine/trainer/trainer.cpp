@@ -22,6 +22,8 @@
 #include "backend/protocol/number_format.h"
 #include "backend/protocol/spec.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -127,12 +129,19 @@ Trainer::Session::Session(const Registry& registry, protocol::RunDir run, Json s
   const DistEnv& dist = dist_;
   threads_ = configureRuntime(ts_.threads);
   device_ = pickDevice(ts_.accelerator);
-  if (device_.is_cuda()) device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist.localRank));
+  // Task i of a node takes the node's GPU i; where Slurm hands each task its own GPU (one visible
+  // device), that is GPU 0 of each.
+  if (device_.is_cuda())
+    device_ = torch::Device(
+        torch::kCUDA, static_cast<c10::DeviceIndex>(dist.localRank % std::max<int>(1, torch::cuda::device_count())));
   if (device_.is_cuda()) onDevice_.emplace(device_);
   bf16_ = ts_.precision == "bf16-mixed";
-  // Collectives wait long enough for rank 0 to validate and checkpoint; a dead rank is noticed by
-  // the launcher (or Slurm), which ends the others.
-  plan_ = ParallelPlan::create(dist, ts_, device_, std::chrono::minutes(30));
+  if (dist.distributed())
+    log_.info(dist.who() + " (pid " + std::to_string(::getpid()) + "), rendezvous at " + dist.masterAddr + ":" +
+              std::to_string(dist.masterPort));
+  // A dead rank is usually noticed by the launcher (or Slurm), which ends the others; a rank that
+  // is cut off (a node's link down) is noticed by this timeout.
+  plan_ = ParallelPlan::create(dist, ts_, device_, std::chrono::seconds(ts_.collectiveTimeoutSeconds));
   torch::manual_seed(exp_.seed);  // the same initial weights on every rank
   buildModel(registry);
   if (dist.distributed())
