@@ -128,6 +128,8 @@ void addClusterAddCommand(CLI::App& cluster, int& status) {
   addCmd->add_option("--gpus-per-node", add->gpusPerNode, "Default GPUs per node");
   addCmd->add_option("--cpus-per-task", add->cpusPerTask, "Default CPUs per task");
   addCmd->add_option("--mem", add->memory, "Default memory per node, e.g. 32G");
+  addCmd->add_option("--network-interface", add->networkInterface,
+                     "Interface of the compute nodes for the ranks' traffic (GLOO/NCCL_SOCKET_IFNAME), e.g. ib0");
   addCmd->callback([add, &status] {
     cluster::ClusterProfiles profiles;
     profiles.put(*add);
@@ -270,6 +272,34 @@ void addRunsFollowCommand(CLI::App& runs, int& status) {
   });
 }
 
+void addRunsResumeCommand(CLI::App& runs, int& status) {
+  struct ResumeOptions {
+    std::string run, workspace;
+    bool detach = false;
+  };
+  auto o = std::make_shared<ResumeOptions>();
+  auto* cmd = runs.add_subcommand(
+      "resume", "Submit a cluster run again: it continues from its latest checkpoint (after a node failure, say)");
+  cmd->add_option("run", o->run, "Run directory or run id")->required();
+  cmd->add_option("--workspace,-w", o->workspace, "Workspace folder (default: $REEF_WORKSPACE or ./workspace)");
+  cmd->add_flag("--detach", o->detach, "Return once the job is queued (follow later with reef runs follow)");
+  cmd->callback([o, &status] {
+    const fs::path dir = runDirOf(o->run, o->workspace);
+    if (!cluster::RemoteRun::isRemote(dir))
+      throw std::runtime_error("run '" + dir.filename().string() +
+                               "' ran on this machine: continue it with `reef train " + dir.string() + "`");
+    cluster::RemoteBackend backend(cluster::ClusterProfiles().get(cluster::RemoteRun::read(dir).cluster));
+    const cluster::LaunchedRun run = backend.resume(dir, {});
+    std::printf("job %lld on %s continues %s\n", static_cast<long long>(run.pid),
+                cluster::RemoteRun::read(dir).cluster.c_str(), dir.filename().c_str());
+    std::fflush(stdout);
+    status = 0;
+    if (o->detach) return;
+    const cluster::FollowLock lock(dir);
+    if (lock.held()) status = followRun(backend, dir);
+  });
+}
+
 void addRunsCancelCommand(CLI::App& runs, int& status) {
   auto cancel = std::make_shared<std::pair<std::string, std::string>>();
   auto* cancelCmd =
@@ -318,6 +348,7 @@ void addRunsSubcommands(CLI::App& app, int& status) {
   CLI::App* runs = app.get_subcommand("runs");
   addRunsFollowCommand(*runs, status);
   addRunsCancelCommand(*runs, status);
+  addRunsResumeCommand(*runs, status);
   addRunsFetchCommand(*runs, status);
 }
 

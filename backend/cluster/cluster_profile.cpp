@@ -31,7 +31,8 @@ Json ClusterProfile::toJson() const {
           {"tasks_per_node", tasksPerNode},
           {"gpus_per_node", gpusPerNode},
           {"cpus_per_task", cpusPerTask},
-          {"memory", memory}};
+          {"memory", memory},
+          {"network_interface", networkInterface}};
 }
 
 ClusterProfile ClusterProfile::fromJson(const Json& j, const std::string& where) {
@@ -60,6 +61,7 @@ ClusterProfile ClusterProfile::fromJson(const Json& j, const std::string& where)
   text("qos", p.qos);
   text("time_limit", p.timeLimit);
   text("memory", p.memory);
+  text("network_interface", p.networkInterface);
   number("port", p.port);
   number("nodes", p.nodes);
   number("tasks_per_node", p.tasksPerNode);
@@ -99,6 +101,9 @@ void ClusterProfile::validate() const {
   if (reefPath.empty()) fail("reef path is empty: where the engine is on the cluster");
   if (nodes < 1 || tasksPerNode < 1 || gpusPerNode < 0 || cpusPerTask < 0)
     fail("nodes and tasks per node must be at least 1, GPUs and CPUs per task at least 0");
+  if (networkInterface.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:,-") !=
+      std::string::npos)
+    fail("network interface '" + networkInterface + "': give interface names as `ip addr` shows them (e.g. ib0)");
   for (const auto& line : environment)
     if (line.find('\n') != std::string::npos) fail("an environment line holds a line break: give one line each");
 }

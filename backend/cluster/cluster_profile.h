@@ -26,6 +26,10 @@ struct ClusterProfile {
   // Default resources of a job (reef submit may override them).
   int nodes = 1, tasksPerNode = 1, gpusPerNode = 0, cpusPerTask = 0;
   std::string memory;  // e.g. 16G; empty: the partition's default
+  // The compute nodes' interface (or comma-separated interfaces) that the ranks' collectives use,
+  // as GLOO_SOCKET_IFNAME and NCCL_SOCKET_IFNAME; empty: what the host name resolves to (Gloo),
+  // NCCL's own choice.
+  std::string networkInterface;
 
   Json toJson() const;
   // Throws naming `where` and the key for a missing or wrong value.

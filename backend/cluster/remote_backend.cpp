@@ -127,7 +127,7 @@ LaunchedRun RemoteBackend::start(const fs::path& runDir, RemoteRun r, const std:
   r.write(runDir);
   std::string output;
   if (profile_.scheduler == "slurm") {
-    ssh.write(r.remoteDir + "/job.sh", sbatchScript(profile_, r.remoteDir, overrides), 0755);
+    ssh.write(r.remoteDir + "/job.sh", sbatchScript(profile_, r.resources, r.remoteDir, overrides), 0755);
     const CommandResult out =
         ssh.run(sbatchCommand(profile_, r.resources, r.remoteDir, "reef-" + runDir.filename().string()));
     if (out.exitCode != 0)
@@ -262,6 +262,10 @@ RunState RemoteBackend::follow(const fs::path& runDir) {
       size && (!fs::exists(run.spec()) || fs::file_size(run.spec()) != *size))
     protocol::writeFileAtomically(run.spec(), session().read(r.remoteDir + "/spec.yaml", 0, *size));
   const RunState mirrored = stateFromEvents(runDir);
+  // The other ranks' logs (each names its host) at the scheduler's pace, and once more at the end.
+  if (due || mirrored.finished)
+    for (int rank = 1; rank < r.resources.nodes * r.resources.tasksPerNode; ++rank)
+      mirrorLog(r.remoteDir + "/logs/rank-" + std::to_string(rank) + ".log", run.rankLog(rank));
   // The run says it finished: the scheduler is asked now, not at its next turn. (Its run_finished
   // is the engine's last line, so nothing written later can be missing from the copy.)
   if (mirrored.finished && !due) job = jobState(r);

@@ -36,18 +36,28 @@ void JobResources::apply(const JobResources& o) {
   if (!o.timeLimit.empty()) timeLimit = o.timeLimit;
 }
 
-std::string sbatchScript(const ClusterProfile& profile, const std::string& remoteRunDir,
+std::string sbatchScript(const ClusterProfile& profile, const JobResources& resources, const std::string& remoteRunDir,
                          const std::vector<std::string>& overrides) {
   std::ostringstream s;
   s << "#!/bin/bash\n"
     << "# Written by Reef for run " << shellQuote(remoteRunDir) << "\n"
     << "set -eo pipefail\n";
   for (const auto& line : profile.environment) s << line << "\n";  // the user's own shell lines
-  // One rendezvous port per job; the address and ranks come from SLURM_* (reef reads them).
-  s << "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n"
-    << "cd " << shellQuote(remoteRunDir) << "\n";
-  std::vector<std::string> words = {"srun",      profile.reefPath, "train",  "spec.yaml",
-                                    "--run-dir", remoteRunDir,     "--plain"};
+  // One rendezvous port per job; the address (the first node) and ranks come from SLURM_*.
+  s << "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n";
+  if (!profile.networkInterface.empty())
+    s << "export GLOO_SOCKET_IFNAME=" << shellQuote(profile.networkInterface)
+      << " NCCL_SOCKET_IFNAME=" << shellQuote(profile.networkInterface) << "\n";
+  std::vector<std::string> words = {"srun", "--kill-on-bad-exit=1"};
+  if (resources.gpusPerNode > 0) {
+    // Every task sees its node's GPUs and takes GPU SLURM_LOCALID; NCCL carries the collectives,
+    // and one that fails or hangs ends the job after trainer.collective_timeout instead of
+    // blocking it until its time limit.
+    s << "export TORCH_NCCL_ASYNC_ERROR_HANDLING=1 NCCL_ASYNC_ERROR_HANDLING=1\n";
+    words.push_back("--gpu-bind=none");
+  }
+  s << "cd " << shellQuote(remoteRunDir) << "\n";
+  words.insert(words.end(), {profile.reefPath, "train", "spec.yaml", "--run-dir", remoteRunDir, "--plain"});
   for (const auto& o : overrides) {
     words.push_back("--set");
     words.push_back(o);
@@ -58,6 +68,10 @@ std::string sbatchScript(const ClusterProfile& profile, const std::string& remot
 
 std::string sbatchCommand(const ClusterProfile& p, const JobResources& r, const std::string& remoteRunDir,
                           const std::string& jobName) {
+  if (r.gpusPerNode > 0 && r.tasksPerNode > r.gpusPerNode)
+    throw std::runtime_error("resources.tasks_per_node is " + std::to_string(r.tasksPerNode) +
+                             " but gpus_per_node is " + std::to_string(r.gpusPerNode) +
+                             ": NCCL takes one GPU per rank, so set tasks_per_node to at most the GPUs of a node");
   std::vector<std::string> words = {"sbatch",
                                     "--parsable",
                                     "--requeue",

@@ -20,14 +20,17 @@ struct JobResources {
   void apply(const JobResources& other);
 };
 
-// The script (written next to the run on the cluster): the profile's environment lines, then
-// `srun <reef> train spec.yaml --run-dir <run> --plain [--set ...]`, which continues the run from
-// its latest checkpoint when Slurm requeues the job. Every value Reef inserts is quoted.
-std::string sbatchScript(const ClusterProfile& profile, const std::string& remoteRunDir,
+// The script (written next to the run on the cluster): the profile's environment lines, the
+// rendezvous port, the network interface and (with GPUs) NCCL's settings, then `srun
+// --kill-on-bad-exit=1 <reef> train spec.yaml --run-dir <run> --plain [--set ...]`, which
+// continues the run from its latest checkpoint when Slurm requeues the job (or it is resumed).
+// Every value Reef inserts is quoted.
+std::string sbatchScript(const ClusterProfile& profile, const JobResources& resources, const std::string& remoteRunDir,
                          const std::vector<std::string>& overrides);
 
 // `sbatch --parsable` with the resources, the partition/account/qos, the job name, the output
-// file in the run's logs/ and `--requeue`, then the script's path.
+// file in the run's logs/ and `--requeue`, then the script's path. Throws for more tasks on a
+// node than it has GPUs.
 std::string sbatchCommand(const ClusterProfile& profile, const JobResources& resources, const std::string& remoteRunDir,
                           const std::string& jobName);
 

@@ -45,6 +45,7 @@ const FieldSpec kFields[] = {
     {"gpus_per_node", "GPUs per node", "0"},
     {"cpus_per_task", "CPUs per task", "0: Slurm's default"},
     {"memory", "Memory per node", "e.g. 32G"},
+    {"network_interface", "Network interface", "empty: automatic; e.g. ib0 for the ranks' traffic"},
 };
 
 bool isNumber(const QString& key) {

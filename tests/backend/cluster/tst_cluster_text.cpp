@@ -8,6 +8,7 @@
 #include "backend/cluster/shell_quote.h"
 #include "backend/cluster/slurm_job.h"
 
+#include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -68,11 +69,11 @@ class TestClusterText : public QObject {
   void theBatchScriptAndCommand() {
     const ClusterProfile p = sample();
     const std::string run = "/scratch/ada/reef runs/runs/20261127-000000-abcdef";
-    const std::string script = sbatchScript(p, run, {"optim.lr=0.01", "exp.name=it's mine"});
+    const std::string script = sbatchScript(p, JobResources::of(p), run, {"optim.lr=0.01", "exp.name=it's mine"});
     QVERIFY(script.rfind("#!/bin/bash\n", 0) == 0);
     QVERIFY(script.find("module load cuda/12.4\n") != std::string::npos);
     QVERIFY(script.find("export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))") != std::string::npos);
-    QVERIFY2(script.find("'srun' 'reef' 'train' 'spec.yaml' '--run-dir' '" + run +
+    QVERIFY2(script.find("'srun' '--kill-on-bad-exit=1' 'reef' 'train' 'spec.yaml' '--run-dir' '" + run +
                          "' '--plain' '--set' 'optim.lr=0.01' "
                          "'--set' 'exp.name=it'\\''s mine'") != std::string::npos,
              script.c_str());
@@ -89,6 +90,59 @@ class TestClusterText : public QObject {
     const std::string big = sbatchCommand(p, gpus, run, "reef-x");
     for (const char* part : {"'--nodes=2'", "'--gpus-per-node=8'", "'--mem=64G'", "'--time=01:00:00'"})
       QVERIFY2(big.find(part) != std::string::npos, part);
+  }
+
+  // The script as bash runs it on the first node of a GPU job, with srun standing in to record
+  // what each task would get: NCCL's and Gloo's interface, NCCL's error handling, the rendezvous
+  // port, every GPU of the node visible to every task (which takes GPU SLURM_LOCALID).
+  void aGpuJobSetsWhatNcclNeeds() {
+    ClusterProfile p = sample();
+    p.environment = {};
+    p.networkInterface = "ib0";
+    QTemporaryDir dir;
+    const std::string run = dir.filePath("run dir").toStdString();
+    QDir().mkpath(QString::fromStdString(run));
+    JobResources r = JobResources::of(p);
+    r.nodes = 2;
+    r.tasksPerNode = 4;
+    r.gpusPerNode = 4;
+    std::ofstream(run + "/job.sh") << sbatchScript(p, r, run, {"optim.lr=0.01"});
+    std::ofstream(dir.filePath("srun").toStdString())
+        << "#!/bin/sh\nprintf '%s|' \"$@\" > args.txt\n"
+           "env | grep -E '^(MASTER_PORT|GLOO_|NCCL_|TORCH_NCCL_)' | sort > env.txt\n";
+    QFile::setPermissions(dir.filePath("srun"), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QProcess bash;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("PATH", dir.path() + ":" + env.value("PATH"));
+    env.insert("SLURM_JOB_ID", "12345");
+    bash.setProcessEnvironment(env);
+    bash.start("/bin/bash", {QString::fromStdString(run + "/job.sh")});
+    QVERIFY(bash.waitForFinished());
+    QCOMPARE(bash.exitCode(), 0);
+    QFile args(QString::fromStdString(run + "/args.txt")), vars(QString::fromStdString(run + "/env.txt"));
+    QVERIFY(args.open(QIODevice::ReadOnly) && vars.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(args.readAll()),
+             QString::fromStdString("--kill-on-bad-exit=1|--gpu-bind=none|reef|train|spec.yaml|--run-dir|" + run +
+                                    "|--plain|--set|optim.lr=0.01|"));
+    QCOMPARE(QString::fromUtf8(vars.readAll()),
+             "GLOO_SOCKET_IFNAME=ib0\nMASTER_PORT=32345\nNCCL_ASYNC_ERROR_HANDLING=1\nNCCL_SOCKET_IFNAME=ib0\n"
+             "TORCH_NCCL_ASYNC_ERROR_HANDLING=1\n");
+    const std::string command = sbatchCommand(p, r, run, "reef-x");
+    for (const char* part : {"'--nodes=2'", "'--ntasks-per-node=4'", "'--gpus-per-node=4'"})
+      QVERIFY2(command.find(part) != std::string::npos, part);
+    // NCCL refuses two ranks on one GPU: said before anything is queued.
+    r.tasksPerNode = 8;
+    try {
+      sbatchCommand(p, r, run, "reef-x");
+      QFAIL("8 tasks on 4 GPUs were accepted");
+    } catch (const std::runtime_error& e) {
+      QVERIFY2(std::string(e.what()).find("tasks_per_node is 8 but gpus_per_node is 4") != std::string::npos, e.what());
+    }
+    // A CPU job leaves NCCL alone and binds nothing.
+    const std::string cpu = sbatchScript(p, JobResources::of(p), run, {});
+    QVERIFY(cpu.find("NCCL_ASYNC") == std::string::npos && cpu.find("gpu-bind") == std::string::npos);
+    p.networkInterface = "ib0; rm -rf /";
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, p.validate());
   }
 
   void resourcesLayerProfileSpecCommandLine() {
