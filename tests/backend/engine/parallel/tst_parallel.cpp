@@ -4,9 +4,7 @@
 // split by trainer.expert_parallel (ep 2, ep 2 x dp 2), give the losses and
 // parameters of one process on the same global batch (within 1e-5 relative), with checkpoints
 // that hold the whole model; a rank that dies ends the job with its name in the error, quickly.
-#include "tests/support/reef_cli.h"
-
-#include "backend/engine/trainer/checkpoint.h"
+#include "tests/support/training_equivalence.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -34,48 +32,6 @@ const QStringList kSettings = {"--set",  "trainer.max_steps=5",
                                "--set",  "optim.name=sgd",
                                "--set",  "optim.lr=0.05",
                                "--plain"};
-
-std::vector<double> losses(const fs::path& run) {
-  std::vector<double> out;
-  for (const auto& m : eventsOfType(run, "metric"))
-    if (m["values"].contains("train/loss")) out.push_back(m["values"]["train/loss"].get<double>());
-  return out;
-}
-
-// The largest, over the tensors of checkpoint `a` whose names end with `suffix`, of |a - b| / |a|
-// (Euclidean norms); an FSDP checkpoint is read whole from its rank shards.
-double relativeDifference(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b,
-                          const std::string& suffix = "") {
-  double worst = 0;
-  size_t compared = 0;
-  for (const auto& [name, ta] : a) {
-    if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-    ++compared;
-    const auto tb = b.find(name);
-    if (tb == b.end() || !tb->second.sizes().equals(ta.sizes())) return INFINITY;
-    const double norm = ta.to(torch::kFloat64).norm().item<double>();
-    worst = std::max(
-        worst, (ta.to(torch::kFloat64) - tb->second.to(torch::kFloat64)).norm().item<double>() / std::max(1e-12, norm));
-  }
-  return compared > 0 ? worst : INFINITY;
-}
-
-engine::LoadedCheckpoint checkpointOf(const fs::path& run, int64_t step) {
-  return engine::CheckpointStore(protocol::RunDir(run)).load(step);
-}
-
-// Five steps of a job against one process on the same global batch: the same losses, and the
-// same parameters at step 5, within 1e-5 (relative).
-void expectSameTraining(const fs::path& single, const fs::path& job) {
-  const auto a = losses(single), b = losses(job);
-  QCOMPARE(a.size(), size_t(5));
-  QCOMPARE(b.size(), size_t(5));
-  for (size_t i = 0; i < a.size(); ++i)
-    QVERIFY2(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]),
-             qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
-  const double diff = relativeDifference(checkpointOf(single, 5).weights, checkpointOf(job, 5).weights);
-  QVERIFY2(diff < 1e-5, qPrintable(QString("parameters differ by %1 (relative)").arg(diff)));
-}
 
 }  // namespace
 
