@@ -11,6 +11,7 @@
 // CAP_SYS_ADMIN).
 #include "backend/cluster/remote_backend.h"
 #include "backend/protocol/run_dir.h"
+#include "backend/sweep/sweep_store.h"
 #include "tests/support/training_equivalence.h"
 
 #include <QElapsedTimer>
@@ -18,6 +19,9 @@
 #include <QtTest>
 
 #include <unistd.h>
+
+#include <fstream>
+#include <map>
 
 using namespace reef;
 using namespace reef::test;
@@ -266,6 +270,36 @@ class TestClusterNodes : public QObject {
     const ReefRun here = reef({"runs", "resume", dir_.filePath("single-2")});  // trained here by the DDP test
     QCOMPARE(here.exitCode, 1);
     QVERIFY2(here.err.contains("ran on this machine: continue it with `reef train"), qPrintable(here.err));
+  }
+
+  // A sweep of four one-node trials, all at once (max_concurrent: 4), on two nodes of two CPUs:
+  // Slurm places them on both, and every trial ends.
+  void aSweepSpreadsItsTrialsOverTheNodes() {
+    const QString file = dir_.filePath("sweep.yaml");
+    std::ofstream(file.toStdString())
+        << "name: nodes-sweep\nbase:\n"
+           "  model: {collection: vision, arch: cnn, width: 8, hidden: 32}\n"
+           "  data: {dataset: mnist, batch_size: 64, workers: 0, val_size: 1000}\n"
+           "  trainer: {max_steps: 200, val_interval: 50, limit_val_batches: 4, log_interval: 10, test_at_end: false,\n"
+           "            threads: 1}\n"
+           "method: random\nmetric: {name: val/acc, goal: maximize}\nseed: 5\n"
+           "parameters: {optim.lr: {distribution: log_uniform, min: 1.0e-4, max: 0.1}}\n"
+           "run_cap: 4\nmax_concurrent: 4\n";
+    const QString workspace = dir_.filePath("sweep-workspace");
+    const ReefRun r = reef({"sweep", file, "--workspace", workspace, "--target", "nodes"}, 600000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+    const auto store =
+        sweep::SweepStore::open(workspace.toStdString(), sweep::SweepStore::list(workspace.toStdString()).at(0));
+    const sweep::SweepState state = store.load();
+    QCOMPARE(state.status, std::string("completed"));
+    QCOMPARE(state.trials.size(), size_t{4});
+    std::map<std::string, int> trialsOn;
+    for (const auto& t : state.trials) {
+      QVERIFY2(t.status == sweep::TrialStatus::Completed, t.error.c_str());
+      ++trialsOn[eventsOfType(t.runDir, "run_started").at(0)["host"].get<std::string>()];
+    }
+    qInfo("trials on node1: %d, on node2: %d", trialsOn["node1"], trialsOn["node2"]);
+    QCOMPARE(trialsOn.size(), size_t{2});
   }
 
  private:
