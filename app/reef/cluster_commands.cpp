@@ -288,10 +288,11 @@ void addRunsResumeCommand(CLI::App& runs, int& status) {
     if (!cluster::RemoteRun::isRemote(dir))
       throw std::runtime_error("run '" + dir.filename().string() +
                                "' ran on this machine: continue it with `reef train " + dir.string() + "`");
-    cluster::RemoteBackend backend(cluster::ClusterProfiles().get(cluster::RemoteRun::read(dir).cluster));
+    const std::string clusterName = cluster::RemoteRun::read(dir).cluster;
+    cluster::RemoteBackend backend(cluster::ClusterProfiles().get(clusterName));
     const cluster::LaunchedRun run = backend.resume(dir, {});
-    std::printf("job %lld on %s continues %s\n", static_cast<long long>(run.pid),
-                cluster::RemoteRun::read(dir).cluster.c_str(), dir.filename().c_str());
+    std::printf("job %lld on %s continues %s\n", static_cast<long long>(run.pid), clusterName.c_str(),
+                dir.filename().c_str());
     std::fflush(stdout);
     status = 0;
     if (o->detach) return;

@@ -10,7 +10,6 @@ namespace reef::engine {
 
 class PeerNames {
  public:
-  PeerNames() = default;
   explicit PeerNames(std::vector<std::string> hostOfRank) : hostOfRank_(std::move(hostOfRank)) {}
 
   // `message` with every bracketed IPv4 address in it named by host (its /etc/hosts or DNS name)
