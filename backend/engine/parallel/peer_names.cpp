@@ -47,4 +47,21 @@ std::string PeerNames::explain(const std::string& message) const {
   return out + ")";
 }
 
+std::string PeerNames::describe(const std::vector<int>& ranks) const {
+  std::vector<std::pair<std::string, std::vector<int>>> byHost;  // in the order of the ranks
+  for (int r : ranks) {
+    const std::string host = r >= 0 && r < static_cast<int>(hostOfRank_.size()) ? hostOfRank_[r] : "an unknown host";
+    auto it = std::find_if(byHost.begin(), byHost.end(), [&](const auto& h) { return h.first == host; });
+    if (it == byHost.end()) it = byHost.insert(byHost.end(), {host, {}});
+    it->second.push_back(r);
+  }
+  std::string out;
+  for (const auto& [host, list] : byHost) {
+    out += out.empty() ? (list.size() > 1 ? "ranks " : "rank ") : (list.size() > 1 ? "; ranks " : "; rank ");
+    for (size_t i = 0; i < list.size(); ++i) out += (i ? ", " : "") + std::to_string(list[i]);
+    out += " on " + host;
+  }
+  return out;
+}
+
 }  // namespace reef::engine

@@ -16,6 +16,9 @@ class PeerNames {
   // and the ranks on that host; unchanged when it holds none.
   std::string explain(const std::string& message) const;
 
+  // "rank 1 on node2", "ranks 2, 3 on node2; rank 5 on node3": ranks named with their hosts.
+  std::string describe(const std::vector<int>& ranks) const;
+
  private:
   std::vector<std::string> hostOfRank_;
 };

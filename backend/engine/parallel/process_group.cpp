@@ -1,6 +1,7 @@
 #include "backend/engine/parallel/process_group.h"
 
 #include "backend/engine/core/torch_compat.h"
+#include "backend/engine/parallel/heartbeat.h"
 #include "backend/engine/parallel/peer_names.h"
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -23,18 +24,38 @@ void ProcessGroup::allReduceMean(torch::Tensor& tensor) {
 
 namespace {
 
-// Waits for `work`; a failure names the nodes and ranks behind the addresses in its message.
-void await(const c10::intrusive_ptr<c10d::Work>& work, const PeerNames& peers) {
+// Who the job's ranks are and whether they still answer: what completes a failed collective's
+// message, which names an address at best and often nobody (a timeout).
+struct Peers {
+  PeerNames names;
+  std::unique_ptr<Heartbeat> heartbeat;
+
+  std::string diagnose(const std::string& what) const {
+    const std::string named = names.explain(what);
+    if (named != what || !heartbeat) return named;
+    constexpr auto kWindow = std::chrono::seconds(3);  // three beats
+    const auto silent = heartbeat->silentRanks(kWindow);
+    if (!silent)
+      return what + " (the rendezvous store at " + heartbeat->storeAddress() +
+             " does not answer either: this rank is cut off from rank 0)";
+    if (silent->empty()) return what;
+    return what + " (no sign of life from " + names.describe(*silent) + " for " + std::to_string(kWindow.count()) +
+           " s)";
+  }
+};
+
+// Waits for `work`; a failure names the nodes and ranks behind it.
+void await(const c10::intrusive_ptr<c10d::Work>& work, const Peers& peers) {
   try {
     work->wait();
   } catch (const std::exception& e) {
-    throw std::runtime_error(peers.explain(e.what()));
+    throw std::runtime_error(peers.diagnose(e.what()));
   }
 }
 
 class C10dPending : public PendingCollective {
  public:
-  C10dPending(c10::intrusive_ptr<c10d::Work> work, std::shared_ptr<const PeerNames> peers)
+  C10dPending(c10::intrusive_ptr<c10d::Work> work, std::shared_ptr<const Peers> peers)
       : work_(std::move(work)), peers_(std::move(peers)) {}
   void wait() override {
     if (work_) await(work_, *peers_);
@@ -43,7 +64,7 @@ class C10dPending : public PendingCollective {
 
  private:
   c10::intrusive_ptr<c10d::Work> work_;
-  std::shared_ptr<const PeerNames> peers_;
+  std::shared_ptr<const Peers> peers_;
 };
 
 // A collective on a GPU copy of a CPU tensor: wait() also copies the result back.
@@ -73,7 +94,7 @@ using Backend = compat::C10dBackend;
 class C10dGroup : public ProcessGroup {
  public:
   C10dGroup(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Backend> pg, const torch::Device& device,
-            bool local, std::chrono::milliseconds timeout, std::shared_ptr<const PeerNames> peers)
+            bool local, std::chrono::milliseconds timeout, std::shared_ptr<const Peers> peers)
       : store_(std::move(store)),
         pg_(std::move(pg)),
         device_(device),
@@ -225,7 +246,7 @@ class C10dGroup : public ProcessGroup {
   torch::Device device_;
   bool local_;
   std::chrono::milliseconds timeout_;
-  std::shared_ptr<const PeerNames> peers_;
+  std::shared_ptr<const Peers> peers_;
 };
 
 class SingleGroup : public ProcessGroup {
@@ -283,7 +304,10 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const DistEnv& env, const tor
   const bool local = env.masterAddr == "127.0.0.1" || env.masterAddr == "localhost";
   return std::make_shared<C10dGroup>(
       store, C10dGroup::makeBackend(store, env.rank, env.world, device.is_cuda(), local, timeout), device, local,
-      timeout, std::make_shared<const PeerNames>(exchangeHosts(*store, env)));
+      timeout,
+      std::make_shared<const Peers>(Peers{
+          PeerNames(exchangeHosts(*store, env)),
+          std::make_unique<Heartbeat>(env.masterAddr, env.masterPort, env.rank, env.world, std::chrono::seconds(1))}));
 }
 
 }  // namespace reef::engine

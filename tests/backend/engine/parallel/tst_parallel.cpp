@@ -4,6 +4,7 @@
 // split by trainer.expert_parallel (ep 2, ep 2 x dp 2), give the losses and
 // parameters of one process on the same global batch (within 1e-5 relative), with checkpoints
 // that hold the whole model; a rank that dies ends the job with its name in the error, quickly.
+#include "backend/engine/parallel/dist_env.h"
 #include "tests/support/training_equivalence.h"
 
 #include <QElapsedTimer>
@@ -242,33 +243,72 @@ class TestParallel : public QObject {
     QVERIFY2(diff == 0, qPrintable(QString("resumed parameters differ by %1 (relative)").arg(diff)));
   }
 
-  void aDeadRankEndsTheJobWithItsName() {
-    const fs::path job = path("killed");
-    QProcess launcher;
-    launcher.start(
-        QStringLiteral(REEF_BINARY),
-        {"launch", "--nproc", "2", example("vision/mnist_cnn.yaml"), "--run-dir", QString::fromStdString(job.string()),
-         "--set", "trainer.max_steps=100000", "--set", "trainer.val_interval=100000", "--plain"});
-    QVERIFY(launcher.waitForStarted());
-    // Wait until both ranks train, then kill rank 1 the hard way.
+  // Waits until the job of `launcher` in `job` trains (step 50), then sends rank 1 `signal`.
+  static bool signalRank1WhenTraining(const fs::path& job, int signal) {
     bool training = false;
     for (int i = 0; i < 600 && !training; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       for (const auto& m : eventsOfType(job, "metric")) training = training || m["step"].get<int>() >= 50;
     }
-    QVERIFY2(training, "the job did not start training");
+    return training && ::kill(rank1(job), signal) == 0;
+  }
+
+  static pid_t rank1(const fs::path& job) {
     std::ifstream in(job / "logs/launch.json");
-    const Json launch = Json::parse(in);
-    const auto rank1 = static_cast<pid_t>(launch["ranks"][1]["pid"].get<int64_t>());
+    return static_cast<pid_t>(Json::parse(in)["ranks"][1]["pid"].get<int64_t>());
+  }
+
+  static void startJob(QProcess& launcher, const fs::path& job, const QStringList& sets = {}) {
+    QStringList args = {"launch",    "--nproc",
+                        "2",         example("vision/mnist_cnn.yaml"),
+                        "--run-dir", QString::fromStdString(job.string()),
+                        "--set",     "trainer.max_steps=100000",
+                        "--set",     "trainer.val_interval=100000",
+                        "--plain"};
+    for (const QString& kv : sets) args << "--set" << kv;
+    launcher.start(QStringLiteral(REEF_BINARY), args);
+  }
+
+  void aDeadRankEndsTheJobWithItsName() {
+    const fs::path job = path("killed");
+    QProcess launcher;
+    startJob(launcher, job);
+    QVERIFY(launcher.waitForStarted());
     QElapsedTimer timer;
+    QVERIFY2(signalRank1WhenTraining(job, SIGKILL), "the job did not start training");
     timer.start();
-    ::kill(rank1, SIGKILL);
     QVERIFY(launcher.waitForFinished(30000));
     QVERIFY2(timer.elapsed() < 30000, "the job did not end within 30 s");
     QCOMPARE(launcher.exitCode(), 1);
     const QString err = QString::fromUtf8(launcher.readAllStandardError());
     QVERIFY2(err.contains("rank 1") && err.contains("killed by signal 9"), qPrintable(err));
     qInfo("job ended %.1f s after rank 1 was killed", timer.elapsed() / 1000.0);
+  }
+
+  // A rank that stops answering without closing its connections (a cut link, a frozen node; here
+  // SIGSTOP) gives rank 0 only a timeout; the error still names it, from the heartbeats.
+  void aSilentRankIsNamedAfterTheCollectiveTimeout() {
+    const fs::path job = path("silent");
+    QProcess launcher;
+    startJob(launcher, job, {"trainer.collective_timeout=10"});
+    QVERIFY(launcher.waitForStarted());
+    QElapsedTimer timer;
+    QVERIFY2(signalRank1WhenTraining(job, SIGSTOP), "the job did not start training");
+    timer.start();
+    std::vector<Json> finished;
+    while (finished.empty() && timer.elapsed() < 60000) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      finished = eventsOfType(job, "run_finished");
+    }
+    QVERIFY2(!finished.empty(), "rank 0 did not give up on the silent rank");
+    const double seconds = timer.elapsed() / 1000.0;
+    ::kill(rank1(job), SIGKILL);  // rather than wait for the launcher to end a stopped process
+    QVERIFY(launcher.waitForFinished(30000));
+    QCOMPARE(launcher.exitCode(), 1);
+    const std::string error = finished.back().value("error", std::string());
+    QVERIFY2(error.find("Timed out") != std::string::npos, error.c_str());
+    QVERIFY2(error.find("no sign of life from rank 1 on " + engine::thisHost()) != std::string::npos, error.c_str());
+    qInfo("rank 0 failed %.1f s after rank 1 stopped: %s", seconds, error.c_str());
   }
 };
 

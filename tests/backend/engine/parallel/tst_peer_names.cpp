@@ -27,6 +27,14 @@ class TestPeerNames : public QObject {
     QCOMPARE(peers.explain(timeout), timeout);
     QCOMPARE(peers.explain("index [3] out of range"), std::string("index [3] out of range"));
   }
+
+  // Silent ranks (from the heartbeats) are named with their hosts, grouped by host.
+  void ranksAreDescribedByHost() {
+    const PeerNames peers({"node1", "node1", "node2", "node2", "node3"});
+    QCOMPARE(peers.describe({1}), std::string("rank 1 on node1"));
+    QCOMPARE(peers.describe({2, 3, 4}), std::string("ranks 2, 3 on node2; rank 4 on node3"));
+    QCOMPARE(peers.describe({7}), std::string("rank 7 on an unknown host"));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestPeerNames)
