@@ -177,7 +177,8 @@ void saveState(Database& db, const RunState& r) {
 
 // Removes what the events of a run produced (the file was replaced by a shorter one).
 void forgetEvents(Database& db, int64_t run) {
-  for (const char* table : {"metric_chunks", "metric_summary", "checkpoints", "artifacts", "run_logs"}) {
+  for (const char* table :
+       {"metric_chunks", "metric_summary", "checkpoints", "artifacts", "run_logs", "run_sessions"}) {
     auto s = db.prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?");
     s.bind(1, run).run();
   }
@@ -310,19 +311,29 @@ void applyRunStarted(EventContext& c, const Json& e, std::optional<double> time)
   state.engineVersion = e.value("engine_version", state.engineVersion);
   // A resumed run reports the steps after its checkpoint again: its new points replace
   // the ones the interrupted session wrote.
-  if (auto from = optionalInt(e, "resumed_from_step")) {
+  const auto from = optionalInt(e, "resumed_from_step");
+  if (from) {
     c.writer.truncateAfter(c.run, *from);
     state.lastStep = *from;
   }
+  auto session = c.db.prepare(
+      "INSERT INTO run_sessions(run_id, number, started, resumed_from_step, host) "
+      "SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4 FROM run_sessions WHERE run_id = ?1");
+  session.bind(1, c.run).bind(2, time).bind(3, from).bind(4, state.host).run();
 }
 
-void applyRunFinished(RunState& state, const Json& e, std::optional<double> time) {
+void applyRunFinished(EventContext& c, const Json& e, std::optional<double> time) {
+  RunState& state = c.state;
   const std::string status = e.value("status", "");
   state.status =
       (status == "completed" || status == "stopped" || status == "failed" || status == "cancelled") ? status : "failed";
   state.finished = time;
   state.error = e.contains("error") && e["error"].is_string() ? e["error"].get<std::string>() : "";
   if (auto step = optionalInt(e, "step")) state.lastStep = step;
+  auto session = c.db.prepare(
+      "UPDATE run_sessions SET finished = ?, status = ?, step = ?, error = ? WHERE run_id = ?5 AND number = "
+      "(SELECT MAX(number) FROM run_sessions WHERE run_id = ?5)");
+  session.bind(1, time).bind(2, state.status).bind(3, state.lastStep).bind(4, state.error).bind(5, c.run).run();
 }
 
 bool applyCheckpoint(Database& db, int64_t run, const Json& e, std::optional<double> time) {
@@ -364,7 +375,7 @@ bool applyEvent(EventContext& c, const Json& e) {
   if (type == "run_started")
     applyRunStarted(c, e, time);
   else if (type == "run_finished")
-    applyRunFinished(c.state, e, time);
+    applyRunFinished(c, e, time);
   else if (type == "artifact")
     insertArtifact(c.db, c.run, e, time);
   else if (type == "log")

@@ -113,6 +113,9 @@ Json runDetails(Database& db, int64_t run) {
   out["notes"] = rowsOf("SELECT created, text FROM notes WHERE run_id = ? ORDER BY created, id");
   out["checkpoints"] =
       rowsOf("SELECT step, path, monitor, value, time, removed FROM checkpoints WHERE run_id = ? ORDER BY step");
+  out["sessions"] = rowsOf(
+      "SELECT number, started, resumed_from_step, host, finished, status, step, error FROM run_sessions "
+      "WHERE run_id = ? ORDER BY number");
   out["artifacts"] = rowsOf("SELECT kind, path, time FROM artifacts WHERE run_id = ? ORDER BY id");
   out["logs"] = rowsOf(
       "SELECT time, level, rank, message FROM (SELECT * FROM run_logs WHERE run_id = ? "

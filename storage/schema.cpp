@@ -199,6 +199,30 @@ CREATE TABLE sweep_trials (
 ) WITHOUT ROWID;
 CREATE INDEX sweep_trials_run ON sweep_trials(run_id);
 )sql",
+    // 3: each session of a run, from its run_started and run_finished events: a run that a node
+    // failure, a kill or a cancel interrupted shows where it stopped and where it went on. The
+    // runs are ingested again so that the runs indexed before have their sessions too.
+    R"sql(
+CREATE TABLE run_sessions (
+  run_id            INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  number            INTEGER NOT NULL,  -- 1, 2, ... in the order of the run's events
+  started           REAL,
+  resumed_from_step INTEGER,           -- null for a start from nothing
+  host              TEXT NOT NULL DEFAULT '',
+  finished          REAL,              -- null while it runs, or when it ended without run_finished
+  status            TEXT NOT NULL DEFAULT 'running',
+  step              INTEGER,           -- where it ended
+  error             TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, number)
+) WITHOUT ROWID;
+-- Sessions come from events already ingested: every run is read again from its first byte.
+DELETE FROM metric_chunks;
+DELETE FROM metric_summary;
+DELETE FROM checkpoints;
+DELETE FROM artifacts;
+DELETE FROM run_logs;
+UPDATE runs SET events_offset = 0, malformed_lines = 0;
+)sql",
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -94,6 +95,7 @@ SyncReport WorkspaceIndex::sync(int64_t batchLines) {
   report.removed = static_cast<int>(vanished.size());
   addSweeps(report, syncSweeps(db_, workspace_));
   markVanishedProcesses();
+  markRequeuedJobs();
   return report;
 }
 
@@ -119,6 +121,46 @@ void WorkspaceIndex::markVanishedProcesses() {
         .run();
 }
 
+namespace {
+
+// The scheduler's word on a cluster run's job (cluster.json's `state`, kept by its follower), or
+// "" for a run of this machine.
+std::string jobState(const fs::path& runDir) {
+  std::ifstream in(runDir / "cluster.json");
+  if (!in) return "";
+  try {
+    return Json::parse(in).value("state", "");
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+bool heldByScheduler(const std::string& state) {
+  return state == "PENDING" || state == "REQUEUED" || state == "REQUEUE_HOLD" || state == "REQUEUE_FED";
+}
+
+}  // namespace
+
+void WorkspaceIndex::markRequeuedJobs() {
+  // A cluster run whose job the scheduler holds again (requeued after a node failure, waiting for
+  // nodes) has not ended, whatever its last session said: it is requeued, with that session's
+  // error, until the next session starts (its run_started sets running) or the job ends for good.
+  auto rows = db_.prepare(
+      "SELECT id, path, status, finished FROM runs WHERE status IN ('running', 'failed', 'requeued') AND started IS "
+      "NOT NULL");
+  std::vector<std::pair<int64_t, std::string>> changes;
+  while (rows.step()) {
+    const std::string state = jobState(rows.text(1)), status = rows.text(2);
+    if (state.empty()) continue;
+    if (heldByScheduler(state) && status != "requeued")
+      changes.emplace_back(rows.int64(0), "requeued");
+    else if (!heldByScheduler(state) && status == "requeued" && state != "RUNNING" && state != "CONFIGURING")
+      changes.emplace_back(rows.int64(0), rows.isNull(3) ? "running" : "failed");
+  }
+  auto mark = db_.prepare("UPDATE runs SET status = ? WHERE id = ?");
+  for (const auto& [id, status] : changes) mark.bind(1, status).bind(2, id).run();
+}
+
 SyncReport WorkspaceIndex::rebuild(const fs::path& workspace) {
   const fs::path target = databasePath(workspace);
   const fs::path temp = workspace / "reef.db.rebuild";
@@ -135,7 +177,9 @@ SyncReport WorkspaceIndex::rebuild(const fs::path& workspace) {
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(target.string() + suffix);
   fs::rename(temp, target);
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(temp.string() + suffix);
-  WorkspaceIndex(workspace).markVanishedProcesses();
+  WorkspaceIndex index(workspace);
+  index.markVanishedProcesses();
+  index.markRequeuedJobs();
   return report;
 }
 

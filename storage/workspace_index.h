@@ -47,6 +47,7 @@ class WorkspaceIndex {
 
  private:
   void markVanishedProcesses();
+  void markRequeuedJobs();
   void saveAnnotations(int64_t run);
 
   std::filesystem::path workspace_;

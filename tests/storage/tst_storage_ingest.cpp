@@ -345,6 +345,71 @@ class TestStorageIngest : public QObject {
     QVERIFY(d["run"]["error"].get<std::string>().find("reef train") != std::string::npos);
   }
 
+  // A cluster run whose node failed: its first session ends failed, Slurm holds the job again
+  // (cluster.json says PENDING): the run is requeued, not failed, until its next session starts;
+  // both sessions stay listed with where each ended and where the second went on.
+  void aRequeuedClusterRunIsNotFailedAndKeepsItsSessions() {
+    const fs::path run = makeRun(ws("requeue"), "run-q", "requeue");
+    auto jobState = [&](const std::string& state) {
+      std::ofstream(run / "cluster.json") << "{\"cluster\": \"nodes\", \"job\": \"7\", \"state\": \"" << state << "\"}";
+    };
+    const fs::path events = run / "events.jsonl";
+    jobState("RUNNING");
+    append(events, "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9,\"host\":\"node1\"}\n");
+    for (int s = 1; s <= 30; ++s) append(events, metricLine(s, "\"train/loss\":1"));
+    append(events,
+           "{\"v\":1,\"t\":\"run_finished\",\"time\":1.8e9,\"status\":\"failed\",\"step\":30,"
+           "\"error\":\"rank 0 of 2 on node1: Connection reset (10.0.0.3 is rank 1 on node2)\"}\n");
+    WorkspaceIndex index(ws("requeue"));
+    auto status = [&] {
+      index.sync();
+      return runDetails(index.db(), 1)["run"]["status"].get<std::string>();
+    };
+    QCOMPARE(status(), std::string("failed"));  // the job is still running: it may fail for good
+    jobState("PENDING");
+    QCOMPARE(status(), std::string("requeued"));
+    jobState("RUNNING");  // started again, its run_started not yet followed
+    QCOMPARE(status(), std::string("requeued"));
+    append(events, "{\"v\":1,\"t\":\"run_started\",\"time\":1.81e9,\"host\":\"node1\",\"resumed_from_step\":20}\n");
+    QCOMPARE(status(), std::string("running"));
+    append(events, "{\"v\":1,\"t\":\"run_finished\",\"time\":1.82e9,\"status\":\"completed\",\"step\":40}\n");
+    jobState("COMPLETED");
+    QCOMPARE(status(), std::string("completed"));
+    const Json sessions = runDetails(index.db(), 1)["sessions"];
+    QCOMPARE(sessions.size(), size_t(2));
+    QCOMPARE(sessions[0]["status"].get<std::string>(), std::string("failed"));
+    QCOMPARE(sessions[0]["step"].get<int64_t>(), int64_t(30));
+    QVERIFY(sessions[0]["error"].get<std::string>().find("rank 1 on node2") != std::string::npos);
+    QVERIFY(sessions[0]["resumed_from_step"].is_null());
+    QCOMPARE(sessions[1]["resumed_from_step"].get<int64_t>(), int64_t(20));
+    QCOMPARE(sessions[1]["status"].get<std::string>(), std::string("completed"));
+    // An index made before sessions were kept (schema 2) gets them when it is opened.
+    {
+      const Json metrics = runDetails(index.db(), 1)["metrics"];
+      sqlite3* db = nullptr;
+      QCOMPARE(sqlite3_open((ws("requeue") / "reef.db").c_str(), &db), SQLITE_OK);
+      QCOMPARE(sqlite3_exec(db, "DROP TABLE run_sessions; PRAGMA user_version = 2", nullptr, nullptr, nullptr),
+               SQLITE_OK);
+      sqlite3_close(db);
+      WorkspaceIndex upgraded(ws("requeue"));
+      upgraded.sync();
+      QCOMPARE(runDetails(upgraded.db(), 1)["sessions"], sessions);
+      QCOMPARE(runDetails(upgraded.db(), 1)["metrics"], metrics);
+    }
+    // A requeued job cancelled while it waits ends failed, as its last session did.
+    const fs::path other = makeRun(ws("requeue"), "run-c", "cancelled-in-queue");
+    std::ofstream(other / "cluster.json") << "{\"state\": \"PENDING\"}";
+    append(other / "events.jsonl",
+           "{\"v\":1,\"t\":\"run_started\",\"time\":1.8e9}\n"
+           "{\"v\":1,\"t\":\"run_finished\",\"time\":1.8e9,\"status\":\"failed\"}\n");
+    index.sync();
+    const int64_t id = index.resolveRun("run-c");
+    QCOMPARE(runDetails(index.db(), id)["run"]["status"].get<std::string>(), std::string("requeued"));
+    std::ofstream(other / "cluster.json") << "{\"state\": \"CANCELLED\"}";
+    index.sync();
+    QCOMPARE(runDetails(index.db(), id)["run"]["status"].get<std::string>(), std::string("failed"));
+  }
+
   void commandLine() {
     const fs::path wsPath = ws("cli");
     const fs::path a = makeRun(wsPath, "20261127-000001-aaaaaa", "first");

@@ -51,6 +51,7 @@ RunDetails::RunDetails(WorkspaceSession& session, const protocol::Catalog* catal
   auto* layout = new QVBoxLayout(this);
   title_ = new QLabel(tr("Select a run"), this);
   title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  title_->setWordWrap(true);  // a long error (a cluster failure names ranks and hosts) must not widen the window
   layout->addWidget(title_);
   tabs_ = new QTabWidget(this);
   const QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);

@@ -1,5 +1,6 @@
 #include "ui/runs/run_overview.h"
 
+#include "backend/cluster/remote_backend.h"
 #include "backend/protocol/event_log.h"
 #include "backend/protocol/number_format.h"
 #include "storage/workspace_index.h"
@@ -58,6 +59,20 @@ std::optional<double> elapsed(const Json& run) {
   return end.get<double>() - run["started"].get<double>();
 }
 
+// The pace of the session that runs now: time in a queue or between sessions does not count.
+std::optional<double> secondsPerStep(const Json& run, const Json& sessions) {
+  if (!run["last_step"].is_number() || !run["last_event"].is_number()) return std::nullopt;
+  const Json none = Json::object();
+  const Json& session = sessions.empty() ? none : sessions.back();
+  const double from = session.contains("resumed_from_step") && session["resumed_from_step"].is_number()
+                          ? session["resumed_from_step"].get<double>()
+                          : 0.0;
+  const Json& started = session.contains("started") ? session["started"] : run["started"];
+  const double steps = run["last_step"].get<double>() - from;
+  if (!started.is_number() || steps <= 0) return std::nullopt;
+  return (run["last_event"].get<double>() - started.get<double>()) / steps;
+}
+
 QString monitorText(const Json& details) {
   const Json& exp = details["run"]["spec"].is_object() ? details["run"]["spec"]["exp"] : Json();
   const std::string monitor = exp.is_object() ? exp.value("monitor", "") : "";
@@ -114,6 +129,49 @@ QString timingText(const Json& run) {
            run["finished"].is_number() ? QObject::tr("in all") : QObject::tr("so far"));
 }
 
+// The command that runs the same spec again where the run ran: here, or on its cluster.
+QString reproduceCommand(const QString& path, const QString& workspace) {
+  const std::filesystem::path dir = path.toStdString();
+  QString command = QString("reef train %1/spec.yaml --workspace %2").arg(path, workspace);
+  if (cluster::RemoteRun::isRemote(dir)) {
+    try {
+      command = QString("reef submit --cluster %1 %2/spec.yaml --workspace %3")
+                    .arg(QString::fromStdString(cluster::RemoteRun::read(dir).cluster), path, workspace);
+    } catch (const std::exception&) {
+    }  // an unreadable cluster.json: the local command is still the spec's
+  }
+  return command;
+}
+
+// Each start and resume of the run, with how it ended: where a node failure or a kill interrupted
+// it and from which checkpoint it went on.
+QString sessionsText(const Json& sessions) {
+  if (sessions.empty()) return QObject::tr("none yet");
+  const std::string lastStatus = sessions.back().value("status", "");
+  if (sessions.size() == 1 && (lastStatus == "running" || lastStatus == "completed"))
+    return QObject::tr("one, not interrupted");
+  QStringList lines;
+  for (const Json& s : sessions) {
+    const QString when =
+        s["started"].is_number()
+            ? QDateTime::fromSecsSinceEpoch(static_cast<qint64>(s["started"].get<double>())).toString("hh:mm:ss")
+            : QString("?");
+    QString line = QObject::tr("%1. %2 on %3, %4")
+                       .arg(number(s["number"]), when, text(s["host"]).isEmpty() ? "-" : text(s["host"]),
+                            s["resumed_from_step"].is_number()
+                                ? QObject::tr("from the checkpoint at step %1").arg(number(s["resumed_from_step"]))
+                                : QObject::tr("from the start"));
+    if (s["finished"].is_number()) {
+      line += QObject::tr(": %1 at step %2").arg(text(s["status"]), number(s["step"]));
+      if (!text(s["error"]).isEmpty()) line += ": " + text(s["error"]);
+    } else if (&s != &sessions.back()) {
+      line += QObject::tr(": ended without a word (killed, or its node was lost)");
+    }
+    lines << line.toHtmlEscaped();
+  }
+  return lines.join("<br>");
+}
+
 }  // namespace
 
 RunOverview::RunOverview(WorkspaceSession& session, QWidget* parent) : QWidget(parent), session_(session) {
@@ -127,8 +185,8 @@ RunOverview::RunOverview(WorkspaceSession& session, QWidget* parent) : QWidget(p
   rows_["ETA"] = new QLabel(this);
   progressRow->addWidget(rows_["ETA"]);
   form_->addRow(tr("Progress"), progressRow);
-  for (const QString& row :
-       {tr("Started"), tr("Monitor"), tr("Model"), tr("Parallelism"), tr("Host"), tr("Checkpoints"), tr("Notes")})
+  for (const QString& row : {tr("Started"), tr("Sessions"), tr("Monitor"), tr("Model"), tr("Parallelism"), tr("Host"),
+                             tr("Checkpoints"), tr("Notes")})
     addRow(row);
   reproduce_ = new QLineEdit(this);
   reproduce_->setReadOnly(true);
@@ -177,18 +235,18 @@ void RunOverview::display(qint64 run, const Json& details) {
   progress_->setValue(running ? static_cast<int>(1000 * last / r["total_steps"].get<double>())
                               : (status == "completed" ? 1000 : 0));
   progress_->setFormat(QString("%1 / %2").arg(last).arg(number(r["total_steps"])));
-  const auto seconds = elapsed(r);
-  rows_["ETA"]->setText(running && seconds && last > 0
-                            ? tr("ETA %1").arg(QString::fromStdString(
-                                  protocol::formatDuration((r["total_steps"].get<double>() - last) * *seconds / last)))
-                            : QString());
+  const auto pace = secondsPerStep(r, details["sessions"]);
+  rows_["ETA"]->setText(running && pace ? tr("ETA %1").arg(QString::fromStdString(protocol::formatDuration(
+                                              (r["total_steps"].get<double>() - last) * *pace)))
+                                        : QString());
   rows_["Started"]->setText(timingText(r));
+  rows_["Sessions"]->setText(sessionsText(details["sessions"]));
   rows_["Monitor"]->setText(monitorText(details));
   rows_["Model"]->setText(modelText(r, started));
   rows_["Parallelism"]->setText(parallelText(r, started));
   rows_["Host"]->setText(text(r["host"]).isEmpty() ? tr("-") : text(r["host"]));
   rows_["Checkpoints"]->setText(checkpointsText(details));
-  reproduce_->setText(QString("reef train %1/spec.yaml --workspace %2").arg(path, session_.workspace()));
+  reproduce_->setText(reproduceCommand(path, session_.workspace()));
   reproduce_->setCursorPosition(0);
   shownTags_.clear();
   for (const Json& t : details["tags"]) shownTags_ << text(t);

@@ -25,6 +25,7 @@ QString statusIconName(const std::string& status) {
   if (status == "failed") return "dialog-error";
   if (status == "cancelled") return "media-playback-stop";
   if (status == "stopped") return "media-skip-forward";
+  if (status == "requeued") return "view-refresh";
   return "appointment-soon";
 }
 
@@ -34,6 +35,7 @@ QStyle::StandardPixmap statusFallback(const std::string& status) {
   if (status == "failed") return QStyle::SP_MessageBoxCritical;
   if (status == "cancelled") return QStyle::SP_MediaStop;
   if (status == "stopped") return QStyle::SP_MediaSkipForward;
+  if (status == "requeued") return QStyle::SP_BrowserReload;
   return QStyle::SP_FileDialogInfoView;
 }
 

@@ -213,7 +213,9 @@ void RunsView::stopSelected() {
     const Json& run = d["run"];
     const std::string path = run["path"].get<std::string>();
     const bool remote = cluster::RemoteRun::isRemote(path);
-    if (run["status"] != "running" || (!remote && !run["pid"].is_number_integer())) continue;
+    // A requeued cluster job waits in the scheduler's queue: stopping it cancels the job.
+    const bool live = run["status"] == "running" || (remote && run["status"] == "requeued");
+    if (!live || (!remote && !run["pid"].is_number_integer())) continue;
     try {
       cluster::backendOf(path)->cancel(path, remote ? 0 : run["pid"].get<int64_t>());
     } catch (const std::exception& e) {
