@@ -72,14 +72,11 @@ std::string sbatchCommand(const ClusterProfile& p, const JobResources& r, const 
     throw std::runtime_error("resources.tasks_per_node is " + std::to_string(r.tasksPerNode) +
                              " but gpus_per_node is " + std::to_string(r.gpusPerNode) +
                              ": NCCL takes one GPU per rank, so set tasks_per_node to at most the GPUs of a node");
-  std::vector<std::string> words = {"sbatch",
-                                    "--parsable",
-                                    "--requeue",
-                                    "--job-name=" + jobName,
-                                    "--output=" + remoteRunDir + "/logs/slurm-%j.out",
-                                    "--chdir=" + remoteRunDir,
-                                    "--nodes=" + std::to_string(r.nodes),
-                                    "--ntasks-per-node=" + std::to_string(r.tasksPerNode)};
+  std::vector<std::string> words = {
+      "sbatch", "--parsable", "--requeue", "--job-name=" + jobName, "--output=" + remoteRunDir + "/logs/slurm-%j.out",
+      // A requeued job writes the same file: keep what the failed start said.
+      "--open-mode=append", "--chdir=" + remoteRunDir, "--nodes=" + std::to_string(r.nodes),
+      "--ntasks-per-node=" + std::to_string(r.tasksPerNode)};
   if (r.gpusPerNode > 0) words.push_back("--gpus-per-node=" + std::to_string(r.gpusPerNode));
   if (r.cpusPerTask > 0) words.push_back("--cpus-per-task=" + std::to_string(r.cpusPerTask));
   if (!r.memory.empty()) words.push_back("--mem=" + r.memory);

@@ -7,11 +7,13 @@
 // with its host; this machine's link to the login node cut under a follower. A compute node that crashes mid-run (every
 // process of it killed) ends the job within seconds with the rank and node in the error; after the node is back, `reef
 // runs resume` continues from the last checkpoint and ends bit-exactly where an uninterrupted job ends; a cancelled run
-// goes on with `reef runs resume`. Skipped, with the reason, where namespaces cannot be made (not root, no
-// CAP_SYS_ADMIN).
+// goes on with `reef runs resume`; a compute node cut off mid-run is named by rank 0 after the collective timeout.
+// Skipped, with the reason, where namespaces cannot be made (not root, no CAP_SYS_ADMIN).
 #include "backend/cluster/remote_backend.h"
 #include "backend/protocol/run_dir.h"
 #include "backend/sweep/sweep_store.h"
+#include "storage/run_query.h"
+#include "storage/workspace_index.h"
 #include "tests/support/training_equivalence.h"
 
 #include <QElapsedTimer>
@@ -82,6 +84,13 @@ class TestClusterNodes : public QObject {
         reef(command + QStringList{spec, "--run-dir", QString::fromStdString(run.string()), "--plain"} + overrides);
     if (r.exitCode != 0) qWarning("%s", qPrintable(r.err));
     return r.exitCode == 0 ? run : fs::path();
+  }
+
+  // The run index's view of `run` (what the studio shows), brought up to date.
+  Json indexed(const fs::path& run) {
+    storage::WorkspaceIndex index(workspace().toStdString());
+    index.sync();
+    return storage::runDetails(index.db(), index.resolveRun(run.filename().string()));
   }
 
   // Each rank's log came back with the run, naming its host.
@@ -229,6 +238,7 @@ class TestClusterNodes : public QObject {
     qInfo("node2 crashed at step >= 100: the job %s %.1f s later; what the user reads:\n%s", state.state.c_str(), ended,
           errors.c_str());
     QVERIFY2(errors.find("rank 1 on node2") != std::string::npos, errors.c_str());
+    if (!state.finished) QCOMPARE(indexed(run)["run"]["status"].get<std::string>(), std::string("requeued"));
     QVERIFY(script({"boot", "node2", clusterDir_}).exitCode == 0);
     const ReefRun resumed = state.finished ? reef({"runs", "resume", QString::fromStdString(run.string())}, 600000)
                                            : reef({"runs", "follow", QString::fromStdString(run.string())}, 600000);
@@ -248,6 +258,13 @@ class TestClusterNodes : public QObject {
       }
     const auto la = trainLosses(reference_), lb = trainLosses(run);
     QCOMPARE(lb.back(), la.back());
+    // What the studio's overview lists: the session the crash ended, and the one that went on.
+    const Json sessions = indexed(run)["sessions"];
+    QVERIFY2(sessions.size() >= 2, sessions.dump().c_str());
+    QVERIFY2(sessions.front()["error"].get<std::string>().find("rank 1 on node2") != std::string::npos,
+             sessions.dump().c_str());
+    QVERIFY(sessions.back()["resumed_from_step"].get<int64_t>() >= 100);
+    QCOMPARE(sessions.back()["status"].get<std::string>(), std::string("completed"));
   }
 
   // A 2-node run cancelled after a checkpoint (it ends as cancelled) goes on with `reef runs
@@ -300,6 +317,32 @@ class TestClusterNodes : public QObject {
     }
     qInfo("trials on node1: %d, on node2: %d", trialsOn["node1"], trialsOn["node2"]);
     QCOMPARE(trialsOn.size(), size_t{2});
+  }
+
+  // node2's link cut mid-run (its processes alive but unreachable, as with a failed switch port):
+  // nothing fails at once, Gloo's timeout names nobody, and rank 0's error names the silent rank
+  // and node from the heartbeats. Last of the suite: node2 stays cut until the cluster goes down.
+  void aCutNodeIsNamedAfterTheCollectiveTimeout() {
+    const fs::path run =
+        submit(example("vision/mnist_cnn.yaml"),
+               sets(kFaultRun + QStringList{"trainer.max_steps=4000", "trainer.collective_timeout=10"}), true);
+    QVERIFY(!run.empty());
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < 180000 && !fs::exists(remoteRun(run) / "checkpoints/step-100")) QTest::qWait(50);
+    QVERIFY(script({"cut", "node2"}).exitCode == 0);
+    clock.restart();
+    std::vector<Json> finished;  // read on the cluster's side: its file system is this machine's
+    while (finished.empty() && clock.elapsed() < 60000) {
+      QTest::qWait(200);
+      finished = eventsOfType(remoteRun(run), "run_finished");
+    }
+    QVERIFY2(!finished.empty(), "rank 0 still waits for node2");
+    const std::string error = finished.back().value("error", std::string());
+    qInfo("node2 cut off: rank 0 gave up %.1f s later: %s", clock.elapsed() / 1000.0, error.c_str());
+    QVERIFY2(error.find("rank 0 of 2 on node1") == 0, error.c_str());
+    QVERIFY2(error.find("no sign of life from rank 1 on node2") != std::string::npos, error.c_str());
+    QVERIFY(reef({"runs", "cancel", QString::fromStdString(run.string())}).exitCode == 0);
   }
 
  private:

@@ -82,7 +82,8 @@ class TestClusterText : public QObject {
     QVERIFY(command.find("'--partition=gpu'") != std::string::npos);
     QVERIFY(command.find("'--output=" + run + "/logs/slurm-%j.out'") != std::string::npos);
     QVERIFY(command.find("'--requeue'") != std::string::npos);
-    QVERIFY(command.find("gpus-per-node") == std::string::npos);  // none asked for
+    QVERIFY(command.find("'--open-mode=append'") != std::string::npos);  // a requeue keeps the failure's output
+    QVERIFY(command.find("gpus-per-node") == std::string::npos);         // none asked for
     JobResources gpus = JobResources::of(p);
     gpus.nodes = 2;
     gpus.gpusPerNode = 8;
