@@ -429,6 +429,8 @@ TrainResult Trainer::Session::run() {
   if (checkpointedStep_ != state_.step) checkpoint(std::nullopt);
   if (sweepStopped) return result;  // a trial stopped early is not worth its test evaluation
   if (cancelled) {
+    const std::string source = stopSignalSource();  // "" on the ranks that stop because another was asked
+    if (!source.empty()) log_.info("asked to stop by " + source);
     if (plan_.rank0())
       log_.info("stopped at step " + std::to_string(state_.step) + "; `reef train` on this run directory continues it");
     return result;

@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <signal.h>
+#include <unistd.h>
 #include <thread>
 
 using namespace reef;
@@ -97,6 +98,13 @@ class TestResume : public QObject {
     auto finished = eventsOfType(run, "run_finished");
     QCOMPARE(finished.size(), size_t(1));
     QCOMPARE(finished[0]["status"].get<std::string>(), std::string("cancelled"));
+    // The run's log names who sent the signal: this test.
+    const std::string sender = "asked to stop by SIGTERM from " +
+                               QCoreApplication::applicationName().left(15).toStdString() + " (pid " +
+                               std::to_string(::getpid()) + ")";
+    bool named = false;
+    for (const auto& line : eventsOfType(run, "log")) named = named || line.value("message", std::string()) == sender;
+    QVERIFY2(named, sender.c_str());
     const int stoppedAt = finished[0]["step"].get<int>();
     QVERIFY(fs::exists(run / ("checkpoints/step-" + std::to_string(stoppedAt))));
     auto r = runReef({"train", QString::fromStdString(run.string())});  // a run directory continues itself
