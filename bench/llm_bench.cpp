@@ -6,7 +6,9 @@
 //     twice per round, as it loads by default and with the same kernels as Reef;
 //  2. Reef's model FLOP/s while training against this machine's torch::mm rate and, in fp32, the
 //     rate of the oneDNN GEMM that Reef's linear layers use (backend/engine/core/dense_products.h);
-//  3. generation tokens/s with the KV cache against recomputing the whole sequence per token.
+//  3. generation tokens/s with the KV cache against recomputing the whole sequence per token;
+//  4. continuous batching (reef serve's engine, without HTTP): aggregate tokens/s of 1, 4, 16 and 64
+//     sequences decoded together against one sequence with the cache.
 //
 // Steps 1-2 run in fp32 and again under bf16 autocast (the trainer's precision: bf16-mixed), each
 // against the same precision on both sides.
@@ -191,6 +193,19 @@ int main(int argc, char** argv) {
       if (cache) cachedRate = rate;
       std::printf("  %-28s %8.1f tokens/s%s\n", cache ? "with KV cache" : "without (recompute all)", rate,
                   cache ? "" : ("   the cache is " + std::to_string(cachedRate / rate).substr(0, 5) + "x").c_str());
+    }
+    std::printf("Continuous batching, %d tokens per sequence after \"In the beginning\" (greedy, no HTTP)\n",
+                genTokens);
+    for (int64_t n : {1, 4, 16, 64}) {
+      const auto batch = lm->newBatch({n, 0});
+      const auto start = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < n; ++i) batch->add(static_cast<uint64_t>(i), "In the beginning", o, {});
+      int64_t tokens = 0;
+      while (batch->running() > 0)
+        for (const auto& f : batch->step()) tokens += static_cast<int64_t>(f.result.tokens.size());
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::printf("  %3lld sequences %8.1f tokens/s   %.2fx batch 1 with the cache\n", static_cast<long long>(n),
+                  static_cast<double>(tokens) / seconds, static_cast<double>(tokens) / seconds / cachedRate);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "reef-bench-llm: %s\n", e.what());

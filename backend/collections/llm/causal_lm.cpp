@@ -1,5 +1,6 @@
 #include "backend/collections/llm/causal_lm.h"
 
+#include "backend/collections/llm/batched_generation.h"
 #include "backend/collections/llm/generation.h"
 #include "backend/protocol/subprocess.h"
 
@@ -136,6 +137,11 @@ int64_t CausalLM::promptLength(const std::string& prompt) const {
 engine::GenerationResult CausalLM::generateText(const std::string& prompt, const engine::SamplingOptions& options,
                                                 const engine::TokenCallback& onText) {
   return generate(net_, tokenizer_, prompt, options, onText);
+}
+
+std::unique_ptr<engine::GenerationBatch> CausalLM::newBatch(const engine::BatchLimits& limits) {
+  net_->eval();
+  return std::make_unique<BatchedGeneration>(net_, tokenizer_, limits);
 }
 
 std::optional<std::vector<fs::path>> CausalLM::inferenceAssets() const {

@@ -35,6 +35,7 @@ class CausalLM : public engine::Model, public engine::TextGeneration {
   int64_t promptLength(const std::string& prompt) const override;
   engine::GenerationResult generateText(const std::string& prompt, const engine::SamplingOptions& options,
                                         const engine::TokenCallback& onText) override;
+  std::unique_ptr<engine::GenerationBatch> newBatch(const engine::BatchLimits& limits) override;
 
   LlamaForCausalLM& network() { return net_; }
   const text::Tokenizer& tokenizer() const { return tokenizer_; }

@@ -23,6 +23,9 @@ GenerationResult generate(LlamaForCausalLM& net, const text::Tokenizer& tokenize
                           const SamplingOptions& options, const TokenCallback& onText = {});
 
 // The next token from last-position logits [vocab] under `options` (exposed for tests).
-int sampleToken(torch::Tensor logits, const std::vector<int>& history, const SamplingOptions& options, uint64_t& rng);
+int sampleToken(const torch::Tensor& logits, const std::vector<int>& history, const SamplingOptions& options,
+                uint64_t& rng);
+int sampleToken(std::vector<double> logits, const std::vector<int>& history, const SamplingOptions& options,
+                uint64_t& rng);
 
 }  // namespace reef::llm

@@ -1,5 +1,6 @@
 #include "backend/collections/llm/llama.h"
 
+#include "backend/collections/llm/paged_kv_cache.h"
 #include "backend/collections/llm/rms_norm.h"
 #include "backend/collections/llm/rotary_embedding.h"
 #include "backend/collections/llm/swiglu.h"
@@ -78,6 +79,11 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   torch::Tensor q = applyRotary(q_proj.forward(x).view({b, t, heads_, headDim_}), cos, sin).transpose(1, 2);
   torch::Tensor k = applyRotary(k_proj.forward(x).view({b, t, kvHeads_, headDim_}), cos, sin).transpose(1, 2);
   torch::Tensor v = v_proj.forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(headDim_));
+  if (cache && cache->paged) {
+    std::tie(k, v) = cache->paged->store(layer, k, v);
+    return o_proj.forward(pagedAttention(q, k, v, cache->paged->mask(), scale).transpose(1, 2).reshape({b, t, -1}));
+  }
   int64_t offset = 0;
   if (cache) {
     offset = cache->length;
@@ -93,10 +99,23 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     v = v.repeat_interleave(heads_ / kvHeads_, 1);
   }
   // Query i (position offset + i) sees keys 0 .. offset + i.
-  const torch::Tensor scores =
-      engine::denseAttentionScores(q, k, 1.0 / std::sqrt(static_cast<double>(headDim_)), t > 1);
+  const torch::Tensor scores = engine::denseAttentionScores(q, k, scale, t > 1);
   const torch::Tensor attention = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
   return o_proj.forward(engine::denseMatmul(attention, v).transpose(1, 2).reshape({b, t, heads_ * headDim_}));
+}
+
+// q [B, heads, T, d]; k, v [kvHeads, B, L, d] as the paged cache gathers them. The queries of each
+// key/value head are put together ([kvHeads, B, groups x T, d]) so that the keys and values, the
+// bulk of the data, are used as gathered, never repeated or transposed.
+torch::Tensor AttentionImpl::pagedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                            const torch::Tensor& mask, double scale) const {
+  const int64_t b = q.size(0), t = q.size(2), groups = heads_ / kvHeads_;
+  const torch::Tensor grouped = q.reshape({b, kvHeads_, groups * t, headDim_}).transpose(0, 1);
+  // mask [B, 1, T, L] -> [1, B, groups x T, L], rows in the queries' (group, position) order.
+  const torch::Tensor scores =
+      engine::denseAttentionScores(grouped, k, scale, false) + mask.transpose(0, 1).repeat({1, 1, groups, 1});
+  const torch::Tensor attention = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
+  return engine::denseMatmul(attention, v).transpose(0, 1).reshape({b, heads_, t, headDim_});
 }
 
 FeedForwardImpl::FeedForwardImpl(const LlamaConfig& c) {
@@ -166,7 +185,7 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& ids, KvCache* cache) 
 }
 
 torch::Tensor LlamaModelImpl::forwardEmbedded(torch::Tensor h, KvCache* cache) {
-  const int64_t t = h.size(1), offset = cache ? cache->length : 0;
+  const int64_t t = h.size(1), offset = cache && !cache->paged ? cache->length : 0;
   if (offset + t > config_.maxContext)
     throw std::runtime_error("sequence of " + std::to_string(offset + t) + " tokens exceeds the model's context of " +
                              std::to_string(config_.maxContext));
@@ -174,7 +193,14 @@ torch::Tensor LlamaModelImpl::forwardEmbedded(torch::Tensor h, KvCache* cache) {
     cos_ = cos_.to(h.device());
     sin_ = sin_.to(h.device());
   }
-  const torch::Tensor cos = cos_.narrow(0, offset, t), sin = sin_.narrow(0, offset, t);
+  torch::Tensor cos = cos_.narrow(0, offset, t), sin = sin_.narrow(0, offset, t);
+  if (cache && cache->paged) {  // each row at its own positions: [rows, t, headDim]
+    const torch::Tensor& positions = cache->paged->positions();
+    if (positions.numel() > 0 && positions.max().item<int64_t>() >= config_.maxContext)
+      throw std::runtime_error("a sequence runs past the model's context of " + std::to_string(config_.maxContext));
+    cos = cos_.index_select(0, positions.flatten()).view({positions.size(0), t, -1});
+    sin = sin_.index_select(0, positions.flatten()).view({positions.size(0), t, -1});
+  }
   for (size_t i = 0; i < layers->size(); ++i) {
     auto layer = layers->ptr<DecoderLayerImpl>(i);
     if (units_.empty()) {
@@ -185,7 +211,7 @@ torch::Tensor LlamaModelImpl::forwardEmbedded(torch::Tensor h, KvCache* cache) {
     h = units_[i]->forward(
         h, [layer, cos, sin, i](const torch::Tensor& x) { return layer->forward(x, cos, sin, nullptr, i); });
   }
-  if (cache) cache->length += t;
+  if (cache && !cache->paged) cache->length += t;
   return norm->forward(h);
 }
 

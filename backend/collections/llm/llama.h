@@ -46,10 +46,15 @@ struct LlamaConfig {
   int64_t parameterCount() const;
 };
 
-// Per layer keys and values of the tokens seen so far, for generation.
+class PagedKvCache;
+
+// Per layer keys and values of the tokens seen so far, for generation: contiguous (every row at
+// the same length), or, with `paged`, in the blocks of a PagedKvCache whose plan() lays out the
+// call (rows at their own positions; keys, values and length unused).
 struct KvCache {
   std::vector<torch::Tensor> keys, values;  // [batch, kvHeads, capacity, headDim]
   int64_t length = 0;
+  PagedKvCache* paged = nullptr;
 };
 
 class RmsNormImpl : public torch::nn::Module {
@@ -73,6 +78,8 @@ class AttentionImpl : public torch::nn::Module {
   torch::nn::AnyModule q_proj, k_proj, v_proj, o_proj;
 
  private:
+  torch::Tensor pagedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& mask, double scale) const;
   int64_t heads_, kvHeads_, headDim_;  // heads_ and kvHeads_: this rank's
 };
 TORCH_MODULE(Attention);

@@ -64,7 +64,7 @@ torch::Tensor applyRotary(const torch::Tensor& x, const torch::Tensor& cos, cons
       x.size(-1) % 2 == 0 && cos.sizes() == sin.sizes() && cos.dim() == 2 && cos.size(0) == x.size(1) &&
       cos.size(1) == x.size(3))
     return FusedRotary::apply(x.contiguous(), cos.contiguous(), sin.contiguous());
-  const torch::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
+  const torch::Tensor c = cos.unsqueeze(-2), s = sin.unsqueeze(-2);  // over the heads
   return x * c + rotateHalf(x) * s;
 }
 

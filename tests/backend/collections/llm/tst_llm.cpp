@@ -12,6 +12,7 @@
 #include "backend/collections/llm/swiglu.h"
 #include "backend/collections/text/tokenizer.h"
 #include "backend/engine/core/lora.h"
+#include "tests/backend/collections/llm/tiny_llama.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -22,29 +23,11 @@
 #include <set>
 
 using namespace reef::llm;
+using reef::llm::testing::kjvTokenizer;
+using reef::llm::testing::tinyLlama;
 using reef::text::Tokenizer;
 
 namespace {
-
-LlamaConfig tiny(int64_t vocab, bool tied = true, int64_t experts = 0) {
-  LlamaConfig c;
-  c.vocab = vocab;
-  c.dim = 32;
-  c.layers = 2;
-  c.heads = 4;
-  c.kvHeads = 2;
-  c.maxContext = 64;
-  c.tieEmbeddings = tied;
-  c.experts = experts;
-  return c;
-}
-
-Tokenizer kjvTokenizer() {
-  const auto model = std::filesystem::path(REEF_SOURCE_DIR) / "data/llm/kjv/tokenizer.model";
-  if (!std::filesystem::exists(model))
-    throw std::runtime_error("run scripts/prepare-data.sh first (it trains the kjv tokenizer)");
-  return Tokenizer::load(model);
-}
 
 std::set<std::string> names(torch::nn::Module& m) {
   std::set<std::string> out;
@@ -61,7 +44,7 @@ class TestLlm : public QObject {
 
   void huggingFaceNamesAndShapes() {
     torch::manual_seed(0);
-    LlamaForCausalLM tied(tiny(100));
+    LlamaForCausalLM tied(tinyLlama(100));
     const auto n = names(*tied);
     for (const char* key : {"model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight",
                             "model.layers.1.self_attn.k_proj.weight", "model.layers.0.self_attn.v_proj.weight",
@@ -73,12 +56,12 @@ class TestLlm : public QObject {
     QVERIFY(!n.count("lm_head.weight"));
     QCOMPARE(tied->model->layers[0]->as<DecoderLayer>()->self_attn->k_proj.ptr()->named_parameters()["weight"].sizes(),
              torch::IntArrayRef({16, 32}));
-    LlamaForCausalLM untied(tiny(100, false));
+    LlamaForCausalLM untied(tinyLlama(100, false));
     QVERIFY(names(*untied).count("lm_head.weight"));
     QCOMPARE(static_cast<int64_t>(names(*untied).size()), static_cast<int64_t>(n.size()) + 1);
     int64_t counted = 0;
     for (const auto& p : untied->parameters()) counted += p.numel();
-    QCOMPARE(counted, tiny(100, false).parameterCount());
+    QCOMPARE(counted, tinyLlama(100, false).parameterCount());
   }
 
   // RMSNorm, rotary embedding and SwiGLU: the fp32 CPU kernels (forward and backward) against the
@@ -117,7 +100,7 @@ class TestLlm : public QObject {
 
   void cachedDecodingEqualsRecomputation() {
     torch::manual_seed(1);
-    LlamaForCausalLM net(tiny(100));
+    LlamaForCausalLM net(tinyLlama(100));
     net->eval();
     torch::NoGradGuard noGrad;
     const torch::Tensor ids = torch::randint(0, 100, {2, 20});
@@ -136,7 +119,7 @@ class TestLlm : public QObject {
   void generationWithAndWithoutCacheGivesTheSameTokens() {
     const Tokenizer tokenizer = kjvTokenizer();
     torch::manual_seed(2);
-    LlamaForCausalLM net(tiny(tokenizer.vocabSize()));
+    LlamaForCausalLM net(tinyLlama(tokenizer.vocabSize()));
     for (double temperature : {0.0, 0.8}) {
       SamplingOptions o;
       o.maxTokens = 24;
@@ -187,7 +170,7 @@ class TestLlm : public QObject {
 
   void mixtralVariant() {
     torch::manual_seed(3);
-    LlamaForCausalLM net(tiny(50, true, 4));
+    LlamaForCausalLM net(tinyLlama(50, true, 4));
     const torch::Tensor logits = net->forward(torch::randint(0, 50, {2, 10}));
     QCOMPARE(logits.sizes(), torch::IntArrayRef({2, 10, 50}));
     const torch::Tensor aux = net->auxLoss();
@@ -198,7 +181,7 @@ class TestLlm : public QObject {
 
   void loraTrainsAdaptersOnlyAndMergesExactly() {
     torch::manual_seed(4);
-    LlamaForCausalLM net(tiny(60, false));
+    LlamaForCausalLM net(tinyLlama(60, false));
     const torch::Tensor ids = torch::randint(0, 60, {2, 16});
     const torch::Tensor before = net->forward(ids).detach();
     std::map<std::string, torch::Tensor> base;

@@ -1,0 +1,84 @@
+#include "backend/collections/llm/paged_kv_cache.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+namespace reef::llm {
+
+PagedKvCache::PagedKvCache(int64_t layers, int64_t kvHeads, int64_t headDim, int64_t blocks, int64_t blockSize,
+                           const torch::TensorOptions& options)
+    : blocks_(blocks), blockSize_(blockSize) {
+  if (blocks <= 0 || blockSize <= 0) throw std::invalid_argument("a paged KV cache needs blocks of at least one token");
+  for (int64_t l = 0; l < layers; ++l) {
+    keys_.push_back(torch::zeros({kvHeads, blocks * blockSize, headDim}, options));
+    values_.push_back(torch::zeros({kvHeads, blocks * blockSize, headDim}, options));
+  }
+  // Handed out from the back: the lowest blocks first.
+  for (int64_t b = blocks - 1; b >= 0; --b) free_.push_back(static_cast<int32_t>(b));
+}
+
+bool PagedKvCache::reserve(uint64_t sequence, int64_t tokens) {
+  std::vector<int32_t>& held = held_[sequence];
+  const int64_t more = blocksFor(tokens) - static_cast<int64_t>(held.size());
+  if (more > freeBlocks()) {
+    if (held.empty()) held_.erase(sequence);
+    return false;
+  }
+  for (int64_t i = 0; i < more; ++i) {
+    held.push_back(free_.back());
+    free_.pop_back();
+  }
+  return true;
+}
+
+void PagedKvCache::release(uint64_t sequence) {
+  const auto it = held_.find(sequence);
+  if (it == held_.end()) return;
+  free_.insert(free_.end(), it->second.rbegin(), it->second.rend());
+  held_.erase(it);
+}
+
+void PagedKvCache::plan(const std::vector<Row>& rows) {
+  const auto b = static_cast<int64_t>(rows.size());
+  const int64_t t = rows.empty() ? 0 : rows.front().fresh;
+  int64_t longest = 0;
+  for (const Row& r : rows) longest = std::max(longest, r.cached + r.fresh);
+  std::vector<int64_t> write, read(static_cast<size_t>(b * longest), 0), positions;
+  std::vector<float> mask(static_cast<size_t>(b * t * longest), -std::numeric_limits<float>::infinity());
+  for (int64_t i = 0; i < b; ++i) {
+    const Row& r = rows[static_cast<size_t>(i)];
+    const auto it = held_.find(r.sequence);
+    const int64_t room = it == held_.end() ? 0 : static_cast<int64_t>(it->second.size()) * blockSize_;
+    if (r.fresh != t || r.cached + r.fresh > room)
+      throw std::logic_error("a paged KV cache step runs past the blocks of sequence " + std::to_string(r.sequence));
+    const std::vector<int32_t>& blocks = it->second;
+    for (int64_t p = 0; p < r.cached + r.fresh; ++p)
+      read[static_cast<size_t>(i * longest + p)] =
+          blocks[static_cast<size_t>(p / blockSize_)] * blockSize_ + p % blockSize_;
+    for (int64_t q = 0; q < t; ++q) {
+      const int64_t position = r.cached + q;
+      write.push_back(read[static_cast<size_t>(i * longest + position)]);
+      positions.push_back(position);
+      std::fill_n(mask.begin() + (i * t + q) * longest, position + 1, 0.0f);
+    }
+  }
+  const torch::Device device = keys_.front().device();
+  writeSlots_ = torch::tensor(write, torch::kInt64).to(device);
+  readSlots_ = torch::tensor(read, torch::kInt64).to(device);
+  positions_ = torch::tensor(positions, torch::kInt64).view({b, t}).to(device);
+  mask_ = torch::tensor(mask).view({b, 1, t, longest}).to(keys_.front().options());
+}
+
+std::pair<torch::Tensor, torch::Tensor> PagedKvCache::store(size_t layer, const torch::Tensor& keys,
+                                                            const torch::Tensor& values) {
+  const int64_t b = keys.size(0), heads = keys.size(1), d = keys.size(3);
+  const int64_t longest = readSlots_.numel() / b;
+  auto put = [&](torch::Tensor& pool, const torch::Tensor& x) {
+    pool.index_copy_(1, writeSlots_, x.transpose(0, 1).reshape({heads, -1, d}).to(pool.scalar_type()));
+    return pool.index_select(1, readSlots_).view({heads, b, longest, d});
+  };
+  return {put(keys_[layer], keys), put(values_[layer], values)};
+}
+
+}  // namespace reef::llm
