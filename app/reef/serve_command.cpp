@@ -108,8 +108,13 @@ void addServeCommand(CLI::App& app, int& status) {
   cmd->add_option("--api-key", o->server.apiKey, "Require 'Authorization: Bearer KEY' (default: $REEF_API_KEY)");
   cmd->add_option("--name", o->model.name,
                   "Model id clients pass as \"model\" (default: the spec's exp.name, else the run id)");
-  cmd->add_option("--max-batch", o->model.maxBatch, "Images per model call at most (1: no dynamic batching)")
+  cmd->add_option("--max-batch", o->model.maxBatch,
+                  "Examples per model call at most; for a language model, sequences decoded at once (1: no batching)")
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--kv-cache-tokens", o->model.cacheTokens,
+                  "Language models: KV cache size in tokens, shared by the sequences in blocks (default: max-batch x "
+                  "context)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
   cmd->add_option("--batch-wait-ms", o->batchWaitMs, "How long a request waits for others to batch with")
       ->check(CLI::Range(0.0, 1000.0));
   cmd->add_option("--max-body-mb", o->maxBodyMb, "Largest request body accepted (413 beyond)")

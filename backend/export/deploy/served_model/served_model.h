@@ -1,6 +1,6 @@
 #pragma once
 // The model behind `reef serve`: a run or bundle loaded once and served in the mode its catalog
-// capabilities declare: completions (chat: one generation at a time) or classifications (image and
+// capabilities declare: completions (chat: continuously batched) or classifications (image and
 // text classification: dynamically batched). The only part of deployment that touches LibTorch.
 #include "backend/export/deploy/model_endpoint.h"
 #include "backend/export/deploy/serving_metrics.h"
@@ -16,8 +16,9 @@ namespace reef::deploy {
 
 struct ServedModelOptions {
   std::string target, checkpoint = "best";
-  std::string name;  // the id clients pass as "model"; empty: the spec's exp.name
-  size_t maxBatch = 32;
+  std::string name;         // the id clients pass as "model"; empty: the spec's exp.name
+  size_t maxBatch = 32;     // classification: images or texts per model call; chat: sequences decoded at once
+  int64_t cacheTokens = 0;  // chat: the KV cache in tokens; 0: every sequence can fill the context
   std::chrono::microseconds maxWait{5000};
 };
 

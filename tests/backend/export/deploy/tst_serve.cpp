@@ -2,7 +2,8 @@
 // classifier are served on 127.0.0.1; the official OpenAI client (npm `openai`) lists the model,
 // completes greedily (the same text as `reef generate`) and streams a chat completion; malformed,
 // mistyped, oversized, unauthorised and misdirected requests get 4xx OpenAI error objects while the
-// server keeps answering; concurrent classifications are batched and agree with lone ones; a text
+// server keeps answering; concurrent classifications are batched and agree with lone ones, as are
+// concurrent generations (continuous batching), and a client that leaves frees its sequence; a text
 // classifier answers strings.
 #include "tests/support/reef_cli.h"
 
@@ -138,6 +139,84 @@ class TestServe : public QObject {
     QString out;
     QCOMPARE(server.stop(out), 0);
     QVERIFY2(out.contains("stopped after"), qPrintable(out));
+  }
+
+  void concurrentGenerationsAreBatchedAndEqualLoneOnes() {
+    Server server(llmBundle_, {"--max-batch", "8"});
+    QVERIFY2(server.port() > 0, qPrintable(server.banner()));
+    const std::vector<std::string> prompts = {"And God said",        "In the beginning", "The LORD",   "Blessed are",
+                                              "And it came to pass", "Thou shalt",       "For God so", "Let there be"};
+    auto bodyOf = [&](size_t i, bool stream) {
+      return Json{{"model", "kjv-llama"},
+                  {"prompt", prompts[i]},
+                  {"max_tokens", 8 + 4 * static_cast<int>(i)},
+                  {"temperature", 0},
+                  {"stream", stream}}
+          .dump();
+    };
+    std::vector<std::string> alone;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      auto res = server.client().Post("/v1/completions", bodyOf(i, false), "application/json");
+      QVERIFY(res && res->status == 200);
+      alone.push_back(jsonOf(res->body)["choices"][0]["text"].get<std::string>());
+    }
+    // All at once, half of them streamed: the same greedy text, from fewer model steps than tokens.
+    const std::string before = server.client().Get("/metrics")->body;
+    std::vector<std::string> together(prompts.size());
+    std::vector<std::thread> clients;
+    for (size_t i = 0; i < prompts.size(); ++i)
+      clients.emplace_back([&, i] {
+        const bool stream = i % 2 == 1;
+        auto res = server.client().Post("/v1/completions", bodyOf(i, stream), "application/json");
+        if (!res || res->status != 200) return;
+        if (!stream) {
+          together[i] = jsonOf(res->body)["choices"][0]["text"].get<std::string>();
+          return;
+        }
+        for (size_t at = res->body.find("data: {"); at != std::string::npos; at = res->body.find("data: {", at + 1))
+          together[i] += jsonOf(res->body.substr(at + 6, res->body.find('\n', at) - at - 6))["choices"][0]["text"]
+                             .get<std::string>();
+      });
+    for (auto& c : clients) c.join();
+    for (size_t i = 0; i < prompts.size(); ++i) QCOMPARE(together[i], alone[i]);
+    const auto steps = [](const std::string& metrics) {
+      const auto at = metrics.find("\nreef_batch_size_count ");
+      return at == std::string::npos ? -1 : std::stoi(metrics.substr(at + 23));
+    };
+    const int tokens = 8 * 8 + 4 * 28, used = steps(server.client().Get("/metrics")->body) - steps(before);
+    QVERIFY2(used > 0 && used < tokens / 2, qPrintable(QString("%1 steps for %2 tokens").arg(used).arg(tokens)));
+  }
+
+  void aClientThatLeavesFreesItsSequence() {
+    // One sequence at a time: the second request can start only once the first has gone.
+    Server server(llmBundle_, {"--max-batch", "1"});
+    QVERIFY2(server.port() > 0, qPrintable(server.banner()));
+    const Json longOne = {
+        {"model", "kjv-llama"}, {"prompt", "And God said"}, {"max_tokens", 240}, {"temperature", 0}, {"stream", true}};
+    Json whole = longOne;
+    whole["stream"] = false;
+    auto full = server.client().Post("/v1/completions", whole.dump(), "application/json");
+    QVERIFY(full && full->status == 200);
+    const int wholeTokens = jsonOf(full->body)["usage"]["completion_tokens"].get<int>();
+    QVERIFY2(wholeTokens >= 200, qPrintable(QString::number(wholeTokens)));  // the model does not stop early
+    httplib::Request request;
+    request.method = "POST";
+    request.path = "/v1/completions";
+    request.body = longOne.dump();
+    request.set_header("Content-Type", "application/json");
+    int chunks = 0;
+    request.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return ++chunks < 3; };
+    auto client = server.client();
+    client.send(request);
+    QCOMPARE(chunks, 3);
+    auto res = server.client().Post(
+        "/v1/completions", R"({"model":"kjv-llama","prompt":"In the beginning","max_tokens":4})", "application/json");
+    QVERIFY(res && res->status == 200);
+    const std::string metrics = server.client().Get("/metrics")->body;
+    const auto at = metrics.find("\nreef_generated_tokens_total ");
+    QVERIFY(at != std::string::npos);
+    const int generated = std::stoi(metrics.substr(at + 29)) - wholeTokens;
+    QVERIFY2(generated < 60, qPrintable(QString("%1 tokens generated: the abandoned stream ran on").arg(generated)));
   }
 
   void badRequestsGetOpenAiErrors_data() {
