@@ -4,9 +4,12 @@
 //    without (--max-batch 1); requests/s, p50 and p99 latency, and the ratio.
 // 2. Streamed generation: tokens/s of a greedy completion streamed over HTTP vs `reef generate`
 //    on the same checkpoint and prompt (the serving overhead).
+// 3. Concurrent streams (1, 4, 16, 64): aggregate tokens/s and time to first token of `reef serve`
+//    with continuous batching (--max-batch 64), one sequence at a time (--max-batch 1), and
+//    llama.cpp (npm node-llama-cpp) decoding the model's f32 GGUF export with as many sequences.
 // The models are trained here first: the MNIST CNN example (300 steps) and the KJV Llama example
 // (20 steps: speed does not depend on quality, and its greedy text never ends early).
-// Usage: reef-bench-serve [--clients 64] [--seconds 20]
+// Usage: reef-bench-serve [--clients 64] [--seconds 20] [--stream-tokens 100]
 #include "bench/bench_server.h"
 #include "bench/bench_util.h"
 
@@ -14,6 +17,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -76,11 +81,94 @@ Load classifyLoad(const std::string& bundle, const std::string& batching, int cl
           value("reef_batch_size_sum") / value("reef_batch_size_count"), failures.load()};
 }
 
+// Concurrent streams, as many users chatting with one model: every stream sends the same greedy
+// streamed completion of `tokens` tokens at once; aggregate tokens/s over the wall time and each
+// stream's time to its first text.
+struct Streams {
+  double tokensPerSecond = 0;
+  std::vector<double> ttftMs;
+};
+
+Streams streamLoad(int port, int streams, int tokens, const std::string& prompt) {
+  const std::string body =
+      Json{{"model", "kjv-llama"}, {"prompt", prompt}, {"max_tokens", tokens}, {"temperature", 0}, {"stream", true}}
+          .dump();
+  std::vector<double> first(static_cast<size_t>(streams), NAN);
+  std::atomic<int64_t> received{0};
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int i = 0; i < streams; ++i)
+    threads.emplace_back([&, i] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_read_timeout(600, 0);
+      httplib::Request request;
+      request.method = "POST";
+      request.path = "/v1/completions";
+      request.body = body;
+      request.set_header("Content-Type", "application/json");
+      request.content_receiver = [&, i](const char* data, size_t size, uint64_t, uint64_t) {
+        const std::string chunk(data, size);
+        if (std::isnan(first[static_cast<size_t>(i)]) && chunk.find("\"text\":\"") != std::string::npos)
+          first[static_cast<size_t>(i)] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        return true;
+      };
+      auto res = client.send(request);
+      if (res && res->status == 200) received += tokens;
+    });
+  for (auto& t : threads) t.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (received != static_cast<int64_t>(streams) * tokens) throw std::runtime_error("a streamed completion failed");
+  return {static_cast<double>(received) / seconds, first};
+}
+
+// The same load on llama.cpp (node-llama-cpp), in process: no HTTP between it and the streams. One
+// llama.cpp thread: with two on this 2-core machine its spinning workers and node's event loop
+// take turns on the cores and one stream ran at 60 tokens/s instead of 915 (measured).
+Streams llamaCppLoad(const std::string& gguf, int streams, int tokens, const Json& promptIds) {
+  const Json out = Json::parse(run("node " + kSource + "/bench/llama_cpp_streams.mjs " + kSource +
+                                   "/data/consumers/node_modules " + gguf + " " + std::to_string(streams) + " " +
+                                   std::to_string(tokens) + " '" + promptIds.dump() + "' 1"));
+  return {out.at("tokens_per_s").get<double>(), out.at("ttft_ms").get<std::vector<double>>()};
+}
+
+void compareStreams(const std::string& dir, int tokens) {
+  const std::string prompt = "And God said";
+  const Json cli = Json::parse(run(kReef + " generate " + dir + "/kjv --prompt '" + prompt +
+                                   "' --max-tokens 4 --temperature 0 --json 2>/dev/null"));
+  run(kReef + " export " + dir + "/kjv --format gguf --type f32 --out " + dir + "/kjv.gguf > /dev/null");
+  const std::vector<int> counts = {1, 4, 16, 64};
+  std::map<std::string, std::map<int, Streams>> table;
+  for (const auto& [name, args] : {std::pair{std::string("reef batched"), std::string("--max-batch 64")},
+                                   std::pair{std::string("reef one at a time"), std::string("--max-batch 1")}}) {
+    Server server(dir + "/kjv " + args + " --threads 80");
+    streamLoad(server.port(), 1, 8, prompt);  // warm-up
+    for (int n : counts) table[name][n] = streamLoad(server.port(), n, tokens, prompt);
+  }
+  for (int n : counts) table["llama.cpp f32"][n] = llamaCppLoad(dir + "/kjv.gguf", n, tokens, cli["prompt_ids"]);
+  std::printf(
+      "\nconcurrent streams, KJV Llama example, %d greedy tokens each: aggregate tokens/s (p50 / p99 time to "
+      "first token, ms)\n  %-20s",
+      tokens, "streams");
+  for (int n : counts) std::printf("%24d", n);
+  for (const auto& [name, row] : table) {
+    std::printf("\n  %-20s", name.c_str());
+    for (int n : counts) {
+      std::vector<double> ttft = row.at(n).ttftMs;
+      std::printf("%8.0f (%5.0f / %5.0f)", row.at(n).tokensPerSecond, percentile(ttft, 0.5), percentile(ttft, 0.99));
+    }
+  }
+  const double batched = table["reef batched"][16].tokensPerSecond;
+  std::printf("\n  at 16 streams: reef batched %.2fx reef one at a time, %.2fx llama.cpp\n",
+              batched / table["reef one at a time"][16].tokensPerSecond,
+              batched / table["llama.cpp f32"][16].tokensPerSecond);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int clients = bench::argValue(argc, argv, "--clients", 64);
   const int seconds = bench::argValue(argc, argv, "--seconds", 20);
+  const int streamTokens = bench::argValue(argc, argv, "--stream-tokens", 100);
   char folder[] = "/tmp/reef-bench-serve-XXXXXX";
   if (!mkdtemp(folder)) return 1;
   const std::string dir = folder;
@@ -149,6 +237,7 @@ int main(int argc, char** argv) {
         "  reef generate %.0f tokens/s; reef serve (streamed, %lld events) %.0f tokens/s: %.2fx of the CLI (overhead "
         "%.1f%%)\n",
         direct, static_cast<long long>(chunks), served, served / direct, 100.0 * (1 - served / direct));
+    compareStreams(dir, streamTokens);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "reef-bench-serve: %s\n", e.what());
     std::filesystem::remove_all(dir);
