@@ -1,6 +1,9 @@
 #include "backend/collections/llm/batched_generation.h"
 
+#include "backend/collections/llm/generation.h"
+
 #include <stdexcept>
+#include <utility>
 
 namespace reef::llm {
 
@@ -38,12 +41,7 @@ torch::Tensor BatchedGeneration::forward(const std::vector<PagedKvCache::Row>& r
   KvCache view;
   view.paged = &cache_;
   const torch::Tensor input = torch::tensor(ids).view({static_cast<int64_t>(rows.size()), -1}).to(device_);
-  return net_->forward(input, &view).select(1, -1).to(torch::kCPU, torch::kFloat64).contiguous();
-}
-
-std::vector<double> BatchedGeneration::row(const torch::Tensor& logits, int64_t i) const {
-  const double* first = logits.data_ptr<double>() + i * logits.size(1);
-  return {first, first + logits.size(1)};
+  return net_->forward(input, &view).select(1, -1).to(torch::kCPU, torch::kFloat64);  // one conversion per step
 }
 
 bool BatchedGeneration::add(uint64_t id, const std::string& prompt, const engine::SamplingOptions& options,
@@ -54,12 +52,15 @@ bool BatchedGeneration::add(uint64_t id, const std::string& prompt, const engine
   if (!cache_.reserve(id, decoder->capacity())) return false;
   Sequence s{id, std::move(decoder), 0};
   const std::vector<int>& tokens = s.decoder->tokens();
-  if (!s.decoder->finished()) {
-    const auto size = static_cast<int64_t>(tokens.size());
-    const torch::Tensor logits = forward({{id, 0, size}}, std::vector<int64_t>(tokens.begin(), tokens.end()));
-    s.cached = size;
-    s.decoder->advance(row(logits, 0));
-  }
+  if (!s.decoder->finished()) try {
+      const auto size = static_cast<int64_t>(tokens.size());
+      const torch::Tensor logits = forward({{id, 0, size}}, std::vector<int64_t>(tokens.begin(), tokens.end()));
+      s.cached = size;
+      s.decoder->advance(hostLogits(logits[0]));
+    } catch (...) {
+      cache_.release(id);
+      throw;
+    }
   if (s.decoder->finished())
     retire(s);
   else
@@ -80,7 +81,7 @@ std::vector<engine::GenerationBatch::Finished> BatchedGeneration::step() {
     for (size_t i = 0; i < running_.size(); ++i) {
       Sequence& s = running_[i];
       ++s.cached;
-      if (s.decoder->advance(row(logits, static_cast<int64_t>(i))))
+      if (s.decoder->advance(hostLogits(logits[static_cast<int64_t>(i)])))
         still.push_back(std::move(s));
       else
         retire(s);

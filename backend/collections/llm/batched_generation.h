@@ -33,9 +33,8 @@ class BatchedGeneration final : public engine::GenerationBatch {
     std::unique_ptr<SequenceDecoder> decoder;
     int64_t cached = 0;  // tokens whose keys and values are in the cache
   };
-  // Next-token logits [rows, vocab] as float64 on the CPU, for the rows' samplers.
+  // Next-token logits [rows, vocab] as float64 on the host.
   torch::Tensor forward(const std::vector<PagedKvCache::Row>& rows, const std::vector<int64_t>& ids);
-  std::vector<double> row(const torch::Tensor& logits, int64_t i) const;
   void retire(Sequence& sequence);
 
   LlamaForCausalLM net_;

@@ -22,10 +22,14 @@ double uniform(uint64_t& state) {
 
 }  // namespace
 
-int sampleToken(const torch::Tensor& logits, const std::vector<int>& history, const SamplingOptions& o, uint64_t& rng) {
+std::vector<double> hostLogits(const torch::Tensor& logits) {
   const torch::Tensor values = logits.to(torch::kCPU, torch::kFloat64).contiguous();
   const double* v = values.data_ptr<double>();
-  return sampleToken(std::vector<double>(v, v + values.numel()), history, o, rng);
+  return {v, v + values.numel()};
+}
+
+int sampleToken(const torch::Tensor& logits, const std::vector<int>& history, const SamplingOptions& o, uint64_t& rng) {
+  return sampleToken(hostLogits(logits), history, o, rng);
 }
 
 int sampleToken(std::vector<double> logits, const std::vector<int>& history, const SamplingOptions& o, uint64_t& rng) {

@@ -22,6 +22,9 @@ using TokenCallback = engine::TokenCallback;
 GenerationResult generate(LlamaForCausalLM& net, const text::Tokenizer& tokenizer, const std::string& prompt,
                           const SamplingOptions& options, const TokenCallback& onText = {});
 
+// Logits [vocab] as float64 values on the host, as the samplers take them.
+std::vector<double> hostLogits(const torch::Tensor& logits);
+
 // The next token from last-position logits [vocab] under `options` (exposed for tests).
 int sampleToken(const torch::Tensor& logits, const std::vector<int>& history, const SamplingOptions& options,
                 uint64_t& rng);

@@ -82,7 +82,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   const double scale = 1.0 / std::sqrt(static_cast<double>(headDim_));
   if (cache && cache->paged) {
     std::tie(k, v) = cache->paged->store(layer, k, v);
-    return o_proj.forward(pagedAttention(q, k, v, cache->paged->mask(), scale).transpose(1, 2).reshape({b, t, -1}));
+    const torch::Tensor& mask = cache->paged->groupedMask(heads_ / kvHeads_);
+    return o_proj.forward(pagedAttention(q, k, v, mask, scale).transpose(1, 2).reshape({b, t, -1}));
   }
   int64_t offset = 0;
   if (cache) {
@@ -111,9 +112,8 @@ torch::Tensor AttentionImpl::pagedAttention(const torch::Tensor& q, const torch:
                                             const torch::Tensor& mask, double scale) const {
   const int64_t b = q.size(0), t = q.size(2), groups = heads_ / kvHeads_;
   const torch::Tensor grouped = q.reshape({b, kvHeads_, groups * t, headDim_}).transpose(0, 1);
-  // mask [B, 1, T, L] -> [1, B, groups x T, L], rows in the queries' (group, position) order.
-  const torch::Tensor scores =
-      engine::denseAttentionScores(grouped, k, scale, false) + mask.transpose(0, 1).repeat({1, 1, groups, 1});
+  // mask [1, B, groups x T, L], rows in the queries' (group, position) order.
+  const torch::Tensor scores = engine::denseAttentionScores(grouped, k, scale, false) + mask;
   const torch::Tensor attention = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
   return engine::denseMatmul(attention, v).transpose(0, 1).reshape({b, heads_, t, headDim_});
 }
@@ -196,7 +196,7 @@ torch::Tensor LlamaModelImpl::forwardEmbedded(torch::Tensor h, KvCache* cache) {
   torch::Tensor cos = cos_.narrow(0, offset, t), sin = sin_.narrow(0, offset, t);
   if (cache && cache->paged) {  // each row at its own positions: [rows, t, headDim]
     const torch::Tensor& positions = cache->paged->positions();
-    if (positions.numel() > 0 && positions.max().item<int64_t>() >= config_.maxContext)
+    if (cache->paged->nextPosition() > config_.maxContext)
       throw std::runtime_error("a sequence runs past the model's context of " + std::to_string(config_.maxContext));
     cos = cos_.index_select(0, positions.flatten()).view({positions.size(0), t, -1});
     sin = sin_.index_select(0, positions.flatten()).view({positions.size(0), t, -1});

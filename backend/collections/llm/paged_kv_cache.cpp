@@ -49,8 +49,7 @@ void PagedKvCache::plan(const std::vector<Row>& rows) {
   for (int64_t i = 0; i < b; ++i) {
     const Row& r = rows[static_cast<size_t>(i)];
     const auto it = held_.find(r.sequence);
-    const int64_t room = it == held_.end() ? 0 : static_cast<int64_t>(it->second.size()) * blockSize_;
-    if (r.fresh != t || r.cached + r.fresh > room)
+    if (it == held_.end() || r.fresh != t || r.cached + r.fresh > static_cast<int64_t>(it->second.size()) * blockSize_)
       throw std::logic_error("a paged KV cache step runs past the blocks of sequence " + std::to_string(r.sequence));
     const std::vector<int32_t>& blocks = it->second;
     for (int64_t p = 0; p < r.cached + r.fresh; ++p)
@@ -68,6 +67,14 @@ void PagedKvCache::plan(const std::vector<Row>& rows) {
   readSlots_ = torch::tensor(read, torch::kInt64).to(device);
   positions_ = torch::tensor(positions, torch::kInt64).view({b, t}).to(device);
   mask_ = torch::tensor(mask).view({b, 1, t, longest}).to(keys_.front().options());
+  groupedMask_ = torch::Tensor();
+  nextPosition_ = longest;
+}
+
+const torch::Tensor& PagedKvCache::groupedMask(int64_t groups) {
+  if (!groupedMask_.defined() || groupedMask_.size(2) != groups * mask_.size(2))
+    groupedMask_ = mask_.transpose(0, 1).repeat({1, 1, groups, 1});
+  return groupedMask_;
 }
 
 std::pair<torch::Tensor, torch::Tensor> PagedKvCache::store(size_t layer, const torch::Tensor& keys,

@@ -42,13 +42,19 @@ class PagedKvCache {
   // Added to the attention scores [rows, 1, fresh, longest]: 0 where a query may look, -inf where
   // the key is later than the query or padding.
   const torch::Tensor& mask() const { return mask_; }
+  // The mask for queries grouped by key/value head, [1, rows, groups x fresh, longest], rows in
+  // (group, position) order; made once per plan.
+  const torch::Tensor& groupedMask(int64_t groups);
+  // One past the last position the planned call writes (checked against the context on the host).
+  int64_t nextPosition() const { return nextPosition_; }
 
  private:
   int64_t blocks_, blockSize_;
   std::vector<torch::Tensor> keys_, values_;  // per layer [kvHeads, blocks * blockSize, headDim]
   std::vector<int32_t> free_;
   std::map<uint64_t, std::vector<int32_t>> held_;
-  torch::Tensor writeSlots_, readSlots_, positions_, mask_;
+  torch::Tensor writeSlots_, readSlots_, positions_, mask_, groupedMask_;
+  int64_t nextPosition_ = 0;
 };
 
 }  // namespace reef::llm

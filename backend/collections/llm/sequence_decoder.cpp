@@ -64,11 +64,7 @@ SequenceDecoder::SequenceDecoder(const text::Tokenizer& tokenizer, const std::st
   finished_ = options.maxTokens <= 0;
 }
 
-bool SequenceDecoder::advance(const torch::Tensor& logits) {
-  const torch::Tensor values = logits.to(torch::kCPU, torch::kFloat64).contiguous();
-  const double* v = values.data_ptr<double>();
-  return advance(std::vector<double>(v, v + values.numel()));
-}
+bool SequenceDecoder::advance(const torch::Tensor& logits) { return advance(hostLogits(logits)); }
 
 bool SequenceDecoder::advance(std::vector<double> logits) {
   if (finished_) return false;
