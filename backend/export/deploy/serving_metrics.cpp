@@ -58,6 +58,12 @@ int64_t ServingMetrics::inFlight() const {
   return inFlight_;
 }
 
+void ServingMetrics::generationQueue(size_t running, size_t waiting) {
+  std::lock_guard lock(mutex_);
+  sequencesRunning_ = running;
+  requestsWaiting_ = waiting;
+}
+
 int64_t ServingMetrics::requestsTotal() const {
   std::lock_guard lock(mutex_);
   int64_t n = 0;
@@ -109,7 +115,17 @@ std::string ServingMetrics::prometheusText() const {
       "# HELP reef_generation_tokens_per_second Generation rate of the latest completion.\n"
       "# TYPE reef_generation_tokens_per_second gauge\nreef_generation_tokens_per_second " +
       number(lastTokensPerSecond_) + "\n";
-  out += "# HELP reef_batch_size Items per model call formed by dynamic batching.\n# TYPE reef_batch_size histogram\n";
+  out +=
+      "# HELP reef_generation_sequences Sequences in the running batch (continuous batching).\n"
+      "# TYPE reef_generation_sequences gauge\nreef_generation_sequences " +
+      std::to_string(sequencesRunning_) + "\n";
+  out +=
+      "# HELP reef_generation_waiting Generation requests waiting for room in the batch.\n"
+      "# TYPE reef_generation_waiting gauge\nreef_generation_waiting " +
+      std::to_string(requestsWaiting_) + "\n";
+  out +=
+      "# HELP reef_batch_size Items per model call: examples by dynamic batching, sequences per decoding step by "
+      "continuous batching.\n# TYPE reef_batch_size histogram\n";
   write(out, "reef_batch_size", "", batches_, batchBounds_);
   return out;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // What `reef serve` counts, exposed at /metrics in Prometheus' text format: requests by endpoint
 // and status, a request latency histogram per endpoint, requests in flight, generated tokens and
-// the generation rate, and the sizes of the batches the dynamic batcher formed. Thread-safe.
+// the generation rate, the sizes of the batches the model ran (dynamic batching's items, continuous
+// batching's sequences per step), and the sequences decoding and waiting. Thread-safe.
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -19,6 +20,8 @@ class ServingMetrics {
   void requestFinished(const std::string& endpoint, int status, double seconds);
   void tokensGenerated(int64_t tokens, double seconds);
   void batchRun(size_t size);
+  // Continuous batching's state after a decoding step.
+  void generationQueue(size_t running, size_t waiting);
 
   int64_t inFlight() const;
   int64_t requestsTotal() const;
@@ -41,6 +44,7 @@ class ServingMetrics {
   std::map<std::string, Histogram> latency_;
   Histogram batches_;
   int64_t inFlight_ = 0;
+  size_t sequencesRunning_ = 0, requestsWaiting_ = 0;
   int64_t tokens_ = 0;
   double generationSeconds_ = 0;
   double lastTokensPerSecond_ = 0;

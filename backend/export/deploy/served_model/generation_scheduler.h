@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace reef::deploy {
 
@@ -20,15 +21,16 @@ class GenerationScheduler {
  public:
   using Done = std::function<void(engine::GenerationResult result, std::exception_ptr error)>;
   using BatchFactory = std::function<std::unique_ptr<engine::GenerationBatch>()>;
-  // Called after each step with the number of sequences it decoded.
-  using StepObserver = std::function<void(size_t sequences)>;
+  // Called after each step: the sequences it decoded, then those running and waiting now.
+  using StepObserver = std::function<void(size_t stepped, size_t running, size_t waiting)>;
 
   // Makes the batch now (on the worker thread: its errors surface at startup).
   GenerationScheduler(BatchFactory makeBatch, StepObserver observe = {});
 
-  // From any thread. onText and done run on the worker: they must not block for long.
+  // From any thread. onText and done run on the worker: they must not block for long. After
+  // stop(), `done` is called at once with an error.
   void submit(std::string prompt, engine::SamplingOptions options, engine::TokenCallback onText, Done done);
-  // The worker's loop, until stop() and every request taken is answered.
+  // The worker's loop, until stop() and every request submitted before it is answered.
   void run();
   void stop();
 
@@ -40,17 +42,20 @@ class GenerationScheduler {
     engine::TokenCallback onText;
     Done done;
   };
+  std::optional<Job> takeWaiting();
   void admit();
   void stepOnce();
-  void failAll(std::exception_ptr error);
+  // Fails the running requests, and the waiting ones with `queuedToo`.
+  void failAll(const std::exception_ptr& error, bool queuedToo);
+  size_t waiting();
 
   BatchFactory makeBatch_;
   StepObserver observe_;
-  std::unique_ptr<engine::GenerationBatch> batch_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;
-  std::map<uint64_t, Done> running_;  // worker only
+  std::map<uint64_t, Done> running_;                // worker only: the batch's requests
+  std::unique_ptr<engine::GenerationBatch> batch_;  // null after a failure, until the next step
   uint64_t nextId_ = 0;
   bool stopping_ = false;
 };

@@ -43,9 +43,9 @@ struct Relay {
 };
 
 // Generates on the scheduler's worker and streams the text to onText from this thread.
-engine::GenerationResult generate(GenerationScheduler& scheduler, const std::string& prompt,
-                                  const engine::SamplingOptions& options,
-                                  const std::function<bool(const std::string&)>& onText) {
+engine::GenerationResult generateRelayed(GenerationScheduler& scheduler, const std::string& prompt,
+                                         const engine::SamplingOptions& options,
+                                         const std::function<bool(const std::string&)>& onText) {
   auto relay = std::make_shared<Relay>();
   engine::TokenCallback toRelay;
   if (onText)
@@ -66,14 +66,19 @@ engine::GenerationResult generate(GenerationScheduler& scheduler, const std::str
   for (;;) {
     relay->changed.wait(lock, [&] { return !relay->pieces.empty() || relay->result || relay->error; });
     if (!relay->pieces.empty()) {
-      // What came while this thread was writing goes out as one piece: a slow client gets fewer,
-      // larger events rather than falling further behind.
-      std::string text;
-      for (const std::string& piece : relay->pieces) text += piece;
-      relay->pieces.clear();
+      // One event per piece, as clients expect; what piles up behind a slow client waits here,
+      // never in the worker.
+      const std::string text = std::move(relay->pieces.front());
+      relay->pieces.pop_front();
       lock.unlock();
-      if (!relay->left && !onText(text)) relay->left = true;
+      try {
+        if (!relay->left && !onText(text)) relay->left = true;
+      } catch (...) {
+        relay->left = true;  // nobody will read the rest: the sequence ends at its next piece
+        throw;
+      }
       lock.lock();
+      continue;  // text may have come, and the result after it, while this thread was writing
     }
     if (relay->error) std::rethrow_exception(relay->error);
     if (relay->result) return std::move(*relay->result);
@@ -174,7 +179,10 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
   if (generation) {
     const engine::BatchLimits limits{static_cast<int64_t>(options.maxBatch), options.cacheTokens};
     generator = std::make_unique<GenerationScheduler>([this, limits] { return generation->newBatch(limits); },
-                                                      [this](size_t size) { metrics->batchRun(size); });
+                                                      [this](size_t stepped, size_t running, size_t waiting) {
+                                                        if (stepped > 0) metrics->batchRun(stepped);
+                                                        metrics->generationQueue(running, waiting);
+                                                      });
     return;
   }
   batcher = std::make_unique<DynamicBatcher<torch::Tensor, std::vector<float>>>(
@@ -216,7 +224,7 @@ Completion ServedModel::complete(const GenerationRequest& request,
   o.repetitionPenalty = request.repetitionPenalty;
   o.stop = request.stop;
   o.seed = request.seed.value_or(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  const engine::GenerationResult r = generate(*s_->generator, request.prompt, o, onText);
+  const engine::GenerationResult r = generateRelayed(*s_->generator, request.prompt, o, onText);
   s_->metrics->tokensGenerated(static_cast<int64_t>(r.tokens.size()), r.seconds);
   return {r.text,
           r.finishReason,

@@ -1,7 +1,8 @@
 // reef serve's continuous batching scheduler, over a scripted GenerationBatch (no model): requests
 // join in the order they came as room frees up, each result reaches its own request, a request
-// the batch refuses fails alone, and a failed step fails the running requests and starts a new
-// batch that serves the next ones.
+// the batch refuses fails alone (and one that cannot fit even alone fails rather than waits), a
+// failed step fails the running requests and a new batch serves the next ones, or, when none can
+// be made, the waiting ones fail too; after stop() requests are refused at once.
 #include "backend/export/deploy/served_model/generation_scheduler.h"
 
 #include <QtTest>
@@ -85,7 +86,7 @@ class TestGenerationScheduler : public QObject {
     std::vector<std::string> joined;
     std::atomic<size_t> widest{0};
     deploy::GenerationScheduler scheduler([&] { return std::make_unique<ScriptedBatch>(2, joined); },
-                                          [&](size_t n) { widest = std::max(widest.load(), n); });
+                                          [&](size_t n, size_t, size_t) { widest = std::max(widest.load(), n); });
     // Queued before the worker starts: all wait, then join two at a time, oldest first.
     std::vector<std::future<Outcome>> pending;
     for (const std::string p : {"aaaaaa", "b", "cc", "ddd", "e"}) pending.push_back(submit(scheduler, p));
@@ -116,6 +117,36 @@ class TestGenerationScheduler : public QObject {
     QCOMPARE(crashed.error, std::string("model call failed"));
     QCOMPARE(submit(scheduler, "after").get().text, std::string("after"));
     QCOMPARE(batches, 2);
+    scheduler.stop();
+    worker.join();
+    // After stop(), a request is refused at once rather than left waiting.
+    QVERIFY(submit(scheduler, "late").get().error.find("shutting down") != std::string::npos);
+  }
+
+  void aRequestThatCannotFitFailsInsteadOfWaiting() {
+    std::vector<std::string> joined;
+    deploy::GenerationScheduler scheduler([&] { return std::make_unique<ScriptedBatch>(0, joined); });
+    std::thread worker([&] { scheduler.run(); });
+    const Outcome o = submit(scheduler, "never").get();
+    QVERIFY2(o.error.find("does not fit") != std::string::npos, o.error.c_str());
+    scheduler.stop();
+    worker.join();
+  }
+
+  void aBatchThatCannotBeRemadeFailsTheWaitingRequests() {
+    std::vector<std::string> joined;
+    bool first = true;
+    deploy::GenerationScheduler scheduler([&]() -> std::unique_ptr<GenerationBatch> {
+      if (!first) throw std::runtime_error("out of memory for the KV cache");
+      first = false;
+      return std::make_unique<ScriptedBatch>(1, joined);
+    });
+    // "crash" fails its step; "next" waits behind it (room 1) and then has no batch to join.
+    auto crashed = submit(scheduler, "crash");
+    auto next = submit(scheduler, "next");
+    std::thread worker([&] { scheduler.run(); });
+    QCOMPARE(crashed.get().error, std::string("model call failed"));
+    QCOMPARE(next.get().error, std::string("out of memory for the KV cache"));
     scheduler.stop();
     worker.join();
   }
