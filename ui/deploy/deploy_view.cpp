@@ -86,7 +86,9 @@ DeployView::DeployView(WorkspaceSession& session, const protocol::Catalog* catal
   connect(server_, &ServeProcess::stopped, this, &DeployView::serverStopped);
   connect(server_, &ServeProcess::statsChanged, this, [this](const ServeCounts& c) {
     requests_->setText(tr("%n request(s)", nullptr, int(c.requests)) +
-                       (c.inFlight ? tr(", %1 in flight").arg(c.inFlight) : ""));
+                       (c.inFlight ? tr(", %1 in flight").arg(c.inFlight) : "") +
+                       (c.decoding ? tr(", %1 decoding together").arg(c.decoding) : "") +
+                       (c.waiting ? tr(", %1 waiting").arg(c.waiting) : ""));
     latency_->setText(c.timed == 0 ? tr("no model requests yet")
                                    : tr("mean %1 ms, 95 % under %2 ms (%n request(s))", nullptr, int(c.timed))
                                          .arg(c.meanMs, 0, 'f', 1)

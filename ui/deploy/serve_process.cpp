@@ -8,6 +8,9 @@
 
 #include <cmath>
 
+#include <signal.h>
+#include <sys/prctl.h>
+
 namespace reef::ui {
 
 namespace {
@@ -57,6 +60,10 @@ ServeCounts parseServeMetrics(const QByteArray& bytes) {
   const auto m = inFlight.match(text);
   // The /metrics request being answered counts itself as in flight.
   if (m.hasMatch()) c.inFlight = std::max<qint64>(0, m.captured(1).toLongLong() - 1);
+  static const QRegularExpression decoding(R"(^reef_generation_sequences (\d+)$)", QRegularExpression::MultilineOption);
+  static const QRegularExpression waiting(R"(^reef_generation_waiting (\d+)$)", QRegularExpression::MultilineOption);
+  c.decoding = decoding.match(text).captured(1).toLongLong();
+  c.waiting = waiting.match(text).captured(1).toLongLong();
   addLatency(text, c);
   return c;
 }
@@ -104,6 +111,9 @@ void ServeProcess::start(const QString& target) {
   QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
   env.remove("REEF_API_KEY");
   process_.setProcessEnvironment(env);
+  // A studio that is killed cannot stop its server: the server then stops itself (measured: after
+  // SIGTERM to the studio, its `reef serve` kept the port until killed by hand).
+  process_.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
   process_.start(reef_, {"serve", target, "--port", "0"});
 }
 

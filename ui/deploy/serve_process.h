@@ -11,13 +11,15 @@ class QTimer;
 
 namespace reef::ui {
 
-// From /metrics: the requests answered and in flight, and the latency of the model's endpoints
-// (the studio's own /metrics and /health polling excluded).
+// From /metrics: the requests answered and in flight, the latency of the model's endpoints (the
+// studio's own /metrics and /health polling excluded) and, for a language model, how many
+// sequences decode together and how many requests wait for room.
 struct ServeCounts {
   qint64 requests = 0, inFlight = 0;
-  qint64 timed = 0;       // requests in the latency histogram
-  double meanMs = 0;      // their mean latency
-  double p95UpperMs = 0;  // the histogram bound that 95 % of them stay under
+  qint64 decoding = 0, waiting = 0;  // language models: sequences in the running batch, requests waiting
+  qint64 timed = 0;                  // requests in the latency histogram
+  double meanMs = 0;                 // their mean latency
+  double p95UpperMs = 0;             // the histogram bound that 95 % of them stay under
 };
 ServeCounts parseServeMetrics(const QByteArray& prometheusText);
 

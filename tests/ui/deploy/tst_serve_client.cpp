@@ -73,7 +73,16 @@ class TestServeClient : public QObject {
     QCOMPARE(c.requests, qint64(43));
     QCOMPARE(c.inFlight, qint64(2));
     QCOMPARE(parseServeMetrics("").requests, qint64(0));
-    QCOMPARE(c.timed, qint64(0));  // no histogram buckets: no latency
+    QCOMPARE(c.timed, qint64(0));     // no histogram buckets: no latency
+    QCOMPARE(c.decoding, qint64(0));  // a classifier: no generation gauges
+  }
+
+  void generationBatchFromTheGauges() {
+    const ServeCounts c = parseServeMetrics(
+        "# TYPE reef_generation_sequences gauge\nreef_generation_sequences 12\n"
+        "# TYPE reef_generation_waiting gauge\nreef_generation_waiting 3\n");
+    QCOMPARE(c.decoding, qint64(12));
+    QCOMPARE(c.waiting, qint64(3));
   }
 
   void latencyOfTheModelEndpointsOnly() {
