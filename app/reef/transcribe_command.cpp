@@ -40,11 +40,16 @@ int transcribeCommand(const TranscribeOptions& o) {
   for (const auto& file : o.files) {
     const auto audio = protocol::audio::readAudio(file, model.sampleRate());
     const auto start = std::chrono::steady_clock::now();
-    const std::string text = model.transcribe(audio.samples);
+    const asr::TimedTranscript transcript = model.transcribeTimed(audio.samples);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    out["files"].push_back(
-        {{"file", file}, {"text", text}, {"audio_seconds", audio.seconds()}, {"rtf", audio.seconds() / seconds}});
-    if (!o.json) std::printf("%s\t%s\n", file.c_str(), text.c_str());
+    Json words = Json::array();
+    for (const auto& w : transcript.words) words.push_back({{"word", w.word}, {"start", w.start}, {"end", w.end}});
+    out["files"].push_back({{"file", file},
+                            {"text", transcript.text},
+                            {"words", words},
+                            {"audio_seconds", audio.seconds()},
+                            {"rtf", audio.seconds() / seconds}});
+    if (!o.json) std::printf("%s\t%s\n", file.c_str(), transcript.text.c_str());
   }
   if (!o.manifest.empty()) {
     auto dataset = model.manifestDataset(o.manifest);

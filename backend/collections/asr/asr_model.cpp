@@ -1,6 +1,7 @@
 #include "backend/collections/asr/asr_model.h"
 
 #include "backend/collections/asr/asr_evaluation.h"
+#include "backend/collections/asr/ctc_alignment.h"
 #include "backend/collections/nlp/nlp_files.h"
 
 #include <iostream>
@@ -99,7 +100,7 @@ std::string AsrModel::decodeGreedy(const torch::Tensor& lp, int64_t frames) cons
   return vocabulary_->decode(ctcGreedy(lp, frames));
 }
 
-std::string AsrModel::transcribe(const std::vector<float>& samples, bool greedy) {
+std::pair<torch::Tensor, int64_t> AsrModel::utteranceLogProbs(const std::vector<float>& samples) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = network_->is_training();
   network_->eval();
@@ -107,7 +108,53 @@ std::string AsrModel::transcribe(const std::vector<float>& samples, bool greedy)
   const auto lengths = torch::tensor({static_cast<int64_t>(samples.size())}, torch::kInt64).to(device());
   auto [lp, frames] = logProbs(audio, lengths);
   network_->train(wasTraining);
-  return greedy ? decodeGreedy(lp[0].cpu(), frames[0].item<int64_t>()) : decode(lp[0].cpu(), frames[0].item<int64_t>());
+  return {lp[0].cpu(), frames[0].item<int64_t>()};
+}
+
+std::string AsrModel::transcribe(const std::vector<float>& samples, bool greedy) {
+  const auto [lp, frames] = utteranceLogProbs(samples);
+  return greedy ? decodeGreedy(lp, frames) : decode(lp, frames);
+}
+
+TimedTranscript AsrModel::transcribeTimed(const std::vector<float>& samples) {
+  const auto [lp, frames] = utteranceLogProbs(samples);
+  TimedTranscript out{decode(lp, frames), {}};
+  out.words = wordTimes(lp, frames, out.text);
+  return out;
+}
+
+// A word starts after a space label (characters) or at a label whose text starts with one
+// (SentencePiece's word-initial pieces).
+std::vector<TimedWord> AsrModel::wordTimes(const torch::Tensor& lp, int64_t frames, const std::string& text) const {
+  const std::vector<int64_t> labels = vocabulary_->encode(text);
+  if (labels.empty()) return {};
+  std::vector<LabelSpan> spans;
+  try {
+    spans = ctcLabelSpans(lp, frames, labels);
+  } catch (const std::invalid_argument&) {
+    return {};  // a beam search's text can need more frames than there are
+  }
+  const double frameSeconds =
+      static_cast<double>(features_.options().hop * subsampling()) / static_cast<double>(sampleRate());
+  std::vector<TimedWord> words;
+  bool startsWord = true;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const std::string piece = vocabulary_->labelText(labels[i]);
+    const bool spaced = !piece.empty() && piece[0] == ' ';
+    const std::string body = spaced ? piece.substr(1) : piece;
+    if (body.empty()) {
+      startsWord = true;
+      continue;
+    }
+    const double start = static_cast<double>(spans[i].first) * frameSeconds,
+                 end = static_cast<double>(spans[i].last + 1) * frameSeconds;
+    if (startsWord || spaced || words.empty())
+      words.push_back({body, start, end});
+    else
+      words.back().word += body, words.back().end = end;
+    startsWord = false;
+  }
+  return words;
 }
 
 std::unique_ptr<engine::Evaluation> AsrModel::evaluation(engine::Split split) {

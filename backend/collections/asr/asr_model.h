@@ -19,6 +19,17 @@
 
 namespace reef::asr {
 
+// A word of a transcript and when it is said (seconds from the start of the audio).
+struct TimedWord {
+  std::string word;
+  double start = 0, end = 0;
+};
+
+struct TimedTranscript {
+  std::string text;
+  std::vector<TimedWord> words;
+};
+
 class AsrModel : public engine::Model {
  public:
   using NetworkBuilder = std::function<std::shared_ptr<AcousticNetworkImpl>(int64_t mels, int64_t labels)>;
@@ -38,6 +49,9 @@ class AsrModel : public engine::Model {
   bool decodesWithBeam() const { return beam_; }
   // Whole-file transcription at the model's sample rate, with the spec's decoder or greedily.
   std::string transcribe(const std::vector<float>& samples, bool greedy = false);
+  // The same, with each word's time: the frames on which the CTC alignment of the decoded text to
+  // the audio emits the word's labels (no words when the text cannot be aligned).
+  TimedTranscript transcribeTimed(const std::vector<float>& samples);
   std::shared_ptr<SpeechDataset> manifestDataset(const std::filesystem::path& manifest) const;
 
   const AsrVocabulary& vocabulary() const { return *vocabulary_; }
@@ -47,6 +61,9 @@ class AsrModel : public engine::Model {
   torch::Device device() const;
 
  private:
+  // One utterance's log-probabilities [T', V] and valid frames.
+  std::pair<torch::Tensor, int64_t> utteranceLogProbs(const std::vector<float>& samples);
+  std::vector<TimedWord> wordTimes(const torch::Tensor& logProbs, int64_t frames, const std::string& text) const;
   engine::ModelContext context_;
   std::shared_ptr<const AsrVocabulary> vocabulary_;
   std::filesystem::path tokenizerPath_;

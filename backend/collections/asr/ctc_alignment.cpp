@@ -6,8 +6,10 @@
 
 namespace reef::asr {
 
-std::vector<int64_t> ctcLabelDurations(const torch::Tensor& logProbs, int64_t frames,
-                                       const std::vector<int64_t>& targets) {
+namespace {
+
+// The most likely path's state per frame (state 2i + 1: label i emitted; even states: blanks).
+std::vector<int64_t> viterbiStates(const torch::Tensor& logProbs, int64_t frames, const std::vector<int64_t>& targets) {
   const auto n = static_cast<int64_t>(targets.size());
   if (n == 0) throw std::invalid_argument("forced alignment: empty transcript");
   int64_t needed = n;
@@ -42,6 +44,15 @@ std::vector<int64_t> ctcLabelDurations(const torch::Tensor& logProbs, int64_t fr
     stateOf[static_cast<size_t>(t)] = s;
     if (t > 0) s -= back[static_cast<size_t>(t * states + s)];
   }
+  return stateOf;
+}
+
+}  // namespace
+
+std::vector<int64_t> ctcLabelDurations(const torch::Tensor& logProbs, int64_t frames,
+                                       const std::vector<int64_t>& targets) {
+  const std::vector<int64_t> stateOf = viterbiStates(logProbs, frames, targets);
+  const auto n = static_cast<int64_t>(targets.size());
   // A frame belongs to the last label emitted at or before it (the first label for leading blanks).
   std::vector<int64_t> durations(static_cast<size_t>(n), 0);
   int64_t current = 0;
@@ -51,6 +62,20 @@ std::vector<int64_t> ctcLabelDurations(const torch::Tensor& logProbs, int64_t fr
     ++durations[static_cast<size_t>(current)];
   }
   return durations;
+}
+
+std::vector<LabelSpan> ctcLabelSpans(const torch::Tensor& logProbs, int64_t frames,
+                                     const std::vector<int64_t>& targets) {
+  const std::vector<int64_t> stateOf = viterbiStates(logProbs, frames, targets);
+  std::vector<LabelSpan> spans(targets.size(), LabelSpan{-1, -1});
+  for (int64_t t = 0; t < frames; ++t) {
+    const int64_t st = stateOf[static_cast<size_t>(t)];
+    if (st % 2 == 0) continue;
+    LabelSpan& span = spans[static_cast<size_t>(st / 2)];
+    if (span.first < 0) span.first = t;
+    span.last = t;
+  }
+  return spans;
 }
 
 }  // namespace reef::asr

@@ -88,6 +88,21 @@ class TestSpeechCli : public QObject {
         runReef({"transcribe", QString::fromStdString(asr_.string()), QString::fromStdString(first.audio.string())});
     QVERIFY2(file.exitCode == 0, qPrintable(file.err));
     QVERIFY(file.out.startsWith(QString::fromStdString(first.audio.string()) + "\t"));
+    // With --json, each word of the transcript and when it is said: in order, inside the audio.
+    const ReefRun timed = runReef(
+        {"transcribe", QString::fromStdString(asr_.string()), QString::fromStdString(first.audio.string()), "--json"});
+    QVERIFY2(timed.exitCode == 0, qPrintable(timed.err));
+    const Json heard = Json::parse(timed.out.toStdString())["files"][0];
+    std::string joined;
+    double previous = 0;
+    for (const auto& w : heard["words"]) {
+      joined += (joined.empty() ? "" : " ") + w["word"].get<std::string>();
+      QVERIFY(w["start"].get<double>() >= previous && w["end"].get<double>() > w["start"].get<double>());
+      previous = w["end"].get<double>();
+    }
+    QVERIFY2(!heard["words"].empty(), heard.dump().c_str());
+    QCOMPARE(joined, heard["text"].get<std::string>());
+    QVERIFY(previous <= heard["audio_seconds"].get<double>() + 0.05);
     const ReefRun scored =
         runReef({"transcribe", QString::fromStdString(asr_.string()), "--manifest", path("asr_val.jsonl"), "--json"});
     QVERIFY2(scored.exitCode == 0, qPrintable(scored.err));

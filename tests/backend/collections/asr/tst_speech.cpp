@@ -160,6 +160,13 @@ class TestSpeech : public QObject {
     // A repeated label needs a blank between: "aa" in 2 frames is impossible.
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, asr::ctcLabelDurations(lp, 2, {1, 1}));
     QCOMPARE(asr::ctcLabelDurations(lp, 3, {1, 1}), (std::vector<int64_t>{2, 1}));
+    // The same alignment's emitting frames: a on 0-1, b on 3 (the blanks around them excluded).
+    const auto spans = asr::ctcLabelSpans(lp, 6, {1, 2});
+    QCOMPARE(spans.size(), size_t(2));
+    QCOMPARE(spans[0].first, int64_t(0));
+    QCOMPARE(spans[0].last, int64_t(1));
+    QCOMPARE(spans[1].first, int64_t(3));
+    QCOMPARE(spans[1].last, int64_t(3));
   }
 
   void melDurationsScaleAndSumToTheFrames() {
