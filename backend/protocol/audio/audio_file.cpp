@@ -3,6 +3,9 @@
 #include <samplerate.h>
 #include <sndfile.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -13,6 +16,60 @@ namespace {
 
 using SndFile = std::unique_ptr<SNDFILE, int (*)(SNDFILE*)>;
 
+// Audio held in memory, read through libsndfile's virtual I/O.
+struct MemoryFile {
+  const std::string& bytes;
+  sf_count_t at = 0;
+};
+
+sf_count_t memoryLength(void* user) { return static_cast<sf_count_t>(static_cast<MemoryFile*>(user)->bytes.size()); }
+
+sf_count_t memorySeek(sf_count_t offset, int whence, void* user) {
+  auto* m = static_cast<MemoryFile*>(user);
+  const sf_count_t size = memoryLength(user);
+  const sf_count_t to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? m->at + offset : size + offset;
+  if (to < 0 || to > size) return -1;
+  return m->at = to;
+}
+
+sf_count_t memoryRead(void* out, sf_count_t count, void* user) {
+  auto* m = static_cast<MemoryFile*>(user);
+  const sf_count_t n = std::max<sf_count_t>(0, std::min(count, memoryLength(user) - m->at));
+  std::memcpy(out, m->bytes.data() + m->at, static_cast<size_t>(n));
+  m->at += n;
+  return n;
+}
+
+sf_count_t memoryWrite(const void*, sf_count_t, void*) { return 0; }
+
+sf_count_t memoryTell(void* user) { return static_cast<MemoryFile*>(user)->at; }
+
+// Mono samples of an opened file, resampled to `sampleRate` when it is > 0; `name` for errors.
+// Read in blocks until the end rather than sized by the header, which an upload can make up.
+Audio readOpened(SNDFILE* handle, const SF_INFO& info, const std::string& name, int sampleRate) {
+  constexpr sf_count_t kBlock = 65536;
+  if (info.channels < 1 || info.channels > 64)
+    throw std::runtime_error("cannot read " + name + ": " + std::to_string(info.channels) + " channels (at most 64)");
+  std::vector<float> interleaved(static_cast<size_t>(kBlock) * static_cast<size_t>(info.channels));
+  Audio audio;
+  audio.sampleRate = info.samplerate;
+  for (;;) {
+    const sf_count_t read = sf_readf_float(handle, interleaved.data(), kBlock);
+    if (read < 0) throw std::runtime_error("cannot read " + name + ": " + sf_strerror(handle));
+    for (sf_count_t i = 0; i < read; ++i) {
+      float sum = 0;
+      for (int c = 0; c < info.channels; ++c) sum += interleaved[static_cast<size_t>(i * info.channels + c)];
+      audio.samples.push_back(sum / static_cast<float>(info.channels));
+    }
+    if (read < kBlock) break;
+  }
+  if (sampleRate > 0 && sampleRate != audio.sampleRate) {
+    audio.samples = resample(audio.samples, audio.sampleRate, sampleRate);
+    audio.sampleRate = sampleRate;
+  }
+  return audio;
+}
+
 }  // namespace
 
 Audio readAudio(const std::filesystem::path& file, int sampleRate) {
@@ -21,22 +78,19 @@ Audio readAudio(const std::filesystem::path& file, int sampleRate) {
   if (!handle)
     throw std::runtime_error("cannot read audio file '" + file.string() + "': " + sf_strerror(nullptr) +
                              " (expected WAV, FLAC or OGG)");
-  std::vector<float> interleaved(static_cast<size_t>(info.frames) * static_cast<size_t>(info.channels));
-  const sf_count_t read = sf_readf_float(handle.get(), interleaved.data(), info.frames);
-  if (read < 0)
-    throw std::runtime_error("cannot read audio file '" + file.string() + "': " + sf_strerror(handle.get()));
-  Audio audio;
-  audio.sampleRate = info.samplerate;
-  audio.samples.resize(static_cast<size_t>(read));
-  for (sf_count_t i = 0; i < read; ++i) {
-    float sum = 0;
-    for (int c = 0; c < info.channels; ++c) sum += interleaved[static_cast<size_t>(i * info.channels + c)];
-    audio.samples[static_cast<size_t>(i)] = sum / static_cast<float>(info.channels);
-  }
-  if (sampleRate > 0 && sampleRate != audio.sampleRate) {
-    audio.samples = resample(audio.samples, audio.sampleRate, sampleRate);
-    audio.sampleRate = sampleRate;
-  }
+  return readOpened(handle.get(), info, "audio file '" + file.string() + "'", sampleRate);
+}
+
+Audio decodeAudio(const std::string& bytes, int sampleRate) {
+  SF_VIRTUAL_IO io{memoryLength, memorySeek, memoryRead, memoryWrite, memoryTell};
+  MemoryFile memory{bytes};
+  SF_INFO info{};
+  SndFile handle(sf_open_virtual(&io, SFM_READ, &info, &memory), sf_close);
+  if (!handle)
+    throw std::runtime_error(std::string("the data is not audio libsndfile reads (") + sf_strerror(nullptr) +
+                             "; expected WAV, FLAC, OGG or MP3)");
+  Audio audio = readOpened(handle.get(), info, "the audio", sampleRate);
+  if (audio.samples.empty()) throw std::runtime_error("the audio holds no samples");
   return audio;
 }
 

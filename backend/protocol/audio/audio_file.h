@@ -4,6 +4,7 @@
 // caller asks for a rate; WAV written as 16-bit PCM.
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace reef::protocol::audio {
@@ -17,6 +18,9 @@ struct Audio {
 // Throws naming the file when it is missing or not audio libsndfile understands.
 // `sampleRate` > 0: resampled to that rate when the file has another.
 Audio readAudio(const std::filesystem::path& file, int sampleRate = 0);
+// The same from a file's bytes (an upload); throws std::runtime_error when they are not audio or
+// hold no samples.
+Audio decodeAudio(const std::string& bytes, int sampleRate = 0);
 // Sinc resampling (libsamplerate). Best: 97 % of the band kept, 145 dB; Medium: 90 %, 121 dB (the
 // order of sox's default) at a fifth of the cost, for bulk work such as building a corpus.
 enum class ResampleQuality { Best, Medium };

@@ -130,6 +130,25 @@ class TestAudio : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::runtime_error, readAudio(dir.filePath("noise.wav").toStdString()));
   }
 
+  void uploadedBytesDecodeAsTheFileDoes() {
+    QTemporaryDir dir;
+    const auto path = dir.filePath("tone.wav").toStdString();
+    writeWav(path, sine(440, 0.5, 22050), 22050);
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto fromFile = readAudio(path, 16000), fromBytes = decodeAudio(bytes, 16000);
+    QCOMPARE(fromBytes.sampleRate, 16000);
+    QCOMPARE(fromBytes.samples, fromFile.samples);
+    for (const std::string& bad : {std::string(), std::string("RIFF but not really"), bytes.substr(0, 44)}) {
+      try {
+        decodeAudio(bad);
+        QFAIL("decoded bytes that are not audio");
+      } catch (const std::runtime_error& e) {
+        QVERIFY2(std::string(e.what()).find("audio") != std::string::npos, e.what());
+      }
+    }
+  }
+
   void melScaleAndFilterbank() {
     QCOMPARE(hzToMel(1000), 15.0);  // Slaney: linear to 1 kHz at 200/3 Hz per mel
     QVERIFY(std::abs(melToHz(hzToMel(4321)) - 4321) < 1e-6);
