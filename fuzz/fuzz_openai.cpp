@@ -53,6 +53,9 @@ class StandIn : public deploy::ModelEndpoint {
     }
     return {{"object", "list"}, {"model", id_}, {"data", data}};
   }
+  Json transcribe(const deploy::TranscriptionRequest&) override {
+    throw deploy::invalidRequest("model '" + id_ + "' does not transcribe", "model");
+  }
 
  private:
   std::string id_, serving_;

@@ -40,7 +40,7 @@ int transcribeCommand(const TranscribeOptions& o) {
   for (const auto& file : o.files) {
     const auto audio = protocol::audio::readAudio(file, model.sampleRate());
     const auto start = std::chrono::steady_clock::now();
-    const asr::TimedTranscript transcript = model.transcribeTimed(audio.samples);
+    const engine::Transcription transcript = model.transcribeTimed(audio.samples);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     Json words = Json::array();
     for (const auto& w : transcript.words) words.push_back({{"word", w.word}, {"start", w.start}, {"end", w.end}});

@@ -4,6 +4,7 @@
 #include "backend/collections/asr/conformer.h"
 #include "backend/collections/asr/quartznet.h"
 #include "backend/collections/common/run_weights.h"
+#include "backend/engine/core/inference.h"
 #include "backend/engine/core/tensor_io.h"
 #include "backend/protocol/spec.h"
 
@@ -47,6 +48,7 @@ Section concat(Section a, const Section& b) {
 
 ModelCapabilities recognizerCapabilities() {
   ModelCapabilities c;
+  c.serving = engine::serving::kTranscription;
   c.artifacts = {{"asr_predictions", views::kTranscriptions}};
   return c;
 }

@@ -116,16 +116,17 @@ std::string AsrModel::transcribe(const std::vector<float>& samples, bool greedy)
   return greedy ? decodeGreedy(lp, frames) : decode(lp, frames);
 }
 
-TimedTranscript AsrModel::transcribeTimed(const std::vector<float>& samples) {
+engine::Transcription AsrModel::transcribeTimed(const std::vector<float>& samples) {
   const auto [lp, frames] = utteranceLogProbs(samples);
-  TimedTranscript out{decode(lp, frames), {}};
+  engine::Transcription out{decode(lp, frames), {}};
   out.words = wordTimes(lp, frames, out.text);
   return out;
 }
 
 // A word starts after a space label (characters) or at a label whose text starts with one
 // (SentencePiece's word-initial pieces).
-std::vector<TimedWord> AsrModel::wordTimes(const torch::Tensor& lp, int64_t frames, const std::string& text) const {
+std::vector<engine::TimedWord> AsrModel::wordTimes(const torch::Tensor& lp, int64_t frames,
+                                                   const std::string& text) const {
   const std::vector<int64_t> labels = vocabulary_->encode(text);
   if (labels.empty()) return {};
   std::vector<LabelSpan> spans;
@@ -136,7 +137,7 @@ std::vector<TimedWord> AsrModel::wordTimes(const torch::Tensor& lp, int64_t fram
   }
   const double frameSeconds =
       static_cast<double>(features_.options().hop * subsampling()) / static_cast<double>(sampleRate());
-  std::vector<TimedWord> words;
+  std::vector<engine::TimedWord> words;
   bool startsWord = true;
   for (size_t i = 0; i < labels.size(); ++i) {
     const std::string piece = vocabulary_->labelText(labels[i]);

@@ -9,6 +9,7 @@
 #include "backend/collections/asr/speech_dataset.h"
 #include "backend/collections/asr/speech_features.h"
 #include "backend/collections/asr/word_language_model.h"
+#include "backend/engine/core/inference.h"
 #include "backend/engine/core/model.h"
 
 #include <functional>
@@ -19,18 +20,7 @@
 
 namespace reef::asr {
 
-// A word of a transcript and when it is said (seconds from the start of the audio).
-struct TimedWord {
-  std::string word;
-  double start = 0, end = 0;
-};
-
-struct TimedTranscript {
-  std::string text;
-  std::vector<TimedWord> words;
-};
-
-class AsrModel : public engine::Model {
+class AsrModel : public engine::Model, public engine::SpeechRecognition {
  public:
   using NetworkBuilder = std::function<std::shared_ptr<AcousticNetworkImpl>(int64_t mels, int64_t labels)>;
   AsrModel(const engine::ModelContext& context, const NetworkBuilder& build);
@@ -51,19 +41,20 @@ class AsrModel : public engine::Model {
   std::string transcribe(const std::vector<float>& samples, bool greedy = false);
   // The same, with each word's time: the frames on which the CTC alignment of the decoded text to
   // the audio emits the word's labels (no words when the text cannot be aligned).
-  TimedTranscript transcribeTimed(const std::vector<float>& samples);
+  engine::Transcription transcribeTimed(const std::vector<float>& samples) override;
   std::shared_ptr<SpeechDataset> manifestDataset(const std::filesystem::path& manifest) const;
 
   const AsrVocabulary& vocabulary() const { return *vocabulary_; }
   const LogMelFeatures& features() const { return features_; }
-  int sampleRate() const { return features_.options().sampleRate; }
+  int sampleRate() const override { return features_.options().sampleRate; }
   int64_t subsampling() const { return network_->subsampling(); }
   torch::Device device() const;
 
  private:
   // One utterance's log-probabilities [T', V] and valid frames.
   std::pair<torch::Tensor, int64_t> utteranceLogProbs(const std::vector<float>& samples);
-  std::vector<TimedWord> wordTimes(const torch::Tensor& logProbs, int64_t frames, const std::string& text) const;
+  std::vector<engine::TimedWord> wordTimes(const torch::Tensor& logProbs, int64_t frames,
+                                           const std::string& text) const;
   engine::ModelContext context_;
   std::shared_ptr<const AsrVocabulary> vocabulary_;
   std::filesystem::path tokenizerPath_;

@@ -15,6 +15,7 @@ namespace serving {
 inline constexpr const char* kChat = "chat";                                 // TextGeneration (text_generation.h)
 inline constexpr const char* kImageClassification = "image_classification";  // ImageClassification
 inline constexpr const char* kTextClassification = "text_classification";    // TextClassification
+inline constexpr const char* kTranscription = "transcription";               // SpeechRecognition
 inline constexpr const char* kNone = "none";
 }  // namespace serving
 
@@ -40,6 +41,25 @@ class ImageClassification : public Classification {
 class TextClassification : public Classification {
  public:
   virtual torch::Tensor tokenIds(const std::string& text) const = 0;
+};
+
+// A word of a transcript and when it is said (seconds from the start of the audio).
+struct TimedWord {
+  std::string word;
+  double start = 0, end = 0;
+};
+
+struct Transcription {
+  std::string text;
+  std::vector<TimedWord> words;
+};
+
+// Serving mode "transcription": mono samples at the model's rate in, text with word times out.
+class SpeechRecognition {
+ public:
+  virtual ~SpeechRecognition() = default;
+  virtual int sampleRate() const = 0;
+  virtual Transcription transcribeTimed(const std::vector<float>& samples) = 0;
 };
 
 }  // namespace reef::engine

@@ -21,7 +21,8 @@ class ModelEndpoint {
   virtual ~ModelEndpoint() = default;
 
   virtual const std::string& id() const = 0;
-  // The serving mode: chat, image_classification or text_classification (engine::serving).
+  // The serving mode: chat, image_classification, text_classification or transcription
+  // (engine::serving).
   virtual const std::string& serving() const = 0;
   virtual bool generatesText() const = 0;
   virtual std::string description() const = 0;  // "<collection>/<arch>, step 400"
@@ -35,6 +36,9 @@ class ModelEndpoint {
                               const std::function<bool(const std::string&)>& onText) = 0;
   // {"object": "list", "model", "data": [{index, label, label_index, score, top: [{label, score}]}]}
   virtual Json classify(const ClassifyRequest& request) = 0;
+  // {"text", "duration" (seconds of audio), "words": [{word, start, end}]}; ApiError 400 naming
+  // "file" when the audio does not decode or is too long.
+  virtual Json transcribe(const TranscriptionRequest& request) = 0;
 };
 
 }  // namespace reef::deploy

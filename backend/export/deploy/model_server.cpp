@@ -58,8 +58,8 @@ bool sameSecret(const std::string& given, const std::string& expected) {
 }
 
 std::string endpointLabel(const std::string& path) {
-  for (const char* known :
-       {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify", "/health", "/metrics"})
+  for (const char* known : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify",
+                            "/v1/audio/transcriptions", "/health", "/metrics"})
     if (path == known) return known;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models";
   return "other";
@@ -103,7 +103,8 @@ struct ModelServer::Impl {
     GenerationRequest request = chat ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
     checkModel(request.model);
     if (!model.generatesText())
-      throw invalidRequest("model '" + model.id() + "' is a classifier: use /v1/classify", "model");
+      throw invalidRequest(
+          "model '" + model.id() + "' serves " + model.serving() + ": use " + endpointFor(model.serving()), "model");
     model.checkRequest(request);  // before a stream's 200 is committed
     const std::string id = newId(chat ? "chatcmpl" : "cmpl");
     const int64_t created = now();
@@ -145,6 +146,27 @@ struct ModelServer::Impl {
           sink.done();
           return true;
         });
+  }
+
+  // A multipart form: the audio in "file", the other fields by name.
+  void transcriptions(const httplib::Request& req, httplib::Response& res) {
+    if (!req.is_multipart_form_data())
+      throw invalidRequest(
+          "send a multipart/form-data body with the audio in 'file' (curl -F file=@speech.wav -F "
+          "model=" +
+              model.id() + ")",
+          "file");
+    if (!req.has_file("file")) throw invalidRequest("'file' is required: the audio to transcribe", "file");
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (const auto& [name, part] : req.files)
+      if (name != "file") fields.emplace_back(name, part.content);
+    const TranscriptionRequest request = parseTranscriptionRequest(fields, req.get_file_value("file").content);
+    checkModel(request.model);
+    if (model.serving() != "transcription")
+      throw invalidRequest(
+          "model '" + model.id() + "' serves " + model.serving() + ": use " + endpointFor(model.serving()), "model");
+    const auto [body, type] = transcriptionResponse(request, model.transcribe(request));
+    res.set_content(body, type);
   }
 
   void routes() {
@@ -227,6 +249,8 @@ struct ModelServer::Impl {
                 [this](const httplib::Request& req, httplib::Response& res) { completions(req, res, false); });
     server.Post("/v1/chat/completions",
                 [this](const httplib::Request& req, httplib::Response& res) { completions(req, res, true); });
+    server.Post("/v1/audio/transcriptions",
+                [this](const httplib::Request& req, httplib::Response& res) { transcriptions(req, res); });
     server.Post("/v1/classify", [this](const httplib::Request& req, httplib::Response& res) {
       const ClassifyRequest request = parseClassifyRequest(req.body);
       checkModel(request.model);

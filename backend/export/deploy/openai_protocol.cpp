@@ -229,4 +229,57 @@ Json modelList(const std::string& id, int64_t created) {
           {"data", Json::array({{{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", "reef"}}})}};
 }
 
+TranscriptionRequest parseTranscriptionRequest(const std::vector<std::pair<std::string, std::string>>& fields,
+                                               std::string audio) {
+  TranscriptionRequest r;
+  r.audio = std::move(audio);
+  if (r.audio.empty()) throw invalidRequest("'file' is empty: send the audio to transcribe", "file");
+  bool named = false;
+  for (const auto& [name, value] : fields) {
+    if (name == "model") {
+      r.model = value;
+      named = true;
+    } else if (name == "response_format") {
+      if (value != "json" && value != "text" && value != "verbose_json")
+        throw invalidRequest("response_format '" + value + "' is not one of json, text, verbose_json",
+                             "response_format");
+      r.responseFormat = value;
+    } else if (name == "language") {
+      // Reef's speech models are trained on English speech only.
+      if (value != "en" && value != "english" && value != "English")
+        throw invalidRequest("language '" + value + "': this model transcribes English (en)", "language");
+    } else if (name == "timestamp_granularities[]" || name == "timestamp_granularities") {
+      if (value != "word" && value != "segment")
+        throw invalidRequest("timestamp_granularities holds '" + value + "': give word or segment",
+                             "timestamp_granularities");
+      r.wordTimes = r.wordTimes || value == "word";
+    }
+  }
+  if (!named) throw invalidRequest("'model' is required", "model");
+  return r;
+}
+
+std::pair<std::string, std::string> transcriptionResponse(const TranscriptionRequest& request, const Json& transcript) {
+  const std::string text = transcript.at("text").get<std::string>();
+  if (request.responseFormat == "text") return {text + "\n", "text/plain; charset=utf-8"};
+  if (request.responseFormat == "json") return {Json{{"text", text}}.dump(), "application/json"};
+  const double duration = transcript.at("duration").get<double>();
+  const Json& words = transcript.at("words");
+  const double start = words.empty() ? 0.0 : words.front().at("start").get<double>();
+  const double end = words.empty() ? duration : words.back().at("end").get<double>();
+  Json out = {{"task", "transcribe"},
+              {"language", "english"},
+              {"duration", duration},
+              {"text", text},
+              {"segments", Json::array({{{"id", 0}, {"seek", 0}, {"start", start}, {"end", end}, {"text", text}}})}};
+  if (request.wordTimes) out["words"] = words;
+  return {out.dump(), "application/json"};
+}
+
+std::string endpointFor(const std::string& serving) {
+  if (serving == "chat") return "/v1/completions or /v1/chat/completions";
+  if (serving == "transcription") return "/v1/audio/transcriptions";
+  return "/v1/classify";
+}
+
 }  // namespace reef::deploy

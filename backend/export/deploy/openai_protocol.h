@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace reef::deploy {
@@ -59,6 +60,22 @@ struct ClassifyRequest {
   int64_t topK = 5;
 };
 ClassifyRequest parseClassifyRequest(const std::string& body);
+
+// /v1/audio/transcriptions, from its multipart form: `fields` holds every part but the audio
+// (a name may repeat: timestamp_granularities[]). Throws ApiError naming the field that is wrong.
+struct TranscriptionRequest {
+  std::string model, audio, responseFormat = "json";
+  bool wordTimes = false;  // timestamp_granularities[] includes "word"
+};
+TranscriptionRequest parseTranscriptionRequest(const std::vector<std::pair<std::string, std::string>>& fields,
+                                               std::string audio);
+// The answer in the requested format: "json" {"text"}, "verbose_json" (task, language, duration,
+// text, segments, and words when asked for) or "text" (plain). `transcript` is the model's
+// {"text", "duration", "words": [{word, start, end}]}. Returns the body and its content type.
+std::pair<std::string, std::string> transcriptionResponse(const TranscriptionRequest& request, const Json& transcript);
+
+// The endpoint that answers a serving mode, for errors that send a client to the right one.
+std::string endpointFor(const std::string& serving);
 
 struct Usage {
   int64_t promptTokens = 0, completionTokens = 0;

@@ -1,14 +1,19 @@
 // The speech collections end to end with the real reef binary on the prepared espeak-ng corpus
 // (scripts/prepare-data.sh): a short ASR run on digit strings whose validation WER falls, `reef
-// transcribe` on a file and on a manifest (which reproduces the best validation WER), a short
-// FastPitch run aligned by that ASR model, and `reef synthesize` writing 16 kHz WAV whose length
+// transcribe` on a file (with word times) and on a manifest (which reproduces the best validation
+// WER), the same model behind `reef serve` answering the official OpenAI client's transcriptions
+// (verbose_json, json, text; audio at another rate; 400s naming the field), a short FastPitch run
+// aligned by that ASR model, and `reef synthesize` writing 16 kHz WAV whose length
 // follows the pace.
 #include "backend/protocol/audio/audio_file.h"
 #include "backend/protocol/audio/speech_manifest.h"
 #include "tests/support/reef_cli.h"
+#include "tests/support/reef_server.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <fstream>
 
 using namespace reef;
 using namespace reef::test;
@@ -118,6 +123,56 @@ class TestSpeechCli : public QObject {
     const ReefRun missing = runReef({"transcribe", QString::fromStdString(asr_.string()), "/nonexistent.wav"});
     QCOMPARE(missing.exitCode, 1);
     QVERIFY2(missing.err.contains("/nonexistent.wav"), qPrintable(missing.err));
+  }
+
+  void transcriptionsThroughTheOpenAiClient() {
+    QVERIFY(!asr_.empty());
+    ReefServer server(QString::fromStdString(asr_.string()));
+    QVERIFY2(server.port() > 0, qPrintable(server.banner()));
+    const auto first = protocol::audio::readManifest(data_ / "asr_val.jsonl").front();
+    const QString audio = QString::fromStdString(first.audio.string());
+    const ReefRun cli = runReef({"transcribe", QString::fromStdString(asr_.string()), audio, "--json"});
+    QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
+    const Json local = Json::parse(cli.out.toStdString())["files"][0];
+    const auto r = runProgram(
+        "node", {sourceDir() + "/tests/consumers/openai_transcribe.mjs", sourceDir() + "/data/consumers/node_modules",
+                 QString("http://127.0.0.1:%1/v1").arg(server.port()), ReefServer::kKey, audio});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + server.banner()));
+    const Json j = Json::parse(r.out.toStdString());
+    // The served transcript is `reef transcribe`'s, with the same word times.
+    QCOMPARE(j["verbose"]["text"], local["text"]);
+    QCOMPARE(j["verbose"]["words"].size(), local["words"].size());
+    for (size_t i = 0; i < local["words"].size(); ++i) {
+      QCOMPARE(j["verbose"]["words"][i]["word"], local["words"][i]["word"]);
+      QVERIFY(std::abs(j["verbose"]["words"][i]["start"].get<double>() - local["words"][i]["start"].get<double>()) <
+              1e-6);
+    }
+    QVERIFY(std::abs(j["verbose"]["duration"].get<double>() - local["audio_seconds"].get<double>()) < 1e-6);
+    QCOMPARE(j["json"]["text"], local["text"]);
+    QCOMPARE(QString::fromStdString(j["text"].get<std::string>()).trimmed().toStdString(),
+             local["text"].get<std::string>());
+    QCOMPARE(j["notAudio"]["status"].get<int>(), 400);
+    QCOMPARE(j["notAudio"]["param"], Json("file"));
+    QCOMPARE(j["french"]["status"].get<int>(), 400);
+    QCOMPARE(j["french"]["param"], Json("language"));
+    // Any sample rate: the same speech at 8 kHz is resampled to the model's rate and transcribed.
+    const auto slow = protocol::audio::readAudio(first.audio, 8000);
+    const fs::path at8k = fs::path(dir_.path().toStdString()) / "at8k.wav";
+    protocol::audio::writeWav(at8k, slow.samples, 8000);
+    std::ifstream in(at8k, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto client = server.client();
+    const auto res = client.Post("/v1/audio/transcriptions",
+                                 httplib::MultipartFormDataItems{{"file", bytes, "at8k.wav", "audio/wav"},
+                                                                 {"model", j["model"].get<std::string>(), "", ""}});
+    QVERIFY(res && res->status == 200);
+    QVERIFY2(Json::parse(res->body)["text"].is_string(), res->body.c_str());
+    // A speech model asked for a chat completion points to the right endpoint, and keeps serving.
+    const auto chat =
+        client.Post("/v1/completions", Json{{"model", j["model"]}, {"prompt", "hi"}}.dump(), "application/json");
+    QVERIFY(chat && chat->status == 400);
+    QVERIFY2(chat->body.find("/v1/audio/transcriptions") != std::string::npos, chat->body.c_str());
+    QVERIFY(server.running());
   }
 
   void ttsNeedsAnAligner() {

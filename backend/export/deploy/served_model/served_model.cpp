@@ -5,6 +5,7 @@
 #include "backend/export/deploy/dynamic_batcher.h"
 #include "backend/export/deploy/image_input.h"
 #include "backend/export/deploy/served_model/generation_scheduler.h"
+#include "backend/protocol/audio/audio_file.h"
 
 #include <algorithm>
 #include <atomic>
@@ -96,6 +97,7 @@ struct ServedModel::State {
   engine::Classification* classification = nullptr;
   engine::ImageClassification* images = nullptr;
   engine::TextClassification* texts = nullptr;
+  engine::SpeechRecognition* speech = nullptr;
   // The model is loaded, and every model call made, on one worker thread: generation continuously
   // batched, classification dynamically batched. Measured: generation on a thread other than the
   // one that loaded the weights runs at 60-65 % of the speed (reef generate: 1,600 tokens/s; from
@@ -104,6 +106,8 @@ struct ServedModel::State {
   std::unique_ptr<GenerationScheduler> generator;
   // One example in (pixels or token ids), class probabilities out.
   std::unique_ptr<DynamicBatcher<torch::Tensor, std::vector<float>>> batcher;
+  // Samples at the model's rate in, one utterance per model call.
+  std::unique_ptr<DynamicBatcher<std::vector<float>, engine::Transcription>> transcriber;
 
   void load(const engine::Registry& registry, const ServedModelOptions& options, ServingMetrics& servingMetrics);
   void bindServingMode(const ServedModelOptions& options, const std::string& target);
@@ -137,6 +141,7 @@ ServedModel::ServedModel(const engine::Registry& registry, const ServedModelOpti
     ready.set_value();
     if (state->generator) state->generator->run();
     if (state->batcher) state->batcher->run();
+    if (state->transcriber) state->transcriber->run();
   });
   try {
     ready.get_future().get();
@@ -167,13 +172,15 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
     classification = images = dynamic_cast<engine::ImageClassification*>(model);
   } else if (serving == engine::serving::kTextClassification) {
     classification = texts = dynamic_cast<engine::TextClassification*>(model);
+  } else if (serving == engine::serving::kTranscription) {
+    speech = dynamic_cast<engine::SpeechRecognition*>(model);
   } else {
     throw std::runtime_error(
         "reef serve answers models whose collection declares a serving mode (`reef catalog --json`: "
         "capabilities.serving); '" +
         target + "' is a " + description + " model, which serves " + serving);
   }
-  if (!generation && !classification)
+  if (!generation && !classification && !speech)
     throw std::logic_error(engine::modelKind(loaded) + " declares serving " + serving +
                            " but its model does not implement that mode's interface (backend/engine/core/inference.h)");
   if (generation) {
@@ -185,6 +192,16 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
                                                       });
     return;
   }
+  if (speech) {
+    transcriber = std::make_unique<DynamicBatcher<std::vector<float>, engine::Transcription>>(
+        [this](const std::vector<std::vector<float>>& utterances) {
+          std::vector<engine::Transcription> out;
+          for (const auto& samples : utterances) out.push_back(speech->transcribeTimed(samples));
+          return out;
+        },
+        1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
+    return;
+  }
   batcher = std::make_unique<DynamicBatcher<torch::Tensor, std::vector<float>>>(
       [this](const std::vector<torch::Tensor>& examples) { return runBatch(examples); }, options.maxBatch,
       options.maxWait, [this](size_t size) { metrics->batchRun(size); }, /*ownThread=*/false);
@@ -193,6 +210,7 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
 ServedModel::~ServedModel() {
   if (s_->generator) s_->generator->stop();
   if (s_->batcher) s_->batcher->stop();
+  if (s_->transcriber) s_->transcriber->stop();
   s_->worker.join();
 }
 
@@ -203,7 +221,8 @@ std::string ServedModel::description() const { return s_->description; }
 int64_t ServedModel::created() const { return s_->created; }
 
 void ServedModel::checkRequest(const GenerationRequest& request) const {
-  if (!s_->generation) throw invalidRequest("model '" + s_->id + "' is a classifier: use /v1/classify", "model");
+  if (!s_->generation)
+    throw invalidRequest("model '" + s_->id + "' serves " + s_->serving + ": use " + endpointFor(s_->serving), "model");
   const int64_t context = s_->generation->contextLength();
   const int64_t promptTokens = s_->generation->promptLength(request.prompt);
   if (promptTokens >= context)
@@ -234,8 +253,7 @@ Completion ServedModel::complete(const GenerationRequest& request,
 
 Json ServedModel::classify(const ClassifyRequest& request) {
   if (!s_->batcher)
-    throw invalidRequest("model '" + s_->id + "' is a language model: use /v1/completions or /v1/chat/completions",
-                         "model");
+    throw invalidRequest("model '" + s_->id + "' serves " + s_->serving + ": use " + endpointFor(s_->serving), "model");
   // Every input is checked before any is classified, so that a bad one fails the request alone.
   std::vector<torch::Tensor> examples;
   for (size_t i = 0; i < request.inputs.size(); ++i) {
@@ -268,6 +286,27 @@ Json ServedModel::classify(const ClassifyRequest& request) {
         {{"index", i}, {"label", classes[order[0]]}, {"label_index", order[0]}, {"score", p[order[0]]}, {"top", top}});
   }
   return {{"object", "list"}, {"model", s_->id}, {"data", data}};
+}
+
+Json ServedModel::transcribe(const TranscriptionRequest& request) {
+  if (!s_->transcriber)
+    throw invalidRequest("model '" + s_->id + "' serves " + s_->serving + ": use " + endpointFor(s_->serving), "model");
+  protocol::audio::Audio audio;
+  try {
+    audio = protocol::audio::decodeAudio(request.audio, s_->speech->sampleRate());
+  } catch (const std::runtime_error& e) {
+    throw invalidRequest(std::string("'file' is not audio Reef can read: ") + e.what(), "file");
+  }
+  const double seconds = audio.seconds();
+  if (seconds > kMaxAudioSeconds)
+    throw invalidRequest("'file' holds " + std::to_string(static_cast<int>(seconds)) +
+                             " s of audio; this server transcribes at most " +
+                             std::to_string(static_cast<int>(kMaxAudioSeconds)) + " s per request: split it",
+                         "file");
+  const engine::Transcription t = s_->transcriber->submit(std::move(audio.samples)).get();
+  Json words = Json::array();
+  for (const auto& w : t.words) words.push_back({{"word", w.word}, {"start", w.start}, {"end", w.end}});
+  return {{"text", t.text}, {"duration", seconds}, {"words", words}};
 }
 
 }  // namespace reef::deploy

@@ -1,7 +1,7 @@
 // The torch-free parts of `reef serve`: OpenAI request checks (each bad field named), the chat
 // rendering, response shapes, image decoding (PNG written by stb_image_write, pixel arrays,
-// broken input), the dynamic batcher (fills, waits at most its bound, fails a batch together)
-// and the Prometheus text.
+// broken input), transcription forms and their three answer formats, the dynamic batcher (fills,
+// waits at most its bound, fails a batch together) and the Prometheus text.
 #include "backend/export/deploy/dynamic_batcher.h"
 #include "backend/export/deploy/image_input.h"
 #include "backend/export/deploy/openai_protocol.h"
@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <thread>
+#include <tuple>
 
 using namespace reef;
 using namespace reef::deploy;
@@ -137,6 +138,54 @@ class TestDeployApi : public QObject {
     plain.chat = false;
     QCOMPARE(completionResponse(plain, "id2", 7, "yo", "length", {})["choices"][0]["text"], Json("yo"));
     QCOMPARE(modelList("m", 7)["data"][0]["id"], Json("m"));
+  }
+
+  void transcriptionFormsAreCheckedAndAnswered() {
+    using Fields = std::vector<std::pair<std::string, std::string>>;
+    const TranscriptionRequest r = parseTranscriptionRequest({{"model", "asr"},
+                                                              {"response_format", "verbose_json"},
+                                                              {"timestamp_granularities[]", "word"},
+                                                              {"language", "en"},
+                                                              {"temperature", "0"}},
+                                                             "RIFF...");
+    QCOMPARE(r.model, std::string("asr"));
+    QVERIFY(r.wordTimes);
+    const Json transcript = {
+        {"text", "call john"},
+        {"duration", 1.5},
+        {"words",
+         {{{"word", "call"}, {"start", 0.2}, {"end", 0.5}}, {{"word", "john"}, {"start", 0.6}, {"end", 1.1}}}}};
+    const Json verbose = Json::parse(transcriptionResponse(r, transcript).first);
+    QCOMPARE(verbose["task"], Json("transcribe"));
+    QCOMPARE(verbose["duration"].get<double>(), 1.5);
+    QCOMPARE(verbose["words"].size(), size_t(2));
+    QCOMPARE(verbose["segments"][0]["start"].get<double>(), 0.2);
+    QCOMPARE(verbose["segments"][0]["end"].get<double>(), 1.1);
+    TranscriptionRequest plain = r;
+    plain.responseFormat = "text";
+    QCOMPARE(transcriptionResponse(plain, transcript),
+             (std::pair<std::string, std::string>{"call john\n", "text/plain; charset=utf-8"}));
+    plain.responseFormat = "json";
+    QCOMPARE(Json::parse(transcriptionResponse(plain, transcript).first), (Json{{"text", "call john"}}));
+    // Without word granularity, verbose_json has segments only, as OpenAI answers.
+    TranscriptionRequest segments = r;
+    segments.wordTimes = false;
+    QVERIFY(!Json::parse(transcriptionResponse(segments, transcript).first).contains("words"));
+    for (const auto& [fields, audio, param] :
+         {std::tuple{Fields{{"model", "asr"}}, std::string(), "file"}, std::tuple{Fields{}, std::string("x"), "model"},
+          std::tuple{Fields{{"model", "asr"}, {"response_format", "srt"}}, std::string("x"), "response_format"},
+          std::tuple{Fields{{"model", "asr"}, {"language", "de"}}, std::string("x"), "language"},
+          std::tuple{Fields{{"model", "asr"}, {"timestamp_granularities[]", "char"}}, std::string("x"),
+                     "timestamp_granularities"}}) {
+      try {
+        parseTranscriptionRequest(fields, audio);
+        QFAIL(param);
+      } catch (const ApiError& e) {
+        QCOMPARE(e.status, 400);
+        QCOMPARE(e.param, std::string(param));
+      }
+    }
+    QCOMPARE(endpointFor("transcription"), std::string("/v1/audio/transcriptions"));
   }
 
   void imagesDecodeFromPngAndArrays() {

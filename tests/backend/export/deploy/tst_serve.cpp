@@ -6,6 +6,7 @@
 // concurrent generations (continuous batching), and a client that leaves frees its sequence; a text
 // classifier answers strings.
 #include "tests/support/reef_cli.h"
+#include "tests/support/reef_server.h"
 
 #include <httplib.h>
 
@@ -22,55 +23,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const QString kKey = "sk-reef-test";
-
 Json jsonOf(const std::string& text) {
   const Json j = Json::parse(text, nullptr, false);
   return j.is_discarded() ? Json() : j;
 }
-
-// A running `reef serve`; stopped with SIGTERM when the test is done with it.
-class Server {
- public:
-  Server(const QString& target, const QStringList& extra = {}) {
-    process_.start(REEF_BINARY, QStringList{"serve", target, "--port", "0", "--api-key", kKey} + extra);
-    QElapsedTimer t;
-    t.start();
-    while (port_ == 0 && t.elapsed() < 60000 && process_.state() != QProcess::NotRunning) {
-      process_.waitForReadyRead(200);
-      banner_ += QString::fromUtf8(process_.readAllStandardOutput());
-      const auto at = banner_.indexOf("on http://127.0.0.1:");
-      if (at >= 0 && banner_.indexOf('\n', at) > 0) port_ = banner_.mid(at + 20).section('\n', 0, 0).toInt();
-    }
-  }
-  ~Server() {
-    if (process_.state() != QProcess::NotRunning) {
-      process_.kill();
-      process_.waitForFinished();
-    }
-  }
-  int port() const { return port_; }
-  QString banner() const { return banner_ + QString::fromUtf8(process_.readAllStandardError()); }
-  bool running() const { return process_.state() == QProcess::Running; }
-  httplib::Client client(bool authorised = true) const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
-    if (authorised) c.set_bearer_token_auth(kKey.toStdString());
-    return c;
-  }
-  // SIGTERM: the server finishes and says how many requests it answered.
-  int stop(QString& out) {
-    process_.terminate();
-    process_.waitForFinished(20000);
-    out = QString::fromUtf8(process_.readAllStandardOutput());
-    return process_.exitStatus() == QProcess::NormalExit ? process_.exitCode() : -1;
-  }
-
- private:
-  mutable QProcess process_;
-  QString banner_;
-  int port_ = 0;
-};
 
 }  // namespace
 
@@ -79,7 +35,7 @@ class TestServe : public QObject {
   QTemporaryDir dir_;
   QString llmBundle_, visionBundle_;
   std::vector<std::vector<std::vector<int>>> images_;  // MNIST test images [i][row][col]
-  std::unique_ptr<Server> errorServer_;                // one for all bad requests: it must survive them all
+  std::unique_ptr<ReefServer> errorServer_;            // one for all bad requests: it must survive them all
 
  private Q_SLOTS:
   void initTestCase() {
@@ -114,7 +70,7 @@ class TestServe : public QObject {
   }
 
   void officialOpenAiClientCompletesAndStreams() {
-    Server server(llmBundle_);
+    ReefServer server(llmBundle_);
     QVERIFY2(server.port() > 0, qPrintable(server.banner()));
     const QString prompt = "And God said";
     auto g =
@@ -123,7 +79,7 @@ class TestServe : public QObject {
     const Json reef = jsonOf(g.out.toStdString());
     auto r = runProgram(
         "node", {sourceDir() + "/tests/consumers/openai_client.mjs", sourceDir() + "/data/consumers/node_modules",
-                 QString("http://127.0.0.1:%1/v1").arg(server.port()), kKey, prompt, "10"});
+                 QString("http://127.0.0.1:%1/v1").arg(server.port()), ReefServer::kKey, prompt, "10"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const Json client = jsonOf(r.out.toStdString());
     QCOMPARE(client["models"], Json::array({"kjv-llama"}));
@@ -142,7 +98,7 @@ class TestServe : public QObject {
   }
 
   void concurrentGenerationsAreBatchedAndEqualLoneOnes() {
-    Server server(llmBundle_, {"--max-batch", "8"});
+    ReefServer server(llmBundle_, {"--max-batch", "8"});
     QVERIFY2(server.port() > 0, qPrintable(server.banner()));
     const std::vector<std::string> prompts = {"And God said",        "In the beginning", "The LORD",   "Blessed are",
                                               "And it came to pass", "Thou shalt",       "For God so", "Let there be"};
@@ -200,7 +156,7 @@ class TestServe : public QObject {
 
   void aClientThatLeavesFreesItsSequence() {
     // One sequence at a time: the second request can start only once the first has gone.
-    Server server(llmBundle_, {"--max-batch", "1"});
+    ReefServer server(llmBundle_, {"--max-batch", "1"});
     QVERIFY2(server.port() > 0, qPrintable(server.banner()));
     const Json longOne = {
         {"model", "kjv-llama"}, {"prompt", "And God said"}, {"max_tokens", 240}, {"temperature", 0}, {"stream", true}};
@@ -285,8 +241,8 @@ class TestServe : public QObject {
     QFETCH(bool, authorised);
     QFETCH(int, status);
     QFETCH(QString, expect);
-    if (!errorServer_) errorServer_ = std::make_unique<Server>(llmBundle_, QStringList{"--max-body-mb", "1"});
-    Server* server = errorServer_.get();
+    if (!errorServer_) errorServer_ = std::make_unique<ReefServer>(llmBundle_, QStringList{"--max-body-mb", "1"});
+    ReefServer* server = errorServer_.get();
     QVERIFY2(server->port() > 0, qPrintable(server->banner()));
     auto res = server->client(authorised).Post(path.toStdString(), body.toStdString(), "application/json");
     QVERIFY2(res, "no answer: did the server crash?");
@@ -312,7 +268,7 @@ class TestServe : public QObject {
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     r = runReef({"export", run, "--format", "bundle", "--out", bundle});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-    Server server(bundle);
+    ReefServer server(bundle);
     QVERIFY2(server.port() > 0, qPrintable(server.banner()));
     const std::vector<std::string> texts = {"The computer crashed and the kernel panicked; reboot the Unix machine.",
                                             "The senator promised the voters lower taxes before the election.",
@@ -340,7 +296,7 @@ class TestServe : public QObject {
   }
 
   void concurrentClassificationsAreBatched() {
-    Server server(visionBundle_, {"--max-batch", "16", "--batch-wait-ms", "20"});
+    ReefServer server(visionBundle_, {"--max-batch", "16", "--batch-wait-ms", "20"});
     QVERIFY2(server.port() > 0, qPrintable(server.banner()));
     // Each image alone first: the reference answers.
     std::vector<Json> alone;
