@@ -65,6 +65,29 @@ ClientSnippets classify(const QString& base, const QString& model, bool image) {
   return s;
 }
 
+ClientSnippets transcribe(const QString& base, const QString& model) {
+  ClientSnippets s;
+  s.curl = QString(
+               "curl %1/v1/audio/transcriptions \\\n  -F file=@speech.wav -F model=%2 \\\n"
+               "  -F response_format=verbose_json -F 'timestamp_granularities[]=word'\n")
+               .arg(base, shellQuoted(model));
+  s.pythonLabel = "Python (openai)";
+  s.python = QString(
+                 "from openai import OpenAI\n\n"
+                 "client = OpenAI(base_url=\"%1/v1\", api_key=\"unused\")\n"
+                 "result = client.audio.transcriptions.create(\n"
+                 "    model=%2,\n"
+                 "    file=open(\"speech.wav\", \"rb\"),\n"
+                 "    response_format=\"verbose_json\",\n"
+                 "    timestamp_granularities=[\"word\"],\n"
+                 ")\n"
+                 "print(result.text)\n"
+                 "for w in result.words:\n"
+                 "    print(f\"{w.start:6.2f} {w.end:6.2f}  {w.word}\")\n")
+                 .arg(base, pythonString(model));
+  return s;
+}
+
 }  // namespace
 
 QString shellQuoted(const QString& text) {
@@ -76,6 +99,7 @@ QString shellQuoted(const QString& text) {
 ClientSnippets clientSnippets(const QUrl& server, const QString& modelId, const std::string& servingMode) {
   const QString base = server.toString(QUrl::StripTrailingSlash);
   if (servingMode == "chat") return chat(base, modelId);
+  if (servingMode == "transcription") return transcribe(base, modelId);
   return classify(base, modelId, servingMode == "image_classification");
 }
 

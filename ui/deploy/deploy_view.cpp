@@ -2,10 +2,12 @@
 
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
+#include "ui/deploy/api_error.h"
 #include "ui/deploy/client_snippets.h"
 #include "ui/deploy/export_dialog.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/sse_parser.h"
+#include "ui/deploy/transcription_page.h"
 #include "ui/engine_client.h"
 #include "ui/workspace_session.h"
 
@@ -37,17 +39,7 @@
 
 namespace reef::ui {
 
-namespace {
-
-// The message of an OpenAI error object, or the network's own error.
-QString errorOf(QNetworkReply* reply, const QByteArray& body) {
-  const Json j = Json::parse(body.toStdString(), nullptr, false);
-  if (!j.is_discarded() && j.contains("error") && j["error"].contains("message"))
-    return QString::fromStdString(j["error"]["message"].get<std::string>());
-  return reply->errorString();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 DeployView::DeployView(WorkspaceSession& session, const protocol::Catalog* catalog, QString reefBinary, QWidget* parent)
     : QWidget(parent),
@@ -160,10 +152,13 @@ QWidget* DeployView::buildPlayground() {
   playground_->addWidget(new QLabel(tr("Deploy the run to try it here."), playground_));
   playground_->addWidget(buildChatPage(playground_));
   playground_->addWidget(buildClassifyPage(playground_));
+  transcription_ = new TranscriptionPage(network_, playground_);
+  playground_->addWidget(transcription_);
   boxLayout->addWidget(playground_, 1);
   playgroundStatus_ = new QLabel(box);
   playgroundStatus_->setWordWrap(true);
   boxLayout->addWidget(playgroundStatus_);
+  connect(transcription_, &TranscriptionPage::status, playgroundStatus_, &QLabel::setText);
   return box;
 }
 
@@ -298,14 +293,16 @@ void DeployView::serverStarted() {
   curl_->setPlainText(snippets.curl);
   python_->setPlainText(snippets.python);
   snippets_->setTabText(1, snippets.pythonLabel);
-  const bool chat = servingMode_ == "chat";
-  playground_->setCurrentIndex(chat ? 1 : 2);
+  const bool chat = servingMode_ == "chat", speech = servingMode_ == "transcription";
+  playground_->setCurrentIndex(chat ? 1 : speech ? 3 : 2);
+  transcription_->setServer(speech ? server_->url() : QUrl(), server_->modelId());
   for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_})
     w->setVisible(servingMode_ == "image_classification");
   for (QWidget* w : std::initializer_list<QWidget*>{text_, classifyText_})
     w->setVisible(servingMode_ == "text_classification");
-  playgroundStatus_->setText(chat ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
-                                  : tr("Classify through %1/v1/classify.").arg(url));
+  playgroundStatus_->setText(chat     ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
+                             : speech ? tr("Transcribe through %1/v1/audio/transcriptions.").arg(url)
+                                      : tr("Classify through %1/v1/classify.").arg(url));
   updateButtons();
 }
 
@@ -364,7 +361,7 @@ void DeployView::sendChat() {
       // The question goes unanswered: it leaves the conversation, so the next one is not refused too.
       conversation_.erase(conversation_.end() - 1);
       renderTranscript();
-      const QString why = failure->isEmpty() ? errorOf(reply, *received) : *failure;
+      const QString why = failure->isEmpty() ? apiErrorOf(reply, *received) : *failure;
       playgroundStatus_->setText("<span style='color:#c22'>" + why.toHtmlEscaped() + "</span>");
     } else {
       conversation_.push_back({{"role", "assistant"}, {"content", answer->toStdString()}});
@@ -418,7 +415,7 @@ void DeployView::classify(const Json& input) {
     const QByteArray answer = reply->readAll();
     predictions_->setRowCount(0);
     if (reply->error() != QNetworkReply::NoError) {
-      playgroundStatus_->setText("<span style='color:#c22'>" + errorOf(reply, answer).toHtmlEscaped() + "</span>");
+      playgroundStatus_->setText("<span style='color:#c22'>" + apiErrorOf(reply, answer).toHtmlEscaped() + "</span>");
       return;
     }
     const Json result = Json::parse(answer.toStdString(), nullptr, false);

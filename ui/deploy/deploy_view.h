@@ -3,7 +3,8 @@
 // and shows its address and model id, live requests and latency, a curl command and a Python
 // program to call it, the server's log, and a Stop button); and the Playground, a tab of its
 // own (playground()), that talks to the running server as any client would: a streamed chat for
-// language models, image or text classification for classifiers.
+// language models, image or text classification for classifiers, an audio file's transcript with
+// word times for speech recognizers (TranscriptionPage).
 #include "backend/protocol/catalog.h"
 #include "backend/protocol/json.h"
 
@@ -26,6 +27,7 @@ class QTextBrowser;
 namespace reef::ui {
 
 class ServeProcess;
+class TranscriptionPage;
 class WorkspaceSession;
 
 class DeployView : public QWidget {
@@ -61,6 +63,7 @@ class DeployView : public QWidget {
   void classifyFile(const QString& path);
   void classifyText(const QString& text);
   QLineEdit* textInput() const { return text_; }
+  TranscriptionPage* transcriptionPage() const { return transcription_; }
 
  Q_SIGNALS:
   // A streamed chat answer finished (its text), or a classification came back.
@@ -116,6 +119,7 @@ class DeployView : public QWidget {
   QLineEdit* text_;
   QPushButton* classifyText_;
   QTableWidget* predictions_;
+  TranscriptionPage* transcription_;
   QLabel* playgroundStatus_;
 };
 

@@ -1,0 +1,16 @@
+#include "ui/deploy/api_error.h"
+
+#include "backend/protocol/json.h"
+
+#include <QNetworkReply>
+
+namespace reef::ui {
+
+QString apiErrorOf(QNetworkReply* reply, const QByteArray& body) {
+  const Json j = Json::parse(body.toStdString(), nullptr, false);
+  if (!j.is_discarded() && j.contains("error") && j["error"].contains("message"))
+    return QString::fromStdString(j["error"]["message"].get<std::string>());
+  return reply->errorString();
+}
+
+}  // namespace reef::ui
