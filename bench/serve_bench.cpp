@@ -7,6 +7,8 @@
 // 3. Concurrent streams (1, 4, 16, 64): aggregate tokens/s and time to first token of `reef serve`
 //    with continuous batching (--max-batch 64), one sequence at a time (--max-batch 1), and
 //    llama.cpp (npm node-llama-cpp) decoding the model's f32 GGUF export with as many sequences.
+// 4. Transcriptions of jfk.wav by the QuartzNet example (10 steps: speed only): real-time factor
+//    alone and for 16 concurrent requests.
 // The models are trained here first: the MNIST CNN example (300 steps) and the KJV Llama example
 // (20 steps: speed does not depend on quality, and its greedy text never ends early).
 // Usage: reef-bench-serve [--clients 64] [--seconds 20] [--stream-tokens 100]
@@ -18,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -163,6 +166,45 @@ void compareStreams(const std::string& dir, int tokens) {
               batched / table["llama.cpp f32"][16].tokensPerSecond);
 }
 
+// Transcriptions: jfk.wav (11 s of real speech) through /v1/audio/transcriptions alone, then from
+// 16 clients at once; the real-time factor is seconds of audio per second of wall time.
+void transcriptionSpeed(const std::string& dir) {
+  run(kReef + " train " + kSource + "/resources/examples/asr/quartznet_chars.yaml --run-dir " + dir +
+      "/asr --set trainer.max_steps=10 --set trainer.val_interval=10 --set trainer.limit_val_batches=1 --plain > "
+      "/dev/null");
+  std::ifstream in(kSource + "/data/speech/samples/jfk.wav", std::ios::binary);
+  const std::string audio((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Server server(dir + "/asr --threads 32");
+  auto transcribe = [&](double& seconds) {
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_read_timeout(600, 0);
+    auto res = client.Post("/v1/audio/transcriptions",
+                           httplib::MultipartFormDataItems{{"file", audio, "jfk.wav", "audio/wav"},
+                                                           {"model", "asr-quartznet", "", ""},
+                                                           {"response_format", "verbose_json", "", ""}});
+    if (!res || res->status != 200) throw std::runtime_error("a transcription failed");
+    seconds = Json::parse(res->body).at("duration").get<double>();
+  };
+  double audioSeconds = 0;
+  transcribe(audioSeconds);  // warm-up
+  std::vector<double> alone;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = Clock::now();
+    transcribe(audioSeconds);
+    alone.push_back(audioSeconds / std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  std::vector<std::thread> clients;
+  std::vector<double> durations(16, 0);
+  const auto start = Clock::now();
+  for (size_t c = 0; c < durations.size(); ++c) clients.emplace_back([&, c] { transcribe(durations[c]); });
+  for (auto& t : clients) t.join();
+  const double together = 16 * audioSeconds / std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf(
+      "\ntranscriptions, QuartzNet example, jfk.wav (%.1f s): real-time factor %.0f alone (median of 5), "
+      "%.0f for 16 concurrent requests together\n",
+      audioSeconds, bench::median(alone), together);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -238,6 +280,7 @@ int main(int argc, char** argv) {
         "%.1f%%)\n",
         direct, static_cast<long long>(chunks), served, served / direct, 100.0 * (1 - served / direct));
     compareStreams(dir, streamTokens);
+    transcriptionSpeed(dir);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "reef-bench-serve: %s\n", e.what());
     std::filesystem::remove_all(dir);
