@@ -102,9 +102,7 @@ struct ModelServer::Impl {
   void completions(const httplib::Request& req, httplib::Response& res, bool chat) {
     GenerationRequest request = chat ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
     checkModel(request.model);
-    if (!model.generatesText())
-      throw invalidRequest(
-          "model '" + model.id() + "' serves " + model.serving() + ": use " + endpointFor(model.serving()), "model");
+    if (!model.generatesText()) throw wrongEndpoint(model.id(), model.serving());
     model.checkRequest(request);  // before a stream's 200 is committed
     const std::string id = newId(chat ? "chatcmpl" : "cmpl");
     const int64_t created = now();
@@ -162,9 +160,7 @@ struct ModelServer::Impl {
       if (name != "file") fields.emplace_back(name, part.content);
     const TranscriptionRequest request = parseTranscriptionRequest(fields, req.get_file_value("file").content);
     checkModel(request.model);
-    if (model.serving() != "transcription")
-      throw invalidRequest(
-          "model '" + model.id() + "' serves " + model.serving() + ": use " + endpointFor(model.serving()), "model");
+    if (model.serving() != "transcription") throw wrongEndpoint(model.id(), model.serving());
     const auto [body, type] = transcriptionResponse(request, model.transcribe(request));
     res.set_content(body, type);
   }

@@ -282,4 +282,8 @@ std::string endpointFor(const std::string& serving) {
   return "/v1/classify";
 }
 
+ApiError wrongEndpoint(const std::string& id, const std::string& serving) {
+  return invalidRequest("model '" + id + "' serves " + serving + ": use " + endpointFor(serving), "model");
+}
+
 }  // namespace reef::deploy

@@ -76,6 +76,8 @@ std::pair<std::string, std::string> transcriptionResponse(const TranscriptionReq
 
 // The endpoint that answers a serving mode, for errors that send a client to the right one.
 std::string endpointFor(const std::string& serving);
+// 400 naming "model": model `id` serves `serving`, and the endpoint to use instead.
+ApiError wrongEndpoint(const std::string& id, const std::string& serving);
 
 struct Usage {
   int64_t promptTokens = 0, completionTokens = 0;

@@ -221,8 +221,7 @@ std::string ServedModel::description() const { return s_->description; }
 int64_t ServedModel::created() const { return s_->created; }
 
 void ServedModel::checkRequest(const GenerationRequest& request) const {
-  if (!s_->generation)
-    throw invalidRequest("model '" + s_->id + "' serves " + s_->serving + ": use " + endpointFor(s_->serving), "model");
+  if (!s_->generation) throw wrongEndpoint(s_->id, s_->serving);
   const int64_t context = s_->generation->contextLength();
   const int64_t promptTokens = s_->generation->promptLength(request.prompt);
   if (promptTokens >= context)
@@ -252,8 +251,7 @@ Completion ServedModel::complete(const GenerationRequest& request,
 }
 
 Json ServedModel::classify(const ClassifyRequest& request) {
-  if (!s_->batcher)
-    throw invalidRequest("model '" + s_->id + "' serves " + s_->serving + ": use " + endpointFor(s_->serving), "model");
+  if (!s_->batcher) throw wrongEndpoint(s_->id, s_->serving);
   // Every input is checked before any is classified, so that a bad one fails the request alone.
   std::vector<torch::Tensor> examples;
   for (size_t i = 0; i < request.inputs.size(); ++i) {
@@ -289,8 +287,7 @@ Json ServedModel::classify(const ClassifyRequest& request) {
 }
 
 Json ServedModel::transcribe(const TranscriptionRequest& request) {
-  if (!s_->transcriber)
-    throw invalidRequest("model '" + s_->id + "' serves " + s_->serving + ": use " + endpointFor(s_->serving), "model");
+  if (!s_->transcriber) throw wrongEndpoint(s_->id, s_->serving);
   protocol::audio::Audio audio;
   try {
     audio = protocol::audio::decodeAudio(request.audio, s_->speech->sampleRate());
