@@ -158,8 +158,11 @@ void SweepController::pauseForDiskFull(const std::string& cause) {
                               "` continues its trials from their last checkpoints";
   try {
     end("stopped", message);
-  } catch (const std::exception& e) {  // state.json keeps its last version; resume adopts from it
-    note("cannot record the pause: " + std::string(e.what()));
+  } catch (const std::exception& e) {
+    // Unrecorded, a signalled trial would read as cancelled on resume: it trains on instead, and
+    // resume follows it from state.json's last version (or continues it, if the disk stopped it).
+    note("cannot record the pause (" + std::string(e.what()) +
+         "): running trials are left to go on; `reef sweep resume` follows them");
   }
   throw std::runtime_error("sweep " + store_.id() + " paused: " + message);
 }

