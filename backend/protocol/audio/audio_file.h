@@ -26,6 +26,13 @@ Audio decodeAudio(const std::string& bytes, int sampleRate = 0);
 enum class ResampleQuality { Best, Medium };
 std::vector<float> resample(const std::vector<float>& samples, int fromRate, int toRate,
                             ResampleQuality quality = ResampleQuality::Best);
+// A whole file's bytes, "wav" or "flac" (16-bit); samples outside [-1, 1] are clipped.
+std::string encodeAudio(const std::vector<float>& samples, int sampleRate, const std::string& format);
+// Samples as 16-bit signed little-endian bytes, clipped to [-1, 1]: raw PCM, or a WAV's data.
+std::string pcm16(const std::vector<float>& samples);
+// The 44-byte header of a mono 16-bit WAV whose length is not known yet (a stream): both sizes
+// are 0xFFFFFFFF, read as "to the end" by libsndfile, ffmpeg and browsers.
+std::string wavStreamHeader(int sampleRate);
 // 16-bit PCM WAV; samples outside [-1, 1] are clipped.
 void writeWav(const std::filesystem::path& file, const std::vector<float>& samples, int sampleRate);
 

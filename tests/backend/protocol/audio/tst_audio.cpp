@@ -149,6 +149,29 @@ class TestAudio : public QObject {
     }
   }
 
+  // What /v1/audio/speech sends: a WAV or FLAC made in memory, or a WAV streamed as a header
+  // without sizes and 16-bit samples, hold the samples writeWav writes.
+  void encodedAudioHoldsWhatWriteWavWrites() {
+    QTemporaryDir dir;
+    const auto path = dir.filePath("tone.wav").toStdString();
+    auto tone = sine(440, 0.25, 16000);
+    tone[10] = 1.5f;  // clipped, as writeWav clips
+    tone[11] = -1.5f;
+    writeWav(path, tone, 16000);
+    const auto written = readAudio(path);
+    QCOMPARE(decodeAudio(encodeAudio(tone, 16000, "wav")).samples, written.samples);
+    const auto flac = decodeAudio(encodeAudio(tone, 16000, "flac"));
+    QCOMPARE(flac.sampleRate, 16000);
+    QCOMPARE(flac.samples, written.samples);
+    const std::string header = wavStreamHeader(16000), raw = pcm16(tone);
+    QCOMPARE(header.size(), size_t{44});
+    QCOMPARE(raw.size(), 2 * tone.size());
+    const auto streamed = decodeAudio(header + raw);
+    QCOMPARE(streamed.sampleRate, 16000);
+    QCOMPARE(streamed.samples, written.samples);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, encodeAudio(tone, 16000, "mp3"));
+  }
+
   void melScaleAndFilterbank() {
     QCOMPARE(hzToMel(1000), 15.0);  // Slaney: linear to 1 kHz at 200/3 Hz per mel
     QVERIFY(std::abs(melToHz(hzToMel(4321)) - 4321) < 1e-6);
