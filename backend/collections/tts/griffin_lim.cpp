@@ -15,7 +15,10 @@ GriffinLim::GriffinLim(protocol::audio::MelOptions options, int iterations)
 torch::Tensor GriffinLim::operator()(const torch::Tensor& logMel) const {
   torch::NoGradGuard noGrad;
   const auto mel = logMel.to(torch::kCPU, torch::kFloat32).exp().transpose(0, 1);  // [M, F]
-  const auto magnitude = torch::matmul(inverse_, mel).clamp_min(0).sqrt();         // [bins, F]
+  auto magnitude = torch::matmul(inverse_, mel).clamp_min(0).sqrt();               // [bins, F]
+  // The inverse STFT needs a window's worth of frames: a one-letter text ("a.") gets silence after it.
+  const int64_t minFrames = options_.nFft / options_.hop + 2;
+  if (magnitude.size(1) < minFrames) magnitude = torch::constant_pad_nd(magnitude, {0, minFrames - magnitude.size(1)});
   const int64_t length = (magnitude.size(1) - 1) * options_.hop;
   auto stft = [&](const torch::Tensor& y) {
     return torch::stft(y, options_.nFft, options_.hop, options_.winLength, window_, true, "reflect", false, true, true);

@@ -84,12 +84,16 @@ TtsModel::Losses TtsModel::losses(const engine::Batch& batch) {
 torch::Tensor TtsModel::trainingStep(const engine::Batch& batch) { return losses(batch).total(); }
 
 torch::Tensor TtsModel::melOf(const std::string& text, double pace) {
+  const auto ids = vocabulary_->encode(text);
+  if (ids.empty()) {
+    std::string letters;
+    for (const auto& c : vocabulary_->alphabet()) letters += c;
+    throw std::invalid_argument("nothing to say in '" + text + "': the model speaks only the characters '" + letters +
+                                "' (model.alphabet): spell numbers and symbols out");
+  }
   torch::NoGradGuard noGrad;
   const bool wasTraining = network_->is_training();
   network_->eval();
-  const auto ids = vocabulary_->encode(text);
-  if (ids.empty())
-    throw std::invalid_argument("nothing to say in '" + text + "': the model speaks the characters of model.alphabet");
   const auto input = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device());
   const auto length = torch::tensor({static_cast<int64_t>(ids.size())}, torch::kInt64).to(device());
   const auto out = network_->forward(input, length, {}, {}, pace);
