@@ -1,16 +1,19 @@
 // OpenAI-style request bodies through `reef serve`'s real routes: a ModelServer on a loopback port,
-// reached over HTTP as clients reach it, in front of two stand-ins for the model (the fuzzer
+// reached over HTTP as clients reach it, in front of three stand-ins for the model (the fuzzer
 // cannot run a network per input): a text generator that streams back pieces of its prompt, byte
-// by byte where the input says, and an image classifier that decodes its inputs as ServedModel
-// does. The first byte picks the route and the server; the rest is the body (or a model name).
-// Every answer must be a 200 with JSON or server-sent events of JSON, or a 4xx OpenAI error object:
-// a 5xx, or anything that is not JSON, is a finding.
+// by byte where the input says, an image classifier that decodes its inputs as ServedModel does,
+// and a speech model whose sentences last as long as their text and which cannot say a sentence
+// without letters. The first byte picks the route and the server; the rest is the body (or a
+// model name). Every answer must be a 200 with JSON, server-sent events of JSON or audio, or a
+// 4xx OpenAI error object: a 5xx, or anything else, is a finding.
 #include "backend/export/deploy/image_input.h"
 #include "backend/export/deploy/model_server.h"
 #include "fuzz/fuzz_input.h"
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <thread>
 
@@ -20,8 +23,8 @@ namespace {
 
 class StandIn : public deploy::ModelEndpoint {
  public:
-  StandIn(std::string id, bool generates)
-      : id_(std::move(id)), serving_(generates ? "chat" : "image_classification"), generates_(generates) {}
+  StandIn(std::string id, std::string serving)
+      : id_(std::move(id)), serving_(std::move(serving)), generates_(serving_ == "chat") {}
   const std::string& id() const override { return id_; }
   const std::string& serving() const override { return serving_; }
   bool generatesText() const override { return generates_; }
@@ -56,6 +59,14 @@ class StandIn : public deploy::ModelEndpoint {
   Json transcribe(const deploy::TranscriptionRequest&) override {
     throw deploy::invalidRequest("model '" + id_ + "' does not transcribe", "model");
   }
+  int speechRate() const override { return 16000; }
+  std::vector<float> speak(const std::string& sentence, double speed) override {
+    if (std::none_of(sentence.begin(), sentence.end(), [](unsigned char c) { return std::isalpha(c); }))
+      throw deploy::invalidRequest("nothing to say in '" + sentence + "'", "input");
+    std::vector<float> samples(static_cast<size_t>(static_cast<double>(sentence.size()) * 160 / speed));
+    for (size_t i = 0; i < samples.size(); ++i) samples[i] = static_cast<float>(i % 64) / 32.0f - 1.0f;
+    return samples;
+  }
 
  private:
   std::string id_, serving_;
@@ -68,8 +79,8 @@ struct Served {
   deploy::ModelServer server;
   std::thread thread;
   int port = 0;
-  Served(const std::string& id, bool generates, const std::string& apiKey)
-      : model(id, generates), server(model, metrics, {"127.0.0.1", 0, apiKey, 1u << 16, 4}) {
+  Served(const std::string& id, const std::string& serving, const std::string& apiKey)
+      : model(id, serving), server(model, metrics, {"127.0.0.1", 0, apiKey, 1u << 16, 4}) {
     port = server.bind();
     thread = std::thread([this] { server.run(); });
     while (!server.running()) std::this_thread::yield();
@@ -92,6 +103,10 @@ void checkAnswer(const httplib::Result& result, const std::string& route) {
   if (!result) fuzz::finding(route + ": no answer (" + httplib::to_string(result.error()) + ")");
   const int status = result->status;
   if (status >= 500 || status < 200) fuzz::finding(route + " answered " + std::to_string(status) + ": " + result->body);
+  if (status == 200 && result->get_header_value("Content-Type").rfind("audio/", 0) == 0) {
+    if (result->body.empty()) fuzz::finding(route + " answered 200 without audio");
+    return;
+  }
   if (result->get_header_value("Content-Type") == "text/event-stream") {
     size_t at = 0;
     for (size_t end; (end = result->body.find("\n\n", at)) != std::string::npos; at = end + 2) {
@@ -112,12 +127,14 @@ void checkAnswer(const httplib::Result& result, const std::string& route) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Served chat("fuzz-chat", true, "fuzz-key");
-  static Served classifier("fuzz-classifier", false, "");
+  static Served chat("fuzz-chat", "chat", "fuzz-key");
+  static Served classifier("fuzz-classifier", "image_classification", "");
+  static Served speaker("fuzz-speaker", "speech", "");
   if (size == 0) return 0;
-  Served& served = (data[0] & 8) ? classifier : chat;
-  static thread_local std::unique_ptr<httplib::Client> clients[2];
-  std::unique_ptr<httplib::Client>& client = clients[(data[0] & 8) ? 1 : 0];
+  const int which = (data[0] & 16) ? 2 : (data[0] & 8) ? 1 : 0;
+  Served& served = which == 2 ? speaker : which == 1 ? classifier : chat;
+  static thread_local std::unique_ptr<httplib::Client> clients[3];
+  std::unique_ptr<httplib::Client>& client = clients[which];
   if (!client) {
     client = std::make_unique<httplib::Client>("127.0.0.1", served.port);
     client->set_keep_alive(true);
@@ -126,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string body = fuzz::text(data + 1, size - 1);
   static const char* routes[] = {"/v1/completions", "/v1/chat/completions", "/v1/classify", "/v1/models/"};
-  const std::string route = routes[data[0] % 4];
+  const std::string route = which == 2 && (data[0] & 1) ? "/v1/audio/speech" : routes[data[0] % 4];
   if (route == "/v1/models/")
     checkAnswer(client->Get(route + percentEncoded(body)), route);
   else

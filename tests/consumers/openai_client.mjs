@@ -1,17 +1,10 @@
 // The official OpenAI client (npm `openai`) against `reef serve`: lists the models, asks for a
 // greedy completion, and streams a chat completion. Prints what it received as JSON.
 // Usage: node openai_client.mjs NODE_MODULES BASE_URL API_KEY PROMPT MAX_TOKENS
-import { createRequire } from "node:module";
-import path from "node:path";
+import { connect } from "./reef_openai.mjs";
 
 const [modules, baseURL, apiKey, prompt, maxTokens] = process.argv.slice(2);
-const require = createRequire(path.join(modules, "noop.js"));
-const { default: OpenAI } = await import(require.resolve("openai"));
-
-const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 60000 });
-const models = [];
-for await (const m of client.models.list()) models.push(m.id);
-const model = models[0];
+const { client, model, models, OpenAI } = await connect(modules, baseURL, apiKey);
 
 const completion = await client.completions.create({ model, prompt, max_tokens: Number(maxTokens), temperature: 0 });
 

@@ -2,18 +2,11 @@
 // audio file transcribed as verbose_json with word times, json and text; then an upload that is not
 // audio and a language the model does not speak, which must fail with 400 naming the field.
 // Usage: node openai_transcribe.mjs NODE_MODULES BASE_URL API_KEY AUDIO_FILE
-import { createRequire } from "node:module";
 import fs from "node:fs";
-import path from "node:path";
+import { connect } from "./reef_openai.mjs";
 
 const [modules, baseURL, apiKey, audio] = process.argv.slice(2);
-const require = createRequire(path.join(modules, "noop.js"));
-const { default: OpenAI, toFile } = await import(require.resolve("openai"));
-
-const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 60000 });
-const models = [];
-for await (const m of client.models.list()) models.push(m.id);
-const model = models[0];
+const { client, model, toFile } = await connect(modules, baseURL, apiKey);
 
 const verbose = await client.audio.transcriptions.create({
   model, file: fs.createReadStream(audio), response_format: "verbose_json", timestamp_granularities: ["word"],

@@ -41,7 +41,7 @@ void registerTtsCollection(engine::Registry& registry) {
                "judged_samples", 20, 0, 100000,
                "Validation sentences synthesized and transcribed for val/intelligibility_wer (the test split: all)"),
        },
-       ModelCapabilities{{}, engine::serving::kNone, {{"tts_samples", views::kSynthesizedSpeech}}, {}, "test"}},
+       ModelCapabilities{{}, engine::serving::kSpeech, {{"tts_samples", views::kSynthesizedSpeech}}, {}, "test"}},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         return std::make_unique<TtsModel>(context);
       });

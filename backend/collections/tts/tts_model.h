@@ -7,6 +7,7 @@
 #include "backend/collections/tts/fastpitch.h"
 #include "backend/collections/tts/griffin_lim.h"
 #include "backend/collections/tts/tts_corpus.h"
+#include "backend/engine/core/inference.h"
 #include "backend/engine/core/model.h"
 
 #include <memory>
@@ -14,7 +15,7 @@
 
 namespace reef::tts {
 
-class TtsModel : public engine::Model {
+class TtsModel : public engine::Model, public engine::SpeechSynthesis {
  public:
   explicit TtsModel(const engine::ModelContext& context);
 
@@ -36,8 +37,8 @@ class TtsModel : public engine::Model {
   // Log-mel [F, n_mels] of a text with predicted durations and pitch; pace > 1 speaks faster.
   torch::Tensor melOf(const std::string& text, double pace = 1.0);
   // Waveform at sampleRate().
-  std::vector<float> synthesize(const std::string& text, double pace = 1.0);
-  int sampleRate() const { return melOptions_.sampleRate; }
+  std::vector<float> synthesize(const std::string& text, double pace = 1.0) override;
+  int sampleRate() const override { return melOptions_.sampleRate; }
   // The ASR model of data.aligner (loaded with the datasets); null before, or without one.
   asr::AsrModel* judge() { return aligner_.get(); }
   torch::Device device() const;

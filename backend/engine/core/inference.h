@@ -16,6 +16,7 @@ inline constexpr const char* kChat = "chat";                                 // 
 inline constexpr const char* kImageClassification = "image_classification";  // ImageClassification
 inline constexpr const char* kTextClassification = "text_classification";    // TextClassification
 inline constexpr const char* kTranscription = "transcription";               // SpeechRecognition
+inline constexpr const char* kSpeech = "speech";                             // SpeechSynthesis
 inline constexpr const char* kNone = "none";
 }  // namespace serving
 
@@ -60,6 +61,16 @@ class SpeechRecognition {
   virtual ~SpeechRecognition() = default;
   virtual int sampleRate() const = 0;
   virtual Transcription transcribeTimed(const std::vector<float>& samples) = 0;
+};
+
+// Serving mode "speech": text in, mono samples at sampleRate() out. Serving calls it a sentence
+// at a time, so that a long text's first sentence is heard while the rest is made.
+class SpeechSynthesis {
+ public:
+  virtual ~SpeechSynthesis() = default;
+  virtual int sampleRate() const = 0;
+  // pace > 1 speaks faster. Throws std::invalid_argument when the text has nothing the model can say.
+  virtual std::vector<float> synthesize(const std::string& text, double pace) = 0;
 };
 
 }  // namespace reef::engine

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace reef::deploy {
 
@@ -21,7 +22,7 @@ class ModelEndpoint {
   virtual ~ModelEndpoint() = default;
 
   virtual const std::string& id() const = 0;
-  // The serving mode: chat, image_classification, text_classification or transcription
+  // The serving mode: chat, image_classification, text_classification, transcription or speech
   // (engine::serving).
   virtual const std::string& serving() const = 0;
   virtual bool generatesText() const = 0;
@@ -39,6 +40,10 @@ class ModelEndpoint {
   // {"text", "duration" (seconds of audio), "words": [{word, start, end}]}; ApiError 400 naming
   // "file" when the audio does not decode or is too long.
   virtual Json transcribe(const TranscriptionRequest& request) = 0;
+  // Speech: the samples of one sentence at speechRate(), said `speed` times faster than the
+  // model's pace; ApiError 400 naming "input" when the sentence has nothing the model can say.
+  virtual int speechRate() const = 0;
+  virtual std::vector<float> speak(const std::string& sentence, double speed) = 0;
 };
 
 }  // namespace reef::deploy

@@ -1,5 +1,7 @@
 #include "backend/export/deploy/model_server.h"
 
+#include "backend/protocol/audio/audio_file.h"
+
 #include <httplib.h>
 
 #include <atomic>
@@ -7,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include <sys/socket.h>
 
@@ -59,7 +62,7 @@ bool sameSecret(const std::string& given, const std::string& expected) {
 
 std::string endpointLabel(const std::string& path) {
   for (const char* known : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify",
-                            "/v1/audio/transcriptions", "/health", "/metrics"})
+                            "/v1/audio/transcriptions", "/v1/audio/speech", "/health", "/metrics"})
     if (path == known) return known;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models";
   return "other";
@@ -165,6 +168,76 @@ struct ModelServer::Impl {
     res.set_content(body, type);
   }
 
+  // The first sentence the model can say, made before a 200 is committed so that input with
+  // nothing to say fails as a 400; `next` moves past it.
+  std::vector<float> firstSpoken(const SpeechRequest& request, const std::vector<std::string>& sentences,
+                                 size_t& next) {
+    std::string last;
+    while (next < sentences.size()) try {
+        return model.speak(sentences[next++], request.speed);
+      } catch (const ApiError& e) {
+        if (e.param != "input") throw;
+        last = e.what();
+      }
+    throw invalidRequest("'input' holds nothing model '" + model.id() + "' can say (" + last + ")", "input");
+  }
+
+  // Sentence by sentence as the client reads: wav (a header without sizes, then samples) and pcm
+  // stream; flac is sent whole, as its header holds the length.
+  void speech(const httplib::Request& req, httplib::Response& res) {
+    const SpeechRequest request = parseSpeechRequest(req.body);
+    checkModel(request.model);
+    if (model.serving() != "speech") throw wrongEndpoint(model.id(), model.serving());
+    auto sentences = std::make_shared<std::vector<std::string>>(speechSentences(request.input));
+    size_t next = 0;
+    auto first = std::make_shared<std::vector<float>>(firstSpoken(request, *sentences, next));
+    const int rate = model.speechRate();
+    const auto rest = [this, request, sentences, next, rate](const std::function<bool(std::vector<float>)>& onPiece) {
+      const std::vector<float> pause(static_cast<size_t>(rate / 5), 0.0f);  // 0.2 s between sentences
+      for (size_t i = next; i < sentences->size(); ++i) {
+        std::vector<float> piece;
+        try {
+          piece = model.speak((*sentences)[i], request.speed);
+        } catch (const ApiError& e) {
+          if (e.param == "input") continue;  // a sentence of punctuation only
+          throw;
+        }
+        piece.insert(piece.begin(), pause.begin(), pause.end());
+        if (!onPiece(std::move(piece))) return false;
+      }
+      return true;
+    };
+    res.set_header("X-Reef-Sample-Rate", std::to_string(request.responseFormat == "pcm" ? kPcmSampleRate : rate));
+    if (request.responseFormat == "flac") {
+      std::vector<float> all = std::move(*first);
+      rest([&all](std::vector<float> piece) {
+        all.insert(all.end(), piece.begin(), piece.end());
+        return true;
+      });
+      res.set_content(protocol::audio::encodeAudio(all, rate, "flac"), speechContentType("flac"));
+      return;
+    }
+    res.set_chunked_content_provider(
+        speechContentType(request.responseFormat), [request, first, rest, rate](size_t, httplib::DataSink& sink) {
+          const auto send = [&](const std::vector<float>& samples) {
+            const std::string bytes = protocol::audio::pcm16(
+                request.responseFormat == "pcm" ? protocol::audio::resample(samples, rate, kPcmSampleRate) : samples);
+            return sink.write(bytes.data(), bytes.size());
+          };
+          try {
+            // (A write of no bytes would end a chunked stream: pcm has no header.)
+            const std::string header = protocol::audio::wavStreamHeader(rate);
+            if ((request.responseFormat == "wav" && !sink.write(header.data(), header.size())) || !send(*first) ||
+                !rest([&](std::vector<float> piece) { return send(piece); }))
+              return false;
+          } catch (const std::exception&) {
+            return false;  // the connection closes without its last chunk: the client sees a cut stream
+          }
+          sink.done();
+          return true;
+        });
+  }
+
   void routes() {
     // Debian's cpp-httplib 0.11 listens with a backlog of 5: a burst of clients overflows the
     // accept queue and some connections are dropped. The listening socket is remembered here so
@@ -247,6 +320,7 @@ struct ModelServer::Impl {
                 [this](const httplib::Request& req, httplib::Response& res) { completions(req, res, true); });
     server.Post("/v1/audio/transcriptions",
                 [this](const httplib::Request& req, httplib::Response& res) { transcriptions(req, res); });
+    server.Post("/v1/audio/speech", [this](const httplib::Request& req, httplib::Response& res) { speech(req, res); });
     server.Post("/v1/classify", [this](const httplib::Request& req, httplib::Response& res) {
       const ClassifyRequest request = parseClassifyRequest(req.body);
       checkModel(request.model);

@@ -1,5 +1,6 @@
 #include "backend/export/deploy/openai_protocol.h"
 
+#include <cctype>
 #include <cmath>
 
 namespace reef::deploy {
@@ -276,9 +277,61 @@ std::pair<std::string, std::string> transcriptionResponse(const TranscriptionReq
   return {out.dump(), "application/json"};
 }
 
+SpeechRequest parseSpeechRequest(const std::string& body) {
+  const Json j = parseObject(body);
+  SpeechRequest r;
+  r.model = requireString(j, "model");
+  r.input = requireString(j, "input");
+  if (r.input.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw invalidRequest("'input' is empty: give the text to speak", "input");
+  if (r.input.size() > kMaxSpeechCharacters)
+    throw invalidRequest("'input' is " + std::to_string(r.input.size()) + " characters; at most " +
+                             std::to_string(kMaxSpeechCharacters) + " per request: split it",
+                         "input");
+  if (j.contains("voice") && !j["voice"].is_null() && !j["voice"].is_string())
+    throw invalidRequest("'voice' must be a string", "voice");
+  if (j.contains("response_format") && !j["response_format"].is_null()) {
+    const Json& f = j["response_format"];
+    if (!f.is_string() || (f != "wav" && f != "flac" && f != "pcm"))
+      throw invalidRequest(
+          "response_format " + f.dump() + " is not one of wav, flac, pcm (mp3, opus and aac are not made here)",
+          "response_format");
+    r.responseFormat = f.get<std::string>();
+  }
+  r.speed = number<double>(j, "speed", 1.0, 0.25, 4.0);
+  return r;
+}
+
+std::vector<std::string> speechSentences(const std::string& input) {
+  std::vector<std::string> out;
+  std::string current;
+  const auto flush = [&] {
+    const size_t first = current.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos)
+      out.push_back(current.substr(first, current.find_last_not_of(" \t\r\n") - first + 1));
+    current.clear();
+  };
+  for (size_t i = 0; i < input.size(); ++i) {
+    const char c = input[i];
+    current += c;
+    const bool end = c == '\n' || ((c == '.' || c == '!' || c == '?' || c == ';') &&
+                                   (i + 1 == input.size() || std::isspace(static_cast<unsigned char>(input[i + 1]))));
+    if (end) flush();
+  }
+  flush();
+  return out;
+}
+
+std::string speechContentType(const std::string& responseFormat) {
+  if (responseFormat == "flac") return "audio/flac";
+  if (responseFormat == "pcm") return "audio/pcm";
+  return "audio/wav";
+}
+
 std::string endpointFor(const std::string& serving) {
   if (serving == "chat") return "/v1/completions or /v1/chat/completions";
   if (serving == "transcription") return "/v1/audio/transcriptions";
+  if (serving == "speech") return "/v1/audio/speech";
   return "/v1/classify";
 }
 

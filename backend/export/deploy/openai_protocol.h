@@ -74,6 +74,22 @@ TranscriptionRequest parseTranscriptionRequest(const std::vector<std::pair<std::
 // {"text", "duration", "words": [{word, start, end}]}. Returns the body and its content type.
 std::pair<std::string, std::string> transcriptionResponse(const TranscriptionRequest& request, const Json& transcript);
 
+// /v1/audio/speech: `input` (1-4096 characters), `response_format` wav | flac | pcm (default wav;
+// pcm is 16-bit little-endian mono at 24 kHz, as OpenAI's), `speed` 0.25-4. `voice` is accepted
+// and ignored when a string: Reef's speech models have one voice each.
+struct SpeechRequest {
+  std::string model, input, responseFormat = "wav";
+  double speed = 1.0;
+};
+SpeechRequest parseSpeechRequest(const std::string& body);
+inline constexpr int kPcmSampleRate = 24000;
+inline constexpr size_t kMaxSpeechCharacters = 4096;
+// The input in the pieces it is spoken in, each said and sent before the next: sentences (ended
+// by . ! ? ; or a line break, with what follows), never empty, whitespace trimmed.
+std::vector<std::string> speechSentences(const std::string& input);
+// The content type of a speech response_format.
+std::string speechContentType(const std::string& responseFormat);
+
 // The endpoint that answers a serving mode, for errors that send a client to the right one.
 std::string endpointFor(const std::string& serving);
 // 400 naming "model": model `id` serves `serving`, and the endpoint to use instead.

@@ -3,12 +3,14 @@
 // transcribe` on a file (with word times) and on a manifest (which reproduces the best validation
 // WER), the same model behind `reef serve` answering the official OpenAI client's transcriptions
 // (verbose_json, json, text; audio at another rate; 400s naming the field), a short FastPitch run
-// aligned by that ASR model, and `reef synthesize` writing 16 kHz WAV whose length
-// follows the pace.
+// aligned by that ASR model, `reef synthesize` writing 16 kHz WAV whose length follows the pace,
+// and that model behind `reef serve` answering the OpenAI client's speech requests with the same
+// samples (streamed WAV, FLAC, 24 kHz PCM; 400s naming the parameter).
 #include "backend/protocol/audio/audio_file.h"
 #include "backend/protocol/audio/speech_manifest.h"
 #include "tests/support/reef_cli.h"
 #include "tests/support/reef_server.h"
+#include "tests/support/speech_subset.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -18,28 +20,6 @@
 using namespace reef;
 using namespace reef::test;
 namespace fs = std::filesystem;
-
-namespace {
-
-QString dataRoot() {
-  return qEnvironmentVariableIsEmpty("REEF_DATA") ? sourceDir() + "/data" : qEnvironmentVariable("REEF_DATA");
-}
-
-// The first `count` lines of `manifest` whose kind is `kind` (any kind when empty), with absolute
-// audio paths, written to `out`.
-void subset(const fs::path& manifest, const std::string& kind, size_t count, const fs::path& out) {
-  std::ofstream o(out);
-  size_t kept = 0;
-  for (const auto& e : protocol::audio::readManifest(manifest)) {
-    if (!kind.empty() && e.extra.value("kind", "") != kind) continue;
-    o << Json{{"audio_filepath", e.audio.string()}, {"duration", e.duration}, {"text", e.text}, {"speaker", e.speaker}}
-             .dump()
-      << "\n";
-    if (++kept == count) break;
-  }
-}
-
-}  // namespace
 
 class TestSpeechCli : public QObject {
   Q_OBJECT
@@ -63,7 +43,7 @@ class TestSpeechCli : public QObject {
   void initTestCase() {
     data_ = fs::path(dir_.path().toStdString()) / "data";
     fs::create_directories(data_);
-    const fs::path speech = fs::path(dataRoot().toStdString()) / "speech";
+    const fs::path speech = dataRoot() / "speech";
     subset(speech / "asr/train.jsonl", "digits", 1200, data_ / "asr_train.jsonl");
     subset(speech / "asr/val.jsonl", "digits", 40, data_ / "asr_val.jsonl");
     subset(speech / "tts/train.jsonl", "", 160, data_ / "tts_train.jsonl");
@@ -214,6 +194,56 @@ class TestSpeechCli : public QObject {
     QVERIFY2(a.samples.size() % 160 == 0, "a whole number of hops");
     const double ratio = b.seconds() / a.seconds();
     QVERIFY2(ratio < 0.75, qPrintable(QString("pace 2 gave %1 of the length").arg(ratio)));
+  }
+
+  // After ttsRoundTrip: the same text served is `reef synthesize`'s file, in every format.
+  void speechThroughTheOpenAiClient() {
+    QVERIFY(!tts_.empty());
+    ReefServer server(QString::fromStdString(tts_.string()));
+    QVERIFY2(server.port() > 0, qPrintable(server.banner()));
+    const fs::path dir = dir_.path().toStdString();
+    const QString longText =
+        "please call john at nine. then meet me at the bank. bring the red apples; and a loaf of bread! is it "
+        "raining? we will walk home together.";
+    const auto r = runProgram(
+        "node", {sourceDir() + "/tests/consumers/openai_speech.mjs", sourceDir() + "/data/consumers/node_modules",
+                 QString("http://127.0.0.1:%1/v1").arg(server.port()), ReefServer::kKey,
+                 QString::fromStdString(dir.string()), "please call john at nine", longText});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + server.banner()));
+    const Json j = Json::parse(r.out.toStdString());
+    const auto local = protocol::audio::readAudio(dir / "hello.wav"),
+               wav = protocol::audio::readAudio(dir / "served.wav"),
+               flac = protocol::audio::readAudio(dir / "served.flac"),
+               fast = protocol::audio::readAudio(dir / "fast.wav");
+    QCOMPARE(j["types"]["wav"], Json("audio/wav"));
+    QCOMPARE(j["types"]["flac"], Json("audio/flac"));
+    QCOMPARE(wav.sampleRate, local.sampleRate);
+    QVERIFY2(wav.samples == local.samples, "the streamed WAV differs from reef synthesize's");
+    QVERIFY2(flac.samples == local.samples, "the FLAC differs from reef synthesize's");
+    // pcm: 16-bit at 24 kHz, as OpenAI's, the same length.
+    const double pcmSeconds = static_cast<double>(fs::file_size(dir / "served.pcm")) / 2 / 24000;
+    QVERIFY2(std::abs(pcmSeconds - local.seconds()) < 0.01, qPrintable(QString::number(pcmSeconds)));
+    QVERIFY2(fast.seconds() / local.seconds() < 0.75, qPrintable(QString::number(fast.seconds())));
+    // Six sentences arrive as they are made, not in one piece at the end.
+    const Json& stream = j["stream"];
+    QVERIFY2(stream["pieces"].get<int>() >= 2, stream.dump().c_str());
+    QVERIFY2(stream["bytes"].get<int64_t>() > 44 + 2 * static_cast<int64_t>(local.samples.size()),
+             stream.dump().c_str());
+    QCOMPARE(j["empty"]["status"].get<int>(), 400);
+    QCOMPARE(j["empty"]["param"], Json("input"));
+    QCOMPARE(j["mp3"]["status"].get<int>(), 400);
+    QCOMPARE(j["mp3"]["param"], Json("response_format"));
+    // A one-letter sentence (shorter than the vocoder's window) is spoken too.
+    auto client = server.client();
+    const auto letter =
+        client.Post("/v1/audio/speech", Json{{"model", j["model"]}, {"input", "a."}}.dump(), "application/json");
+    QVERIFY(letter && letter->status == 200);
+    QVERIFY(protocol::audio::decodeAudio(letter->body).seconds() > 0);
+    const auto chat =
+        client.Post("/v1/completions", Json{{"model", j["model"]}, {"prompt", "hi"}}.dump(), "application/json");
+    QVERIFY(chat && chat->status == 400);
+    QVERIFY2(chat->body.find("/v1/audio/speech") != std::string::npos, chat->body.c_str());
+    QVERIFY(server.running());
   }
 };
 

@@ -98,6 +98,7 @@ struct ServedModel::State {
   engine::ImageClassification* images = nullptr;
   engine::TextClassification* texts = nullptr;
   engine::SpeechRecognition* speech = nullptr;
+  engine::SpeechSynthesis* voice = nullptr;
   // The model is loaded, and every model call made, on one worker thread: generation continuously
   // batched, classification dynamically batched. Measured: generation on a thread other than the
   // one that loaded the weights runs at 60-65 % of the speed (reef generate: 1,600 tokens/s; from
@@ -108,6 +109,9 @@ struct ServedModel::State {
   std::unique_ptr<DynamicBatcher<torch::Tensor, std::vector<float>>> batcher;
   // Samples at the model's rate in, one utterance per model call.
   std::unique_ptr<DynamicBatcher<std::vector<float>, engine::Transcription>> transcriber;
+  // A sentence and its pace in, its samples out, one sentence per model call: concurrent requests
+  // take turns sentence by sentence.
+  std::unique_ptr<DynamicBatcher<std::pair<std::string, double>, std::vector<float>>> speaker;
 
   void load(const engine::Registry& registry, const ServedModelOptions& options, ServingMetrics& servingMetrics);
   void bindServingMode(const ServedModelOptions& options, const std::string& target);
@@ -142,6 +146,7 @@ ServedModel::ServedModel(const engine::Registry& registry, const ServedModelOpti
     if (state->generator) state->generator->run();
     if (state->batcher) state->batcher->run();
     if (state->transcriber) state->transcriber->run();
+    if (state->speaker) state->speaker->run();
   });
   try {
     ready.get_future().get();
@@ -174,13 +179,15 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
     classification = texts = dynamic_cast<engine::TextClassification*>(model);
   } else if (serving == engine::serving::kTranscription) {
     speech = dynamic_cast<engine::SpeechRecognition*>(model);
+  } else if (serving == engine::serving::kSpeech) {
+    voice = dynamic_cast<engine::SpeechSynthesis*>(model);
   } else {
     throw std::runtime_error(
         "reef serve answers models whose collection declares a serving mode (`reef catalog --json`: "
         "capabilities.serving); '" +
         target + "' is a " + description + " model, which serves " + serving);
   }
-  if (!generation && !classification && !speech)
+  if (!generation && !classification && !speech && !voice)
     throw std::logic_error(engine::modelKind(loaded) + " declares serving " + serving +
                            " but its model does not implement that mode's interface (backend/engine/core/inference.h)");
   if (generation) {
@@ -202,6 +209,16 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
         1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
     return;
   }
+  if (voice) {
+    speaker = std::make_unique<DynamicBatcher<std::pair<std::string, double>, std::vector<float>>>(
+        [this](const std::vector<std::pair<std::string, double>>& sentences) {
+          std::vector<std::vector<float>> out;
+          for (const auto& [text, pace] : sentences) out.push_back(voice->synthesize(text, pace));
+          return out;
+        },
+        1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
+    return;
+  }
   batcher = std::make_unique<DynamicBatcher<torch::Tensor, std::vector<float>>>(
       [this](const std::vector<torch::Tensor>& examples) { return runBatch(examples); }, options.maxBatch,
       options.maxWait, [this](size_t size) { metrics->batchRun(size); }, /*ownThread=*/false);
@@ -211,6 +228,7 @@ ServedModel::~ServedModel() {
   if (s_->generator) s_->generator->stop();
   if (s_->batcher) s_->batcher->stop();
   if (s_->transcriber) s_->transcriber->stop();
+  if (s_->speaker) s_->speaker->stop();
   s_->worker.join();
 }
 
@@ -304,6 +322,20 @@ Json ServedModel::transcribe(const TranscriptionRequest& request) {
   Json words = Json::array();
   for (const auto& w : t.words) words.push_back({{"word", w.word}, {"start", w.start}, {"end", w.end}});
   return {{"text", t.text}, {"duration", seconds}, {"words", words}};
+}
+
+int ServedModel::speechRate() const {
+  if (!s_->voice) throw wrongEndpoint(s_->id, s_->serving);
+  return s_->voice->sampleRate();
+}
+
+std::vector<float> ServedModel::speak(const std::string& sentence, double speed) {
+  if (!s_->speaker) throw wrongEndpoint(s_->id, s_->serving);
+  try {
+    return s_->speaker->submit({sentence, speed}).get();
+  } catch (const std::invalid_argument& e) {
+    throw invalidRequest(e.what(), "input");
+  }
 }
 
 }  // namespace reef::deploy

@@ -188,6 +188,29 @@ class TestDeployApi : public QObject {
     QCOMPARE(endpointFor("transcription"), std::string("/v1/audio/transcriptions"));
   }
 
+  void speechRequestsAreCheckedAndSplitIntoSentences() {
+    const SpeechRequest r =
+        parseSpeechRequest(R"({"model":"m","input":"Hi there.","voice":"alloy","response_format":"pcm","speed":2})");
+    QCOMPARE(r.responseFormat, std::string("pcm"));
+    QCOMPARE(r.speed, 2.0);
+    QCOMPARE(parseSpeechRequest(R"({"model":"m","input":"a"})").responseFormat, std::string("wav"));
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {R"({"model":"m","input":" \n "})", "input"},
+        {R"({"model":"m"})", "input"},
+        {Json{{"model", "m"}, {"input", std::string(kMaxSpeechCharacters + 1, 'a')}}.dump(), "input"},
+        {R"({"model":"m","input":"a","response_format":"mp3"})", "response_format"},
+        {R"({"model":"m","input":"a","speed":5})", "speed"},
+        {R"({"model":"m","input":"a","voice":1})", "voice"},
+        {R"({"input":"a"})", "model"}};
+    for (const auto& [body, param] : bad) QCOMPARE(errorOf([&] { parseSpeechRequest(body); }).param, param);
+    using Sentences = std::vector<std::string>;
+    QCOMPARE(speechSentences("Hi there. It is 3.5 degrees!  Is it?\nyes; no"),
+             (Sentences{"Hi there.", "It is 3.5 degrees!", "Is it?", "yes;", "no"}));
+    QCOMPARE(speechSentences("  ...  "), Sentences{"..."});
+    QCOMPARE(speechSentences("no end"), Sentences{"no end"});
+    QCOMPARE(speechSentences("\n\n"), Sentences{});
+  }
+
   void imagesDecodeFromPngAndArrays() {
     std::vector<uint8_t> grey(4 * 3);
     for (size_t i = 0; i < grey.size(); ++i) grey[i] = static_cast<uint8_t>(i * 20);
