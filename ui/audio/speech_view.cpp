@@ -2,21 +2,18 @@
 
 #include "backend/protocol/audio/audio_file.h"
 #include "backend/protocol/audio/word_errors.h"
+#include "ui/audio/audio_player.h"
 #include "ui/audio/rich_text_delegate.h"
 #include "ui/audio/spectrogram_plot.h"
 #include "ui/audio/waveform_plot.h"
 #include "ui/audio/word_error_markup.h"
 
-#include <QAudioDevice>
-#include <QAudioOutput>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QMediaDevices>
-#include <QMediaPlayer>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
@@ -29,16 +26,6 @@ namespace {
 
 // The rate the speech collections train at, and the spectrogram's MelOptions default.
 constexpr int kSampleRate = 16000;
-
-// Qt 6.4 picks its GStreamer backend, which crashes constructing a player where gst-plugins-base
-// is not installed (libqt6multimedia6 does not depend on it); its FFmpeg backend, Qt's default
-// from 6.5, needs only libraries Qt Multimedia itself links. Set before the backend first loads,
-// unless the person chose one.
-void preferFfmpegBackend() {
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-  if (!qEnvironmentVariableIsSet("QT_MEDIA_BACKEND")) qputenv("QT_MEDIA_BACKEND", "ffmpeg");
-#endif
-}
 
 }  // namespace
 
@@ -101,6 +88,9 @@ SpeechView::SpeechView(QWidget* parent) : QWidget(parent) {
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   layout->addWidget(status_);
 
+  player_ = new AudioPlayer(this);
+  connect(player_, &AudioPlayer::changed, this, &SpeechView::updateButtons);
+  connect(player_, &AudioPlayer::failed, this, &SpeechView::showError);
   connect(sources_, &QComboBox::currentIndexChanged, this, &SpeechView::load);
   connect(open, &QPushButton::clicked, this, [this] {
     const QString file = QFileDialog::getOpenFileName(this, tr("Open a speech manifest"), {},
@@ -116,6 +106,8 @@ SpeechView::SpeechView(QWidget* parent) : QWidget(parent) {
   });
   updateButtons();
 }
+
+QMediaPlayer* SpeechView::player() const { return player_->player(); }
 
 void SpeechView::setArtifacts(const QString& transcriptions, const QString& synthesized) {
   if (transcriptions == transcriptions_ && synthesized == synthesized_) return;
@@ -151,7 +143,7 @@ void SpeechView::addSource(Kind kind, const QString& label, const QString& file)
 }
 
 void SpeechView::load(int source) {
-  if (player_) player_->stop();
+  player_->stop();
   table_->setRowCount(0);
   samples_.clear();
   shown_.clear();
@@ -231,36 +223,18 @@ bool SpeechView::showAudio(const QString& audioFile) {
 }
 
 void SpeechView::toggle(const QString& audioFile) {
-  const QUrl url = QUrl::fromLocalFile(audioFile);
-  if (player_ && player_->playbackState() == QMediaPlayer::PlayingState && player_->source() == url) {
+  if (player_->playing(audioFile)) {
     player_->stop();
     return;
   }
   if (!showAudio(audioFile)) return;
-  if (!player_) {
-    preferFfmpegBackend();
-    player_ = new QMediaPlayer(this);
-    player_->setAudioOutput(new QAudioOutput(this));
-    connect(player_, &QMediaPlayer::playbackStateChanged, this, &SpeechView::updateButtons);
-    connect(player_, &QMediaPlayer::sourceChanged, this, &SpeechView::updateButtons);
-    connect(player_, &QMediaPlayer::errorOccurred, this,
-            [this](QMediaPlayer::Error, const QString& message) { showError(tr("Cannot play: %1").arg(message)); });
-  }
-  player_->setSource(url);
-  // Qt 6.4's FFmpeg backend crashes rendering to no device (a machine without sound, a CI runner).
-  if (QMediaDevices::audioOutputs().isEmpty())
-    showError(tr("No audio output device to play %1 on.").arg(audioFile));
-  else
-    player_->play();
+  if (const QString why = player_->play(audioFile); !why.isEmpty()) showError(why);
 }
 
 void SpeechView::updateButtons() {
   const int row = table_->currentRow();
   const SpeechSample* s = row >= 0 && row < static_cast<int>(samples_.size()) ? &samples_[row] : nullptr;
-  const auto playing = [this](const QString& file) {
-    return player_ && player_->playbackState() == QMediaPlayer::PlayingState &&
-           player_->source() == QUrl::fromLocalFile(file);
-  };
+  const auto playing = [this](const QString& file) { return player_->playing(file); };
   const int source = sources_->currentIndex();
   const bool synthesized = source >= 0 && sources_->itemData(source).toInt() == static_cast<int>(Kind::Synthesized);
   play_->setEnabled(s != nullptr);

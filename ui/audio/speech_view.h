@@ -18,6 +18,7 @@ class QTableWidget;
 
 namespace reef::ui {
 
+class AudioPlayer;
 class SpectrogramPlot;
 class WaveformPlot;
 
@@ -43,7 +44,7 @@ class SpeechView : public QWidget {
   QPushButton* playReferenceButton() const { return playReference_; }
   QLabel* status() const { return status_; }
   // Null until something is first played: the multimedia backend starts only when needed.
-  QMediaPlayer* player() const { return player_; }
+  QMediaPlayer* player() const;
 
  private:
   enum class Kind { Transcriptions, Synthesized, Manifest };
@@ -66,7 +67,7 @@ class SpeechView : public QWidget {
   WaveformPlot* waveform_;
   SpectrogramPlot* spectrogram_;
   QLabel* status_;
-  QMediaPlayer* player_ = nullptr;
+  AudioPlayer* player_;
 };
 
 }  // namespace reef::ui

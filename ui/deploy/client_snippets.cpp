@@ -11,24 +11,32 @@ QString jsonText(const Json& value) { return QString::fromStdString(value.dump()
 // Python's repr of a string is not JSON's, but a JSON string literal is valid Python.
 QString pythonString(const QString& text) { return jsonText(text.toStdString()); }
 
+// curl posting a JSON body (already shell-quoted) to an endpoint; `tail` ends the command.
+QString curlJson(const QString& base, const QString& endpoint, const QString& quotedBody, const QString& tail = "\n") {
+  return QString("curl %1%2 \\\n  -H 'Content-Type: application/json' \\\n  -d %3").arg(base, endpoint, quotedBody) +
+         tail;
+}
+
+// The opening of a program that uses the official openai client.
+QString openaiClient(const QString& base) {
+  return QString("from openai import OpenAI\n\nclient = OpenAI(base_url=\"%1/v1\", api_key=\"unused\")\n").arg(base);
+}
+
 ClientSnippets chat(const QString& base, const QString& model) {
   const Json body = {{"model", model.toStdString()},
                      {"messages", {{{"role", "user"}, {"content", "In the beginning"}}}},
                      {"max_tokens", 64}};
   ClientSnippets s;
-  s.curl = QString("curl %1/v1/chat/completions \\\n  -H 'Content-Type: application/json' \\\n  -d %2\n")
-               .arg(base, shellQuoted(jsonText(body)));
+  s.curl = curlJson(base, "/v1/chat/completions", shellQuoted(jsonText(body)));
   s.pythonLabel = "Python (openai)";
-  s.python = QString(
-                 "from openai import OpenAI\n\n"
-                 "client = OpenAI(base_url=\"%1/v1\", api_key=\"unused\")\n"
-                 "reply = client.chat.completions.create(\n"
-                 "    model=%2,\n"
-                 "    messages=[{\"role\": \"user\", \"content\": \"In the beginning\"}],\n"
-                 "    max_tokens=64,\n"
-                 ")\n"
-                 "print(reply.choices[0].message.content)\n")
-                 .arg(base, pythonString(model));
+  s.python = openaiClient(base) + QString(
+                                      "reply = client.chat.completions.create(\n"
+                                      "    model=%1,\n"
+                                      "    messages=[{\"role\": \"user\", \"content\": \"In the beginning\"}],\n"
+                                      "    max_tokens=64,\n"
+                                      ")\n"
+                                      "print(reply.choices[0].message.content)\n")
+                                      .arg(pythonString(model));
   return s;
 }
 
@@ -38,15 +46,11 @@ ClientSnippets classify(const QString& base, const QString& model, bool image) {
   if (image) {
     // The image goes in as a data: URL made by the shell: the quoting closes around $(base64 ...).
     const QString head = "{\"model\": " + modelJson + ", \"top_k\": 3, \"input\": \"data:image/png;base64,";
-    s.curl = QString(
-                 "curl %1/v1/classify \\\n  -H 'Content-Type: application/json' \\\n  -d %2\"$(base64 -w0 "
-                 "digit.png)\"'\"}'\n")
-                 .arg(base, shellQuoted(head));
+    s.curl = curlJson(base, "/v1/classify", shellQuoted(head), "\"$(base64 -w0 digit.png)\"'\"}'\n");
   } else {
     const Json body = {
         {"model", model.toStdString()}, {"input", "Never trust a computer you cannot throw."}, {"top_k", 3}};
-    s.curl = QString("curl %1/v1/classify \\\n  -H 'Content-Type: application/json' \\\n  -d %2\n")
-                 .arg(base, shellQuoted(jsonText(body)));
+    s.curl = curlJson(base, "/v1/classify", shellQuoted(jsonText(body)));
   }
   s.pythonLabel = "Python";
   s.python = QString("import base64, json, urllib.request\n\n") +
@@ -72,19 +76,37 @@ ClientSnippets transcribe(const QString& base, const QString& model) {
                "  -F response_format=verbose_json -F 'timestamp_granularities[]=word'\n")
                .arg(base, shellQuoted(model));
   s.pythonLabel = "Python (openai)";
-  s.python = QString(
-                 "from openai import OpenAI\n\n"
-                 "client = OpenAI(base_url=\"%1/v1\", api_key=\"unused\")\n"
-                 "result = client.audio.transcriptions.create(\n"
-                 "    model=%2,\n"
-                 "    file=open(\"speech.wav\", \"rb\"),\n"
-                 "    response_format=\"verbose_json\",\n"
-                 "    timestamp_granularities=[\"word\"],\n"
-                 ")\n"
-                 "print(result.text)\n"
-                 "for w in result.words:\n"
-                 "    print(f\"{w.start:6.2f} {w.end:6.2f}  {w.word}\")\n")
-                 .arg(base, pythonString(model));
+  s.python = openaiClient(base) + QString(
+                                      "result = client.audio.transcriptions.create(\n"
+                                      "    model=%1,\n"
+                                      "    file=open(\"speech.wav\", \"rb\"),\n"
+                                      "    response_format=\"verbose_json\",\n"
+                                      "    timestamp_granularities=[\"word\"],\n"
+                                      ")\n"
+                                      "print(result.text)\n"
+                                      "for w in result.words:\n"
+                                      "    print(f\"{w.start:6.2f} {w.end:6.2f}  {w.word}\")\n")
+                                      .arg(pythonString(model));
+  return s;
+}
+
+// The Python client wants a voice; Reef's speech models have one each and ignore it.
+ClientSnippets speak(const QString& base, const QString& model) {
+  const Json body = {{"model", model.toStdString()},
+                     {"input", "Please call John at nine. Then meet me at the bank."},
+                     {"response_format", "wav"}};
+  ClientSnippets s;
+  s.curl = curlJson(base, "/v1/audio/speech", shellQuoted(jsonText(body)), " \\\n  -o speech.wav\n");
+  s.pythonLabel = "Python (openai)";
+  s.python = openaiClient(base) + QString(
+                                      "with client.audio.speech.with_streaming_response.create(\n"
+                                      "    model=%1,\n"
+                                      "    voice=\"alloy\",\n"
+                                      "    input=\"Please call John at nine. Then meet me at the bank.\",\n"
+                                      "    response_format=\"wav\",\n"
+                                      ") as response:\n"
+                                      "    response.stream_to_file(\"speech.wav\")\n")
+                                      .arg(pythonString(model));
   return s;
 }
 
@@ -100,6 +122,7 @@ ClientSnippets clientSnippets(const QUrl& server, const QString& modelId, const 
   const QString base = server.toString(QUrl::StripTrailingSlash);
   if (servingMode == "chat") return chat(base, modelId);
   if (servingMode == "transcription") return transcribe(base, modelId);
+  if (servingMode == "speech") return speak(base, modelId);
   return classify(base, modelId, servingMode == "image_classification");
 }
 

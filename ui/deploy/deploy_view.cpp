@@ -7,6 +7,7 @@
 #include "ui/deploy/export_dialog.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/sse_parser.h"
+#include "ui/deploy/synthesis_page.h"
 #include "ui/deploy/transcription_page.h"
 #include "ui/engine_client.h"
 #include "ui/workspace_session.h"
@@ -144,7 +145,7 @@ QWidget* DeployView::buildServerPanel() {
 }
 
 // The playground is a tab of its own (the main window adds it); this view drives it. Its pages:
-// 0 nothing to play with yet, 1 chat, 2 classification.
+// 0 nothing to play with yet, 1 chat, 2 classification, 3 transcription, 4 speech.
 QWidget* DeployView::buildPlayground() {
   auto* box = new QWidget;
   auto* boxLayout = new QVBoxLayout(box);
@@ -154,11 +155,14 @@ QWidget* DeployView::buildPlayground() {
   playground_->addWidget(buildClassifyPage(playground_));
   transcription_ = new TranscriptionPage(network_, playground_);
   playground_->addWidget(transcription_);
+  synthesis_ = new SynthesisPage(network_, playground_);
+  playground_->addWidget(synthesis_);
   boxLayout->addWidget(playground_, 1);
   playgroundStatus_ = new QLabel(box);
   playgroundStatus_->setWordWrap(true);
   boxLayout->addWidget(playgroundStatus_);
   connect(transcription_, &TranscriptionPage::status, playgroundStatus_, &QLabel::setText);
+  connect(synthesis_, &SynthesisPage::status, playgroundStatus_, &QLabel::setText);
   return box;
 }
 
@@ -293,16 +297,18 @@ void DeployView::serverStarted() {
   curl_->setPlainText(snippets.curl);
   python_->setPlainText(snippets.python);
   snippets_->setTabText(1, snippets.pythonLabel);
-  const bool chat = servingMode_ == "chat", speech = servingMode_ == "transcription";
-  playground_->setCurrentIndex(chat ? 1 : speech ? 3 : 2);
-  transcription_->setServer(speech ? server_->url() : QUrl(), server_->modelId());
+  const bool chat = servingMode_ == "chat", heard = servingMode_ == "transcription", said = servingMode_ == "speech";
+  playground_->setCurrentIndex(chat ? 1 : heard ? 3 : said ? 4 : 2);
+  transcription_->setServer(heard ? server_->url() : QUrl(), server_->modelId());
+  synthesis_->setServer(said ? server_->url() : QUrl(), server_->modelId());
   for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_})
     w->setVisible(servingMode_ == "image_classification");
   for (QWidget* w : std::initializer_list<QWidget*>{text_, classifyText_})
     w->setVisible(servingMode_ == "text_classification");
-  playgroundStatus_->setText(chat     ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
-                             : speech ? tr("Transcribe through %1/v1/audio/transcriptions.").arg(url)
-                                      : tr("Classify through %1/v1/classify.").arg(url));
+  playgroundStatus_->setText(chat    ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
+                             : heard ? tr("Transcribe through %1/v1/audio/transcriptions.").arg(url)
+                             : said  ? tr("Speak through %1/v1/audio/speech (streamed a sentence at a time).").arg(url)
+                                     : tr("Classify through %1/v1/classify.").arg(url));
   updateButtons();
 }
 
@@ -310,6 +316,8 @@ void DeployView::serverStopped(const QString& error) {
   address_->setText(error.isEmpty() ? tr("stopped") : "<span style='color:#c22'>" + error.toHtmlEscaped() + "</span>");
   latency_->setText(tr("not serving"));
   playground_->setCurrentIndex(0);
+  transcription_->setServer({}, {});
+  synthesis_->setServer({}, {});
   playgroundStatus_->clear();  // it spoke of the server that has gone
   updateButtons();
 }

@@ -4,7 +4,8 @@
 // program to call it, the server's log, and a Stop button); and the Playground, a tab of its
 // own (playground()), that talks to the running server as any client would: a streamed chat for
 // language models, image or text classification for classifiers, an audio file's transcript with
-// word times for speech recognizers (TranscriptionPage).
+// word times for speech recognizers (TranscriptionPage), typed text heard for speech
+// synthesizers (SynthesisPage).
 #include "backend/protocol/catalog.h"
 #include "backend/protocol/json.h"
 
@@ -27,6 +28,7 @@ class QTextBrowser;
 namespace reef::ui {
 
 class ServeProcess;
+class SynthesisPage;
 class TranscriptionPage;
 class WorkspaceSession;
 
@@ -64,6 +66,7 @@ class DeployView : public QWidget {
   void classifyText(const QString& text);
   QLineEdit* textInput() const { return text_; }
   TranscriptionPage* transcriptionPage() const { return transcription_; }
+  SynthesisPage* synthesisPage() const { return synthesis_; }
 
  Q_SIGNALS:
   // A streamed chat answer finished (its text), or a classification came back.
@@ -120,6 +123,7 @@ class DeployView : public QWidget {
   QPushButton* classifyText_;
   QTableWidget* predictions_;
   TranscriptionPage* transcription_;
+  SynthesisPage* synthesis_;
   QLabel* playgroundStatus_;
 };
 

@@ -1,16 +1,21 @@
 // The studio's Export dialog and Deploy tab against the real engine: a short MNIST run exports to
 // ONNX with its read-back check shown as verified; deployed (unnamed: it is served under its run
 // id), it classifies a PNG of a test digit from the playground while the request count goes up, and
-// stops; a short KJV Llama run deployed answers a chat streamed in several chunks.
+// stops; a short KJV Llama run deployed answers a chat streamed in several chunks; a short FastPitch
+// run deployed speaks typed text in the Playground and shows the server's error for empty input.
 #include "storage/workspace_index.h"
+#include "tests/support/speech_subset.h"
+#include "ui/audio/waveform_plot.h"
 #include "ui/deploy/deploy_view.h"
 #include "ui/deploy/export_dialog.h"
 #include "ui/deploy/serve_process.h"
+#include "ui/deploy/synthesis_page.h"
 #include "ui/engine_client.h"
 #include "ui/main_window.h"
 #include "ui/workspace_session.h"
 
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QImage>
 #include <QLabel>
@@ -173,6 +178,91 @@ class TestDeployView : public QObject {
     QTest::mouseClick(view.stopButton(), Qt::LeftButton);
     QVERIFY(stopped.wait(20000));
     QVERIFY2(view.playgroundStatus()->text().isEmpty(), qPrintable(view.playgroundStatus()->text()));
+  }
+
+  // Trained here rather than in initTestCase: an aligner (ASR) first, then FastPitch on a few
+  // sentences; what they sound like does not matter, only that the page speaks what the server says.
+  qint64 trainSpeechSynthesizer() {
+    namespace fs = std::filesystem;
+    const fs::path data = dir_.filePath("speech").toStdString(), corpus = test::dataRoot() / "speech";
+    fs::create_directories(data);
+    test::subset(corpus / "asr/train.jsonl", "digits", 200, data / "asr_train.jsonl");
+    test::subset(corpus / "asr/val.jsonl", "digits", 8, data / "asr_val.jsonl");
+    test::subset(corpus / "tts/train.jsonl", "", 40, data / "tts_train.jsonl");
+    test::subset(corpus / "tts/val.jsonl", "", 4, data / "tts_val.jsonl");
+    const auto at = [&](const char* name) { return QString::fromStdString((data / name).string()); };
+    const QStringList asrData = {"--set", "data.train_manifest=" + at("asr_train.jsonl"),
+                                 "--set", "data.val_manifest=" + at("asr_val.jsonl"),
+                                 "--set", "data.test_manifest=" + at("asr_val.jsonl")};
+    if (train("aligner", QStringList{REEF_SOURCE_DIR "/resources/examples/asr/quartznet_chars.yaml", "--set",
+                                     "model.channels=64", "--set", "model.blocks=2", "--set", "model.epilogue=64",
+                                     "--set", "trainer.max_steps=20", "--set", "trainer.val_interval=20"} +
+                             asrData) == 0)
+      return 0;
+    return train("voice", {REEF_SOURCE_DIR "/resources/examples/tts/fastpitch.yaml",
+                           "--set",
+                           "data.aligner=" + dir_.filePath("runs/aligner"),
+                           "--set",
+                           "data.train_manifest=" + at("tts_train.jsonl"),
+                           "--set",
+                           "data.val_manifest=" + at("tts_val.jsonl"),
+                           "--set",
+                           "data.test_manifest=" + at("tts_val.jsonl"),
+                           "--set",
+                           "model.dim=64",
+                           "--set",
+                           "model.encoder_layers=1",
+                           "--set",
+                           "model.decoder_layers=1",
+                           "--set",
+                           "model.conv_hidden=128",
+                           "--set",
+                           "model.judged_samples=1",
+                           "--set",
+                           "model.griffin_lim_iterations=4",
+                           "--set",
+                           "data.batch_size=8",
+                           "--set",
+                           "trainer.max_steps=10",
+                           "--set",
+                           "trainer.val_interval=10"});
+  }
+
+  void deployedSpeechSynthesizerSpeaksTypedText() {
+    const qint64 voice = trainSpeechSynthesizer();
+    QVERIFY(voice != 0);
+    DeployView view(*session_, &catalog_, REEF_BINARY);
+    view.setRun(voice);
+    QVERIFY2(view.deployButton()->isEnabled(), "the catalog says tts serves speech");
+    QSignalSpy started(view.server(), &ServeProcess::started);
+    QTest::mouseClick(view.deployButton(), Qt::LeftButton);
+    QVERIFY(started.wait(60000));
+    SynthesisPage* page = view.synthesisPage();
+    QVERIFY(page->speakButton()->isEnabled());
+    QVERIFY(view.curlSnippet()->toPlainText().contains(view.server()->url().toString() + "/v1/audio/speech"));
+    QVERIFY(view.pythonSnippet()->toPlainText().contains("client.audio.speech"));
+    QSignalSpy spoken(page, &SynthesisPage::spoken);
+    page->input()->setPlainText("please call john at nine. then meet me at the bank.");
+    page->speed()->setValue(1.5);
+    page->speakButton()->click();
+    QVERIFY2(spoken.wait(60000), qPrintable(view.playgroundStatus()->text()));
+    QVERIFY2(view.playgroundStatus()->text().contains("first audio after"),
+             qPrintable(view.playgroundStatus()->text()));
+    // Two sentences and the 0.2 s pause between them, drawn.
+    const auto* graph = page->waveform()->waveform();
+    QVERIFY(graph->dataCount() > 0);
+    QVERIFY2(graph->data()->at(graph->dataCount() - 1)->key > 0.2, qPrintable(view.playgroundStatus()->text()));
+    QVERIFY(QFile::exists(page->lastSpeech()));
+    // Nothing to say: the server's 400, naming the field, in the status line.
+    page->input()->setPlainText("   ");
+    page->speakButton()->click();
+    QTRY_VERIFY2_WITH_TIMEOUT(view.playgroundStatus()->text().contains("'input'"),
+                              qPrintable(view.playgroundStatus()->text()), 20000);
+    QVERIFY(page->speakButton()->isEnabled());
+    QSignalSpy stopped(view.server(), &ServeProcess::stopped);
+    QTest::mouseClick(view.stopButton(), Qt::LeftButton);
+    QVERIFY(stopped.wait(20000));
+    QVERIFY(!page->speakButton()->isEnabled());
   }
 };
 

@@ -1,0 +1,126 @@
+#include "ui/deploy/synthesis_page.h"
+
+#include "backend/protocol/audio/audio_file.h"
+#include "backend/protocol/json.h"
+#include "ui/audio/audio_player.h"
+#include "ui/audio/waveform_plot.h"
+#include "ui/deploy/api_error.h"
+
+#include <QDoubleSpinBox>
+#include <QElapsedTimer>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include <memory>
+
+namespace reef::ui {
+
+SynthesisPage::SynthesisPage(QNetworkAccessManager* network, QWidget* parent)
+    : QWidget(parent), network_(network), player_(new AudioPlayer(this)) {
+  auto* layout = new QVBoxLayout(this);
+  input_ = new QPlainTextEdit(this);
+  input_->setPlaceholderText(tr("Type what the model should say; it speaks a sentence at a time."));
+  input_->setPlainText(tr("Please call John at nine. Then meet me at the bank."));
+  input_->setMaximumHeight(110);
+  layout->addWidget(input_);
+  auto* bar = new QHBoxLayout;
+  speed_ = new QDoubleSpinBox(this);
+  speed_->setRange(0.25, 4.0);
+  speed_->setSingleStep(0.25);
+  speed_->setValue(1.0);
+  speed_->setSuffix(tr("x"));
+  speed_->setToolTip(tr("Speed: above 1 speaks faster (the request's 'speed')"));
+  speak_ = new QPushButton(tr("Speak"), this);
+  play_ = new QPushButton(tr("Play again"), this);
+  play_->setEnabled(false);
+  bar->addWidget(new QLabel(tr("Speed:"), this));
+  bar->addWidget(speed_);
+  bar->addStretch(1);
+  bar->addWidget(speak_);
+  bar->addWidget(play_);
+  layout->addLayout(bar);
+  waveform_ = new WaveformPlot(this);
+  layout->addWidget(waveform_, 1);
+  connect(speak_, &QPushButton::clicked, this, &SynthesisPage::speak);
+  connect(play_, &QPushButton::clicked, this, [this] {
+    if (const QString why = player_->play(file_); !why.isEmpty()) Q_EMIT status(why.toHtmlEscaped());
+  });
+  connect(player_, &AudioPlayer::failed, this, [this](const QString& message) {
+    Q_EMIT status("<span style='color:#c22'>" + message.toHtmlEscaped() + "</span>");
+  });
+}
+
+void SynthesisPage::setServer(const QUrl& url, const QString& modelId) {
+  url_ = url;
+  modelId_ = modelId;
+  player_->stop();
+  waveform_->clear();
+  play_->setEnabled(false);
+  speak_->setEnabled(!url.isEmpty());
+}
+
+void SynthesisPage::speak() {
+  if (url_.isEmpty()) return;
+  const Json body = {{"model", modelId_.toStdString()},
+                     {"input", input_->toPlainText().toStdString()},
+                     {"response_format", "wav"},
+                     {"speed", speed_->value()}};
+  QNetworkRequest request(url_.resolved(QUrl("/v1/audio/speech")));
+  request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+  QNetworkReply* reply = network_->post(request, QByteArray::fromStdString(body.dump()));
+  speak_->setEnabled(false);
+  Q_EMIT status(tr("Speaking..."));
+  auto clock = std::make_shared<QElapsedTimer>();
+  clock->start();
+  auto firstMs = std::make_shared<qint64>(-1);
+  connect(reply, &QNetworkReply::readyRead, this, [clock, firstMs] {
+    if (*firstMs < 0) *firstMs = clock->elapsed();
+  });
+  connect(reply, &QNetworkReply::finished, this, [this, reply, clock, firstMs] {
+    reply->deleteLater();
+    speak_->setEnabled(!url_.isEmpty());
+    const QByteArray answer = reply->readAll();
+    if (reply->error() != QNetworkReply::NoError) {
+      Q_EMIT status("<span style='color:#c22'>" + apiErrorOf(reply, answer).toHtmlEscaped() + "</span>");
+      return;
+    }
+    received(answer, *firstMs < 0 ? clock->elapsed() : *firstMs, clock->elapsed());
+  });
+}
+
+void SynthesisPage::received(const QByteArray& wav, qint64 firstMs, qint64 allMs) {
+  protocol::audio::Audio audio;
+  try {
+    audio = protocol::audio::decodeAudio(wav.toStdString());
+  } catch (const std::exception& e) {
+    Q_EMIT status("<span style='color:#c22'>" +
+                  tr("The server's answer is not audio: %1").arg(e.what()).toHtmlEscaped() + "</span>");
+    return;
+  }
+  player_->stop();  // the file is about to be replaced
+  // Written again with its sizes: players estimate a streamed WAV's length (its header has none).
+  file_ = dir_.filePath("speech.wav");
+  try {
+    protocol::audio::writeWav(file_.toStdString(), audio.samples, audio.sampleRate);
+  } catch (const std::exception& e) {
+    Q_EMIT status("<span style='color:#c22'>" + QString::fromStdString(e.what()).toHtmlEscaped() + "</span>");
+    return;
+  }
+  waveform_->setAudio(audio);
+  play_->setEnabled(true);
+  QString line = tr("%1 s of speech at %2 Hz; first audio after %3 ms, all after %4 ms.")
+                     .arg(audio.seconds(), 0, 'f', 2)
+                     .arg(audio.sampleRate)
+                     .arg(firstMs)
+                     .arg(allMs);
+  if (const QString why = player_->play(file_); !why.isEmpty()) line += " " + why.toHtmlEscaped();
+  Q_EMIT status(line);
+  Q_EMIT spoken();
+}
+
+}  // namespace reef::ui
