@@ -59,6 +59,9 @@ class StandIn : public deploy::ModelEndpoint {
   Json transcribe(const deploy::TranscriptionRequest&) override {
     throw deploy::invalidRequest("model '" + id_ + "' does not transcribe", "model");
   }
+  Json embed(const deploy::EmbeddingRequest&) override {
+    throw deploy::invalidRequest("model '" + id_ + "' does not embed", "model");
+  }
   int speechRate() const override { return 16000; }
   std::vector<float> speak(const std::string& sentence, double speed) override {
     if (std::none_of(sentence.begin(), sentence.end(), [](unsigned char c) { return std::isalpha(c); }))

@@ -1,5 +1,6 @@
 #include "backend/collections/multimodal/clip_model.h"
 
+#include "backend/collections/multimodal/image_loading.h"
 #include "backend/collections/multimodal/retrieval_evaluation.h"
 #include "backend/collections/nlp/nlp_collection.h"
 
@@ -63,5 +64,33 @@ std::vector<ClipModel::Match> ClipModel::search(const std::string& query, engine
   for (int64_t i = 0; i < order.size(0); ++i) out.push_back({order[i].item<int64_t>(), values[i].item<double>()});
   return out;
 }
+
+int64_t ClipModel::dimensions() const { return network_->text_projection->options.out_features(); }
+
+int64_t ClipModel::tokenCount(const std::string& text) const {
+  return static_cast<int64_t>(nlp::encoderTokens(tokenizer_, text, settings_.maxLength).size());
+}
+
+torch::Tensor ClipModel::textEmbeddings(const std::vector<std::string>& texts) {
+  torch::NoGradGuard noGrad;
+  network_->eval();
+  return embedTexts(texts).cpu();
+}
+
+torch::Tensor ClipModel::imageEmbeddings(const std::vector<torch::Tensor>& images) {
+  torch::NoGradGuard noGrad;
+  network_->eval();
+  std::vector<torch::Tensor> fitted;
+  for (const auto& image : images) fitted.push_back(fitImage(image, settings_.imageSize));
+  return embedImages(torch::stack(fitted)).cpu();
+}
+
+std::string ClipModel::labelPrompt(const std::string& label) const {
+  std::string prompt = settings_.zeroShotPrompt;
+  const auto hole = prompt.find("{}");
+  return hole == std::string::npos ? prompt + " " + label : prompt.replace(hole, 2, label);
+}
+
+double ClipModel::similarityScale() const { return network_->scale().item<double>(); }
 
 }  // namespace reef::multimodal

@@ -4,13 +4,14 @@
 // classification of labelled images from prompts; searched by `reef retrieve`.
 #include "backend/collections/multimodal/clip_network.h"
 #include "backend/collections/multimodal/image_text_model.h"
+#include "backend/engine/core/inference.h"
 
 #include <string>
 #include <vector>
 
 namespace reef::multimodal {
 
-class ClipModel : public ImageTextModel {
+class ClipModel : public ImageTextModel, public engine::Embedding {
  public:
   explicit ClipModel(const engine::ModelContext& context);
 
@@ -29,6 +30,14 @@ class ClipModel : public ImageTextModel {
   };
   // The `top` images of `split` most similar to `query`, best first.
   std::vector<Match> search(const std::string& query, engine::Split split, int64_t top);
+
+  // Serving (engine::Embedding).
+  int64_t dimensions() const override;
+  int64_t tokenCount(const std::string& text) const override;
+  torch::Tensor textEmbeddings(const std::vector<std::string>& texts) override;
+  torch::Tensor imageEmbeddings(const std::vector<torch::Tensor>& images) override;
+  std::string labelPrompt(const std::string& label) const override;
+  double similarityScale() const override;
 
  private:
   ClipNetwork network_{nullptr};

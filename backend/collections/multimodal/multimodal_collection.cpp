@@ -50,7 +50,7 @@ void registerMultimodalCollection(engine::Registry& registry) {
          return s;
        }(),
        // The studio's retrieval view searches the test images of a checkpointed run.
-       ModelCapabilities{{}, engine::serving::kNone, {}, {views::kRetrieval}, "test"}},
+       ModelCapabilities{{}, engine::serving::kEmbedding, {}, {views::kRetrieval}, "test"}},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         return std::make_unique<ClipModel>(context);
       });

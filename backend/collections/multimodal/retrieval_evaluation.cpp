@@ -62,11 +62,7 @@ engine::MetricMap RetrievalEvaluation::finish() {
     std::vector<std::string> classes, prompts;
     for (const auto& c : classSet)
       if (!c.empty()) classes.push_back(c);
-    for (const auto& c : classes) {
-      std::string prompt = model_.settings().zeroShotPrompt;
-      const auto hole = prompt.find("{}");
-      prompts.push_back(hole == std::string::npos ? prompt + " " + c : prompt.replace(hole, 2, c));
-    }
+    for (const auto& c : classes) prompts.push_back(model_.labelPrompt(c));
     const torch::Tensor predicted = imageEmbeddings.matmul(embedTexts(prompts).t()).argmax(1);
     int64_t right = 0;
     for (int64_t i : labelled)

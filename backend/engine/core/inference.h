@@ -17,6 +17,7 @@ inline constexpr const char* kImageClassification = "image_classification";  // 
 inline constexpr const char* kTextClassification = "text_classification";    // TextClassification
 inline constexpr const char* kTranscription = "transcription";               // SpeechRecognition
 inline constexpr const char* kSpeech = "speech";                             // SpeechSynthesis
+inline constexpr const char* kEmbedding = "embedding";                       // Embedding
 inline constexpr const char* kNone = "none";
 }  // namespace serving
 
@@ -71,6 +72,23 @@ class SpeechSynthesis {
   virtual int sampleRate() const = 0;
   // pace > 1 speaks faster. Throws std::invalid_argument when the text has nothing the model can say.
   virtual std::vector<float> synthesize(const std::string& text, double pace) = 0;
+};
+
+// Serving mode "embedding": texts and images into one space of unit vectors (CLIP-style), for
+// embeddings and zero-shot classification of images against labels given with the request.
+class Embedding {
+ public:
+  virtual ~Embedding() = default;
+  virtual int64_t dimensions() const = 0;
+  virtual int64_t tokenCount(const std::string& text) const = 0;
+  // [N, dimensions] on the CPU, unit rows.
+  virtual torch::Tensor textEmbeddings(const std::vector<std::string>& texts) = 0;
+  // Pixels [C, H, W] in [0, 1], any size, C = 1, 3 or 4: fitted as the model's training images were.
+  virtual torch::Tensor imageEmbeddings(const std::vector<torch::Tensor>& images) = 0;
+  // The text a label is compared as ("a photo of a {}"), and the scale of the similarities that
+  // makes them logits.
+  virtual std::string labelPrompt(const std::string& label) const = 0;
+  virtual double similarityScale() const = 0;
 };
 
 }  // namespace reef::engine

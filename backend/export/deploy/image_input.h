@@ -19,4 +19,14 @@ struct ImageSize {
 // model learned. Throws ApiError (400) naming `where` and what was expected.
 std::vector<float> decodeImage(const Json& input, const ImageSize& expected, const std::string& where);
 
+// For models that fit any picture to their input (CLIP-style): a base64 PNG/JPEG (or data: URL)
+// of any size up to kMaxImagePixels, as RGBA [4][H][W] floats in [0, 1]. Throws ApiError (400)
+// naming `where` and the request's field `param`.
+inline constexpr int64_t kMaxImagePixels = 16'000'000;
+struct AnyImage {
+  ImageSize size;
+  std::vector<float> pixels;
+};
+AnyImage decodeAnyImage(const Json& input, const std::string& where, const std::string& param);
+
 }  // namespace reef::deploy

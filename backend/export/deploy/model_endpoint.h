@@ -22,8 +22,8 @@ class ModelEndpoint {
   virtual ~ModelEndpoint() = default;
 
   virtual const std::string& id() const = 0;
-  // The serving mode: chat, image_classification, text_classification, transcription or speech
-  // (engine::serving).
+  // The serving mode: chat, image_classification, text_classification, transcription, speech or
+  // embedding (engine::serving).
   virtual const std::string& serving() const = 0;
   virtual bool generatesText() const = 0;
   virtual std::string description() const = 0;  // "<collection>/<arch>, step 400"
@@ -35,8 +35,11 @@ class ModelEndpoint {
   // Streams the generated text through onText (return false to stop, as when a client left).
   virtual Completion complete(const GenerationRequest& request,
                               const std::function<bool(const std::string&)>& onText) = 0;
-  // {"object": "list", "model", "data": [{index, label, label_index, score, top: [{label, score}]}]}
+  // {"object": "list", "model", "data": [{index, label, label_index, score, top: [{label, score}]}]};
+  // an embedding model classifies zero-shot into request.labels.
   virtual Json classify(const ClassifyRequest& request) = 0;
+  // The /v1/embeddings answer (embeddingResponse()); ApiError 400 naming the field that is wrong.
+  virtual Json embed(const EmbeddingRequest& request) = 0;
   // {"text", "duration" (seconds of audio), "words": [{word, start, end}]}; ApiError 400 naming
   // "file" when the audio does not decode or is too long.
   virtual Json transcribe(const TranscriptionRequest& request) = 0;

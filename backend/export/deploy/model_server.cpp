@@ -62,7 +62,7 @@ bool sameSecret(const std::string& given, const std::string& expected) {
 
 std::string endpointLabel(const std::string& path) {
   for (const char* known : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify",
-                            "/v1/audio/transcriptions", "/v1/audio/speech", "/health", "/metrics"})
+                            "/v1/audio/transcriptions", "/v1/audio/speech", "/v1/embeddings", "/health", "/metrics"})
     if (path == known) return known;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models";
   return "other";
@@ -321,6 +321,11 @@ struct ModelServer::Impl {
     server.Post("/v1/audio/transcriptions",
                 [this](const httplib::Request& req, httplib::Response& res) { transcriptions(req, res); });
     server.Post("/v1/audio/speech", [this](const httplib::Request& req, httplib::Response& res) { speech(req, res); });
+    server.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
+      const EmbeddingRequest request = parseEmbeddingRequest(req.body);
+      checkModel(request.model);
+      res.set_content(text(model.embed(request)), kJson);
+    });
     server.Post("/v1/classify", [this](const httplib::Request& req, httplib::Response& res) {
       const ClassifyRequest request = parseClassifyRequest(req.body);
       checkModel(request.model);

@@ -1,7 +1,10 @@
 #include "backend/export/deploy/openai_protocol.h"
 
+#include "backend/protocol/base64.h"
+
 #include <cctype>
 #include <cmath>
+#include <cstring>
 
 namespace reef::deploy {
 
@@ -182,6 +185,16 @@ ClassifyRequest parseClassifyRequest(const std::string& body) {
                                "; an image is a base64 PNG/JPEG string or a nested array of pixel values 0..255",
                            "input");
   r.inputs = std::move(in);
+  if (j.contains("labels") && !j["labels"].is_null()) {
+    const Json& l = j["labels"];
+    if (!l.is_array() || l.size() < 2 || l.size() > 1000)
+      throw invalidRequest("'labels' must be an array of 2 to 1000 class names", "labels");
+    for (const auto& label : l) {
+      if (!label.is_string() || label.get<std::string>().empty())
+        throw invalidRequest("'labels' holds " + label.dump() + "; each label is a non-empty string", "labels");
+      r.labels.push_back(label.get<std::string>());
+    }
+  }
   return r;
 }
 
@@ -277,6 +290,68 @@ std::pair<std::string, std::string> transcriptionResponse(const TranscriptionReq
   return {out.dump(), "application/json"};
 }
 
+EmbeddingRequest parseEmbeddingRequest(const std::string& body) {
+  const Json j = parseObject(body);
+  EmbeddingRequest r;
+  r.model = requireString(j, "model");
+  if (j.contains("input") && !j["input"].is_null()) {
+    const Json& in = j["input"];
+    const Json texts = in.is_string() ? Json::array({in}) : in;
+    if (!texts.is_array())
+      throw invalidRequest("'input' must be a string or an array of strings, not " + typeName(in), "input");
+    for (const auto& t : texts) {
+      if (!t.is_string())
+        throw invalidRequest("'input' holds " + typeName(t) + "; Reef embeds text given as strings (not token ids)",
+                             "input");
+      if (t.get<std::string>().empty()) throw invalidRequest("'input' holds an empty string", "input");
+      r.texts.push_back(t.get<std::string>());
+    }
+  }
+  if (j.contains("image") && !j["image"].is_null()) {
+    const Json& image = j["image"];
+    r.images = image.is_string() ? Json::array({image}) : image;
+    if (!r.images.is_array())
+      throw invalidRequest("'image' must be a base64 image or an array of them, not " + typeName(image), "image");
+  }
+  const size_t items = r.texts.size() + r.images.size();
+  if (items == 0) throw invalidRequest("give 'input' (text) or 'image' (base64 PNG/JPEG), or both", "input");
+  if (items > 2048) throw invalidRequest("at most 2048 texts and images per request", "input");
+  if (j.contains("encoding_format") && !j["encoding_format"].is_null()) {
+    const Json& f = j["encoding_format"];
+    if (f != "float" && f != "base64")
+      throw invalidRequest("encoding_format " + f.dump() + " is not float or base64", "encoding_format");
+    r.base64 = f == "base64";
+  }
+  if (j.contains("dimensions") && !j["dimensions"].is_null())
+    r.dimensions = number<int64_t>(j, "dimensions", 0, 1, 1 << 20);
+  return r;
+}
+
+Json embeddingResponse(const EmbeddingRequest& request, const std::vector<std::vector<float>>& vectors,
+                       int64_t promptTokens) {
+  Json data = Json::array();
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    Json item = {{"object", "embedding"}, {"index", i}};
+    if (request.base64) {
+      // Little-endian float32, as the OpenAI API sends and its clients decode.
+      std::string bytes(vectors[i].size() * 4, '\0');
+      for (size_t k = 0; k < vectors[i].size(); ++k) {
+        uint32_t bits = 0;
+        std::memcpy(&bits, &vectors[i][k], 4);
+        for (int b = 0; b < 4; ++b) bytes[4 * k + static_cast<size_t>(b)] = static_cast<char>((bits >> (8 * b)) & 0xff);
+      }
+      item["embedding"] = protocol::encodeBase64(bytes);
+    } else {
+      item["embedding"] = vectors[i];
+    }
+    data.push_back(std::move(item));
+  }
+  return {{"object", "list"},
+          {"data", data},
+          {"model", request.model},
+          {"usage", {{"prompt_tokens", promptTokens}, {"total_tokens", promptTokens}}}};
+}
+
 SpeechRequest parseSpeechRequest(const std::string& body) {
   const Json j = parseObject(body);
   SpeechRequest r;
@@ -332,6 +407,7 @@ std::string endpointFor(const std::string& serving) {
   if (serving == "chat") return "/v1/completions or /v1/chat/completions";
   if (serving == "transcription") return "/v1/audio/transcriptions";
   if (serving == "speech") return "/v1/audio/speech";
+  if (serving == "embedding") return "/v1/embeddings (or /v1/classify with labels)";
   return "/v1/classify";
 }
 

@@ -54,10 +54,13 @@ std::string renderChat(const Json& messages);
 
 // Images to classify: each input is either a base64 PNG/JPEG (a data: URL or bare base64) or a
 // nested array of pixel values 0..255, [H][W] or [C][H][W].
+// An embedding model classifies zero-shot: `labels` (2 to 1,000) are the classes, each compared
+// as the model's prompt; images are then base64 PNG/JPEG of any size.
 struct ClassifyRequest {
   std::string model;
   Json inputs;  // array, checked to be non-empty and of the types above
   int64_t topK = 5;
+  std::vector<std::string> labels;
 };
 ClassifyRequest parseClassifyRequest(const std::string& body);
 
@@ -73,6 +76,22 @@ TranscriptionRequest parseTranscriptionRequest(const std::vector<std::pair<std::
 // text, segments, and words when asked for) or "text" (plain). `transcript` is the model's
 // {"text", "duration", "words": [{word, start, end}]}. Returns the body and its content type.
 std::pair<std::string, std::string> transcriptionResponse(const TranscriptionRequest& request, const Json& transcript);
+
+// /v1/embeddings: `input` a string or an array of strings (token arrays are not taken), and Reef's
+// `image`: a base64 PNG/JPEG or data: URL, or an array of them; at least one text or image.
+// `encoding_format` float | base64 (the official clients ask for base64), `dimensions` only the
+// model's own.
+struct EmbeddingRequest {
+  std::string model;
+  std::vector<std::string> texts;
+  Json images = Json::array();
+  bool base64 = false;
+  std::optional<int64_t> dimensions;
+};
+EmbeddingRequest parseEmbeddingRequest(const std::string& body);
+// The texts' vectors, then the images', in that order; promptTokens counts the texts' tokens.
+Json embeddingResponse(const EmbeddingRequest& request, const std::vector<std::vector<float>>& vectors,
+                       int64_t promptTokens);
 
 // /v1/audio/speech: `input` (1-4096 characters), `response_format` wav | flac | pcm (default wav;
 // pcm is 16-bit little-endian mono at 24 kHz, as OpenAI's), `speed` 0.25-4. `voice` is accepted

@@ -99,6 +99,7 @@ struct ServedModel::State {
   engine::TextClassification* texts = nullptr;
   engine::SpeechRecognition* speech = nullptr;
   engine::SpeechSynthesis* voice = nullptr;
+  engine::Embedding* embedder = nullptr;
   // The model is loaded, and every model call made, on one worker thread: generation continuously
   // batched, classification dynamically batched. Measured: generation on a thread other than the
   // one that loaded the weights runs at 60-65 % of the speed (reef generate: 1,600 tokens/s; from
@@ -112,6 +113,16 @@ struct ServedModel::State {
   // A sentence and its pace in, its samples out, one sentence per model call: concurrent requests
   // take turns sentence by sentence.
   std::unique_ptr<DynamicBatcher<std::pair<std::string, double>, std::vector<float>>> speaker;
+  // A request's texts and images in, their embeddings out.
+  struct EmbeddingJob {
+    std::vector<std::string> texts;
+    std::vector<torch::Tensor> images;
+  };
+  struct Embedded {
+    torch::Tensor texts, images;
+    int64_t tokens = 0;
+  };
+  std::unique_ptr<DynamicBatcher<EmbeddingJob, Embedded>> embeddings;
 
   void load(const engine::Registry& registry, const ServedModelOptions& options, ServingMetrics& servingMetrics);
   void bindServingMode(const ServedModelOptions& options, const std::string& target);
@@ -147,6 +158,7 @@ ServedModel::ServedModel(const engine::Registry& registry, const ServedModelOpti
     if (state->batcher) state->batcher->run();
     if (state->transcriber) state->transcriber->run();
     if (state->speaker) state->speaker->run();
+    if (state->embeddings) state->embeddings->run();
   });
   try {
     ready.get_future().get();
@@ -181,13 +193,15 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
     speech = dynamic_cast<engine::SpeechRecognition*>(model);
   } else if (serving == engine::serving::kSpeech) {
     voice = dynamic_cast<engine::SpeechSynthesis*>(model);
+  } else if (serving == engine::serving::kEmbedding) {
+    embedder = dynamic_cast<engine::Embedding*>(model);
   } else {
     throw std::runtime_error(
         "reef serve answers models whose collection declares a serving mode (`reef catalog --json`: "
         "capabilities.serving); '" +
         target + "' is a " + description + " model, which serves " + serving);
   }
-  if (!generation && !classification && !speech && !voice)
+  if (!generation && !classification && !speech && !voice && !embedder)
     throw std::logic_error(engine::modelKind(loaded) + " declares serving " + serving +
                            " but its model does not implement that mode's interface (backend/engine/core/inference.h)");
   if (generation) {
@@ -204,6 +218,22 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
         [this](const std::vector<std::vector<float>>& utterances) {
           std::vector<engine::Transcription> out;
           for (const auto& samples : utterances) out.push_back(speech->transcribeTimed(samples));
+          return out;
+        },
+        1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
+    return;
+  }
+  if (embedder) {
+    embeddings = std::make_unique<DynamicBatcher<EmbeddingJob, Embedded>>(
+        [this](const std::vector<EmbeddingJob>& jobs) {
+          std::vector<Embedded> out;
+          for (const auto& job : jobs) {
+            Embedded e;
+            if (!job.texts.empty()) e.texts = embedder->textEmbeddings(job.texts);
+            if (!job.images.empty()) e.images = embedder->imageEmbeddings(job.images);
+            for (const auto& t : job.texts) e.tokens += embedder->tokenCount(t);
+            out.push_back(std::move(e));
+          }
           return out;
         },
         1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
@@ -229,6 +259,7 @@ ServedModel::~ServedModel() {
   if (s_->batcher) s_->batcher->stop();
   if (s_->transcriber) s_->transcriber->stop();
   if (s_->speaker) s_->speaker->stop();
+  if (s_->embeddings) s_->embeddings->stop();
   s_->worker.join();
 }
 
@@ -268,8 +299,44 @@ Completion ServedModel::complete(const GenerationRequest& request,
           r.seconds};
 }
 
+namespace {
+
+// One classified example as /v1/classify answers it: the best class and the `topK` best.
+Json classified(size_t index, const std::vector<float>& p, const std::vector<std::string>& classes, int64_t topK) {
+  const auto k = static_cast<size_t>(std::min<int64_t>(topK, static_cast<int64_t>(classes.size())));
+  std::vector<size_t> order(p.size());
+  for (size_t c = 0; c < order.size(); ++c) order[c] = c;
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                    [&](size_t a, size_t b) { return p[a] > p[b]; });
+  Json top = Json::array();
+  for (size_t j = 0; j < k; ++j) top.push_back({{"label", classes[order[j]]}, {"score", p[order[j]]}});
+  return {
+      {"index", index}, {"label", classes[order[0]]}, {"label_index", order[0]}, {"score", p[order[0]]}, {"top", top}};
+}
+
+std::vector<float> row(const torch::Tensor& matrix, int64_t i) {
+  const torch::Tensor r = matrix[i].contiguous();
+  return std::vector<float>(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+}
+
+// Images of any size, checked before any is embedded, as [4, H, W] tensors.
+std::vector<torch::Tensor> anyImages(const Json& inputs, const std::string& param) {
+  std::vector<torch::Tensor> images;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    AnyImage image = decodeAnyImage(inputs[i], param + "[" + std::to_string(i) + "]", param);
+    images.push_back(torch::tensor(image.pixels).view({image.size.channels, image.size.height, image.size.width}));
+  }
+  return images;
+}
+
+}  // namespace
+
 Json ServedModel::classify(const ClassifyRequest& request) {
+  if (s_->embedder) return classifyZeroShot(request);
   if (!s_->batcher) throw wrongEndpoint(s_->id, s_->serving);
+  if (!request.labels.empty())
+    throw invalidRequest("model '" + s_->id + "' classifies into the classes it was trained on: leave out 'labels'",
+                         "labels");
   // Every input is checked before any is classified, so that a bad one fails the request alone.
   std::vector<torch::Tensor> examples;
   for (size_t i = 0; i < request.inputs.size(); ++i) {
@@ -287,21 +354,44 @@ Json ServedModel::classify(const ClassifyRequest& request) {
   }
   std::vector<std::future<std::vector<float>>> pending;
   for (auto& e : examples) pending.push_back(s_->batcher->submit(std::move(e)));
-  const std::vector<std::string>& classes = s_->classification->classNames();
   Json data = Json::array();
-  const auto k = static_cast<size_t>(std::min<int64_t>(request.topK, static_cast<int64_t>(classes.size())));
-  for (size_t i = 0; i < pending.size(); ++i) {
-    const std::vector<float> p = pending[i].get();
-    std::vector<size_t> order(p.size());
-    for (size_t c = 0; c < order.size(); ++c) order[c] = c;
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                      [&](size_t a, size_t b) { return p[a] > p[b]; });
-    Json top = Json::array();
-    for (size_t j = 0; j < k; ++j) top.push_back({{"label", classes[order[j]]}, {"score", p[order[j]]}});
-    data.push_back(
-        {{"index", i}, {"label", classes[order[0]]}, {"label_index", order[0]}, {"score", p[order[0]]}, {"top", top}});
-  }
+  for (size_t i = 0; i < pending.size(); ++i)
+    data.push_back(classified(i, pending[i].get(), s_->classification->classNames(), request.topK));
   return {{"object", "list"}, {"model", s_->id}, {"data", data}};
+}
+
+// Each image against each label's prompt: probabilities from the scaled cosine similarities, as
+// the model was trained to compare them.
+Json ServedModel::classifyZeroShot(const ClassifyRequest& request) {
+  if (request.labels.empty())
+    throw invalidRequest("model '" + s_->id + "' classifies zero-shot: give 'labels', the class names to choose from",
+                         "labels");
+  State::EmbeddingJob job;
+  job.images = anyImages(request.inputs, "input");
+  for (const auto& label : request.labels) job.texts.push_back(s_->embedder->labelPrompt(label));
+  const State::Embedded e = s_->embeddings->submit(std::move(job)).get();
+  const torch::Tensor p = torch::softmax(s_->embedder->similarityScale() * e.images.matmul(e.texts.t()), 1);
+  Json data = Json::array();
+  for (int64_t i = 0; i < p.size(0); ++i)
+    data.push_back(classified(static_cast<size_t>(i), row(p, i), request.labels, request.topK));
+  return {{"object", "list"}, {"model", s_->id}, {"data", data}};
+}
+
+Json ServedModel::embed(const EmbeddingRequest& request) {
+  if (!s_->embedder) throw wrongEndpoint(s_->id, s_->serving);
+  const int64_t dimensions = s_->embedder->dimensions();
+  if (request.dimensions && *request.dimensions != dimensions)
+    throw invalidRequest(
+        "model '" + s_->id + "' embeds in " + std::to_string(dimensions) + " dimensions; 'dimensions' can only be that",
+        "dimensions");
+  State::EmbeddingJob job;
+  job.texts = request.texts;
+  job.images = anyImages(request.images, "image");
+  const State::Embedded e = s_->embeddings->submit(std::move(job)).get();
+  std::vector<std::vector<float>> vectors;
+  for (int64_t i = 0; e.texts.defined() && i < e.texts.size(0); ++i) vectors.push_back(row(e.texts, i));
+  for (int64_t i = 0; e.images.defined() && i < e.images.size(0); ++i) vectors.push_back(row(e.images, i));
+  return embeddingResponse(request, vectors, e.tokens);
 }
 
 Json ServedModel::transcribe(const TranscriptionRequest& request) {

@@ -1,8 +1,8 @@
 #pragma once
 // The model behind `reef serve`: a run or bundle loaded once and served in the mode its catalog
 // capabilities declare: completions (chat: continuously batched), classifications (image and
-// text classification: dynamically batched), transcriptions (one utterance per model call) or
-// speech (one sentence per model call). The only part of
+// text classification: dynamically batched), transcriptions (one utterance per model call),
+// speech (one sentence per model call) or embeddings (one request per model call). The only part of
 // deployment that touches LibTorch.
 #include "backend/export/deploy/model_endpoint.h"
 #include "backend/export/deploy/serving_metrics.h"
@@ -39,12 +39,14 @@ class ServedModel final : public ModelEndpoint {
   void checkRequest(const GenerationRequest& request) const override;
   Completion complete(const GenerationRequest& request, const std::function<bool(const std::string&)>& onText) override;
   Json classify(const ClassifyRequest& request) override;
+  Json embed(const EmbeddingRequest& request) override;
   Json transcribe(const TranscriptionRequest& request) override;
   int speechRate() const override;
   std::vector<float> speak(const std::string& sentence, double speed) override;
   static constexpr double kMaxAudioSeconds = 600;
 
  private:
+  Json classifyZeroShot(const ClassifyRequest& request);
   struct State;
   std::unique_ptr<State> s_;
 };
