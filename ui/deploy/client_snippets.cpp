@@ -110,6 +110,27 @@ ClientSnippets speak(const QString& base, const QString& model) {
   return s;
 }
 
+// Zero-shot with curl (the image made a data: URL by the shell, as for image classifiers), and
+// both kinds of embedding through the openai client (images in Reef's `image` field).
+ClientSnippets embed(const QString& base, const QString& model) {
+  ClientSnippets s;
+  const QString head = "{\"model\": " + jsonText(model.toStdString()) +
+                       ", \"labels\": [\"cat\", \"dog\", \"car\"], \"input\": \"data:image/png;base64,";
+  s.curl = curlJson(base, "/v1/classify", shellQuoted(head), "\"$(base64 -w0 picture.png)\"'\"}'\n");
+  s.pythonLabel = "Python (openai)";
+  s.python =
+      "import base64\n" + openaiClient(base) +
+      QString(
+          "image = \"data:image/png;base64,\" + base64.b64encode(open(\"picture.png\", \"rb\").read()).decode()\n"
+          "texts = [\"a photo of a cat\", \"a photo of a dog\"]\n"
+          "t = client.embeddings.create(model=%1, input=texts).data\n"
+          "v = client.embeddings.create(model=%1, input=[], extra_body={\"image\": [image]}).data[0]\n"
+          "for text, e in zip(texts, t):\n"
+          "    print(text, sum(a * b for a, b in zip(v.embedding, e.embedding)))\n")
+          .arg(pythonString(model));
+  return s;
+}
+
 }  // namespace
 
 QString shellQuoted(const QString& text) {
@@ -123,6 +144,7 @@ ClientSnippets clientSnippets(const QUrl& server, const QString& modelId, const 
   if (servingMode == "chat") return chat(base, modelId);
   if (servingMode == "transcription") return transcribe(base, modelId);
   if (servingMode == "speech") return speak(base, modelId);
+  if (servingMode == "embedding") return embed(base, modelId);
   return classify(base, modelId, servingMode == "image_classification");
 }
 

@@ -40,7 +40,23 @@
 
 namespace reef::ui {
 
-namespace {}  // namespace
+namespace {
+
+// What the Playground's status line says first: the endpoint its page calls.
+QString playgroundHint(const std::string& mode, const QString& url) {
+  if (mode == "chat") return DeployView::tr("Chat through %1/v1/chat/completions (streamed).").arg(url);
+  if (mode == "transcription") return DeployView::tr("Transcribe through %1/v1/audio/transcriptions.").arg(url);
+  if (mode == "speech")
+    return DeployView::tr("Speak through %1/v1/audio/speech (streamed a sentence at a time).").arg(url);
+  if (mode == "embedding")
+    return DeployView::tr(
+               "Type labels and open an image: zero-shot through %1/v1/classify; embeddings through "
+               "%1/v1/embeddings.")
+        .arg(url);
+  return DeployView::tr("Classify through %1/v1/classify.").arg(url);
+}
+
+}  // namespace
 
 DeployView::DeployView(WorkspaceSession& session, const protocol::Catalog* catalog, QString reefBinary, QWidget* parent)
     : QWidget(parent),
@@ -96,6 +112,9 @@ DeployView::DeployView(WorkspaceSession& session, const protocol::Catalog* catal
   connect(prompt_, &QLineEdit::returnPressed, this, &DeployView::sendChat);
   connect(classifyText_, &QPushButton::clicked, this, [this] { classifyText(text_->text()); });
   connect(text_, &QLineEdit::returnPressed, this, [this] { classifyText(text_->text()); });
+  connect(labels_, &QLineEdit::returnPressed, this, [this] {  // other labels for the same image
+    if (!lastImage_.empty() && !server_->url().isEmpty()) classify(lastImage_);
+  });
   connect(openImage_, &QPushButton::clicked, this, [this] {
     const QString file =
         QFileDialog::getOpenFileName(this, tr("Image to classify"), {}, tr("Images (*.png *.jpg *.jpeg)"));
@@ -207,6 +226,12 @@ QWidget* DeployView::buildClassifyPage(QWidget* parent) {
   text_->setPlaceholderText(tr("Text to classify"));
   text_->setMinimumWidth(320);
   classifyText_ = new QPushButton(tr("Classify"), classify);
+  labels_ = new QLineEdit(classify);
+  labels_->setPlaceholderText(tr("Labels, comma-separated: cat, dog, car"));
+  labels_->setToolTip(
+      tr("Zero-shot: each label is compared with the image as the model's prompt; Return classifies the image again"));
+  labels_->setMinimumWidth(320);
+  left->addWidget(labels_);
   left->addWidget(openImage_);
   left->addWidget(image_);
   left->addWidget(text_);
@@ -298,17 +323,16 @@ void DeployView::serverStarted() {
   python_->setPlainText(snippets.python);
   snippets_->setTabText(1, snippets.pythonLabel);
   const bool chat = servingMode_ == "chat", heard = servingMode_ == "transcription", said = servingMode_ == "speech";
+  const bool zeroShot = servingMode_ == "embedding";
   playground_->setCurrentIndex(chat ? 1 : heard ? 3 : said ? 4 : 2);
   transcription_->setServer(heard ? server_->url() : QUrl(), server_->modelId());
   synthesis_->setServer(said ? server_->url() : QUrl(), server_->modelId());
   for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_})
-    w->setVisible(servingMode_ == "image_classification");
+    w->setVisible(servingMode_ == "image_classification" || zeroShot);
+  labels_->setVisible(zeroShot);
   for (QWidget* w : std::initializer_list<QWidget*>{text_, classifyText_})
     w->setVisible(servingMode_ == "text_classification");
-  playgroundStatus_->setText(chat    ? tr("Chat through %1/v1/chat/completions (streamed).").arg(url)
-                             : heard ? tr("Transcribe through %1/v1/audio/transcriptions.").arg(url)
-                             : said  ? tr("Speak through %1/v1/audio/speech (streamed a sentence at a time).").arg(url)
-                                     : tr("Classify through %1/v1/classify.").arg(url));
+  playgroundStatus_->setText(playgroundHint(servingMode_, url));
   updateButtons();
 }
 
@@ -404,7 +428,8 @@ void DeployView::classifyFile(const QString& path) {
   QPixmap pixmap;
   pixmap.loadFromData(bytes);
   image_->setPixmap(pixmap.scaled(image_->size() - QSize(8, 8), Qt::KeepAspectRatio, Qt::FastTransformation));
-  classify("data:image/png;base64," + bytes.toBase64().toStdString());
+  lastImage_ = "data:image/png;base64," + bytes.toBase64().toStdString();
+  classify(lastImage_);
 }
 
 void DeployView::classifyText(const QString& text) {
@@ -413,7 +438,20 @@ void DeployView::classifyText(const QString& text) {
 }
 
 void DeployView::classify(const Json& input) {
-  const Json body = {{"model", server_->modelId().toStdString()}, {"input", input}, {"top_k", 5}};
+  Json body = {{"model", server_->modelId().toStdString()}, {"input", input}, {"top_k", 5}};
+  if (servingMode_ == "embedding") {
+    Json labels = Json::array();
+    for (const QString& l : labels_->text().split(',', Qt::SkipEmptyParts))
+      if (!l.trimmed().isEmpty()) labels.push_back(l.trimmed().toStdString());
+    if (labels.size() < 2) {
+      playgroundStatus_->setText("<span style='color:#c22'>" +
+                                 tr("Type at least two labels, comma-separated, for the image to be classified into.") +
+                                 "</span>");
+      return;
+    }
+    body["labels"] = labels;
+    body["top_k"] = 10;
+  }
   QNetworkRequest request(server_->url().resolved(QUrl("/v1/classify")));
   request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
   QNetworkReply* reply = network_->post(request, QByteArray::fromStdString(body.dump()));

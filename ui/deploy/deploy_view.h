@@ -3,7 +3,8 @@
 // and shows its address and model id, live requests and latency, a curl command and a Python
 // program to call it, the server's log, and a Stop button); and the Playground, a tab of its
 // own (playground()), that talks to the running server as any client would: a streamed chat for
-// language models, image or text classification for classifiers, an audio file's transcript with
+// language models, image or text classification for classifiers (zero-shot against typed labels
+// for embedding models), an audio file's transcript with
 // word times for speech recognizers (TranscriptionPage), typed text heard for speech
 // synthesizers (SynthesisPage).
 #include "backend/protocol/catalog.h"
@@ -65,6 +66,8 @@ class DeployView : public QWidget {
   void classifyFile(const QString& path);
   void classifyText(const QString& text);
   QLineEdit* textInput() const { return text_; }
+  // Zero-shot: the class names an embedding model chooses from, comma-separated.
+  QLineEdit* labelsInput() const { return labels_; }
   TranscriptionPage* transcriptionPage() const { return transcription_; }
   SynthesisPage* synthesisPage() const { return synthesis_; }
 
@@ -120,6 +123,8 @@ class DeployView : public QWidget {
   QLabel* image_;
   QPushButton* openImage_;
   QLineEdit* text_;
+  QLineEdit* labels_;
+  std::string lastImage_;  // the Playground's last image, as a data: URL
   QPushButton* classifyText_;
   QTableWidget* predictions_;
   TranscriptionPage* transcription_;

@@ -2,7 +2,8 @@
 // ONNX with its read-back check shown as verified; deployed (unnamed: it is served under its run
 // id), it classifies a PNG of a test digit from the playground while the request count goes up, and
 // stops; a short KJV Llama run deployed answers a chat streamed in several chunks; a short FastPitch
-// run deployed speaks typed text in the Playground and shows the server's error for empty input.
+// run deployed speaks typed text in the Playground and shows the server's error for empty input;
+// a short CLIP run deployed classifies a picture into labels typed there.
 #include "storage/workspace_index.h"
 #include "tests/support/speech_subset.h"
 #include "ui/audio/waveform_plot.h"
@@ -31,6 +32,7 @@
 #include <QTextBrowser>
 #include <QtTest>
 
+#include <cmath>
 #include <fstream>
 
 using namespace reef;
@@ -49,6 +51,17 @@ class TestDeployView : public QObject {
     for (const auto& f : catalog_.model(collection, arch)->capabilities.exportFormats)
       formats << QString::fromStdString(f);
     return formats;
+  }
+
+  // The first 28x28 test picture of an IDX dataset under data/, saved as a PNG; "" on failure.
+  QString firstPicturePng(const char* dataset, const QString& name) const {
+    std::ifstream idx(QString(REEF_SOURCE_DIR "/data/%1/t10k-images-idx3-ubyte").arg(dataset).toStdString(),
+                      std::ios::binary);
+    idx.seekg(16);
+    QImage picture(28, 28, QImage::Format_Grayscale8);
+    for (int y = 0; y < 28; ++y) idx.read(reinterpret_cast<char*>(picture.scanLine(y)), 28);
+    const QString png = dir_.filePath(name);
+    return idx && picture.save(png) ? png : QString();
   }
 
   qint64 train(const QString& name, const QStringList& args) {
@@ -123,12 +136,8 @@ class TestDeployView : public QObject {
     QVERIFY(view.stopButton()->isEnabled() && !view.deployButton()->isEnabled());
 
     // The first MNIST test digit (a 7) as a PNG, the way a user would pick one.
-    std::ifstream idx(REEF_SOURCE_DIR "/data/mnist/t10k-images-idx3-ubyte", std::ios::binary);
-    idx.seekg(16);
-    QImage digit(28, 28, QImage::Format_Grayscale8);
-    for (int y = 0; y < 28; ++y) idx.read(reinterpret_cast<char*>(digit.scanLine(y)), 28);
-    const QString png = dir_.filePath("seven.png");
-    QVERIFY(digit.save(png));
+    const QString png = firstPicturePng("mnist", "seven.png");
+    QVERIFY(!png.isEmpty());
     QSignalSpy classified(&view, &DeployView::classified);
     view.classifyFile(png);
     QVERIFY2(classified.wait(30000), qPrintable(view.playgroundStatus()->text()));
@@ -178,6 +187,45 @@ class TestDeployView : public QObject {
     QTest::mouseClick(view.stopButton(), Qt::LeftButton);
     QVERIFY(stopped.wait(20000));
     QVERIFY2(view.playgroundStatus()->text().isEmpty(), qPrintable(view.playgroundStatus()->text()));
+  }
+
+  // A CLIP run classifies a Fashion-MNIST test picture (28x28 grey: the server fits it to the
+  // model's 32x32 RGB) into labels typed in the Playground; fewer than two labels is explained.
+  void deployedEmbeddingModelClassifiesZeroShot() {
+    const qint64 clip =
+        train("clip", {REEF_SOURCE_DIR "/resources/examples/multimodal/clip.yaml", "--set", "trainer.max_steps=40",
+                       "--set", "trainer.val_interval=40", "--set", "data.batch_size=128"});
+    QVERIFY(clip != 0);
+    DeployView view(*session_, &catalog_, REEF_BINARY);
+    view.setRun(clip);
+    QSignalSpy started(view.server(), &ServeProcess::started);
+    QTest::mouseClick(view.deployButton(), Qt::LeftButton);
+    QVERIFY(started.wait(60000));
+    QVERIFY(view.curlSnippet()->toPlainText().contains("\"labels\""));
+    QVERIFY(view.pythonSnippet()->toPlainText().contains("client.embeddings.create"));
+    const QString png = firstPicturePng("fashion_mnist", "boot.png");
+    QVERIFY(!png.isEmpty());
+    view.labelsInput()->setText("ankle boot, bag,  t-shirt ,");
+    QSignalSpy classified(&view, &DeployView::classified);
+    view.classifyFile(png);
+    QVERIFY2(classified.wait(30000), qPrintable(view.playgroundStatus()->text()));
+    QCOMPARE(view.predictions()->rowCount(), 3);
+    double total = 0;
+    QStringList shown;
+    for (int r = 0; r < 3; ++r) {
+      shown << view.predictions()->item(r, 0)->text();
+      total += view.predictions()->item(r, 1)->text().toDouble();
+    }
+    shown.sort();
+    QCOMPARE(shown, (QStringList{"ankle boot", "bag", "t-shirt"}));
+    QVERIFY2(std::abs(total - 1) < 1e-3, qPrintable(QString::number(total)));
+    view.labelsInput()->setText("ankle boot");
+    view.classifyFile(png);
+    QVERIFY2(view.playgroundStatus()->text().contains("at least two labels"),
+             qPrintable(view.playgroundStatus()->text()));
+    QSignalSpy stopped(view.server(), &ServeProcess::stopped);
+    QTest::mouseClick(view.stopButton(), Qt::LeftButton);
+    QVERIFY(stopped.wait(20000));
   }
 
   // Trained here rather than in initTestCase: an aligner (ASR) first, then FastPitch on a few
