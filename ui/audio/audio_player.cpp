@@ -45,6 +45,12 @@ void AudioPlayer::stop() {
   if (player_) player_->stop();
 }
 
+void AudioPlayer::release() {
+  if (!player_) return;
+  player_->stop();
+  player_->setSource(QUrl());
+}
+
 bool AudioPlayer::playing(const QString& file) const {
   return player_ && player_->playbackState() == QMediaPlayer::PlayingState &&
          player_->source() == QUrl::fromLocalFile(file);

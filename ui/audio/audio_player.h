@@ -15,6 +15,9 @@ class AudioPlayer : public QObject {
   // Starts `file`; returns why it cannot play (no audio output device), or "".
   QString play(const QString& file);
   void stop();
+  // Stops and lets go of the file: a file rewritten under the same name is then read afresh (the
+  // same source set again would keep what was loaded).
+  void release();
   bool playing(const QString& file) const;
   // Null until the first play().
   QMediaPlayer* player() const { return player_; }

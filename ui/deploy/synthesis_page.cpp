@@ -56,6 +56,7 @@ SynthesisPage::SynthesisPage(QNetworkAccessManager* network, QWidget* parent)
 }
 
 void SynthesisPage::setServer(const QUrl& url, const QString& modelId) {
+  if (reply_) reply_->abort();  // its answer would come from a server that has gone
   url_ = url;
   modelId_ = modelId;
   player_->stop();
@@ -65,14 +66,14 @@ void SynthesisPage::setServer(const QUrl& url, const QString& modelId) {
 }
 
 void SynthesisPage::speak() {
-  if (url_.isEmpty()) return;
+  if (url_.isEmpty() || reply_) return;
   const Json body = {{"model", modelId_.toStdString()},
                      {"input", input_->toPlainText().toStdString()},
                      {"response_format", "wav"},
                      {"speed", speed_->value()}};
   QNetworkRequest request(url_.resolved(QUrl("/v1/audio/speech")));
   request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-  QNetworkReply* reply = network_->post(request, QByteArray::fromStdString(body.dump()));
+  QNetworkReply* reply = reply_ = network_->post(request, QByteArray::fromStdString(body.dump()));
   speak_->setEnabled(false);
   Q_EMIT status(tr("Speaking..."));
   auto clock = std::make_shared<QElapsedTimer>();
@@ -83,8 +84,10 @@ void SynthesisPage::speak() {
   });
   connect(reply, &QNetworkReply::finished, this, [this, reply, clock, firstMs] {
     reply->deleteLater();
+    reply_.clear();  // now, not when the deferred delete runs
     speak_->setEnabled(!url_.isEmpty());
     const QByteArray answer = reply->readAll();
+    if (reply->error() == QNetworkReply::OperationCanceledError) return;  // by setServer()
     if (reply->error() != QNetworkReply::NoError) {
       Q_EMIT status("<span style='color:#c22'>" + apiErrorOf(reply, answer).toHtmlEscaped() + "</span>");
       return;
@@ -102,7 +105,7 @@ void SynthesisPage::received(const QByteArray& wav, qint64 firstMs, qint64 allMs
                   tr("The server's answer is not audio: %1").arg(e.what()).toHtmlEscaped() + "</span>");
     return;
   }
-  player_->stop();  // the file is about to be replaced
+  player_->release();  // the file is about to be replaced
   // Written again with its sizes: players estimate a streamed WAV's length (its header has none).
   file_ = dir_.filePath("speech.wav");
   try {

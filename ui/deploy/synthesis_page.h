@@ -3,12 +3,14 @@
 // /v1/audio/speech as any client would (JSON in, a streamed WAV out), then see its waveform and
 // hear it. How soon the first audio came is shown beside the whole: the server speaks a sentence
 // at a time.
+#include <QPointer>
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QWidget>
 
 class QDoubleSpinBox;
 class QNetworkAccessManager;
+class QNetworkReply;
 class QPlainTextEdit;
 class QPushButton;
 
@@ -44,6 +46,7 @@ class SynthesisPage : public QWidget {
   QNetworkAccessManager* network_;
   QUrl url_;
   QString modelId_;
+  QPointer<QNetworkReply> reply_;  // the request being answered
   QTemporaryDir dir_;
   QString file_;
   QPlainTextEdit* input_;

@@ -88,8 +88,8 @@ torch::Tensor TtsModel::melOf(const std::string& text, double pace) {
   if (ids.empty()) {
     std::string letters;
     for (const auto& c : vocabulary_->alphabet()) letters += c;
-    throw std::invalid_argument("nothing to say in '" + text + "': the model speaks only the characters '" + letters +
-                                "' (model.alphabet): spell numbers and symbols out");
+    throw engine::NothingToSay("nothing to say in '" + text + "': the model speaks only the characters '" + letters +
+                               "' (model.alphabet): spell numbers and symbols out");
   }
   torch::NoGradGuard noGrad;
   const bool wasTraining = network_->is_training();

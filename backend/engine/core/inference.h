@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -64,13 +65,19 @@ class SpeechRecognition {
   virtual Transcription transcribeTimed(const std::vector<float>& samples) = 0;
 };
 
+// What a speech model throws for text it cannot say (only digits or symbols): the request's fault,
+// where any other exception is the model's.
+struct NothingToSay : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
 // Serving mode "speech": text in, mono samples at sampleRate() out. Serving calls it a sentence
 // at a time, so that a long text's first sentence is heard while the rest is made.
 class SpeechSynthesis {
  public:
   virtual ~SpeechSynthesis() = default;
   virtual int sampleRate() const = 0;
-  // pace > 1 speaks faster. Throws std::invalid_argument when the text has nothing the model can say.
+  // pace > 1 speaks faster. Throws NothingToSay when the text has nothing the model can say.
   virtual std::vector<float> synthesize(const std::string& text, double pace) = 0;
 };
 

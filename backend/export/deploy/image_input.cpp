@@ -96,16 +96,22 @@ std::vector<float> fromArray(const Json& a, const ImageSize& expected, const std
 
 }  // namespace
 
-AnyImage decodeAnyImage(const Json& input, const std::string& where, const std::string& param) {
+AnyImage decodeAnyImage(const Json& input, const std::string& where, const std::string& param, int64_t& pixelsLeft) {
   if (!input.is_string()) throw invalidRequest(where + " must be a base64 PNG or JPEG image (or a data: URL)", param);
   const std::vector<uint8_t> bytes = encodedBytes(input.get<std::string>(), where, param);
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels))
     throw invalidRequest(where + " is not a PNG or JPEG image (" + stbi_failure_reason() + ")", param);
-  if (static_cast<int64_t>(w) * h > kMaxImagePixels)
-    throw invalidRequest(where + " is " + std::to_string(w) + "x" + std::to_string(h) + " pixels; at most " +
-                             std::to_string(kMaxImagePixels / 1000000) + " million are decoded",
+  const int64_t area = static_cast<int64_t>(w) * h;
+  if (area > kMaxImagePixels)
+    throw invalidRequest(where + " is " + std::to_string(w) + "x" + std::to_string(h) +
+                             " pixels; at most 2048x2048 (or as many pixels) are decoded: scale it down",
                          param);
+  if (area > pixelsLeft)
+    throw invalidRequest(where + " is past the " + std::to_string(kMaxRequestPixels / 1048576) +
+                             " million pixels one request may decode: send the images in several requests",
+                         param);
+  pixelsLeft -= area;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels, 4), stbi_image_free);
   if (!pixels) throw invalidRequest(where + " is not a PNG or JPEG image (" + stbi_failure_reason() + ")", param);

@@ -20,13 +20,15 @@ struct ImageSize {
 std::vector<float> decodeImage(const Json& input, const ImageSize& expected, const std::string& where);
 
 // For models that fit any picture to their input (CLIP-style): a base64 PNG/JPEG (or data: URL)
-// of any size up to kMaxImagePixels, as RGBA [4][H][W] floats in [0, 1]. Throws ApiError (400)
-// naming `where` and the request's field `param`.
-inline constexpr int64_t kMaxImagePixels = 16'000'000;
+// of any size up to kMaxImagePixels, as RGBA [4][H][W] floats in [0, 1]. `pixelsLeft` is what the
+// request may still decode (a 16 KB PNG can hold 16 million pixels: 256 MB of floats), taken from
+// when the image is decoded. Throws ApiError (400) naming `where` and the request's field `param`.
+inline constexpr int64_t kMaxImagePixels = 4'194'304;     // 2048 x 2048
+inline constexpr int64_t kMaxRequestPixels = 16'777'216;  // four of them
 struct AnyImage {
   ImageSize size;
   std::vector<float> pixels;
 };
-AnyImage decodeAnyImage(const Json& input, const std::string& where, const std::string& param);
+AnyImage decodeAnyImage(const Json& input, const std::string& where, const std::string& param, int64_t& pixelsLeft);
 
 }  // namespace reef::deploy

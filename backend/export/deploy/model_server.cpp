@@ -207,6 +207,8 @@ struct ModelServer::Impl {
       }
       return true;
     };
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");  // a proxy would otherwise hold the stream back
     res.set_header("X-Reef-Sample-Rate", std::to_string(request.responseFormat == "pcm" ? kPcmSampleRate : rate));
     if (request.responseFormat == "flac") {
       std::vector<float> all = std::move(*first);
@@ -225,7 +227,6 @@ struct ModelServer::Impl {
             return sink.write(bytes.data(), bytes.size());
           };
           try {
-            // (A write of no bytes would end a chunked stream: pcm has no header.)
             const std::string header = protocol::audio::wavStreamHeader(rate);
             if ((request.responseFormat == "wav" && !sink.write(header.data(), header.size())) || !send(*first) ||
                 !rest([&](std::vector<float> piece) { return send(piece); }))

@@ -2,6 +2,7 @@
 
 #include "backend/protocol/base64.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -359,8 +360,11 @@ SpeechRequest parseSpeechRequest(const std::string& body) {
   r.input = requireString(j, "input");
   if (r.input.find_first_not_of(" \t\r\n") == std::string::npos)
     throw invalidRequest("'input' is empty: give the text to speak", "input");
-  if (r.input.size() > kMaxSpeechCharacters)
-    throw invalidRequest("'input' is " + std::to_string(r.input.size()) + " characters; at most " +
+  // Characters, as OpenAI counts them: UTF-8 code points, not bytes.
+  const auto characters = static_cast<size_t>(std::count_if(
+      r.input.begin(), r.input.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  if (characters > kMaxSpeechCharacters)
+    throw invalidRequest("'input' is " + std::to_string(characters) + " characters; at most " +
                              std::to_string(kMaxSpeechCharacters) + " per request: split it",
                          "input");
   if (j.contains("voice") && !j["voice"].is_null() && !j["voice"].is_string())
@@ -389,9 +393,13 @@ std::vector<std::string> speechSentences(const std::string& input) {
   for (size_t i = 0; i < input.size(); ++i) {
     const char c = input[i];
     current += c;
-    const bool end = c == '\n' || ((c == '.' || c == '!' || c == '?' || c == ';') &&
-                                   (i + 1 == input.size() || std::isspace(static_cast<unsigned char>(input[i + 1]))));
-    if (end) flush();
+    const bool beforeSpace = i + 1 == input.size() || std::isspace(static_cast<unsigned char>(input[i + 1]));
+    const bool sentence = (c == '.' || c == '!' || c == '?' || c == ';') && beforeSpace;
+    // A long sentence is cut at a comma or colon, a very long one at a space: each piece is one
+    // model call, and nothing is heard until the first is made.
+    const bool clause = (c == ',' || c == ':') && beforeSpace && current.size() >= kSpeechPieceBytes / 2;
+    const bool tooLong = std::isspace(static_cast<unsigned char>(c)) && current.size() >= kSpeechPieceBytes;
+    if (c == '\n' || sentence || clause || tooLong) flush();
   }
   flush();
   return out;

@@ -104,7 +104,9 @@ SpeechRequest parseSpeechRequest(const std::string& body);
 inline constexpr int kPcmSampleRate = 24000;
 inline constexpr size_t kMaxSpeechCharacters = 4096;
 // The input in the pieces it is spoken in, each said and sent before the next: sentences (ended
-// by . ! ? ; or a line break, with what follows), never empty, whitespace trimmed.
+// by . ! ? ; before a space, or a line break); past kSpeechPieceBytes / 2 also clauses (a comma or
+// colon before a space), past kSpeechPieceBytes any space. Never empty, whitespace trimmed.
+inline constexpr size_t kSpeechPieceBytes = 300;
 std::vector<std::string> speechSentences(const std::string& input);
 // The content type of a speech response_format.
 std::string speechContentType(const std::string& responseFormat);

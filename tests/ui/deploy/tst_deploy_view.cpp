@@ -301,6 +301,12 @@ class TestDeployView : public QObject {
     QVERIFY(graph->dataCount() > 0);
     QVERIFY2(graph->data()->at(graph->dataCount() - 1)->key > 0.2, qPrintable(view.playgroundStatus()->text()));
     QVERIFY(QFile::exists(page->lastSpeech()));
+    // Spoken again, faster: the new speech replaces the old one in the file and on the plot.
+    const double first = graph->data()->at(graph->dataCount() - 1)->key;
+    page->speed()->setValue(3);
+    page->speakButton()->click();
+    QVERIFY2(spoken.wait(60000), qPrintable(view.playgroundStatus()->text()));
+    QVERIFY2(graph->data()->at(graph->dataCount() - 1)->key < first, qPrintable(view.playgroundStatus()->text()));
     // Nothing to say: the server's 400, naming the field, in the status line.
     page->input()->setPlainText("   ");
     page->speakButton()->click();

@@ -121,6 +121,7 @@ struct ServedModel::State {
   struct Embedded {
     torch::Tensor texts, images;
     int64_t tokens = 0;
+    double scale = 1;  // the similarity scale, read here rather than on an HTTP thread
   };
   std::unique_ptr<DynamicBatcher<EmbeddingJob, Embedded>> embeddings;
 
@@ -232,6 +233,7 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
             if (!job.texts.empty()) e.texts = embedder->textEmbeddings(job.texts);
             if (!job.images.empty()) e.images = embedder->imageEmbeddings(job.images);
             for (const auto& t : job.texts) e.tokens += embedder->tokenCount(t);
+            e.scale = embedder->similarityScale();
             out.push_back(std::move(e));
           }
           return out;
@@ -322,8 +324,9 @@ std::vector<float> row(const torch::Tensor& matrix, int64_t i) {
 // Images of any size, checked before any is embedded, as [4, H, W] tensors.
 std::vector<torch::Tensor> anyImages(const Json& inputs, const std::string& param) {
   std::vector<torch::Tensor> images;
+  int64_t pixelsLeft = kMaxRequestPixels;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    AnyImage image = decodeAnyImage(inputs[i], param + "[" + std::to_string(i) + "]", param);
+    AnyImage image = decodeAnyImage(inputs[i], param + "[" + std::to_string(i) + "]", param, pixelsLeft);
     images.push_back(torch::tensor(image.pixels).view({image.size.channels, image.size.height, image.size.width}));
   }
   return images;
@@ -370,7 +373,7 @@ Json ServedModel::classifyZeroShot(const ClassifyRequest& request) {
   job.images = anyImages(request.inputs, "input");
   for (const auto& label : request.labels) job.texts.push_back(s_->embedder->labelPrompt(label));
   const State::Embedded e = s_->embeddings->submit(std::move(job)).get();
-  const torch::Tensor p = torch::softmax(s_->embedder->similarityScale() * e.images.matmul(e.texts.t()), 1);
+  const torch::Tensor p = torch::softmax(e.scale * e.images.matmul(e.texts.t()), 1);
   Json data = Json::array();
   for (int64_t i = 0; i < p.size(0); ++i)
     data.push_back(classified(static_cast<size_t>(i), row(p, i), request.labels, request.topK));
@@ -423,7 +426,7 @@ std::vector<float> ServedModel::speak(const std::string& sentence, double speed)
   if (!s_->speaker) throw wrongEndpoint(s_->id, s_->serving);
   try {
     return s_->speaker->submit({sentence, speed}).get();
-  } catch (const std::invalid_argument& e) {
+  } catch (const engine::NothingToSay& e) {
     throw invalidRequest(e.what(), "input");
   }
 }

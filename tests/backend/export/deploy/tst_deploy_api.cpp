@@ -209,6 +209,22 @@ class TestDeployApi : public QObject {
     QCOMPARE(speechSentences("  ...  "), Sentences{"..."});
     QCOMPARE(speechSentences("no end"), Sentences{"no end"});
     QCOMPARE(speechSentences("\n\n"), Sentences{});
+    // A short sentence keeps its commas; a long one is cut at one, a longer one without any at a
+    // space: no piece much past kSpeechPieceBytes.
+    QCOMPARE(speechSentences("one, two, three."), Sentences{"one, two, three."});
+    const std::string clause(200, 'a'), words = [] {
+      std::string w;
+      for (int i = 0; i < 200; ++i) w += "word ";
+      return w;
+    }();
+    QCOMPARE(speechSentences(clause + ", and the rest."), (Sentences{clause + ",", "and the rest."}));
+    const auto pieces = speechSentences(words);
+    QVERIFY(pieces.size() >= 3);
+    for (const auto& p : pieces) QVERIFY(p.size() <= kSpeechPieceBytes + 5);
+    // Characters are counted, not bytes: 4,096 two-byte letters are taken.
+    std::string cyrillic;
+    for (size_t i = 0; i < kMaxSpeechCharacters; ++i) cyrillic += "\xd0\xb4";
+    QCOMPARE(parseSpeechRequest(Json{{"model", "m"}, {"input", cyrillic}}.dump()).input, cyrillic);
   }
 
   void imagesDecodeFromPngAndArrays() {
