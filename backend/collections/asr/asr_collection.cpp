@@ -1,12 +1,18 @@
 #include "backend/collections/asr/asr_collection.h"
 
 #include "backend/collections/asr/asr_model.h"
+#include "backend/collections/asr/asr_onnx.h"
 #include "backend/collections/asr/conformer.h"
 #include "backend/collections/asr/quartznet.h"
 #include "backend/collections/common/run_weights.h"
 #include "backend/engine/core/inference.h"
 #include "backend/engine/core/tensor_io.h"
 #include "backend/protocol/spec.h"
+#include "cmake/build_options.h"
+
+#if REEF_WITH_ONNX
+#include "backend/export/formats/triton_repository.h"
+#endif
 
 #include <stdexcept>
 
@@ -51,6 +57,15 @@ ModelCapabilities recognizerCapabilities() {
   c.serving = engine::serving::kTranscription;
   c.artifacts = {{"asr_predictions", views::kTranscriptions}};
   return c;
+}
+
+// Both acoustic networks are one graph from features to log-probabilities.
+std::map<std::string, engine::Exporter> acousticExporters() {
+#if REEF_WITH_ONNX
+  return {{"onnx", exportOnnx}, {"triton", exporting::tritonExporter(exportOnnx)}};
+#else
+  return {};
+#endif
 }
 
 }  // namespace
@@ -142,7 +157,8 @@ void registerAsrCollection(engine::Registry& registry) {
          return s;
        }(),
        recognizerCapabilities()},
-      [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> { return buildAsrModel(context); });
+      [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> { return buildAsrModel(context); },
+      acousticExporters());
   registry.addModel(
       "asr",
       {"conformer", "Conformer-CTC: convolutional subsampling, then self-attention and convolution modules per block",
@@ -158,7 +174,8 @@ void registerAsrCollection(engine::Registry& registry) {
          return s;
        }(),
        recognizerCapabilities()},
-      [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> { return buildAsrModel(context); });
+      [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> { return buildAsrModel(context); },
+      acousticExporters());
 }
 
 }  // namespace reef::asr

@@ -25,7 +25,7 @@ std::unique_ptr<engine::Evaluation> ClipModel::evaluation(engine::Split split) {
   return std::make_unique<RetrievalEvaluation>(*this, this->split(split));
 }
 
-torch::Tensor ClipModel::embedTexts(const std::vector<std::string>& texts) {
+torch::Tensor ClipModel::tokenBatch(const std::vector<std::string>& texts) const {
   std::vector<std::vector<int>> ids;
   size_t longest = 1;
   for (const auto& text : texts) {
@@ -36,7 +36,11 @@ torch::Tensor ClipModel::embedTexts(const std::vector<std::string>& texts) {
                                      nlp::padId(tokenizer_), torch::kInt64);
   for (size_t i = 0; i < ids.size(); ++i)
     for (size_t j = 0; j < ids[i].size(); ++j) tokens[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[i][j];
-  return network_->textEmbeddings(tokens.to(device()));
+  return tokens;
+}
+
+torch::Tensor ClipModel::embedTexts(const std::vector<std::string>& texts) {
+  return network_->textEmbeddings(tokenBatch(texts).to(device()));
 }
 
 torch::Tensor ClipModel::embedImages(const torch::Tensor& images) {

@@ -20,6 +20,8 @@ class ClipModel : public ImageTextModel, public engine::Embedding {
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
 
   ClipNetwork& network() { return network_; }
+  // Texts tokenized as captions, padded with the pad id: [B, longest] int64 on the CPU.
+  torch::Tensor tokenBatch(const std::vector<std::string>& texts) const;
   // Embeddings of texts (tokenized as captions) and images [B, 3, S, S], on the network's device.
   torch::Tensor embedTexts(const std::vector<std::string>& texts);
   torch::Tensor embedImages(const torch::Tensor& images);

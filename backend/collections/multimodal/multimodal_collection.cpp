@@ -3,8 +3,10 @@
 #include "backend/collections/llm/llm_collection.h"
 #include "backend/collections/multimodal/captioner_model.h"
 #include "backend/collections/multimodal/clip_model.h"
+#include "backend/collections/multimodal/clip_onnx.h"
 #include "backend/collections/nlp/nlp_collection.h"
 #include "backend/engine/core/inference.h"
+#include "cmake/build_options.h"
 
 namespace reef::multimodal {
 
@@ -15,6 +17,14 @@ namespace {
 Param imageWidth() {
   return intParam("image_width", 32, 4, 512,
                   "Channels of the image encoder's first convolutions (its feature tokens have 4x as many)");
+}
+
+std::map<std::string, engine::Exporter> clipExporters() {
+#if REEF_WITH_ONNX
+  return {{"onnx", exportOnnx}};
+#else
+  return {};
+#endif
 }
 
 }  // namespace
@@ -53,7 +63,8 @@ void registerMultimodalCollection(engine::Registry& registry) {
        ModelCapabilities{{}, engine::serving::kEmbedding, {}, {views::kRetrieval}, "test"}},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         return std::make_unique<ClipModel>(context);
-      });
+      },
+      clipExporters());
 
   registry.addModel(
       "multimodal",

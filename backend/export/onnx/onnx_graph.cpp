@@ -24,13 +24,14 @@ void setShape(onnx::ValueInfoProto* info, const std::string& name, const std::ve
   auto* tensor = info->mutable_type()->mutable_tensor_type();
   tensor->set_elem_type(type);
   for (int64_t d : dims) {
+    static const char* const kDynamic[] = {"batch", "sequence", "frames", "output_frames"};
     auto* dim = tensor->mutable_shape()->add_dim();
-    if (d == -1)
-      dim->set_dim_param("batch");
-    else if (d == -2)
-      dim->set_dim_param("sequence");
-    else
+    if (d >= 0)
       dim->set_dim_value(d);
+    else if (-d <= 4)
+      dim->set_dim_param(kDynamic[-d - 1]);
+    else
+      throw std::invalid_argument("no dynamic axis " + std::to_string(d) + " (an exporter bug)");
   }
 }
 

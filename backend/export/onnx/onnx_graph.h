@@ -21,8 +21,9 @@ using OnnxAttribute = std::variant<int64_t, float, std::vector<int64_t>, std::st
 
 class OnnxGraph {
  public:
-  // `dims`: -1 is the dynamic batch axis, named "batch", -2 a dynamic "sequence" axis. The input
-  // is float32, or int64 (token ids) when `int64Input`.
+  // `dims`: negative values are named dynamic axes: -1 "batch", -2 "sequence", -3 "frames" and
+  // -4 "output_frames" (a subsampled frame axis). The input is float32, or int64 (token ids) when
+  // `int64Input`.
   OnnxGraph(const std::string& graphName, const std::string& input, const std::vector<int64_t>& dims,
             bool int64Input = false);
   ~OnnxGraph();
@@ -34,7 +35,7 @@ class OnnxGraph {
   // One node with one output; returns the output's name.
   std::string node(const std::string& op, const std::vector<std::string>& inputs,
                    const std::vector<std::pair<std::string, OnnxAttribute>>& attributes = {});
-  // Graph output `name` of the float32 value `value`, of shape `dims` (-1: batch).
+  // Graph output `name` of the float32 value `value`, of shape `dims` (dynamic axes as the input's).
   void output(const std::string& value, const std::string& name, const std::vector<int64_t>& dims);
   // Metadata (key, value) stored in the model, e.g. class names.
   void metadata(const std::string& key, const std::string& value);

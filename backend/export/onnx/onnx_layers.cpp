@@ -16,21 +16,61 @@ torch::Tensor OnnxLayers::weight(const std::string& name) const {
   return it->second;
 }
 
-std::string OnnxLayers::conv(const std::string& x, const std::string& prefix, int64_t stride, int64_t pad) {
+std::string OnnxLayers::conv(const std::string& x, const std::string& prefix, int64_t stride, int64_t pad,
+                             int64_t groups) {
   const torch::Tensor k = weight(prefix + ".weight");
   std::vector<std::string> inputs{x, w(prefix + ".weight")};
   if (has(prefix + ".bias")) inputs.push_back(w(prefix + ".bias"));
+  const auto spatial = static_cast<size_t>(k.dim() - 2);  // 1 or 2
   return g_.node("Conv", inputs,
-                 {{"kernel_shape", std::vector<int64_t>{k.size(2), k.size(3)}},
-                  {"strides", std::vector<int64_t>{stride, stride}},
-                  {"pads", std::vector<int64_t>{pad, pad, pad, pad}}});
+                 {{"kernel_shape", std::vector<int64_t>(k.sizes().begin() + 2, k.sizes().end())},
+                  {"strides", std::vector<int64_t>(spatial, stride)},
+                  {"pads", std::vector<int64_t>(2 * spatial, pad)},
+                  {"group", groups}});
 }
 
-std::string OnnxLayers::batchNorm(const std::string& x, const std::string& prefix) {
+std::string OnnxLayers::batchNorm(const std::string& x, const std::string& prefix, float epsilon) {
   return g_.node(
       "BatchNormalization",
       {x, w(prefix + ".weight"), w(prefix + ".bias"), w(prefix + ".running_mean"), w(prefix + ".running_var")},
-      {{"epsilon", 1e-5f}});
+      {{"epsilon", epsilon}});
+}
+
+namespace {
+
+// One value of a layer's size option (the layers here are square).
+int64_t first(const torch::ExpandingArray<2>& a) { return (*a)[0]; }
+
+}  // namespace
+
+std::string OnnxLayers::sequential(const std::string& input, torch::nn::Sequential& layers, const std::string& prefix) {
+  std::string x = input;
+  for (const auto& item : layers->named_children()) {
+    const std::string p = prefix + "." + item.key();
+    torch::nn::Module& layer = *item.value();
+    if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(&layer)) {
+      const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&c->options.padding());
+      if (!padding) throw std::runtime_error("'" + p + "': only explicit padding is written as ONNX");
+      x = conv(x, p, first(c->options.stride()), first(*padding), c->options.groups());
+    } else if (auto* b = dynamic_cast<torch::nn::BatchNorm2dImpl*>(&layer)) {
+      x = batchNorm(x, p, static_cast<float>(b->options.eps()));
+    } else if (dynamic_cast<torch::nn::ReLUImpl*>(&layer)) {
+      x = relu(x);
+    } else if (auto* m = dynamic_cast<torch::nn::MaxPool2dImpl*>(&layer)) {
+      const int64_t kernel = first(m->options.kernel_size()), stride = first(m->options.stride());
+      x = g_.node(
+          "MaxPool", {x},
+          {{"kernel_shape", std::vector<int64_t>{kernel, kernel}}, {"strides", std::vector<int64_t>{stride, stride}}});
+    } else {
+      throw std::runtime_error("'" + p + "' (" + layer.name() + ") has no ONNX writer (an exporter bug)");
+    }
+  }
+  return x;
+}
+
+std::string OnnxLayers::l2Normalize(const std::string& x) {
+  const std::string norm = g_.node("ReduceL2", {x}, {{"axes", std::vector<int64_t>{-1}}, {"keepdims", int64_t(1)}});
+  return g_.node("Div", {x, g_.node("Max", {norm, g_.constant("epsilon", torch::tensor(1e-12f))})});
 }
 
 std::string OnnxLayers::gemm(const std::string& x, const std::string& prefix) {
@@ -53,12 +93,11 @@ std::string OnnxLayers::gelu(const std::string& x) {
   return g_.node("Mul", {g_.node("Mul", {x, onePlus}), g_.constant("half", torch::tensor(0.5f))});
 }
 
-std::string OnnxLayers::encoderBlock(const std::string& x, const std::string& p, int64_t heads,
-                                     const std::string& additiveMask) {
-  const int64_t dim = weight(p + ".proj.weight").size(0), headDim = dim / heads;
+std::string OnnxLayers::attention(const std::string& x, const std::string& qkvPrefix, const std::string& proj,
+                                  int64_t heads, const std::string& additiveMask) {
+  const int64_t dim = weight(proj + ".weight").size(0), headDim = dim / heads;
   // [B, N, 3D] -> [3, B, H, N, hd]
-  std::string qkv =
-      g_.node("Reshape", {linear(layerNorm(x, p + ".norm1"), p + ".qkv"), g_.ints("shape", {0, 0, 3, heads, headDim})});
+  std::string qkv = g_.node("Reshape", {linear(x, qkvPrefix), g_.ints("shape", {0, 0, 3, heads, headDim})});
   qkv = g_.node("Transpose", {qkv}, {{"perm", std::vector<int64_t>{2, 0, 3, 1, 4}}});
   const std::string q = g_.node("Gather", {qkv, scalarIndex(0)}, {{"axis", int64_t(0)}});
   const std::string k = g_.node("Gather", {qkv, scalarIndex(1)}, {{"axis", int64_t(0)}});
@@ -69,8 +108,13 @@ std::string OnnxLayers::encoderBlock(const std::string& x, const std::string& p,
   if (!additiveMask.empty()) scores = g_.node("Add", {scores, additiveMask});
   std::string mixed = g_.node("MatMul", {g_.node("Softmax", {scores}, {{"axis", int64_t(-1)}}), v});
   mixed = g_.node("Transpose", {mixed}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
-  mixed = g_.node("Reshape", {mixed, g_.ints("shape", {0, 0, dim})});
-  const std::string y = g_.node("Add", {x, linear(mixed, p + ".proj")});
+  return linear(g_.node("Reshape", {mixed, g_.ints("shape", {0, 0, dim})}), proj);
+}
+
+std::string OnnxLayers::encoderBlock(const std::string& x, const std::string& p, int64_t heads,
+                                     const std::string& additiveMask) {
+  const std::string y =
+      g_.node("Add", {x, attention(layerNorm(x, p + ".norm1"), p + ".qkv", p + ".proj", heads, additiveMask)});
   const std::string h = linear(gelu(linear(layerNorm(y, p + ".norm2"), p + ".fc1")), p + ".fc2");
   return g_.node("Add", {y, h});
 }

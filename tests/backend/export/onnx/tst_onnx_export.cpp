@@ -4,13 +4,20 @@
 // onnxruntime (npm onnxruntime-node) and by OpenCV's DNN module, and their logits compared with
 // the checkpoint's logits in LibTorch (1e-4; OpenCV 4.6 imports the convolutional ones only). The Triton repository's
 // config names the graph's real inputs and outputs; exporting a language model as ONNX is refused with the alternative.
-// The NLP text classifiers (bag of words, transformer encoder) go the same way on token ids.
+// The NLP text classifiers (bag of words, transformer encoder) go the same way on token ids, the
+// speech recognizer's acoustic model on log-mel features (its greedy transcript read from the
+// exported vocabulary), and the CLIP model's image and text encoders on pictures and captions.
 #include "tests/support/reef_cli.h"
+#include "tests/support/speech_subset.h"
 
+#include "backend/collections/asr/asr_model.h"
 #include "backend/collections/collections.h"
+#include "backend/collections/multimodal/clip_model.h"
+#include "backend/collections/nlp/nlp_files.h"
 #include "backend/collections/nlp/text_classifier.h"
 #include "backend/collections/vision/image_classifier.h"
 #include "backend/engine/trainer/loaded_run.h"
+#include "backend/protocol/audio/audio_file.h"
 
 #include <opencv2/dnn.hpp>
 
@@ -31,6 +38,11 @@ constexpr int kImages = 8;
 Json jsonOf(const QString& text) {
   const Json j = Json::parse(text.toStdString(), nullptr, false);
   return j.is_discarded() ? Json() : j;
+}
+
+std::vector<float> values(const torch::Tensor& t) {
+  const torch::Tensor c = t.to(torch::kFloat32).contiguous();
+  return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
 }
 
 double maxDifference(const std::vector<float>& a, const std::vector<float>& b) {
@@ -79,6 +91,29 @@ class TestOnnxExport : public QObject {
     const Json out = jsonOf(r.out);
     if (r.exitCode != 0 || !out.contains("outputs")) return {};
     return out["outputs"]["logits"]["data"].get<std::vector<float>>();
+  }
+
+  // Trains `yaml` for a few steps into <dir>/<name>; the run's folder, or empty.
+  QString trainSpec(const QString& name, const std::string& yaml) {
+    const QString spec = dir_.filePath(name + ".yaml");
+    std::ofstream(spec.toStdString()) << "exp: {name: " << name.toStdString() << "}\n" << yaml;
+    const QString run = dir_.filePath(name);
+    auto r = runReef({"train", spec, "--run-dir", run, "--plain"}, 240000);
+    if (r.exitCode != 0) qWarning("%s", qPrintable(r.err));
+    return r.exitCode == 0 ? run : QString();
+  }
+
+  // onnxruntime's outputs for `input` (float32 or int64) fed to the graph's one input.
+  Json runOnnxruntime(const QString& onnx, const torch::Tensor& input) {
+    const torch::Tensor c = input.contiguous();
+    const QString file = dir_.filePath("input.raw");
+    std::ofstream(file.toStdString(), std::ios::binary)
+        .write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.numel() * c.element_size()));
+    auto r = runProgram("node", {sourceDir() + "/tests/consumers/onnx_run.mjs", modules(), onnx, file,
+                                 QString::fromStdString(Json(c.sizes().vec()).dump()),
+                                 c.scalar_type() == torch::kInt64 ? "int64" : "float32"});
+    if (r.exitCode != 0) qWarning("%s", qPrintable(r.err));
+    return jsonOf(r.out);
   }
 
   std::vector<float> opencvLogits(const QString& onnx) {
@@ -219,6 +254,111 @@ class TestOnnxExport : public QObject {
     const std::string labels = fileBytes(model / "labels.txt");
     QCOMPARE(std::count(labels.begin(), labels.end(), '\n'), 10L);
     QVERIFY(labels.rfind("0\n1\n2\n", 0) == 0);
+  }
+
+  // The acoustic models on two utterances cut to one length (the graph has no lengths: it computes
+  // what the network computes without padding), and its greedy transcript read back with nothing
+  // but the exported vocabulary and the decoding its metadata describes.
+  void speechRecognizersAgreeWithLibTorch_data() {
+    QTest::addColumn<QString>("network");
+    QTest::newRow("quartznet") << "arch: quartznet, channels: 32, blocks: 2, repeat: 1, epilogue: 32, kernel: 5";
+    QTest::newRow("conformer") << "arch: conformer, dim: 32, layers: 2, heads: 2, conv_kernel: 7, subsampling: 4";
+  }
+
+  void speechRecognizersAgreeWithLibTorch() {
+    QFETCH(QString, network);
+    const QString name = "asr-" + QString(QTest::currentDataTag());
+    const fs::path speech = dataRoot() / "speech/asr";
+    const fs::path train = fs::path(dir_.path().toStdString()) / "asr_train.jsonl";
+    subset(speech / "train.jsonl", "", 32, train);
+    const QString run = trainSpec(
+        name, "model: {collection: asr, " + network.toStdString() + ", decoder: greedy}\ndata: {train_manifest: '" +
+                  train.string() + "', val_manifest: '" + train.string() + "', test_manifest: '" + train.string() +
+                  "', batch_size: 8, workers: 0}\ntrainer: {max_steps: 6, val_interval: 6, limit_val_batches: 1}\n");
+    QVERIFY(!run.isEmpty());
+    const QString onnx = dir_.filePath(name + ".onnx");
+    auto e = runReef({"export", run, "--format", "onnx", "--checkpoint", "last", "--out", onnx});
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+    const Json vocabulary = Json::parse(fileBytes(dir_.filePath(name + ".vocabulary.json").toStdString()));
+
+    engine::LoadedRun loaded = engine::loadRun(collections::builtinRegistry(), run.toStdString(), "last", {});
+    auto* model = dynamic_cast<asr::AsrModel*>(loaded.model.get());
+    model->module().eval();
+    torch::NoGradGuard noGrad;
+    const auto entries = protocol::audio::readManifest(train);
+    std::vector<torch::Tensor> clips;
+    for (size_t i : {0, 1}) {
+      const auto audio = protocol::audio::readAudio(entries[i].audio, model->sampleRate());
+      clips.push_back(torch::tensor(audio.samples));
+    }
+    const int64_t samples = std::min(clips[0].size(0), clips[1].size(0));
+    const torch::Tensor audio = torch::stack({clips[0].narrow(0, 0, samples), clips[1].narrow(0, 0, samples)});
+    const torch::Tensor lengths = torch::full({2}, samples, torch::kInt64);
+    const auto [features, frames] = model->features()(audio, lengths);
+    const auto [logProbs, outFrames] = model->logProbs(audio, lengths);
+    QCOMPARE(vocabulary["labels"].size(), size_t(logProbs.size(2)));
+    QCOMPARE(vocabulary["n_mels"].get<int64_t>(), features.size(1));
+
+    const Json out = runOnnxruntime(onnx, features);
+    QCOMPARE(out["inputs"], Json::array({"features"}));
+    const Json& ort = out["outputs"]["log_probs"];
+    QCOMPARE(ort["dims"], Json(logProbs.sizes().vec()));
+    const double difference = maxDifference(ort["data"].get<std::vector<float>>(), values(logProbs));
+    qInfo("%s: onnxruntime max |difference| %.2g over %lld frames", qPrintable(name), difference,
+          (long long)logProbs.size(1));
+    QVERIFY2(difference <= 1e-4, qPrintable(QString::number(difference)));
+
+    // CTC greedy as the metadata says: best label per frame, repeats merged, blanks dropped.
+    const auto data = ort["data"].get<std::vector<float>>();
+    const auto labels = vocabulary["labels"].get<std::vector<std::string>>();
+    std::string text;
+    int64_t previous = -1;
+    for (int64_t f = 0; f < logProbs.size(1); ++f) {
+      const auto first = data.begin() + f * logProbs.size(2);
+      const auto best = std::max_element(first, first + logProbs.size(2)) - first;
+      if (best != previous && best != 0) text += labels[static_cast<size_t>(best)];
+      previous = best;
+    }
+    QCOMPARE(QString::fromStdString(model->vocabulary().normalise(text)),
+             QString::fromStdString(model->decodeGreedy(logProbs[0], outFrames[0].item<int64_t>())));
+
+    const QString repo = dir_.filePath("triton-" + name);
+    e = runReef({"export", run, "--format", "triton", "--checkpoint", "last", "--out", repo, "--name", name});
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+    const std::string config = fileBytes((repo + "/" + name + "/config.pbtxt").toStdString());
+    QVERIFY2(config.find("name: \"features\"\n    data_type: TYPE_FP32\n    dims: [ 80, -1 ]") != std::string::npos,
+             config.c_str());
+    QVERIFY(config.find("name: \"log_probs\"\n    data_type: TYPE_FP32\n    dims: [ -1, " +
+                        std::to_string(logProbs.size(2)) + " ]") != std::string::npos);
+  }
+
+  // Both encoders: MNIST digits as RGB pictures, and captions of different lengths (padding).
+  void clipEncodersAgreeWithLibTorch() {
+    const QString run = trainSpec("clip",
+                                  "model: {collection: multimodal, arch: clip, image_width: 8, embed_dim: 16, dim: 32, "
+                                  "depth: 1, heads: 2}\ndata: {batch_size: 32, workers: 0}\n"
+                                  "trainer: {max_steps: 4, val_interval: 4, limit_val_batches: 1}\n");
+    QVERIFY(!run.isEmpty());
+    auto e = runReef({"export", run, "--format", "onnx", "--checkpoint", "last", "--out", dir_.filePath("clip.onnx")});
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+    QVERIFY(QFile::exists(dir_.filePath("clip.tokenizer.model")));
+
+    engine::LoadedRun loaded = engine::loadRun(collections::builtinRegistry(), run.toStdString(), "last", {});
+    auto* clip = dynamic_cast<multimodal::ClipModel*>(loaded.model.get());
+    clip->module().eval();
+    torch::NoGradGuard noGrad;
+    const torch::Tensor pictures = torch::constant_pad_nd(images_, {2, 2, 2, 2}).repeat({1, 3, 1, 1});  // 32x32 RGB
+    Json out = runOnnxruntime(dir_.filePath("clip.image.onnx"), pictures);
+    const double image = maxDifference(out["outputs"]["embeddings"]["data"].get<std::vector<float>>(),
+                                       values(clip->embedImages(pictures)));
+    const torch::Tensor tokens =
+        clip->tokenBatch({"a photo of a seven", "two", "a small red heart with a white outline on it"});
+    QVERIFY(tokens.eq(nlp::padId(clip->tokenizer())).any().item<bool>());
+    out = runOnnxruntime(dir_.filePath("clip.text.onnx"), tokens);
+    const double text = maxDifference(out["outputs"]["embeddings"]["data"].get<std::vector<float>>(),
+                                      values(clip->network()->textEmbeddings(tokens)));
+    qInfo("clip: onnxruntime max |difference| %.2g (images), %.2g (texts)", image, text);
+    QVERIFY2(image <= 1e-4 && text <= 1e-4, qPrintable(QString("%1, %2").arg(image).arg(text)));
   }
 
   void languageModelsAreRefused() {
