@@ -2,10 +2,10 @@
 // reached over HTTP as clients reach it, in front of three stand-ins for the model (the fuzzer
 // cannot run a network per input): a text generator that streams back pieces of its prompt, byte
 // by byte where the input says, an image classifier that decodes its inputs as ServedModel does,
-// and a speech model whose sentences last as long as their text and which cannot say a sentence
-// without letters. The first byte picks the route and the server; the rest is the body (or a
-// model name). Every answer must be a 200 with JSON, server-sent events of JSON or audio, or a
-// 4xx OpenAI error object: a 5xx, or anything else, is a finding.
+// a speech model whose sentences last as long as their text and which cannot say a sentence
+// without letters, and punctuation restored by each of them (a capital and a period). The first
+// byte picks the route and the server; the rest is the body (or a model name). Every answer must be a 200 with JSON,
+// server-sent events of JSON or audio, or a 4xx OpenAI error object: a 5xx, or anything else, is a finding.
 #include "backend/export/deploy/image_input.h"
 #include "backend/export/deploy/model_server.h"
 #include "fuzz/fuzz_input.h"
@@ -61,6 +61,14 @@ class StandIn : public deploy::ModelEndpoint {
   }
   Json embed(const deploy::EmbeddingRequest&) override {
     throw deploy::invalidRequest("model '" + id_ + "' does not embed", "model");
+  }
+  Json punctuate(const deploy::PunctuationRequest& request) override {
+    std::vector<std::string> restored;
+    for (std::string text : request.texts) {
+      text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+      restored.push_back(text + ".");
+    }
+    return deploy::punctuationResponse(request, restored);
   }
   int speechRate() const override { return 16000; }
   std::vector<float> speak(const std::string& sentence, double speed) override {
@@ -146,7 +154,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string body = fuzz::text(data + 1, size - 1);
   static const char* routes[] = {"/v1/completions", "/v1/chat/completions", "/v1/classify", "/v1/models/"};
-  const std::string route = which == 2 && (data[0] & 1) ? "/v1/audio/speech" : routes[data[0] % 4];
+  const std::string route = (data[0] & 32)                ? "/v1/punctuate"
+                            : which == 2 && (data[0] & 1) ? "/v1/audio/speech"
+                                                          : routes[data[0] % 4];
   if (route == "/v1/models/")
     checkAnswer(client->Get(route + percentEncoded(body)), route);
   else

@@ -30,8 +30,9 @@ struct ArtifactView {
 // `reef serve` read these instead of knowing collections by name.
 struct ModelCapabilities {
   std::vector<std::string> exportFormats;  // "bundle" always; then the collection's exporters
-  std::string serving =
-      "none";  // chat | image_classification | text_classification | transcription | speech | embedding | none
+  // chat | image_classification | text_classification | transcription | speech | embedding |
+  // captioning | punctuation | none
+  std::string serving = "none";
   std::vector<ArtifactView> artifacts;
   std::vector<std::string> views;  // sample views that need a checkpoint, not an artifact ("retrieval")
   std::string evalSplit = "test";  // the split `reef eval` uses by default

@@ -3,6 +3,7 @@
 #include "backend/collections/common/run_weights.h"
 #include "backend/collections/llm/causal_lm.h"
 #include "backend/collections/multimodal/caption_evaluation.h"
+#include "backend/collections/multimodal/image_loading.h"
 #include "backend/engine/core/tensor_io.h"
 
 namespace fs = std::filesystem;
@@ -108,6 +109,20 @@ std::vector<std::string> CaptionerModel::caption(const torch::Tensor& pictures) 
   std::vector<std::string> out;
   for (const auto& caption : ids) out.push_back(tokenizer_.decode(caption));
   return out;
+}
+
+std::vector<std::string> CaptionerModel::captions(const std::vector<torch::Tensor>& images) {
+  network_->eval();
+  std::vector<torch::Tensor> fitted;
+  for (const auto& image : images) fitted.push_back(fitImage(image, settings_.imageSize));
+  return caption(torch::stack(fitted));
+}
+
+// The image encoder's feature map is an eighth of the image's side (clip_network.h).
+int64_t CaptionerModel::imageTokens() const { return (settings_.imageSize / 8) * (settings_.imageSize / 8); }
+
+int64_t CaptionerModel::captionTokens(const std::string& caption) const {
+  return static_cast<int64_t>(tokenizer_.encode(caption).size()) + 1;  // and EOS
 }
 
 }  // namespace reef::multimodal

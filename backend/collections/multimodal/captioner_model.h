@@ -6,13 +6,14 @@
 // words alone); used by `reef caption`.
 #include "backend/collections/multimodal/captioner_network.h"
 #include "backend/collections/multimodal/image_text_model.h"
+#include "backend/engine/core/inference.h"
 
 #include <string>
 #include <vector>
 
 namespace reef::multimodal {
 
-class CaptionerModel : public ImageTextModel {
+class CaptionerModel : public ImageTextModel, public engine::ImageCaptioning {
  public:
   explicit CaptionerModel(const engine::ModelContext& context);
 
@@ -25,6 +26,11 @@ class CaptionerModel : public ImageTextModel {
   torch::Tensor captionLoss(const torch::Tensor& images, const torch::Tensor& tokens, const torch::Tensor& length);
   // Greedy captions of images [B, 3, S, S] (KV-cached decoding).
   std::vector<std::string> caption(const torch::Tensor& images);
+
+  // Serving (engine::ImageCaptioning).
+  std::vector<std::string> captions(const std::vector<torch::Tensor>& images) override;
+  int64_t imageTokens() const override;
+  int64_t captionTokens(const std::string& caption) const override;
 
  private:
   void loadImageEncoder();

@@ -82,7 +82,11 @@ void registerMultimodalCollection(engine::Registry& registry) {
          for (Param p : llm::llamaShapeParams()) s.push_back(p);
          return s;
        }(),
-       ModelCapabilities{}},
+       [] {
+         ModelCapabilities c;
+         c.serving = engine::serving::kCaptioning;
+         return c;
+       }()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         return std::make_unique<CaptionerModel>(context);
       });

@@ -54,6 +54,7 @@ std::map<std::string, engine::Exporter> classifierExporters() {
 
 ModelCapabilities punctuationCapabilities() {
   ModelCapabilities c;
+  c.serving = engine::serving::kPunctuation;
   c.artifacts = {{"punctuation_samples", views::kRestoredText}};
   return c;
 }

@@ -7,6 +7,7 @@
 #include "backend/collections/nlp/encoder_trunk.h"
 #include "backend/collections/nlp/punctuation_data.h"
 #include "backend/collections/text/tokenizer.h"
+#include "backend/engine/core/inference.h"
 #include "backend/engine/core/model.h"
 
 #include <optional>
@@ -26,7 +27,7 @@ class PunctuationNet : public torch::nn::Module {
   int64_t pad_;
 };
 
-class PunctuationModel : public engine::Model {
+class PunctuationModel : public engine::Model, public engine::TextRestoration {
  public:
   explicit PunctuationModel(const engine::ModelContext& context);
 
@@ -37,7 +38,7 @@ class PunctuationModel : public engine::Model {
   std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override;
 
   // `text` with its punctuation and capitals restored (whatever it had is dropped first).
-  std::string restore(const std::string& text);
+  std::string restore(const std::string& text) override;
 
  private:
   PunctuationData& data();

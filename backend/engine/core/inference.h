@@ -19,6 +19,8 @@ inline constexpr const char* kTextClassification = "text_classification";    // 
 inline constexpr const char* kTranscription = "transcription";               // SpeechRecognition
 inline constexpr const char* kSpeech = "speech";                             // SpeechSynthesis
 inline constexpr const char* kEmbedding = "embedding";                       // Embedding
+inline constexpr const char* kCaptioning = "captioning";                     // ImageCaptioning
+inline constexpr const char* kPunctuation = "punctuation";                   // TextRestoration
 inline constexpr const char* kNone = "none";
 }  // namespace serving
 
@@ -96,6 +98,25 @@ class Embedding {
   // makes them logits.
   virtual std::string labelPrompt(const std::string& label) const = 0;
   virtual double similarityScale() const = 0;
+};
+
+// Serving mode "captioning": a caption for each image (pixels [C, H, W] in [0, 1], any size,
+// C = 1, 3 or 4, fitted as the model's training images were), answered as a chat completion.
+class ImageCaptioning {
+ public:
+  virtual ~ImageCaptioning() = default;
+  virtual std::vector<std::string> captions(const std::vector<torch::Tensor>& images) = 0;
+  // What the decoder reads per image and writes per caption, for a response's usage.
+  virtual int64_t imageTokens() const = 0;
+  virtual int64_t captionTokens(const std::string& caption) const = 0;
+};
+
+// Serving mode "punctuation": a text's punctuation and capitals restored (whatever it had is
+// dropped first).
+class TextRestoration {
+ public:
+  virtual ~TextRestoration() = default;
+  virtual std::string restore(const std::string& text) = 0;
 };
 
 }  // namespace reef::engine

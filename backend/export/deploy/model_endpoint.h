@@ -22,15 +22,17 @@ class ModelEndpoint {
   virtual ~ModelEndpoint() = default;
 
   virtual const std::string& id() const = 0;
-  // The serving mode: chat, image_classification, text_classification, transcription, speech or
-  // embedding (engine::serving).
+  // The serving mode: chat, image_classification, text_classification, transcription, speech,
+  // embedding, captioning or punctuation (engine::serving).
   virtual const std::string& serving() const = 0;
+  // Answers completions: a language model (chat), or a captioner (chat with an image).
   virtual bool generatesText() const = 0;
   virtual std::string description() const = 0;  // "<collection>/<arch>, step 400"
   virtual int64_t created() const = 0;          // when the checkpoint was written (Unix seconds)
 
   // Throws ApiError (400) when the request cannot be answered (a classifier, a prompt longer than
-  // the context); complete() checks too, this lets a stream fail before it starts.
+  // the context, an image for a language model, none for a captioner); complete() checks too,
+  // this lets a stream fail before it starts. A captioner's completion is the image's caption.
   virtual void checkRequest(const GenerationRequest& request) const = 0;
   // Streams the generated text through onText (return false to stop, as when a client left).
   virtual Completion complete(const GenerationRequest& request,
@@ -47,6 +49,8 @@ class ModelEndpoint {
   // model's pace; ApiError 400 naming "input" when the sentence has nothing the model can say.
   virtual int speechRate() const = 0;
   virtual std::vector<float> speak(const std::string& sentence, double speed) = 0;
+  // The /v1/punctuate answer (punctuationResponse()).
+  virtual Json punctuate(const PunctuationRequest& request) = 0;
 };
 
 }  // namespace reef::deploy

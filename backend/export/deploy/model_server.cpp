@@ -61,8 +61,9 @@ bool sameSecret(const std::string& given, const std::string& expected) {
 }
 
 std::string endpointLabel(const std::string& path) {
-  for (const char* known : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify",
-                            "/v1/audio/transcriptions", "/v1/audio/speech", "/v1/embeddings", "/health", "/metrics"})
+  for (const char* known :
+       {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify", "/v1/audio/transcriptions",
+        "/v1/audio/speech", "/v1/embeddings", "/v1/punctuate", "/health", "/metrics"})
     if (path == known) return known;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models";
   return "other";
@@ -315,6 +316,11 @@ struct ModelServer::Impl {
       checkModel(req.matches[1]);
       res.set_content(text(modelList(model.id(), model.created())["data"][0]), kJson);
     });
+    modelRoutes();
+  }
+
+  // The endpoints that run the model; each answers its serving modes and sends the others to theirs.
+  void modelRoutes() {
     server.Post("/v1/completions",
                 [this](const httplib::Request& req, httplib::Response& res) { completions(req, res, false); });
     server.Post("/v1/chat/completions",
@@ -331,6 +337,11 @@ struct ModelServer::Impl {
       const ClassifyRequest request = parseClassifyRequest(req.body);
       checkModel(request.model);
       res.set_content(text(model.classify(request)), kJson);
+    });
+    server.Post("/v1/punctuate", [this](const httplib::Request& req, httplib::Response& res) {
+      const PunctuationRequest request = parsePunctuationRequest(req.body);
+      checkModel(request.model);
+      res.set_content(text(model.punctuate(request)), kJson);
     });
   }
 };

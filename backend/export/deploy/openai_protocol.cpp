@@ -124,7 +124,32 @@ GenerationRequest parseCompletionRequest(const std::string& body) {
   return r;
 }
 
-std::string renderChat(const Json& messages) {
+namespace {
+
+// Characters, as OpenAI counts them: UTF-8 code points, not bytes.
+size_t codePoints(const std::string& text) {
+  return static_cast<size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The URL of an image_url content part: a data: URL (the server fetches nothing).
+std::string imageUrl(const Json& part, const std::string& where) {
+  const Json& image = part.contains("image_url") ? part["image_url"] : Json();
+  const Json url = image.is_object() ? image.value("url", Json()) : image;
+  if (!url.is_string())
+    throw invalidRequest(where + " must hold image_url {\"url\": \"data:image/png;base64,...\"}", "messages");
+  const std::string u = url.get<std::string>();
+  if (u.rfind("data:", 0) != 0)
+    throw invalidRequest(where +
+                             ".image_url.url must be a data: URL (a base64 PNG or JPEG): reef serve fetches "
+                             "nothing from the network",
+                         "messages");
+  return u;
+}
+
+}  // namespace
+
+std::string renderChat(const Json& messages, Json* images) {
   if (!messages.is_array() || messages.empty())
     throw invalidRequest("'messages' must be a non-empty array of {role, content} objects", "messages");
   std::string prompt;
@@ -140,16 +165,19 @@ std::string renderChat(const Json& messages) {
     if (c.is_string()) {
       prompt += c.get<std::string>();
     } else if (c.is_array()) {
-      for (const auto& part : c) {
-        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
-            !part["text"].is_string())
-          throw invalidRequest(
-              where + ".content parts must be {\"type\": \"text\", \"text\": ...}: this model reads text only",
-              "messages");
-        prompt += part["text"].get<std::string>();
+      for (size_t k = 0; k < c.size(); ++k) {
+        const Json& part = c[k];
+        const std::string type = part.is_object() ? part.value("type", "") : "";
+        const std::string at = where + ".content[" + std::to_string(k) + "]";
+        if (type == "text" && part.contains("text") && part["text"].is_string())
+          prompt += part["text"].get<std::string>();
+        else if (type == "image_url" && images)
+          images->push_back(imageUrl(part, at));
+        else
+          throw invalidRequest(at + " must be {\"type\": \"text\", \"text\": ...} or an image_url part", "messages");
       }
     } else {
-      throw invalidRequest(where + ".content must be a string or an array of text parts", "messages");
+      throw invalidRequest(where + ".content must be a string or an array of text and image_url parts", "messages");
     }
     prompt += "\n";
   }
@@ -160,7 +188,7 @@ GenerationRequest parseChatRequest(const std::string& body) {
   const Json j = parseObject(body);
   GenerationRequest r = parseGeneration(j, true);
   if (!j.contains("messages")) throw invalidRequest("'messages' is required", "messages");
-  r.prompt = renderChat(j["messages"]);
+  r.prompt = renderChat(j["messages"], &r.images);
   return r;
 }
 
@@ -360,9 +388,7 @@ SpeechRequest parseSpeechRequest(const std::string& body) {
   r.input = requireString(j, "input");
   if (r.input.find_first_not_of(" \t\r\n") == std::string::npos)
     throw invalidRequest("'input' is empty: give the text to speak", "input");
-  // Characters, as OpenAI counts them: UTF-8 code points, not bytes.
-  const auto characters = static_cast<size_t>(std::count_if(
-      r.input.begin(), r.input.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  const size_t characters = codePoints(r.input);
   if (characters > kMaxSpeechCharacters)
     throw invalidRequest("'input' is " + std::to_string(characters) + " characters; at most " +
                              std::to_string(kMaxSpeechCharacters) + " per request: split it",
@@ -411,11 +437,44 @@ std::string speechContentType(const std::string& responseFormat) {
   return "audio/wav";
 }
 
+PunctuationRequest parsePunctuationRequest(const std::string& body) {
+  const Json j = parseObject(body);
+  PunctuationRequest r;
+  r.model = requireString(j, "model");
+  if (!j.contains("input")) throw invalidRequest("'input' is required: a text or an array of texts", "input");
+  const Json& in = j["input"];
+  const Json texts = in.is_string() ? Json::array({in}) : in;
+  if (!texts.is_array() || texts.empty())
+    throw invalidRequest("'input' must be a string or a non-empty array of strings, not " + typeName(in), "input");
+  size_t characters = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string where = "input[" + std::to_string(i) + "]";
+    if (!texts[i].is_string()) throw invalidRequest(where + " is " + typeName(texts[i]) + ", not a string", "input");
+    r.texts.push_back(texts[i].get<std::string>());
+    if (r.texts.back().find_first_not_of(" \t\r\n") == std::string::npos)
+      throw invalidRequest(where + " holds no words to punctuate", "input");
+    characters += codePoints(r.texts.back());
+  }
+  if (characters > kMaxPunctuationCharacters)
+    throw invalidRequest("'input' holds " + std::to_string(characters) + " characters; at most " +
+                             std::to_string(kMaxPunctuationCharacters) + " per request: split it",
+                         "input");
+  return r;
+}
+
+Json punctuationResponse(const PunctuationRequest& request, const std::vector<std::string>& restored) {
+  Json data = Json::array();
+  for (size_t i = 0; i < restored.size(); ++i) data.push_back({{"index", i}, {"text", restored[i]}});
+  return {{"object", "list"}, {"model", request.model}, {"data", data}};
+}
+
 std::string endpointFor(const std::string& serving) {
   if (serving == "chat") return "/v1/completions or /v1/chat/completions";
   if (serving == "transcription") return "/v1/audio/transcriptions";
   if (serving == "speech") return "/v1/audio/speech";
   if (serving == "embedding") return "/v1/embeddings (or /v1/classify with labels)";
+  if (serving == "captioning") return "/v1/chat/completions with an image_url content part";
+  if (serving == "punctuation") return "/v1/punctuate";
   return "/v1/classify";
 }
 

@@ -41,6 +41,7 @@ struct GenerationRequest {
   std::optional<uint64_t> seed;
   bool stream = false;
   bool chat = false;
+  Json images = Json::array();  // chat: the data: URLs of the messages' image_url parts, in order
 };
 
 // `body` is the raw request text; throws ApiError for malformed JSON, wrong types or values out
@@ -50,7 +51,9 @@ GenerationRequest parseChatRequest(const std::string& body);
 
 // Reef's language models have no chat template: the contents of the messages, in order, joined
 // by newlines, followed by a newline: what a model fine-tuned on input/output pairs continues.
-std::string renderChat(const Json& messages);
+// Content parts are text, or image_url with a data: URL, collected into `images` (without it an
+// image part is an error).
+std::string renderChat(const Json& messages, Json* images = nullptr);
 
 // Images to classify: each input is either a base64 PNG/JPEG (a data: URL or bare base64) or a
 // nested array of pixel values 0..255, [H][W] or [C][H][W].
@@ -110,6 +113,17 @@ inline constexpr size_t kSpeechPieceBytes = 300;
 std::vector<std::string> speechSentences(const std::string& input);
 // The content type of a speech response_format.
 std::string speechContentType(const std::string& responseFormat);
+
+// /v1/punctuate, Reef's own: `input` a text or an array of texts (none empty), at most
+// kMaxPunctuationCharacters in all; answered {"object": "list", "model", "data": [{index, text}]}
+// with each text's punctuation and capitals restored.
+struct PunctuationRequest {
+  std::string model;
+  std::vector<std::string> texts;
+};
+inline constexpr size_t kMaxPunctuationCharacters = 100000;
+PunctuationRequest parsePunctuationRequest(const std::string& body);
+Json punctuationResponse(const PunctuationRequest& request, const std::vector<std::string>& restored);
 
 // The endpoint that answers a serving mode, for errors that send a client to the right one.
 std::string endpointFor(const std::string& serving);

@@ -2,8 +2,9 @@
 // CLIP run, `reef retrieve` (plain and JSON with PNGs, best first), a captioner started from the
 // CLIP run's image encoder and kept frozen (its weights in the captioner's checkpoint are the CLIP
 // encoder's, bit for bit), `reef caption` on an emoji PNG, each command refusing the other
-// model with a message that names it, and the CLIP run behind `reef serve`: embeddings through the
-// official OpenAI client (texts and images) and zero-shot labels of test images.
+// model with a message that names it, the CLIP run behind `reef serve`: embeddings through the
+// official OpenAI client (texts and images) and zero-shot labels of test images, and the
+// captioner behind `reef serve` answering the client's vision chat with what `reef caption` writes.
 #include "backend/protocol/safetensors.h"
 #include "tests/support/reef_cli.h"
 #include "tests/support/reef_server.h"
@@ -35,6 +36,13 @@ class TestMultimodalCli : public QObject {
     const ReefRun r = runReef(args, 240000);
     if (r.exitCode != 0) qWarning("%s", qPrintable(r.out + r.err));
     return r.exitCode == 0 ? run : fs::path();
+  }
+
+  // An emoji of the prepared data, in the data root as the engine finds it: $REEF_DATA, else data/.
+  static QString redHeart() {
+    const QString root =
+        qEnvironmentVariableIsEmpty("REEF_DATA") ? sourceDir() + "/data" : qEnvironmentVariable("REEF_DATA");
+    return root + "/multimodal/emoji/2764-fe0f.png";
   }
 
  private Q_SLOTS:
@@ -87,10 +95,7 @@ class TestMultimodalCli : public QObject {
   }
 
   void captionWritesAName() {
-    // The data root as the engine finds it: $REEF_DATA, else the project's data/.
-    const QString root =
-        qEnvironmentVariableIsEmpty("REEF_DATA") ? sourceDir() + "/data" : qEnvironmentVariable("REEF_DATA");
-    const QString png = root + "/multimodal/emoji/2764-fe0f.png";  // red heart
+    const QString png = redHeart();
     const ReefRun r = runReef({"caption", QString::fromStdString(captioner_.string()), png, "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const Json j = Json::parse(r.out.toStdString());
@@ -99,6 +104,35 @@ class TestMultimodalCli : public QObject {
     const ReefRun missing = runReef({"caption", QString::fromStdString(captioner_.string()), "/nonexistent.png"});
     QCOMPARE(missing.exitCode, 1);
     QVERIFY2(missing.err.contains("/nonexistent.png"), qPrintable(missing.err));
+  }
+
+  // The caption the server writes for an image_url part is the one `reef caption` writes for the file.
+  void captionerAnswersVisionChat() {
+    const QString png = redHeart();
+    const ReefRun cli = runReef({"caption", QString::fromStdString(captioner_.string()), png});
+    QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
+    ReefServer server(QString::fromStdString(captioner_.string()));
+    QVERIFY2(server.port() > 0, qPrintable(server.banner()));
+    const auto r = runProgram(
+        "node", {sourceDir() + "/tests/consumers/openai_caption.mjs", sourceDir() + "/data/consumers/node_modules",
+                 QString("http://127.0.0.1:%1/v1").arg(server.port()), ReefServer::kKey, png});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + server.banner()));
+    const Json j = Json::parse(r.out.toStdString());
+    QCOMPARE(QString::fromStdString(j["caption"].get<std::string>()), cli.out.trimmed());
+    QCOMPARE(j["streamed"], j["caption"]);
+    QVERIFY(j["chunks"].get<int>() >= 2);  // the role, the caption, the finish reason
+    QCOMPARE(j["finish"], Json("stop"));
+    QCOMPARE(j["usage"]["prompt_tokens"].get<int>(), 16);  // a 32x32 image is a 4x4 map of tokens
+    QVERIFY(j["usage"]["completion_tokens"].get<int>() >= 1);
+    for (const char* bad : {"noImage", "remote", "notImage"}) {
+      QCOMPARE(j[bad]["status"], Json(400));
+      QCOMPARE(j[bad]["param"], Json("messages"));
+    }
+    auto client = server.client();
+    const auto completion =
+        client.Post("/v1/completions", Json{{"model", j["model"]}, {"prompt", "a"}}.dump(), "application/json");
+    QVERIFY(completion && completion->status == 400);
+    QVERIFY2(completion->body.find("image_url") != std::string::npos, completion->body.c_str());
   }
 
   void commandsRefuseTheOtherModel() {

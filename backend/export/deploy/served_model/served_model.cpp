@@ -100,6 +100,8 @@ struct ServedModel::State {
   engine::SpeechRecognition* speech = nullptr;
   engine::SpeechSynthesis* voice = nullptr;
   engine::Embedding* embedder = nullptr;
+  engine::ImageCaptioning* captioner = nullptr;
+  engine::TextRestoration* restorer = nullptr;
   // The model is loaded, and every model call made, on one worker thread: generation continuously
   // batched, classification dynamically batched. Measured: generation on a thread other than the
   // one that loaded the weights runs at 60-65 % of the speed (reef generate: 1,600 tokens/s; from
@@ -124,9 +126,25 @@ struct ServedModel::State {
     double scale = 1;  // the similarity scale, read here rather than on an HTTP thread
   };
   std::unique_ptr<DynamicBatcher<EmbeddingJob, Embedded>> embeddings;
+  // Images in, their captions out: the images of concurrent requests are captioned together.
+  std::unique_ptr<DynamicBatcher<torch::Tensor, std::string>> captions;
+  // A text in, restored, one text per model call.
+  std::unique_ptr<DynamicBatcher<std::string, std::string>> restorations;
 
   void load(const engine::Registry& registry, const ServedModelOptions& options, ServingMetrics& servingMetrics);
   void bindServingMode(const ServedModelOptions& options, const std::string& target);
+  void makeQueues(const ServedModelOptions& options);
+  // One model call per item, in the order they come: what the modes without batching share.
+  template <typename In, typename Out>
+  std::unique_ptr<DynamicBatcher<In, Out>> oneAtATime(std::function<Out(const In&)> call) {
+    return std::make_unique<DynamicBatcher<In, Out>>(
+        [call](const std::vector<In>& items) {
+          std::vector<Out> out;
+          for (const auto& item : items) out.push_back(call(item));
+          return out;
+        },
+        1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
+  }
 
   // Examples -> class probabilities, one model call for the whole batch.
   std::vector<std::vector<float>> runBatch(const std::vector<torch::Tensor>& examples) {
@@ -160,6 +178,8 @@ ServedModel::ServedModel(const engine::Registry& registry, const ServedModelOpti
     if (state->transcriber) state->transcriber->run();
     if (state->speaker) state->speaker->run();
     if (state->embeddings) state->embeddings->run();
+    if (state->captions) state->captions->run();
+    if (state->restorations) state->restorations->run();
   });
   try {
     ready.get_future().get();
@@ -196,15 +216,24 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
     voice = dynamic_cast<engine::SpeechSynthesis*>(model);
   } else if (serving == engine::serving::kEmbedding) {
     embedder = dynamic_cast<engine::Embedding*>(model);
+  } else if (serving == engine::serving::kCaptioning) {
+    captioner = dynamic_cast<engine::ImageCaptioning*>(model);
+  } else if (serving == engine::serving::kPunctuation) {
+    restorer = dynamic_cast<engine::TextRestoration*>(model);
   } else {
     throw std::runtime_error(
         "reef serve answers models whose collection declares a serving mode (`reef catalog --json`: "
         "capabilities.serving); '" +
         target + "' is a " + description + " model, which serves " + serving);
   }
-  if (!generation && !classification && !speech && !voice && !embedder)
+  if (!generation && !classification && !speech && !voice && !embedder && !captioner && !restorer)
     throw std::logic_error(engine::modelKind(loaded) + " declares serving " + serving +
                            " but its model does not implement that mode's interface (backend/engine/core/inference.h)");
+  makeQueues(options);
+}
+
+// The queue that feeds the bound interface on the worker thread.
+void ServedModel::State::makeQueues(const ServedModelOptions& options) {
   if (generation) {
     const engine::BatchLimits limits{static_cast<int64_t>(options.maxBatch), options.cacheTokens};
     generator = std::make_unique<GenerationScheduler>([this, limits] { return generation->newBatch(limits); },
@@ -212,48 +241,32 @@ void ServedModel::State::bindServingMode(const ServedModelOptions& options, cons
                                                         if (stepped > 0) metrics->batchRun(stepped);
                                                         metrics->generationQueue(running, waiting);
                                                       });
-    return;
+  } else if (speech) {
+    transcriber = oneAtATime<std::vector<float>, engine::Transcription>(
+        [this](const std::vector<float>& samples) { return speech->transcribeTimed(samples); });
+  } else if (embedder) {
+    embeddings = oneAtATime<EmbeddingJob, Embedded>([this](const EmbeddingJob& job) {
+      Embedded e;
+      if (!job.texts.empty()) e.texts = embedder->textEmbeddings(job.texts);
+      if (!job.images.empty()) e.images = embedder->imageEmbeddings(job.images);
+      for (const auto& t : job.texts) e.tokens += embedder->tokenCount(t);
+      e.scale = embedder->similarityScale();
+      return e;
+    });
+  } else if (voice) {
+    speaker = oneAtATime<std::pair<std::string, double>, std::vector<float>>(
+        [this](const std::pair<std::string, double>& s) { return voice->synthesize(s.first, s.second); });
+  } else if (restorer) {
+    restorations = oneAtATime<std::string, std::string>([this](const std::string& t) { return restorer->restore(t); });
+  } else if (captioner) {
+    captions = std::make_unique<DynamicBatcher<torch::Tensor, std::string>>(
+        [this](const std::vector<torch::Tensor>& images) { return captioner->captions(images); }, options.maxBatch,
+        options.maxWait, [this](size_t size) { metrics->batchRun(size); }, /*ownThread=*/false);
+  } else {
+    batcher = std::make_unique<DynamicBatcher<torch::Tensor, std::vector<float>>>(
+        [this](const std::vector<torch::Tensor>& examples) { return runBatch(examples); }, options.maxBatch,
+        options.maxWait, [this](size_t size) { metrics->batchRun(size); }, /*ownThread=*/false);
   }
-  if (speech) {
-    transcriber = std::make_unique<DynamicBatcher<std::vector<float>, engine::Transcription>>(
-        [this](const std::vector<std::vector<float>>& utterances) {
-          std::vector<engine::Transcription> out;
-          for (const auto& samples : utterances) out.push_back(speech->transcribeTimed(samples));
-          return out;
-        },
-        1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
-    return;
-  }
-  if (embedder) {
-    embeddings = std::make_unique<DynamicBatcher<EmbeddingJob, Embedded>>(
-        [this](const std::vector<EmbeddingJob>& jobs) {
-          std::vector<Embedded> out;
-          for (const auto& job : jobs) {
-            Embedded e;
-            if (!job.texts.empty()) e.texts = embedder->textEmbeddings(job.texts);
-            if (!job.images.empty()) e.images = embedder->imageEmbeddings(job.images);
-            for (const auto& t : job.texts) e.tokens += embedder->tokenCount(t);
-            e.scale = embedder->similarityScale();
-            out.push_back(std::move(e));
-          }
-          return out;
-        },
-        1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
-    return;
-  }
-  if (voice) {
-    speaker = std::make_unique<DynamicBatcher<std::pair<std::string, double>, std::vector<float>>>(
-        [this](const std::vector<std::pair<std::string, double>>& sentences) {
-          std::vector<std::vector<float>> out;
-          for (const auto& [text, pace] : sentences) out.push_back(voice->synthesize(text, pace));
-          return out;
-        },
-        1, std::chrono::microseconds(0), nullptr, /*ownThread=*/false);
-    return;
-  }
-  batcher = std::make_unique<DynamicBatcher<torch::Tensor, std::vector<float>>>(
-      [this](const std::vector<torch::Tensor>& examples) { return runBatch(examples); }, options.maxBatch,
-      options.maxWait, [this](size_t size) { metrics->batchRun(size); }, /*ownThread=*/false);
 }
 
 ServedModel::~ServedModel() {
@@ -262,17 +275,32 @@ ServedModel::~ServedModel() {
   if (s_->transcriber) s_->transcriber->stop();
   if (s_->speaker) s_->speaker->stop();
   if (s_->embeddings) s_->embeddings->stop();
+  if (s_->captions) s_->captions->stop();
+  if (s_->restorations) s_->restorations->stop();
   s_->worker.join();
 }
 
 const std::string& ServedModel::id() const { return s_->id; }
 const std::string& ServedModel::serving() const { return s_->serving; }
-bool ServedModel::generatesText() const { return s_->generation != nullptr; }
+bool ServedModel::generatesText() const { return s_->generation != nullptr || s_->captioner != nullptr; }
 std::string ServedModel::description() const { return s_->description; }
 int64_t ServedModel::created() const { return s_->created; }
 
 void ServedModel::checkRequest(const GenerationRequest& request) const {
+  if (s_->captioner) {
+    if (!request.chat) throw wrongEndpoint(s_->id, s_->serving);
+    if (request.images.size() != 1)
+      throw invalidRequest("model '" + s_->id +
+                               "' captions one image per request: give it as an image_url content "
+                               "part (a data: URL); the request has " +
+                               std::to_string(request.images.size()),
+                           "messages");
+    return;
+  }
   if (!s_->generation) throw wrongEndpoint(s_->id, s_->serving);
+  if (!request.images.empty())
+    throw invalidRequest("model '" + s_->id + "' reads text only: images go to a model that serves captioning",
+                         "messages");
   const int64_t context = s_->generation->contextLength();
   const int64_t promptTokens = s_->generation->promptLength(request.prompt);
   if (promptTokens >= context)
@@ -285,6 +313,7 @@ void ServedModel::checkRequest(const GenerationRequest& request) const {
 Completion ServedModel::complete(const GenerationRequest& request,
                                  const std::function<bool(const std::string&)>& onText) {
   checkRequest(request);
+  if (s_->captioner) return caption(request, onText);
   engine::SamplingOptions o;
   o.maxTokens = request.maxTokens;
   o.temperature = request.temperature;
@@ -429,6 +458,29 @@ std::vector<float> ServedModel::speak(const std::string& sentence, double speed)
   } catch (const engine::NothingToSay& e) {
     throw invalidRequest(e.what(), "input");
   }
+}
+
+// The image's caption as the assistant's answer; the request's text is not read (the captioner
+// conditions on the image alone), and it is greedy, so sampling settings do not apply.
+Completion ServedModel::caption(const GenerationRequest& request,
+                                const std::function<bool(const std::string&)>& onText) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<torch::Tensor> images = anyImages(request.images, "messages");
+  const std::string text = s_->captions->submit(std::move(images.front())).get();
+  if (onText) onText(text);
+  Completion c{text, "stop", {s_->captioner->imageTokens(), s_->captioner->captionTokens(text)}, 0};
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  s_->metrics->tokensGenerated(c.usage.completionTokens, c.seconds);
+  return c;
+}
+
+Json ServedModel::punctuate(const PunctuationRequest& request) {
+  if (!s_->restorations) throw wrongEndpoint(s_->id, s_->serving);
+  std::vector<std::future<std::string>> pending;
+  for (const auto& text : request.texts) pending.push_back(s_->restorations->submit(text));
+  std::vector<std::string> restored;
+  for (auto& p : pending) restored.push_back(p.get());
+  return punctuationResponse(request, restored);
 }
 
 }  // namespace reef::deploy

@@ -2,8 +2,9 @@
 // The model behind `reef serve`: a run or bundle loaded once and served in the mode its catalog
 // capabilities declare: completions (chat: continuously batched), classifications (image and
 // text classification: dynamically batched), transcriptions (one utterance per model call),
-// speech (one sentence per model call) or embeddings (one request per model call). The only part of
-// deployment that touches LibTorch.
+// speech (one sentence per model call), embeddings (one request per model call), captions (chat
+// with an image; concurrent requests' images dynamically batched) or punctuation (one text per
+// model call). The only part of deployment that touches LibTorch.
 #include "backend/export/deploy/model_endpoint.h"
 #include "backend/export/deploy/serving_metrics.h"
 
@@ -43,10 +44,12 @@ class ServedModel final : public ModelEndpoint {
   Json transcribe(const TranscriptionRequest& request) override;
   int speechRate() const override;
   std::vector<float> speak(const std::string& sentence, double speed) override;
+  Json punctuate(const PunctuationRequest& request) override;
   static constexpr double kMaxAudioSeconds = 600;
 
  private:
   Json classifyZeroShot(const ClassifyRequest& request);
+  Completion caption(const GenerationRequest& request, const std::function<bool(const std::string&)>& onText);
   struct State;
   std::unique_ptr<State> s_;
 };

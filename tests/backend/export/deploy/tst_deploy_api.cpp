@@ -1,7 +1,7 @@
 // The torch-free parts of `reef serve`: OpenAI request checks (each bad field named), the chat
-// rendering, response shapes, image decoding (PNG written by stb_image_write, pixel arrays,
-// broken input), transcription forms and their three answer formats, the dynamic batcher (fills,
-// waits at most its bound, fails a batch together) and the Prometheus text.
+// rendering (with image_url parts for captioners), punctuation requests, response shapes, image decoding (PNG written
+// by stb_image_write, pixel arrays, broken input), transcription forms and their three answer formats, the dynamic
+// batcher (fills, waits at most its bound, fails a batch together) and the Prometheus text.
 #include "backend/export/deploy/dynamic_batcher.h"
 #include "backend/export/deploy/image_input.h"
 #include "backend/export/deploy/openai_protocol.h"
@@ -119,6 +119,47 @@ class TestDeployApi : public QObject {
     QCOMPARE(errorOf([] { parseChatRequest(R"({"model":"m","messages":[]})"); }).param, std::string("messages"));
     QCOMPARE(errorOf([] { parseChatRequest(R"({"model":"m","messages":[{"role":"user"}]})"); }).param,
              std::string("messages"));
+  }
+
+  // Vision chat as the OpenAI API sends it: image_url parts collected in order, text kept.
+  void chatImagePartsAreCollected() {
+    const auto chat = [](const Json& content) {
+      return Json{{"model", "m"}, {"messages", {{{"role", "user"}, {"content", content}}}}}.dump();
+    };
+    const Json image = {{"type", "image_url"},
+                        {"image_url", {{"url", "data:image/png;base64,AAAA"}, {"detail", "low"}}}};
+    const auto r = parseChatRequest(chat({{{"type", "text"}, {"text", "What is it?"}}, image}));
+    QCOMPARE(r.prompt, std::string("What is it?\n"));
+    QCOMPARE(r.images, Json::array({"data:image/png;base64,AAAA"}));
+    QVERIFY(parseChatRequest(chat("x")).images.empty());
+    const ApiError remote = errorOf([&] {
+      parseChatRequest(chat({{{"type", "image_url"}, {"image_url", {{"url", "https://x/a.png"}}}}}));
+    });
+    QCOMPARE(remote.param, std::string("messages"));
+    QVERIFY2(QString(remote.what()).contains("data: URL"), remote.what());
+    QCOMPARE(errorOf([&] { parseChatRequest(chat({{{"type", "input_audio"}}})); }).param, std::string("messages"));
+    QCOMPARE(endpointFor("captioning"), std::string("/v1/chat/completions with an image_url content part"));
+  }
+
+  void punctuationRequestsAreChecked() {
+    const auto body = [](const Json& input) { return Json{{"model", "p"}, {"input", input}}.dump(); };
+    QCOMPARE(parsePunctuationRequest(body("hello there")).texts, std::vector<std::string>{"hello there"});
+    const auto two = parsePunctuationRequest(body({"a b", "c"}));
+    QCOMPARE(two.texts.size(), size_t(2));
+    const Json answer = punctuationResponse(two, {"A b.", "C."});
+    QCOMPARE(answer["object"], Json("list"));
+    QCOMPARE(answer["model"], Json("p"));
+    QCOMPARE(answer["data"][1], Json({{"index", 1}, {"text", "C."}}));
+    for (const Json& input : {Json(), Json(""), Json::array(), Json({" ", "a"}), Json({3})}) {
+      const ApiError e = errorOf([&] {
+        parsePunctuationRequest(input.is_null() ? Json{{"model", "p"}}.dump() : body(input));
+      });
+      QCOMPARE(e.status, 400);
+      QCOMPARE(e.param, std::string("input"));
+    }
+    const std::string tooLong = body(std::string(kMaxPunctuationCharacters + 1, 'a'));
+    QVERIFY(QString(errorOf([&] { parsePunctuationRequest(tooLong); }).what()).contains("split it"));
+    QCOMPARE(errorOf([] { parsePunctuationRequest(Json{{"input", "a"}}.dump()); }).param, std::string("model"));
   }
 
   void responsesHaveOpenAiShapes() {

@@ -4,7 +4,8 @@
 // mistyped, oversized, unauthorised and misdirected requests get 4xx OpenAI error objects while the
 // server keeps answering; concurrent classifications are batched and agree with lone ones, as are
 // concurrent generations (continuous batching), and a client that leaves frees its sequence; a text
-// classifier answers strings.
+// classifier answers strings; a punctuation model's bundle restores texts on /v1/punctuate as
+// `reef punctuate` does.
 #include "tests/support/reef_cli.h"
 #include "tests/support/reef_server.h"
 
@@ -36,6 +37,17 @@ class TestServe : public QObject {
   QString llmBundle_, visionBundle_;
   std::vector<std::vector<std::vector<int>>> images_;  // MNIST test images [i][row][col]
   std::unique_ptr<ReefServer> errorServer_;            // one for all bad requests: it must survive them all
+
+  // `yaml` trained into <dir>/<name> and exported as <name>.reef; the bundle's path, or empty.
+  QString trainedBundle(const QString& name, const char* yaml) {
+    const QString spec = dir_.filePath(name + ".yaml"), run = dir_.filePath(name),
+                  bundle = dir_.filePath(name + ".reef");
+    std::ofstream(spec.toStdString()) << yaml;
+    auto r = runReef({"train", spec, "--run-dir", run, "--plain"}, 120000);
+    if (r.exitCode == 0) r = runReef({"export", run, "--format", "bundle", "--out", bundle});
+    if (r.exitCode != 0) qWarning("%s", qPrintable(r.err));
+    return r.exitCode == 0 ? bundle : QString();
+  }
 
  private Q_SLOTS:
   void initTestCase() {
@@ -226,8 +238,13 @@ class TestServe : public QObject {
                               << "role";
     QTest::newRow("image parts")
         << "/v1/chat/completions"
+        << R"({"model":"kjv-llama","messages":[{"role":"user","content":[{"type":"image_url","image_url":)"
+           R"({"url":"data:image/png;base64,AAAA"}}]}]})"
+        << true << 400 << "reads text only";
+    QTest::newRow("image part without url")
+        << "/v1/chat/completions"
         << R"({"model":"kjv-llama","messages":[{"role":"user","content":[{"type":"image_url"}]}]})" << true << 400
-        << "text only";
+        << "must hold image_url";
     QTest::newRow("classify an llm") << "/v1/classify"
                                      << R"({"model":"kjv-llama","input":"AAAA"})" << true << 400 << "/v1/completions";
     QTest::newRow("unknown path") << "/v2/everything"
@@ -260,14 +277,11 @@ class TestServe : public QObject {
   // A text classifier's bundle (its tokenizer inside) classifies strings, batched or alone alike;
   // an image where a text belongs is a 400 naming the input.
   void textClassifierAnswersStrings() {
-    const QString spec = dir_.filePath("bow.yaml"), run = dir_.filePath("bow"), bundle = dir_.filePath("bow.reef");
-    std::ofstream(spec.toStdString()) << "exp: {name: fortunes}\nmodel: {collection: nlp, arch: bow}\n"
+    const QString bundle = trainedBundle("bow",
+                                         "exp: {name: fortunes}\nmodel: {collection: nlp, arch: bow}\n"
                                          "data: {classes: 'computers, politics, zippy', batch_size: 32, workers: 0}\n"
-                                         "optim: {lr: 0.05}\ntrainer: {max_steps: 300, val_interval: 300}\n";
-    auto r = runReef({"train", spec, "--run-dir", run, "--plain"}, 120000);
-    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-    r = runReef({"export", run, "--format", "bundle", "--out", bundle});
-    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+                                         "optim: {lr: 0.05}\ntrainer: {max_steps: 300, val_interval: 300}\n");
+    QVERIFY(!bundle.isEmpty());
     ReefServer server(bundle);
     QVERIFY2(server.port() > 0, qPrintable(server.banner()));
     const std::vector<std::string> texts = {"The computer crashed and the kernel panicked; reboot the Unix machine.",
@@ -293,6 +307,35 @@ class TestServe : public QObject {
     res = server.client().Post("/v1/classify", R"({"model":"fortunes","input":[[[0,1],[2,3]]]})", "application/json");
     QVERIFY(res && res->status == 400);
     QVERIFY2(res->body.find("input[0] must be a string") != std::string::npos, res->body.c_str());
+  }
+
+  // Several texts in one request, each restored as `reef punctuate` restores it alone.
+  void punctuationModelRestoresTexts() {
+    const QString bundle = trainedBundle("punct",
+                                         "exp: {name: punctuation}\nmodel: {collection: nlp, arch: punctuation, dim: "
+                                         "32, depth: 1, heads: 2}\ndata: {max_length: 64, batch_size: 32, workers: 0}\n"
+                                         "trainer: {max_steps: 40, val_interval: 40, limit_val_batches: 2}\n");
+    QVERIFY(!bundle.isEmpty());
+    ReefServer server(bundle);
+    QVERIFY2(server.port() > 0, qPrintable(server.banner()));
+    const std::vector<std::string> texts = {"where are you going asked the old man",
+                                            "Never trust a computer you cannot throw out a window!"};
+    auto res = server.client().Post("/v1/punctuate", Json{{"model", "punctuation"}, {"input", texts}}.dump(),
+                                    "application/json");
+    QVERIFY(res && res->status == 200);
+    const Json data = jsonOf(res->body)["data"];
+    QCOMPARE(data.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const ReefRun alone = runReef({"punctuate", bundle, "--text", QString::fromStdString(texts[i])});
+      QVERIFY2(alone.exitCode == 0, qPrintable(alone.err));
+      QCOMPARE(QString::fromStdString(data[i]["text"].get<std::string>()), alone.out.trimmed());
+    }
+    res = server.client().Post("/v1/punctuate", R"({"model":"punctuation","input":["  "]})", "application/json");
+    QVERIFY(res && res->status == 400);
+    QCOMPARE(jsonOf(res->body)["error"]["param"], Json("input"));
+    res = server.client().Post("/v1/completions", R"({"model":"punctuation","prompt":"a"})", "application/json");
+    QVERIFY(res && res->status == 400);
+    QVERIFY2(res->body.find("/v1/punctuate") != std::string::npos, res->body.c_str());
   }
 
   void concurrentClassificationsAreBatched() {
