@@ -131,6 +131,47 @@ ClientSnippets embed(const QString& base, const QString& model) {
   return s;
 }
 
+// A vision chat request as the OpenAI API defines it: the image as a data: URL content part.
+ClientSnippets caption(const QString& base, const QString& model) {
+  ClientSnippets s;
+  const QString head = "{\"model\": " + jsonText(model.toStdString()) +
+                       ", \"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\", "
+                       "\"image_url\": {\"url\": \"data:image/png;base64,";
+  s.curl = curlJson(base, "/v1/chat/completions", shellQuoted(head), "\"$(base64 -w0 picture.png)\"'\"}}]}]}'\n");
+  s.pythonLabel = "Python (openai)";
+  s.python =
+      "import base64\n" + openaiClient(base) +
+      QString(
+          "image = \"data:image/png;base64,\" + base64.b64encode(open(\"picture.png\", \"rb\").read()).decode()\n"
+          "reply = client.chat.completions.create(\n"
+          "    model=%1,\n"
+          "    messages=[{\"role\": \"user\", \"content\": [\n"
+          "        {\"type\": \"text\", \"text\": \"What is in this picture?\"},\n"
+          "        {\"type\": \"image_url\", \"image_url\": {\"url\": image}},\n"
+          "    ]}],\n"
+          ")\n"
+          "print(reply.choices[0].message.content)\n")
+          .arg(pythonString(model));
+  return s;
+}
+
+// Reef's own endpoint: plain HTTP from Python.
+ClientSnippets punctuate(const QString& base, const QString& model) {
+  const char* text = "where are you going asked the old man i am going home";
+  ClientSnippets s;
+  s.curl = curlJson(base, "/v1/punctuate", shellQuoted(jsonText({{"model", model.toStdString()}, {"input", text}})));
+  s.pythonLabel = "Python";
+  s.python = QString(
+                 "import json, urllib.request\n\n"
+                 "body = {\"model\": %1, \"input\": [\"%2\"]}\n"
+                 "request = urllib.request.Request(\"%3/v1/punctuate\", json.dumps(body).encode(),\n"
+                 "                                 {\"Content-Type\": \"application/json\"})\n"
+                 "for restored in json.load(urllib.request.urlopen(request))[\"data\"]:\n"
+                 "    print(restored[\"text\"])\n")
+                 .arg(pythonString(model), text, base);
+  return s;
+}
+
 }  // namespace
 
 QString shellQuoted(const QString& text) {
@@ -145,6 +186,8 @@ ClientSnippets clientSnippets(const QUrl& server, const QString& modelId, const 
   if (servingMode == "transcription") return transcribe(base, modelId);
   if (servingMode == "speech") return speak(base, modelId);
   if (servingMode == "embedding") return embed(base, modelId);
+  if (servingMode == "captioning") return caption(base, modelId);
+  if (servingMode == "punctuation") return punctuate(base, modelId);
   return classify(base, modelId, servingMode == "image_classification");
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // What a user pastes to call a model the studio serves: a curl command and a Python program,
-// written for the model's serving mode (chat, image or text classification) with its address
-// and model id filled in and quoted for the shell and JSON.
+// written for the model's serving mode (chat, classification, transcription, speech, embedding,
+// captioning, punctuation) with its address and model id filled in and quoted for the shell and
+// JSON.
 #include <QString>
 #include <QUrl>
 

@@ -3,8 +3,10 @@
 #include "storage/run_query.h"
 #include "storage/workspace_index.h"
 #include "ui/deploy/api_error.h"
+#include "ui/deploy/caption_page.h"
 #include "ui/deploy/client_snippets.h"
 #include "ui/deploy/export_dialog.h"
+#include "ui/deploy/restoration_page.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/sse_parser.h"
 #include "ui/deploy/synthesis_page.h"
@@ -53,6 +55,10 @@ QString playgroundHint(const std::string& mode, const QString& url) {
                "Type labels and open an image: zero-shot through %1/v1/classify; embeddings through "
                "%1/v1/embeddings.")
         .arg(url);
+  if (mode == "captioning")
+    return DeployView::tr("Open or drop an image: captioned through %1/v1/chat/completions (an image_url part).")
+        .arg(url);
+  if (mode == "punctuation") return DeployView::tr("Restore punctuation through %1/v1/punctuate.").arg(url);
   return DeployView::tr("Classify through %1/v1/classify.").arg(url);
 }
 
@@ -164,7 +170,8 @@ QWidget* DeployView::buildServerPanel() {
 }
 
 // The playground is a tab of its own (the main window adds it); this view drives it. Its pages:
-// 0 nothing to play with yet, 1 chat, 2 classification, 3 transcription, 4 speech.
+// 0 nothing to play with yet, 1 chat, 2 classification, 3 transcription, 4 speech, 5 captioning,
+// 6 punctuation.
 QWidget* DeployView::buildPlayground() {
   auto* box = new QWidget;
   auto* boxLayout = new QVBoxLayout(box);
@@ -176,12 +183,18 @@ QWidget* DeployView::buildPlayground() {
   playground_->addWidget(transcription_);
   synthesis_ = new SynthesisPage(network_, playground_);
   playground_->addWidget(synthesis_);
+  caption_ = new CaptionPage(network_, playground_);
+  playground_->addWidget(caption_);
+  restoration_ = new RestorationPage(network_, playground_);
+  playground_->addWidget(restoration_);
   boxLayout->addWidget(playground_, 1);
   playgroundStatus_ = new QLabel(box);
   playgroundStatus_->setWordWrap(true);
   boxLayout->addWidget(playgroundStatus_);
   connect(transcription_, &TranscriptionPage::status, playgroundStatus_, &QLabel::setText);
   connect(synthesis_, &SynthesisPage::status, playgroundStatus_, &QLabel::setText);
+  connect(caption_, &CaptionPage::status, playgroundStatus_, &QLabel::setText);
+  connect(restoration_, &RestorationPage::status, playgroundStatus_, &QLabel::setText);
   return box;
 }
 
@@ -323,10 +336,13 @@ void DeployView::serverStarted() {
   python_->setPlainText(snippets.python);
   snippets_->setTabText(1, snippets.pythonLabel);
   const bool chat = servingMode_ == "chat", heard = servingMode_ == "transcription", said = servingMode_ == "speech";
-  const bool zeroShot = servingMode_ == "embedding";
-  playground_->setCurrentIndex(chat ? 1 : heard ? 3 : said ? 4 : 2);
+  const bool zeroShot = servingMode_ == "embedding", captions = servingMode_ == "captioning";
+  const bool restores = servingMode_ == "punctuation";
+  playground_->setCurrentIndex(chat ? 1 : heard ? 3 : said ? 4 : captions ? 5 : restores ? 6 : 2);
   transcription_->setServer(heard ? server_->url() : QUrl(), server_->modelId());
   synthesis_->setServer(said ? server_->url() : QUrl(), server_->modelId());
+  caption_->setServer(captions ? server_->url() : QUrl(), server_->modelId());
+  restoration_->setServer(restores ? server_->url() : QUrl(), server_->modelId());
   for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_})
     w->setVisible(servingMode_ == "image_classification" || zeroShot);
   labels_->setVisible(zeroShot);
@@ -342,6 +358,8 @@ void DeployView::serverStopped(const QString& error) {
   playground_->setCurrentIndex(0);
   transcription_->setServer({}, {});
   synthesis_->setServer({}, {});
+  caption_->setServer({}, {});
+  restoration_->setServer({}, {});
   playgroundStatus_->clear();  // it spoke of the server that has gone
   updateButtons();
 }

@@ -29,6 +29,8 @@ class QTextBrowser;
 namespace reef::ui {
 
 class ServeProcess;
+class CaptionPage;
+class RestorationPage;
 class SynthesisPage;
 class TranscriptionPage;
 class WorkspaceSession;
@@ -70,6 +72,8 @@ class DeployView : public QWidget {
   QLineEdit* labelsInput() const { return labels_; }
   TranscriptionPage* transcriptionPage() const { return transcription_; }
   SynthesisPage* synthesisPage() const { return synthesis_; }
+  CaptionPage* captionPage() const { return caption_; }
+  RestorationPage* restorationPage() const { return restoration_; }
 
  Q_SIGNALS:
   // A streamed chat answer finished (its text), or a classification came back.
@@ -129,6 +133,8 @@ class DeployView : public QWidget {
   QTableWidget* predictions_;
   TranscriptionPage* transcription_;
   SynthesisPage* synthesis_;
+  CaptionPage* caption_;
+  RestorationPage* restoration_;
   QLabel* playgroundStatus_;
 };
 

@@ -3,12 +3,16 @@
 // id), it classifies a PNG of a test digit from the playground while the request count goes up, and
 // stops; a short KJV Llama run deployed answers a chat streamed in several chunks; a short FastPitch
 // run deployed speaks typed text in the Playground and shows the server's error for empty input;
-// a short CLIP run deployed classifies a picture into labels typed there.
+// a short CLIP run deployed classifies a picture into labels typed there; a short captioner
+// deployed captions an opened and a dropped image as `reef caption` does; a short punctuation run
+// deployed restores pasted text.
 #include "storage/workspace_index.h"
 #include "tests/support/speech_subset.h"
 #include "ui/audio/waveform_plot.h"
+#include "ui/deploy/caption_page.h"
 #include "ui/deploy/deploy_view.h"
 #include "ui/deploy/export_dialog.h"
+#include "ui/deploy/restoration_page.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/synthesis_page.h"
 #include "ui/engine_client.h"
@@ -21,9 +25,11 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -226,6 +232,81 @@ class TestDeployView : public QObject {
     QSignalSpy stopped(view.server(), &ServeProcess::stopped);
     QTest::mouseClick(view.stopButton(), Qt::LeftButton);
     QVERIFY(stopped.wait(20000));
+  }
+
+  void deployedCaptionerCaptionsImages() {
+    const qint64 captioner = train("captioner", {REEF_SOURCE_DIR "/resources/examples/multimodal/captioner.yaml",
+                                                 "--set", "model.freeze_image_encoder=false", "--set", "model.dim=32",
+                                                 "--set", "model.layers=1", "--set", "trainer.max_steps=10", "--set",
+                                                 "trainer.val_interval=10", "--set", "trainer.limit_val_batches=1"});
+    QVERIFY(captioner != 0);
+    const QString png = QString::fromStdString((test::dataRoot() / "multimodal/emoji/2764-fe0f.png").string());
+    QProcess cli;
+    cli.start(REEF_BINARY, {"caption", dir_.filePath("runs/captioner"), png});
+    QVERIFY(cli.waitForFinished(60000) && cli.exitCode() == 0);
+    const QString expected = QString::fromUtf8(cli.readAllStandardOutput()).trimmed();
+    DeployView view(*session_, &catalog_, REEF_BINARY);
+    view.setRun(captioner);
+    QVERIFY2(view.deployButton()->isEnabled(), "the catalog says the captioner serves captioning");
+    QSignalSpy started(view.server(), &ServeProcess::started);
+    QTest::mouseClick(view.deployButton(), Qt::LeftButton);
+    QVERIFY(started.wait(60000));
+    QVERIFY(view.curlSnippet()->toPlainText().contains("\"image_url\""));
+    QVERIFY(view.pythonSnippet()->toPlainText().contains("client.chat.completions.create"));
+    CaptionPage* page = view.captionPage();
+    QSignalSpy captioned(page, &CaptionPage::captioned);
+    page->captionFile(png);
+    QVERIFY2(captioned.wait(30000), qPrintable(view.playgroundStatus()->text()));
+    QCOMPARE(page->caption()->text(), expected);
+    QVERIFY2(view.playgroundStatus()->text().startsWith("Captioned in"), qPrintable(view.playgroundStatus()->text()));
+    // Dropped from a file manager: the same image, the same caption.
+    page->caption()->clear();
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(png)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(page, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(page, &drop);
+    QVERIFY2(captioned.wait(30000), qPrintable(view.playgroundStatus()->text()));
+    QCOMPARE(page->caption()->text(), expected);
+    // A file that is not an image: the server's 400 in the status line.
+    page->captionFile(QString(REEF_SOURCE_DIR "/README.md"));
+    QTRY_VERIFY2_WITH_TIMEOUT(view.playgroundStatus()->text().contains("messages"),
+                              qPrintable(view.playgroundStatus()->text()), 20000);
+    QSignalSpy stopped(view.server(), &ServeProcess::stopped);
+    QTest::mouseClick(view.stopButton(), Qt::LeftButton);
+    QVERIFY(stopped.wait(20000));
+  }
+
+  void deployedPunctuationModelRestoresText() {
+    const qint64 punctuation =
+        train("punctuation",
+              {REEF_SOURCE_DIR "/resources/examples/nlp/fortunes_punctuation.yaml", "--set", "model.dim=32", "--set",
+               "model.depth=1", "--set", "model.heads=2", "--set", "trainer.max_steps=20", "--set",
+               "trainer.val_interval=20", "--set", "trainer.limit_val_batches=1", "--set", "data.max_length=64"});
+    QVERIFY(punctuation != 0);
+    DeployView view(*session_, &catalog_, REEF_BINARY);
+    view.setRun(punctuation);
+    QSignalSpy started(view.server(), &ServeProcess::started);
+    QTest::mouseClick(view.deployButton(), Qt::LeftButton);
+    QVERIFY(started.wait(60000));
+    QVERIFY(view.curlSnippet()->toPlainText().contains("/v1/punctuate"));
+    RestorationPage* page = view.restorationPage();
+    QSignalSpy restored(page, &RestorationPage::restored);
+    page->input()->setPlainText("where are you going asked the old man i am going home");
+    page->restoreButton()->click();
+    QVERIFY2(restored.wait(30000), qPrintable(view.playgroundStatus()->text()));
+    // Every word is kept; only marks and capitals may change.
+    QString words = page->output()->toPlainText().toLower();
+    words.remove(QRegularExpression("[,.?]"));
+    QCOMPARE(words.simplified(), QString("where are you going asked the old man i am going home"));
+    QVERIFY2(view.playgroundStatus()->text().startsWith("Restored 12 words"),
+             qPrintable(view.playgroundStatus()->text()));
+    QSignalSpy stopped(view.server(), &ServeProcess::stopped);
+    QTest::mouseClick(view.stopButton(), Qt::LeftButton);
+    QVERIFY(stopped.wait(20000));
+    QVERIFY(!page->restoreButton()->isEnabled());
   }
 
   // Trained here rather than in initTestCase: an aligner (ASR) first, then FastPitch on a few
