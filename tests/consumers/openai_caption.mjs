@@ -1,7 +1,8 @@
 // The official OpenAI client (npm `openai`) against `reef serve` of a captioner, called as vision
 // chat models are: a user message with a text part and an image_url part (a data: URL), once
 // whole and once streamed; then a message without an image, a remote URL and an image that does
-// not decode, which must fail with 400 naming the parameter. Prints the answers as JSON.
+// not decode (also streamed), which must fail with 400 naming the parameter. Prints the answers
+// as JSON.
 // Usage: node openai_caption.mjs NODE_MODULES BASE_URL API_KEY IMAGE.png
 import fs from "node:fs";
 import { connect } from "./reef_openai.mjs";
@@ -23,9 +24,10 @@ for await (const chunk of stream) {
   ++chunks;
 }
 
-async function failure(messages) {
+async function failure(messages, stream = false) {
   try {
-    await client.chat.completions.create({ model, messages });
+    const answer = await client.chat.completions.create({ model, messages, stream });
+    if (stream) for await (const chunk of answer) void chunk;
     return null;
   } catch (e) {
     return { status: e.status ?? null, param: e.param ?? null, message: e.message };
@@ -41,4 +43,5 @@ console.log(JSON.stringify({
   noImage: await failure([{ role: "user", content: "What is in this picture?" }]),
   remote: await failure(ask("https://example.com/heart.png")),
   notImage: await failure(ask("data:image/png;base64,bm90IGFuIGltYWdl")),
+  notImageStreamed: await failure(ask("data:image/png;base64,bm90IGFuIGltYWdl"), true),
 }));

@@ -4,6 +4,7 @@
 #include <QDropEvent>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMimeData>
@@ -32,6 +33,7 @@ CaptionPage::CaptionPage(QNetworkAccessManager* network, QWidget* parent) : Play
   image_ = new QLabel(tr("Open or drop an image"), this);
   image_->setFixedSize(256, 256);
   image_->setAlignment(Qt::AlignCenter);
+  image_->setWordWrap(true);
   image_->setStyleSheet("border: 1px dashed #999");
   left->addWidget(open_);
   left->addWidget(image_);
@@ -77,8 +79,10 @@ void CaptionPage::captionFile(const QString& path) {
   }
   const QByteArray bytes = file.readAll();
   QPixmap pixmap;
-  pixmap.loadFromData(bytes);
-  image_->setPixmap(pixmap.scaled(image_->size() - QSize(8, 8), Qt::KeepAspectRatio, Qt::FastTransformation));
+  if (pixmap.loadFromData(bytes))
+    image_->setPixmap(pixmap.scaled(image_->size() - QSize(8, 8), Qt::KeepAspectRatio, Qt::FastTransformation));
+  else
+    image_->setText(tr("No preview: %1 is not an image Qt reads").arg(QFileInfo(path).fileName()));
   const std::string type = bytes.startsWith("\x89PNG") ? "image/png" : "image/jpeg";
   const Json part = {{"type", "image_url"},
                      {"image_url", {{"url", "data:" + type + ";base64," + bytes.toBase64().toStdString()}}}};
@@ -87,7 +91,9 @@ void CaptionPage::captionFile(const QString& path) {
   caption_->clear();
   Q_EMIT status(tr("Captioning..."));
   postJson("/v1/chat/completions", body, [this](const Json& result, qint64 ms) {
-    const QString text = QString::fromStdString(result["choices"][0]["message"].value("content", ""));
+    const Json choices = result.value("choices", Json::array());
+    const Json message = choices.empty() ? Json::object() : choices[0].value("message", Json::object());
+    const QString text = QString::fromStdString(message.value("content", ""));
     caption_->setText(text);
     Q_EMIT status(tr("Captioned in %1 ms (%2 tokens).").arg(ms).arg(result["usage"].value("completion_tokens", 0)));
     Q_EMIT captioned(text);

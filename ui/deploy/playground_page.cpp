@@ -40,7 +40,7 @@ void PlaygroundPage::postJson(const QString& endpoint, const Json& body,
     const QByteArray answer = reply->readAll();
     if (reply->error() == QNetworkReply::OperationCanceledError) return;  // by setServer()
     const Json result = Json::parse(answer.toStdString(), nullptr, false);
-    if (reply->error() != QNetworkReply::NoError || result.is_discarded()) {
+    if (reply->error() != QNetworkReply::NoError || !result.is_object()) {
       showError(apiErrorOf(reply, answer));
       return;
     }

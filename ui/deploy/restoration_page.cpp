@@ -40,7 +40,8 @@ void RestorationPage::restore() {
   Q_EMIT status(tr("Restoring..."));
   const Json body = {{"model", modelId().toStdString()}, {"input", text.toStdString()}};
   postJson("/v1/punctuate", body, [this](const Json& result, qint64 ms) {
-    const QString restoredText = QString::fromStdString(result["data"][0].value("text", ""));
+    const Json data = result.value("data", Json::array());
+    const QString restoredText = QString::fromStdString(data.empty() ? "" : data[0].value("text", ""));
     output_->setPlainText(restoredText);
     Q_EMIT status(tr("Restored %1 words in %2 ms.").arg(restoredText.split(' ', Qt::SkipEmptyParts).size()).arg(ms));
     Q_EMIT restored(restoredText);

@@ -189,7 +189,7 @@ engine::ExportedModel exportOnnx(engine::Model& recognizer, const Json& spec, co
   g.metadata("subsampling", std::to_string(model.subsampling()));
   const std::filesystem::path& file = request.destination;
   g.write(file);
-  const std::filesystem::path vocabulary = file.parent_path() / (file.stem().string() + ".vocabulary.json");
+  const std::filesystem::path vocabulary = exporting::besideGraph(file, ".vocabulary.json");
   const Json described = {{"labels", labels},
                           {"blank", 0},
                           {"sample_rate", mel.sampleRate},

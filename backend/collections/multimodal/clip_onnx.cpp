@@ -14,12 +14,8 @@ namespace reef::multimodal {
 
 namespace {
 
-fs::path besides(const fs::path& destination, const std::string& suffix) {
-  return destination.parent_path() / (destination.stem().string() + suffix);
-}
-
 void describe(exporting::OnnxGraph& g, ClipModel& model) {
-  g.metadata("logit_scale", Json(model.similarityScale()).dump());
+  g.metadata("similarity_scale", Json(model.similarityScale()).dump());
   g.metadata("zero_shot_prompt", model.settings().zeroShotPrompt);
   g.metadata("embeddings", "unit length: the cosine similarity of an image and a text is their dot product");
 }
@@ -76,9 +72,10 @@ engine::ExportedModel exportOnnx(engine::Model& clip, const Json& spec, const en
   torch::NoGradGuard noGrad;
   auto& model = dynamic_cast<ClipModel&>(clip);
   model.module().eval();
-  engine::ExportedModel image = imageGraph(model, request, besides(request.destination, ".image.onnx"));
-  const engine::ExportedModel text = textGraph(model, spec, request, besides(request.destination, ".text.onnx"));
-  const fs::path tokenizer = besides(request.destination, ".tokenizer.model");
+  engine::ExportedModel image = imageGraph(model, request, exporting::besideGraph(request.destination, ".image.onnx"));
+  const engine::ExportedModel text =
+      textGraph(model, spec, request, exporting::besideGraph(request.destination, ".text.onnx"));
+  const fs::path tokenizer = exporting::besideGraph(request.destination, ".tokenizer.model");
   fs::copy_file(model.settings().tokenizer, tokenizer, fs::copy_options::overwrite_existing);
   image.files.insert(image.files.end(), {text.files.front(), tokenizer});
   image.checks.front().name += " (image encoder)";

@@ -43,7 +43,7 @@ engine::ExportedModel exportOnnx(engine::Model& classifier, const Json& spec, co
                           std::to_string(model.pad()) + ", at most " + std::to_string(model.maxLength()) + " tokens");
   g.write(file);
   // The graph takes token ids: the tokenizer goes beside it.
-  const std::filesystem::path tokenizer = file.parent_path() / (file.stem().string() + ".tokenizer.model");
+  const std::filesystem::path tokenizer = exporting::besideGraph(file, ".tokenizer.model");
   std::filesystem::copy_file(model.tokenizerPath(), tokenizer, std::filesystem::copy_options::overwrite_existing);
   return {{file, tokenizer}, {exporting::checkOnnxFile(file, s)}, s};
 }

@@ -167,7 +167,9 @@ std::string renderChat(const Json& messages, Json* images) {
     } else if (c.is_array()) {
       for (size_t k = 0; k < c.size(); ++k) {
         const Json& part = c[k];
-        const std::string type = part.is_object() ? part.value("type", "") : "";
+        const std::string type = part.is_object() && part.contains("type") && part["type"].is_string()
+                                     ? part["type"].get<std::string>()
+                                     : "";
         const std::string at = where + ".content[" + std::to_string(k) + "]";
         if (type == "text" && part.contains("text") && part["text"].is_string())
           prompt += part["text"].get<std::string>();
@@ -446,6 +448,10 @@ PunctuationRequest parsePunctuationRequest(const std::string& body) {
   const Json texts = in.is_string() ? Json::array({in}) : in;
   if (!texts.is_array() || texts.empty())
     throw invalidRequest("'input' must be a string or a non-empty array of strings, not " + typeName(in), "input");
+  if (texts.size() > kMaxPunctuationTexts)
+    throw invalidRequest("'input' holds " + std::to_string(texts.size()) + " texts; at most " +
+                             std::to_string(kMaxPunctuationTexts) + " per request",
+                         "input");
   size_t characters = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
     const std::string where = "input[" + std::to_string(i) + "]";

@@ -115,13 +115,13 @@ std::vector<std::string> speechSentences(const std::string& input);
 std::string speechContentType(const std::string& responseFormat);
 
 // /v1/punctuate, Reef's own: `input` a text or an array of texts (none empty), at most
-// kMaxPunctuationCharacters in all; answered {"object": "list", "model", "data": [{index, text}]}
-// with each text's punctuation and capitals restored.
+// kMaxPunctuationTexts texts and kMaxPunctuationCharacters in all; answered {"object": "list", "model", "data":
+// [{index, text}]} with each text's punctuation and capitals restored.
 struct PunctuationRequest {
   std::string model;
   std::vector<std::string> texts;
 };
-inline constexpr size_t kMaxPunctuationCharacters = 100000;
+inline constexpr size_t kMaxPunctuationCharacters = 100000, kMaxPunctuationTexts = 1000;
 PunctuationRequest parsePunctuationRequest(const std::string& body);
 Json punctuationResponse(const PunctuationRequest& request, const std::vector<std::string>& restored);
 

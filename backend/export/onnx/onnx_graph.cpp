@@ -131,4 +131,8 @@ void OnnxGraph::write(const std::filesystem::path& file) const {
   });
 }
 
+std::filesystem::path besideGraph(const std::filesystem::path& graph, const std::string& suffix) {
+  return graph.parent_path() / (graph.stem().string() + suffix);
+}
+
 }  // namespace reef::exporting

@@ -51,4 +51,8 @@ class OnnxGraph {
   int64_t counter_ = 0;
 };
 
+// A file written beside an exported graph: <graph's folder>/<graph's stem><suffix>, e.g. the
+// tokenizer of model.onnx as model.tokenizer.model.
+std::filesystem::path besideGraph(const std::filesystem::path& graph, const std::string& suffix);
+
 }  // namespace reef::exporting

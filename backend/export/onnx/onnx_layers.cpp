@@ -38,8 +38,16 @@ std::string OnnxLayers::batchNorm(const std::string& x, const std::string& prefi
 
 namespace {
 
-// One value of a layer's size option (the layers here are square).
-int64_t first(const torch::ExpandingArray<2>& a) { return (*a)[0]; }
+// The one value of a square size option; a layer with another shape is not written wrong but refused.
+int64_t square(const torch::ExpandingArray<2>& a, const std::string& layer) {
+  if ((*a)[0] != (*a)[1])
+    throw std::runtime_error("'" + layer + "': only square kernels, strides and padding are written");
+  return (*a)[0];
+}
+
+void requireDefault(bool isDefault, const std::string& layer, const char* what) {
+  if (!isDefault) throw std::runtime_error("'" + layer + "': " + what + " is not written as ONNX (an exporter gap)");
+}
 
 }  // namespace
 
@@ -50,14 +58,17 @@ std::string OnnxLayers::sequential(const std::string& input, torch::nn::Sequenti
     torch::nn::Module& layer = *item.value();
     if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(&layer)) {
       const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&c->options.padding());
-      if (!padding) throw std::runtime_error("'" + p + "': only explicit padding is written as ONNX");
-      x = conv(x, p, first(c->options.stride()), first(*padding), c->options.groups());
+      requireDefault(padding && square(c->options.dilation(), p) == 1, p, "'same' padding or dilation");
+      x = conv(x, p, square(c->options.stride(), p), square(*padding, p), c->options.groups());
     } else if (auto* b = dynamic_cast<torch::nn::BatchNorm2dImpl*>(&layer)) {
       x = batchNorm(x, p, static_cast<float>(b->options.eps()));
     } else if (dynamic_cast<torch::nn::ReLUImpl*>(&layer)) {
       x = relu(x);
     } else if (auto* m = dynamic_cast<torch::nn::MaxPool2dImpl*>(&layer)) {
-      const int64_t kernel = first(m->options.kernel_size()), stride = first(m->options.stride());
+      requireDefault(
+          square(m->options.padding(), p) == 0 && square(m->options.dilation(), p) == 1 && !m->options.ceil_mode(), p,
+          "max-pool padding, dilation or ceil mode");
+      const int64_t kernel = square(m->options.kernel_size(), p), stride = square(m->options.stride(), p);
       x = g_.node(
           "MaxPool", {x},
           {{"kernel_shape", std::vector<int64_t>{kernel, kernel}}, {"strides", std::vector<int64_t>{stride, stride}}});

@@ -124,7 +124,7 @@ class TestMultimodalCli : public QObject {
     QCOMPARE(j["finish"], Json("stop"));
     QCOMPARE(j["usage"]["prompt_tokens"].get<int>(), 16);  // a 32x32 image is a 4x4 map of tokens
     QVERIFY(j["usage"]["completion_tokens"].get<int>() >= 1);
-    for (const char* bad : {"noImage", "remote", "notImage"}) {
+    for (const char* bad : {"noImage", "remote", "notImage", "notImageStreamed"}) {
       QCOMPARE(j[bad]["status"], Json(400));
       QCOMPARE(j[bad]["param"], Json("messages"));
     }

@@ -272,7 +272,7 @@ class TestDeployView : public QObject {
     QCOMPARE(page->caption()->text(), expected);
     // A file that is not an image: the server's 400 in the status line.
     page->captionFile(QString(REEF_SOURCE_DIR "/README.md"));
-    QTRY_VERIFY2_WITH_TIMEOUT(view.playgroundStatus()->text().contains("messages"),
+    QTRY_VERIFY2_WITH_TIMEOUT(view.playgroundStatus()->text().contains("image_url part is not a PNG"),
                               qPrintable(view.playgroundStatus()->text()), 20000);
     QSignalSpy stopped(view.server(), &ServeProcess::stopped);
     QTest::mouseClick(view.stopButton(), Qt::LeftButton);

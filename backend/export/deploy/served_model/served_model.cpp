@@ -286,15 +286,27 @@ bool ServedModel::generatesText() const { return s_->generation != nullptr || s_
 std::string ServedModel::description() const { return s_->description; }
 int64_t ServedModel::created() const { return s_->created; }
 
+namespace {
+
+// A captioner's request: its one image as pixels [C, H, W], or ApiError 400 naming messages.
+torch::Tensor captionImage(const std::string& id, const std::string& serving, const GenerationRequest& request) {
+  if (!request.chat) throw wrongEndpoint(id, serving);
+  if (request.images.size() != 1)
+    throw invalidRequest("model '" + id +
+                             "' captions one image per request: give it as an image_url content part "
+                             "(a data: URL); the request has " +
+                             std::to_string(request.images.size()),
+                         "messages");
+  int64_t pixelsLeft = kMaxRequestPixels;
+  const AnyImage image = decodeAnyImage(request.images.front(), "the image_url part", "messages", pixelsLeft);
+  return torch::tensor(image.pixels).view({image.size.channels, image.size.height, image.size.width});
+}
+
+}  // namespace
+
 void ServedModel::checkRequest(const GenerationRequest& request) const {
   if (s_->captioner) {
-    if (!request.chat) throw wrongEndpoint(s_->id, s_->serving);
-    if (request.images.size() != 1)
-      throw invalidRequest("model '" + s_->id +
-                               "' captions one image per request: give it as an image_url content "
-                               "part (a data: URL); the request has " +
-                               std::to_string(request.images.size()),
-                           "messages");
+    captionImage(s_->id, s_->serving, request);  // decoded here too, so that a stream fails before its 200
     return;
   }
   if (!s_->generation) throw wrongEndpoint(s_->id, s_->serving);
@@ -312,8 +324,8 @@ void ServedModel::checkRequest(const GenerationRequest& request) const {
 
 Completion ServedModel::complete(const GenerationRequest& request,
                                  const std::function<bool(const std::string&)>& onText) {
+  if (s_->captioner) return caption(request, onText);  // which checks the request itself
   checkRequest(request);
-  if (s_->captioner) return caption(request, onText);
   engine::SamplingOptions o;
   o.maxTokens = request.maxTokens;
   o.temperature = request.temperature;
@@ -465,8 +477,7 @@ std::vector<float> ServedModel::speak(const std::string& sentence, double speed)
 Completion ServedModel::caption(const GenerationRequest& request,
                                 const std::function<bool(const std::string&)>& onText) {
   const auto started = std::chrono::steady_clock::now();
-  std::vector<torch::Tensor> images = anyImages(request.images, "messages");
-  const std::string text = s_->captions->submit(std::move(images.front())).get();
+  const std::string text = s_->captions->submit(captionImage(s_->id, s_->serving, request)).get();
   if (onText) onText(text);
   Completion c{text, "stop", {s_->captioner->imageTokens(), s_->captioner->captionTokens(text)}, 0};
   c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

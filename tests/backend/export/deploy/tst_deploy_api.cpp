@@ -138,6 +138,7 @@ class TestDeployApi : public QObject {
     QCOMPARE(remote.param, std::string("messages"));
     QVERIFY2(QString(remote.what()).contains("data: URL"), remote.what());
     QCOMPARE(errorOf([&] { parseChatRequest(chat({{{"type", "input_audio"}}})); }).param, std::string("messages"));
+    QCOMPARE(errorOf([&] { parseChatRequest(chat({{{"type", 5}}})); }).status, 400);
     QCOMPARE(endpointFor("captioning"), std::string("/v1/chat/completions with an image_url content part"));
   }
 
@@ -157,6 +158,10 @@ class TestDeployApi : public QObject {
       QCOMPARE(e.status, 400);
       QCOMPARE(e.param, std::string("input"));
     }
+    QCOMPARE(errorOf([&] {
+               parsePunctuationRequest(body(Json(std::vector<std::string>(kMaxPunctuationTexts + 1, "a"))));
+             }).param,
+             std::string("input"));
     const std::string tooLong = body(std::string(kMaxPunctuationCharacters + 1, 'a'));
     QVERIFY(QString(errorOf([&] { parsePunctuationRequest(tooLong); }).what()).contains("split it"));
     QCOMPARE(errorOf([] { parsePunctuationRequest(Json{{"input", "a"}}.dump()); }).param, std::string("model"));
