@@ -59,6 +59,7 @@ class DeployView : public QWidget {
   ServeProcess* server() const { return server_; }
   // Playground
   QLineEdit* prompt() const { return prompt_; }
+  QDoubleSpinBox* temperature() const { return temperature_; }
   QPushButton* sendButton() const { return send_; }
   QTextBrowser* transcript() const { return transcript_; }
   QTableWidget* predictions() const { return predictions_; }

@@ -55,6 +55,7 @@ TranscriptionPage::TranscriptionPage(QNetworkAccessManager* network, QWidget* pa
 }
 
 void TranscriptionPage::setServer(const QUrl& url, const QString& modelId) {
+  if (reply_) reply_->abort();  // its answer would come from a server that has gone
   url_ = url;
   modelId_ = modelId;
   text_->clear();
@@ -63,6 +64,7 @@ void TranscriptionPage::setServer(const QUrl& url, const QString& modelId) {
 
 void TranscriptionPage::transcribeFile(const QString& path) {
   QFile file(path);
+  if (reply_) return;
   if (url_.isEmpty() || !file.open(QIODevice::ReadOnly)) {
     Q_EMIT status(tr("Cannot read %1").arg(path.toHtmlEscaped()));
     return;
@@ -77,12 +79,15 @@ void TranscriptionPage::transcribeFile(const QString& path) {
   form->append(field("model", modelId_.toUtf8()));
   form->append(field("response_format", "verbose_json"));
   form->append(field("timestamp_granularities[]", "word"));
-  QNetworkReply* reply = network_->post(QNetworkRequest(url_.resolved(QUrl("/v1/audio/transcriptions"))), form);
+  QNetworkReply* reply = reply_ =
+      network_->post(QNetworkRequest(url_.resolved(QUrl("/v1/audio/transcriptions"))), form);
   form->setParent(reply);
   Q_EMIT status(tr("Transcribing..."));
   connect(reply, &QNetworkReply::finished, this, [this, reply] {
     reply->deleteLater();
+    reply_.clear();
     const QByteArray answer = reply->readAll();
+    if (reply->error() == QNetworkReply::OperationCanceledError) return;  // by setServer()
     words_->setRowCount(0);
     if (reply->error() != QNetworkReply::NoError) {
       text_->clear();

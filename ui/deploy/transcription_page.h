@@ -2,11 +2,13 @@
 // The Playground for a speech recognizer: open an audio file (any format libsndfile reads, any
 // rate), send it to the running server's /v1/audio/transcriptions as any client would
 // (multipart, verbose_json with word times), and show the transcript and each word's times.
+#include <QPointer>
 #include <QUrl>
 #include <QWidget>
 
 class QLabel;
 class QNetworkAccessManager;
+class QNetworkReply;
 class QPushButton;
 class QTableWidget;
 class QTextBrowser;
@@ -34,6 +36,7 @@ class TranscriptionPage : public QWidget {
   QNetworkAccessManager* network_;
   QUrl url_;
   QString modelId_;
+  QPointer<QNetworkReply> reply_;  // the request being answered
   QPushButton* open_;
   QLabel* file_;
   QTextBrowser* text_;

@@ -5,7 +5,8 @@
 // run deployed speaks typed text in the Playground and shows the server's error for empty input;
 // a short CLIP run deployed classifies a picture into labels typed there; a short captioner
 // deployed captions an opened and a dropped image as `reef caption` does; a short punctuation run
-// deployed restores pasted text.
+// deployed restores pasted text; the speech recognizer that aligned the synthesizer, deployed,
+// transcribes jfk.wav and drops a request the stopped server can no longer answer.
 #include "storage/workspace_index.h"
 #include "tests/support/speech_subset.h"
 #include "ui/audio/waveform_plot.h"
@@ -15,6 +16,7 @@
 #include "ui/deploy/restoration_page.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/synthesis_page.h"
+#include "ui/deploy/transcription_page.h"
 #include "ui/engine_client.h"
 #include "ui/main_window.h"
 #include "ui/workspace_session.h"
@@ -177,6 +179,8 @@ class TestDeployView : public QObject {
     QVERIFY(view.sendButton()->isEnabled());
     QVERIFY(view.pythonSnippet()->toPlainText().contains("client.chat.completions.create"));
     QSignalSpy answered(&view, &DeployView::chatFinished);
+    // Greedy: a sampled answer of a 30-step model can end after a token or two.
+    view.temperature()->setValue(0);
     view.prompt()->setText("And God said");
     QTest::mouseClick(view.sendButton(), Qt::LeftButton);
     QVERIFY2(answered.wait(60000), qPrintable(view.playgroundStatus()->text()));
@@ -184,7 +188,7 @@ class TestDeployView : public QObject {
     QVERIFY(!answer.isEmpty());
     QVERIFY(view.transcript()->toPlainText().contains("And God said"));
     // The transcript shows line breaks as paragraph separators: compare with whitespace folded
-    // (the answer is sampled, so it may contain any).
+    // (the answer may contain any).
     QVERIFY2(view.transcript()->toPlainText().simplified().contains(answer.left(20).simplified()), qPrintable(answer));
     const int chunks = view.playgroundStatus()->text().section(' ', 0, 0).toInt();
     QVERIFY2(chunks > 3, qPrintable(view.playgroundStatus()->text()));
@@ -398,6 +402,33 @@ class TestDeployView : public QObject {
     QTest::mouseClick(view.stopButton(), Qt::LeftButton);
     QVERIFY(stopped.wait(20000));
     QVERIFY(!page->speakButton()->isEnabled());
+  }
+
+  void deployedSpeechRecognizerTranscribesAFile() {
+    const qint64 asr = session_->index().resolveRun(dir_.filePath("runs/aligner").toStdString());
+    QVERIFY2(asr != 0, "runs after deployedSpeechSynthesizerSpeaksTypedText, which trains it");
+    DeployView view(*session_, &catalog_, REEF_BINARY);
+    view.setRun(asr);
+    QSignalSpy started(view.server(), &ServeProcess::started);
+    QTest::mouseClick(view.deployButton(), Qt::LeftButton);
+    QVERIFY(started.wait(60000));
+    TranscriptionPage* page = view.transcriptionPage();
+    QSignalSpy transcribed(page, &TranscriptionPage::transcribed);
+    const QString jfk = QString::fromStdString((test::dataRoot() / "speech/samples/jfk.wav").string());
+    page->transcribeFile(jfk);
+    QVERIFY2(transcribed.wait(60000), qPrintable(view.playgroundStatus()->text()));
+    QVERIFY2(view.playgroundStatus()->text().startsWith("11.0 s of audio"),
+             qPrintable(view.playgroundStatus()->text()));
+    // A request still running when the page leaves its server (as Stop makes it) is abandoned,
+    // never shown.
+    page->transcribeFile(jfk);
+    page->setServer({}, {});
+    QTest::qWait(500);
+    QCOMPARE(transcribed.count(), 1);
+    QVERIFY(page->text()->toPlainText().isEmpty());
+    QSignalSpy stopped(view.server(), &ServeProcess::stopped);
+    QTest::mouseClick(view.stopButton(), Qt::LeftButton);
+    QVERIFY(stopped.wait(20000));
   }
 };
 
