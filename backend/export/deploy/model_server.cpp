@@ -107,14 +107,14 @@ struct ModelServer::Impl {
     GenerationRequest request = chat ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
     checkModel(request.model);
     if (!model.generatesText()) throw wrongEndpoint(model.id(), model.serving());
-    model.checkRequest(request);  // before a stream's 200 is committed
     const std::string id = newId(chat ? "chatcmpl" : "cmpl");
     const int64_t created = now();
-    if (!request.stream) {
+    if (!request.stream) {  // complete() checks the request itself
       const Completion c = model.complete(request, {});
       res.set_content(text(completionResponse(request, id, created, c.text, c.finishReason, c.usage)), kJson);
       return;
     }
+    model.checkRequest(request);  // before the stream's 200 is committed
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
