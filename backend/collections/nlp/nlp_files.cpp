@@ -28,4 +28,15 @@ std::vector<int> encoderTokens(const text::Tokenizer& tokenizer, const std::stri
 
 int padId(const text::Tokenizer& tokenizer) { return tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk(); }
 
+uint64_t textHash(const std::string& text) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+
+engine::Split splitOfText(const std::string& text) {
+  const uint64_t bucket = textHash(text) % 20;
+  return bucket < 2 ? engine::Split::Test : bucket < 4 ? engine::Split::Val : engine::Split::Train;
+}
+
 }  // namespace reef::nlp

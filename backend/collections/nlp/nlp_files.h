@@ -1,7 +1,7 @@
 #pragma once
 // What the NLP models share about their files: paths from the spec (absolute, or under the data
-// root), the SentencePiece tokenizer (loaded with the fix when missing; its pad id), and the split
-// a Split names.
+// root), the SentencePiece tokenizer (loaded with the fix when missing; its pad id), which split a
+// text belongs to, and the split a Split names.
 #include "backend/collections/text/tokenizer.h"
 #include "backend/engine/core/dataset.h"
 
@@ -22,6 +22,13 @@ std::vector<int> encoderTokens(const text::Tokenizer& tokenizer, const std::stri
 
 // The id that pads batches: the tokenizer's pad piece, or unk when it has none.
 int padId(const text::Tokenizer& tokenizer);
+
+// The split of a text, from a hash of its bytes: a tenth is test, a tenth validation. Every NLP
+// task splits by this one rule, so that pretraining on a file never trains on a text that a
+// fine-tune on the same file evaluates (and copies of a text always share a split).
+engine::Split splitOfText(const std::string& text);
+// The 64-bit FNV-1a hash of a text's bytes, the same on every machine and build.
+uint64_t textHash(const std::string& text);
 
 // data.train / val / test for `split`, for any data with those three members.
 template <typename Data>

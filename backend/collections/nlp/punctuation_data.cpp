@@ -102,7 +102,6 @@ PunctuationData loadPunctuationData(const std::filesystem::path& file, const std
   const bool jsonl = file.extension() == ".jsonl";
   std::vector<TaggedExample> train, val, test;
   std::string line;
-  int64_t kept = 0;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     std::string text = line;
     if (jsonl) {
@@ -116,9 +115,8 @@ PunctuationData loadPunctuationData(const std::filesystem::path& file, const std
     if (words.size() < 3) continue;
     TaggedExample e = tagWords(words, tokenizer, maxLength);
     if (e.tokens.empty()) continue;
-    auto& split = kept % 20 == 0 ? val : kept % 20 == 1 ? test : train;
-    split.push_back(std::move(e));
-    ++kept;
+    const engine::Split split = splitOfText(text);
+    (split == engine::Split::Train ? train : split == engine::Split::Val ? val : test).push_back(std::move(e));
   }
   if (train.empty()) throw std::runtime_error("'" + file.string() + "' has no passage of three words or more");
   std::vector<int64_t> counts(punctuationMarks().size());

@@ -54,8 +54,8 @@ struct PunctuationData {
   std::vector<int64_t> markCounts;  // per mark, in the training split
 };
 
-// Every line (of a .txt) or JSON line's `textField` with at least three words is an example;
-// every 20th is held out for validation, the one after it for test (a split that never changes).
+// Every line (of a .txt) or JSON line's `textField` with at least three words is an example, in
+// the split splitOfText gives it.
 PunctuationData loadPunctuationData(const std::filesystem::path& file, const std::string& textField,
                                     const text::Tokenizer& tokenizer, int64_t maxLength);
 

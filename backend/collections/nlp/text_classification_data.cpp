@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <random>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -76,28 +75,25 @@ TextClassificationData loadTextClassification(const fs::path& file, const TextCl
   }
   std::map<std::string, int64_t> index;
   for (size_t i = 0; i < out.classes.size(); ++i) index[out.classes[i]] = static_cast<int64_t>(i);
-  std::vector<std::vector<TextExample>> perClass(out.classes.size());
+  std::vector<TextExample> train, val, test;
+  std::vector<int64_t> perClass(out.classes.size());
+  out.trainCounts.assign(out.classes.size(), 0);
   for (const auto& [text, label] : rows) {
     auto it = index.find(label);
     if (it == index.end()) continue;  // a class not chosen
-    perClass[static_cast<size_t>(it->second)].push_back({encoderTokens(tokenizer, text, format.maxLength), it->second});
+    const auto c = static_cast<size_t>(it->second);
+    ++perClass[c];
+    const engine::Split split = splitOfText(text);
+    (split == engine::Split::Train ? train
+     : split == engine::Split::Val ? val
+                                   : test)
+        .push_back({encoderTokens(tokenizer, text, format.maxLength), it->second});
+    if (split == engine::Split::Train) ++out.trainCounts[c];
   }
-  std::vector<TextExample> train, val, test;
-  std::mt19937_64 shuffle(20261127);  // fixed: the split is part of the dataset, not of the run
-  for (size_t c = 0; c < perClass.size(); ++c) {
-    auto& examples = perClass[c];
-    if (examples.size() < 10)
-      throw std::runtime_error("class '" + out.classes[c] + "' has " + std::to_string(examples.size()) +
-                               " examples in '" + file.string() +
-                               "'; each class needs at least 10 (check data.classes)");
-    std::shuffle(examples.begin(), examples.end(), shuffle);
-    const size_t nTest = examples.size() / 10, nVal = examples.size() / 10;
-    test.insert(test.end(), examples.begin(), examples.begin() + static_cast<std::ptrdiff_t>(nTest));
-    val.insert(val.end(), examples.begin() + static_cast<std::ptrdiff_t>(nTest),
-               examples.begin() + static_cast<std::ptrdiff_t>(nTest + nVal));
-    train.insert(train.end(), examples.begin() + static_cast<std::ptrdiff_t>(nTest + nVal), examples.end());
-    out.trainCounts.push_back(static_cast<int64_t>(examples.size() - nTest - nVal));
-  }
+  for (size_t c = 0; c < perClass.size(); ++c)
+    if (perClass[c] < 10)
+      throw std::runtime_error("class '" + out.classes[c] + "' has " + std::to_string(perClass[c]) + " examples in '" +
+                               file.string() + "'; each class needs at least 10 (check data.classes)");
   const int pad = padId(tokenizer);
   out.train = std::make_shared<TextClassificationDataset>(std::move(train), pad);
   out.val = std::make_shared<TextClassificationDataset>(std::move(val), pad);

@@ -1,8 +1,8 @@
 #pragma once
 // Labelled texts for classification: JSON lines ({"<text field>": ..., "<label field>": ...}) or
 // TSV (text, a tab, the label), tokenized with the collection's SentencePiece tokenizer and split
-// per class (stratified) into train/val/test 80/10/10 by a fixed shuffle, so that the split never
-// changes between runs and every class is in every split in proportion.
+// into train/val/test 80/10/10 by splitOfText: the split never changes between runs, and a
+// pretraining run on the same file never saw a held-out text.
 #include "backend/collections/text/tokenizer.h"
 #include "backend/engine/core/dataset.h"
 
