@@ -298,7 +298,13 @@ void DeployView::setRun(qint64 run) {
 void DeployView::updateButtons() {
   const bool serving = server_->running();
   export_->setEnabled(!runPath_.isEmpty());
-  deploy_->setEnabled(!runPath_.isEmpty() && !serving && capabilities_.serving != "none");
+  const bool servable = capabilities_.serving != "none";
+  deploy_->setEnabled(!runPath_.isEmpty() && !serving && servable);
+  deploy_->setToolTip(servable || runPath_.isEmpty()
+                          ? QString()
+                          : tr("%1 declares no serving mode: there is nothing to deploy (a pretrained encoder starts "
+                               "other models through trainer.init_from)")
+                                .arg(model_));
   stop_->setEnabled(serving);
   send_->setEnabled(serving && !server_->url().isEmpty() && !chatReply_);
 }

@@ -20,6 +20,8 @@ class EncoderTrunk {
   EncoderTrunk(torch::nn::Module& owner, const EncoderTrunkOptions& options);
   // tokens [B, L], padding [B, L] (true at padding) -> features [B, L, D].
   torch::Tensor encode(const torch::Tensor& tokens, const torch::Tensor& padding, bool training);
+  // The token embeddings [vocab, D], which a masked-language-model head reuses as its output layer.
+  const torch::Tensor& embedding() const { return embed_->weight; }
 
  private:
   torch::nn::Embedding embed_{nullptr};

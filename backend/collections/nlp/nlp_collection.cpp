@@ -1,5 +1,6 @@
 #include "backend/collections/nlp/nlp_collection.h"
 
+#include "backend/collections/nlp/masked_lm_model.h"
 #include "backend/collections/nlp/punctuation_model.h"
 #include "backend/collections/nlp/text_classifier.h"
 #include "backend/collections/nlp/text_onnx.h"
@@ -64,12 +65,12 @@ ModelCapabilities punctuationCapabilities() {
 void registerNlpCollection(engine::Registry& registry) {
   registry.addCollection(
       "nlp",
-      "Text classification on labelled texts (JSON lines or TSV) and punctuation/capitalisation restoration on prose, "
-      "with a SentencePiece tokenizer",
+      "Text classification on labelled texts (JSON lines or TSV), punctuation/capitalisation restoration on prose, and "
+      "masked-language-model pretraining of their encoder on unlabelled text, with a SentencePiece tokenizer",
       {
           stringParam("dataset", "text/fortunes.jsonl",
                       "JSON-lines or .tsv (text<TAB>label) file (punctuation: JSON lines or a text file, one passage a "
-                      "line): absolute, or relative to the data root"),
+                      "line; mlm: several of those, separated by commas): absolute, or relative to the data root"),
           stringParam("text_field", "text", "JSON field holding the text"),
           stringParam("label_field", "category", "JSON field holding the label (classifiers)"),
           stringParam("classes", "",
@@ -119,6 +120,24 @@ void registerNlpCollection(engine::Registry& registry) {
        encoderTrunkParams(), punctuationCapabilities()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         return std::make_unique<PunctuationModel>(context);
+      });
+  registry.addModel(
+      "nlp",
+      {"mlm",
+       "Masked-language-model pretraining of the transformer trunk on unlabelled text (whole-word masking); the run "
+       "starts the encoder classifier or the punctuation model through trainer.init_from",
+       [] {
+         Section s = encoderTrunkParams();
+         s.push_back(floatParam("mask_probability", 0.15, 0.01, 0.5,
+                                "Share of words masked; every piece of a chosen word is predicted"));
+         s.push_back(floatParam("plain_fraction", 0.5, 0, 1,
+                                "Share of passages shown lower-cased without punctuation, as the punctuation model "
+                                "reads its input"));
+         return s;
+       }(),
+       {}},
+      [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
+        return std::make_unique<MaskedLanguageModel>(context);
       });
 }
 

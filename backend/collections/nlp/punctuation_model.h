@@ -36,6 +36,7 @@ class PunctuationModel : public engine::Model, public engine::TextRestoration {
   torch::Tensor trainingStep(const engine::Batch& batch) override;
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
   std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override;
+  std::vector<std::string> taskHeads() const override { return {"punct_head.", "capital_head."}; }
 
   // `text` with its punctuation and capitals restored (whatever it had is dropped first).
   std::string restore(const std::string& text) override;

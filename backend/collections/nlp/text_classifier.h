@@ -26,6 +26,7 @@ class TextClassifier : public engine::Model, public engine::TextClassification {
   torch::Tensor trainingStep(const engine::Batch& batch) override;
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
   std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override;
+  std::vector<std::string> taskHeads() const override { return {"head."}; }
 
   // Token ids [B, L] (padded with pad()) -> logits [B, classes].
   torch::Tensor logits(const torch::Tensor& tokens) { return network_->forward(tokens); }

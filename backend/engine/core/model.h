@@ -74,6 +74,10 @@ class Model {
     (void)group;
     return {};
   }
+  // Name prefixes of the tensors that belong to the model's task rather than to what a pretrained
+  // run shares with it ("head."): `trainer.init_from` starts them afresh where the source lacks
+  // them or holds them in another shape. Every other tensor must come from the source.
+  virtual std::vector<std::string> taskHeads() const { return {}; }
   // The files under the data root that building this model for inference needs (its tokenizer),
   // which a bundle carries; nullopt when the model cannot be built without its datasets.
   virtual std::optional<std::vector<std::filesystem::path>> inferenceAssets() const { return std::nullopt; }

@@ -3,6 +3,8 @@
 #include "backend/engine/core/lora.h"
 #include "backend/engine/core/torch_compat.h"
 
+#include <algorithm>
+
 namespace reef::engine {
 
 RngRestore rngToRestore(const std::map<std::string, torch::Tensor>& tensors, const std::string& key, int rank,
@@ -103,12 +105,42 @@ std::optional<int64_t> CheckpointState::resume(TrainerState& state, bool resumeA
   return latest;
 }
 
-void CheckpointState::initialiseFrom(const std::string& source, RunLog& log) {
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+void CheckpointState::initialiseFrom(const std::string& source, const std::vector<std::string>& heads, RunLog& log) {
   const CheckpointRef ref = findCheckpoint(source, "best");
-  const size_t loaded = loadModel(loadCheckpointWeights(ref.weights()), ref.weights().string(),
-                                  [](const std::string& name) { return isAdapterTensor(name); });
-  log.info("initialised " + std::to_string(loaded) + " of " + std::to_string(moduleState(net_).size()) +
-           " tensors from " + ref.weights().string());
+  std::map<std::string, torch::Tensor> whole = loadCheckpointWeights(ref.weights());
+  const auto isHead = [&heads](const std::string& name) {
+    return std::any_of(heads.begin(), heads.end(), [&](const std::string& h) { return name.rfind(h, 0) == 0; });
+  };
+  std::map<std::string, torch::Tensor> own;
+  for (const auto& [name, t] : moduleState(net_)) own.emplace(name, t);
+  // The source's tensors this model lacks (a pretraining head), and this model's heads that the
+  // source lacks or holds in another shape (another number of classes), are left out.
+  std::vector<std::string> unused, fresh;
+  for (auto it = whole.begin(); it != whole.end();) {
+    const auto mine = own.find(it->first);
+    const bool drop = mine == own.end() || (isHead(it->first) && mine->second.sizes() != it->second.sizes());
+    if (mine == own.end()) unused.push_back(it->first);
+    it = drop ? whole.erase(it) : std::next(it);
+  }
+  for (const auto& [name, t] : own)
+    if (isHead(name) && !whole.count(name)) fresh.push_back(name);
+  const size_t loaded = loadModel(whole, ref.weights().string(),
+                                  [&](const std::string& name) { return isAdapterTensor(name) || isHead(name); });
+  std::string line = "initialised " + std::to_string(loaded) + " of " + std::to_string(own.size()) + " tensors from " +
+                     ref.weights().string();
+  if (!fresh.empty()) line += "; new for this task: " + joined(fresh);
+  if (!unused.empty()) line += "; not used: " + joined(unused);
+  log.info(line);
 }
 
 std::optional<Json> CheckpointState::save(TrainerState& state, std::optional<double> monitorValue, int64_t keepTopK,

@@ -23,8 +23,9 @@ class CheckpointState {
   // trainer state into `state` (whose spec hash is kept); its step, or nullopt when the run has
   // none. Throws when it has one but exp.resume is never (`resumeAuto` false).
   std::optional<int64_t> resume(TrainerState& state, bool resumeAuto, RunLog& log);
-  // trainer.init_from: another run's or checkpoint's weights (LoRA adapters may be missing).
-  void initialiseFrom(const std::string& source, RunLog& log);
+  // trainer.init_from: another run's or checkpoint's weights. LoRA adapters and the tensors under
+  // `heads` (Model::taskHeads) may be missing from it; what it holds that the model lacks is not used.
+  void initialiseFrom(const std::string& source, const std::vector<std::string>& heads, RunLog& log);
   // Writes checkpoint state.step: every rank calls it, rank 0 writes, records the optimizer's step
   // count and `monitorValue` in `state`, and applies keep-top-k. On rank 0, the checkpoint event.
   std::optional<Json> save(TrainerState& state, std::optional<double> monitorValue, int64_t keepTopK, bool monitorMax,

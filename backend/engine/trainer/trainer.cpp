@@ -216,7 +216,7 @@ void Trainer::Session::resume() {
   if (resumedFrom_)
     loader_->seek(state_.position);
   else if (!ts_.initFrom.empty())
-    checkpoints_->initialiseFrom(ts_.initFrom, log_);
+    checkpoints_->initialiseFrom(ts_.initFrom, model_->taskHeads(), log_);
   checkpointedStep_ = resumedFrom_;
 }
 
