@@ -6,6 +6,8 @@
 #include "ui/cluster/cluster_followers.h"
 #include "ui/deploy/deploy_view.h"
 #include "ui/designer/designer_widget.h"
+#include "ui/designer/run_choices.h"
+#include "ui/designer/spec_form.h"
 #include "ui/engine_client.h"
 #include "ui/plots/curve_dashboard.h"
 #include "ui/runs/compare_view.h"
@@ -91,6 +93,7 @@ bool MainWindow::openWorkspace(const QString& path) {
   if (catalog_) {
     designer_ = new DesignerWidget(*catalog_, reefBinary_);
     designer_->setWorkspace(session_->workspace());
+    designer_->form()->setRunSource([this] { return runChoices(session_->index()); });
     refreshClusterTargets();
     tabs_->addTab(designer_, tr("Designer"));
     connect(designer_, &DesignerWidget::launched, this, [this](const QString& runDir) {

@@ -157,6 +157,12 @@ Param advanced(Param param) {
   return param;
 }
 
+Param runParam(std::string key, std::string description) {
+  Param p = stringParam(std::move(key), "", std::move(description));
+  p.format = "run";
+  return p;
+}
+
 Json toJson(const Param& p) {
   Json j;
   j["key"] = p.key;
@@ -169,6 +175,7 @@ Json toJson(const Param& p) {
   j["description"] = p.description;
   if (!p.special.empty()) j["special"] = p.special;
   if (p.advanced) j["advanced"] = true;
+  if (!p.format.empty()) j["format"] = p.format;
   return j;
 }
 
@@ -184,6 +191,7 @@ Param paramFromJson(const Json& j) {
   p.description = j.value("description", "");
   p.special = j.value("special", "");
   p.advanced = j.value("advanced", false);
+  p.format = j.value("format", "");
   return p;
 }
 

@@ -27,6 +27,9 @@ struct Param {
   std::string special;
   // Rarely changed: forms fold it away unless it differs from its default.
   bool advanced = false;
+  // What a string names, where forms can offer a choice: "run" (a run directory, or a checkpoint
+  // folder in one). Empty: free text.
+  std::string format;
 
   // Checks `value` against this declaration. On success returns std::nullopt and stores the value
   // converted to the declared type in `normalized`; otherwise returns what is allowed, in words.
@@ -48,6 +51,8 @@ Param choiceParam(std::string key, std::string def, std::vector<std::string> cho
 // The same declaration with a meaning for its minimum, or marked advanced.
 Param withSpecial(Param param, std::string meaning);
 Param advanced(Param param);
+// A string that names a run (format "run").
+Param runParam(std::string key, std::string description);
 
 Json toJson(const Param& param);
 Param paramFromJson(const Json& json);

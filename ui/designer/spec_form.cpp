@@ -11,7 +11,9 @@
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QSpinBox>
+#include <QStyle>
 #include <QVBoxLayout>
 
 #include <climits>
@@ -163,7 +165,39 @@ void SpecForm::addField(QFormLayout* layout, const std::string& section, const p
   editor->installEventFilter(this);
   fields_[key] = {param, editor, name, layout};
   order_.push_back(key);
+  if (param.format == "run") addRunPicker(qobject_cast<QLineEdit*>(editor), key);
   setValue(fields_[key], param.defaultValue);
+}
+
+void SpecForm::addRunPicker(QLineEdit* edit, const std::string& dottedKey) {
+  edit->setPlaceholderText(tr("none: start from nothing"));
+  QAction* pick = edit->addAction(style()->standardIcon(QStyle::SP_DirOpenIcon), QLineEdit::TrailingPosition);
+  pick->setToolTip(tr("Pick a run of this workspace"));
+  connect(pick, &QAction::triggered, this, [this, dottedKey] { pickRun(dottedKey); });
+}
+
+void SpecForm::pickRun(const std::string& dottedKey) {
+  auto* edit = qobject_cast<QLineEdit*>(editor(dottedKey));
+  if (!edit) return;
+  delete runMenu_;
+  runMenu_ = new QMenu(this);
+  const QString collection = collection_->currentText();
+  auto set = [this, edit](const QString& path) {
+    edit->setText(path);
+    emit edited();
+  };
+  int offered = 0;
+  for (const RunChoice& run : runSource_ ? runSource_() : std::vector<RunChoice>{}) {
+    if (run.collection != collection) continue;  // another collection's weights cannot fit
+    runMenu_->addAction(run.label, this, [set, path = run.path] { set(path); })->setToolTip(run.path);
+    ++offered;
+  }
+  if (offered == 0) runMenu_->addAction(tr("No %1 runs in this workspace yet").arg(collection))->setEnabled(false);
+  if (!edit->text().isEmpty()) {
+    runMenu_->addSeparator();
+    runMenu_->addAction(tr("None: start from nothing"), this, [set] { set(QString()); });
+  }
+  runMenu_->popup(edit->mapToGlobal(QPoint(0, edit->height())));
 }
 
 bool SpecForm::eventFilter(QObject* watched, QEvent* event) {

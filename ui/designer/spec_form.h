@@ -2,14 +2,16 @@
 // A form generated from the engine's catalog: one group per spec section, one editor per key
 // (spin box with the declared range, combo box for choices, check box, line edit), tooltips from
 // the descriptions. A key whose minimum has a meaning ("automatic", "off") shows those words for
-// it; advanced keys are folded away unless shown, changed or wrong. Values in and out are spec
-// JSON; validation issues are shown on the editors.
+// it; advanced keys are folded away unless shown, changed or wrong. A key that names a run
+// (format "run", trainer.init_from) offers the workspace's runs of the spec's collection in a menu
+// beside its line edit. Values in and out are spec JSON; validation issues are shown on the editors.
 #include "backend/protocol/catalog.h"
 #include "backend/protocol/json.h"
 #include "backend/protocol/spec.h"
 
 #include <QWidget>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,9 +20,18 @@ class QCheckBox;
 class QComboBox;
 class QFormLayout;
 class QLabel;
+class QLineEdit;
+class QMenu;
 class QVBoxLayout;
 
 namespace reef::ui {
+
+// A run the form can offer where a key names one.
+struct RunChoice {
+  QString path;        // what the key is set to
+  QString label;       // name, model, status, as a person picks it
+  QString collection;  // offered where the spec's collection is this one
+};
 
 class SpecForm : public QWidget {
   Q_OBJECT
@@ -40,6 +51,12 @@ class SpecForm : public QWidget {
   // Whether "section.key"'s row is shown (advanced rows are folded).
   bool rowShown(const std::string& dottedKey) const;
   QCheckBox* advancedToggle() const { return advancedToggle_; }
+  // Where the runs to offer come from, asked each time the menu opens (the workspace's index).
+  void setRunSource(std::function<std::vector<RunChoice>()> source) { runSource_ = std::move(source); }
+  // The menu of runs last opened for "section.key" (for tests), or nullptr.
+  QMenu* runMenu() const { return runMenu_; }
+  // Opens the menu of runs beside the editor of `dottedKey`, a key that names a run.
+  void pickRun(const std::string& dottedKey);
 
  signals:
   void edited();
@@ -63,6 +80,7 @@ class SpecForm : public QWidget {
   Json value(const Field& field) const;
   void addField(QFormLayout* layout, const std::string& section, const protocol::Param& param);
   void foldAdvancedRows();
+  void addRunPicker(QLineEdit* edit, const std::string& dottedKey);
 
   protocol::Catalog catalog_;
   QComboBox* collection_;
@@ -73,6 +91,8 @@ class SpecForm : public QWidget {
   std::vector<std::string> order_;
   std::map<std::string, QString> issues_;
   bool loading_ = false;
+  std::function<std::vector<RunChoice>()> runSource_;
+  QMenu* runMenu_ = nullptr;
 };
 
 }  // namespace reef::ui

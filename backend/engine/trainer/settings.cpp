@@ -41,9 +41,10 @@ std::vector<std::pair<std::string, Section>> trainerSections() {
            advanced(floatParam("early_stopping_min_delta", 0.0, 0, 1e9,
                                "Smallest change of exp.monitor that counts as an improvement")),
            boolParam("test_at_end", true, "Evaluate the test split after training and emit test/* metrics"),
-           stringParam("init_from", "",
-                       "Run directory (its best checkpoint) or checkpoint folder whose weights start this run, "
-                       "for fine-tuning; tensors the model adds (LoRA adapters) keep their initial values"),
+           runParam("init_from",
+                    "Run directory (its best checkpoint) or checkpoint folder whose weights start this run, "
+                    "for fine-tuning (a pretrained encoder, a base language model); tensors the model adds (its "
+                    "task head, LoRA adapters) keep their initial values, and what only the source has is not used"),
            advanced(choiceParam(
                "strategy", "ddp", {"ddp", "fsdp"},
                "How several ranks share the work: ddp replicates the model and averages gradients; fsdp "

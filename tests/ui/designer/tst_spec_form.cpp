@@ -12,8 +12,10 @@
 #include <QComboBox>
 #include <QDir>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QTextBrowser>
 #include <QTreeWidget>
@@ -51,6 +53,45 @@ class TestSpecForm : public QObject {
     form.setSpec(spec);
     QVERIFY(form.editor("model.patch_size"));
     QVERIFY(!form.editor("model.width"));
+  }
+
+  // trainer.init_from names a run: its menu offers the workspace's runs of the spec's collection
+  // (another collection's weights cannot fit), sets the key, and clears it again.
+  void initFromOffersTheRunsOfTheSpecsCollection() {
+    SpecForm form(*catalog_);
+    Json spec = form.spec();
+    spec["model"] = {{"collection", "nlp"}, {"arch", "encoder"}};
+    form.setSpec(spec);
+    auto* edit = qobject_cast<QLineEdit*>(form.editor("trainer.init_from"));
+    QVERIFY(edit);
+    QCOMPARE(edit->actions().size(), 1);  // the picker beside the text
+    form.pickRun("trainer.init_from");
+    QVERIFY(form.runMenu());
+    QCOMPARE(form.runMenu()->actions().size(), 1);
+    QCOMPARE(form.runMenu()->actions()[0]->text(), QString("No nlp runs in this workspace yet"));
+    QVERIFY(!form.runMenu()->actions()[0]->isEnabled());
+
+    form.setRunSource([] {
+      return std::vector<RunChoice>{{"/w/runs/a", "fortunes-kjv-mlm  ·  mlm  ·  completed", "nlp"},
+                                    {"/w/runs/b", "mnist-cnn  ·  cnn  ·  completed", "vision"},
+                                    {"/w/runs/c", "fortunes-punctuation  ·  punctuation  ·  failed", "nlp"}};
+    });
+    QSignalSpy edited(&form, &SpecForm::edited);
+    form.pickRun("trainer.init_from");
+    const auto offered = form.runMenu()->actions();
+    QCOMPARE(offered.size(), 2);
+    QCOMPARE(offered[0]->text(), QString("fortunes-kjv-mlm  ·  mlm  ·  completed"));
+    QCOMPARE(offered[1]->text(), QString("fortunes-punctuation  ·  punctuation  ·  failed"));
+    offered[0]->trigger();
+    QCOMPARE(edit->text(), QString("/w/runs/a"));
+    QCOMPARE(form.spec()["trainer"]["init_from"].get<std::string>(), std::string("/w/runs/a"));
+    QCOMPARE(edited.count(), 1);
+
+    form.pickRun("trainer.init_from");
+    const auto again = form.runMenu()->actions();
+    QCOMPARE(again.back()->text(), QString("None: start from nothing"));
+    again.back()->trigger();
+    QVERIFY(form.spec()["trainer"]["init_from"].get<std::string>().empty());
   }
 
   void sentinelsReadAsWhatTheyMeanAndAdvancedKeysFold() {
