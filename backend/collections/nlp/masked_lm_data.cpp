@@ -1,12 +1,9 @@
 #include "backend/collections/nlp/masked_lm_data.h"
 
-#include "backend/collections/nlp/nlp_files.h"
-#include "backend/collections/nlp/punctuation_data.h"
-#include "backend/protocol/json.h"
-
-#include <fstream>
 #include <map>
 #include <stdexcept>
+#include "backend/collections/nlp/nlp_files.h"
+#include "backend/collections/nlp/punctuation_data.h"
 
 namespace fs = std::filesystem;
 
@@ -43,26 +40,15 @@ bool shownPlain(const std::string& text, double fraction) {
 
 void readFile(const fs::path& file, const MaskedLmCorpus& corpus, const text::Tokenizer& tokenizer,
               std::map<engine::Split, Packer>& packers) {
-  std::ifstream in(file);
-  if (!in)
-    throw std::runtime_error("cannot read '" + file.string() +
-                             "': run scripts/prepare-data.sh, or list in data.dataset text files (one passage a "
-                             "line) or JSON lines, separated by commas");
-  const bool jsonl = file.extension() == ".jsonl";
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    std::string text = line;
-    if (jsonl) {
-      const Json j = Json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object() || !j.contains(corpus.textField) || !j[corpus.textField].is_string())
-        throw std::runtime_error(file.string() + ":" + std::to_string(number) + ": needs a string field '" +
-                                 corpus.textField + "' (data.text_field)");
-      text = j[corpus.textField].get<std::string>();
-    }
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
-    const std::vector<int> ids = tokenizer.encode(shownPlain(text, corpus.plainFraction) ? plainText(text) : text);
-    packers[splitOfText(text)].add(ids, tokenizer, static_cast<size_t>(corpus.maxLength));
-  }
+  forEachPassage(file, corpus.textField,
+                 "run scripts/prepare-data.sh, or list in data.dataset text files (one passage a line) or JSON "
+                 "lines, separated by commas",
+                 [&](const std::string& text) {
+                   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return;
+                   const std::vector<int> ids =
+                       tokenizer.encode(shownPlain(text, corpus.plainFraction) ? plainText(text) : text);
+                   packers[splitOfText(text)].add(ids, tokenizer, static_cast<size_t>(corpus.maxLength));
+                 });
   for (auto& [split, packer] : packers) packer.flush();  // examples never span two files
 }
 

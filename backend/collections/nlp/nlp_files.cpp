@@ -1,5 +1,8 @@
 #include "backend/collections/nlp/nlp_files.h"
 
+#include "backend/protocol/json.h"
+
+#include <fstream>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -37,6 +40,25 @@ uint64_t textHash(const std::string& text) {
 engine::Split splitOfText(const std::string& text) {
   const uint64_t bucket = textHash(text) % 20;
   return bucket < 2 ? engine::Split::Test : bucket < 4 ? engine::Split::Val : engine::Split::Train;
+}
+
+void forEachPassage(const std::filesystem::path& file, const std::string& textField, const std::string& howToFix,
+                    const std::function<void(const std::string&)>& each) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read '" + file.string() + "': " + howToFix);
+  const bool jsonl = file.extension() == ".jsonl";
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (!jsonl) {
+      each(line);
+      continue;
+    }
+    const Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains(textField) || !j[textField].is_string())
+      throw std::runtime_error(file.string() + ":" + std::to_string(number) + ": needs a string field '" + textField +
+                               "' (data.text_field)");
+    each(j[textField].get<std::string>());
+  }
 }
 
 }  // namespace reef::nlp

@@ -6,6 +6,7 @@
 #include "backend/engine/core/dataset.h"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,12 @@ int padId(const text::Tokenizer& tokenizer);
 engine::Split splitOfText(const std::string& text);
 // The 64-bit FNV-1a hash of a text's bytes, the same on every machine and build.
 uint64_t textHash(const std::string& text);
+
+// Calls `each` with every passage of `file`: a line of a text file, or the `textField` string of a
+// JSON-lines file (.jsonl). Throws naming the file (and `howToFix`) when it cannot be read, and the
+// line when it has no such field.
+void forEachPassage(const std::filesystem::path& file, const std::string& textField, const std::string& howToFix,
+                    const std::function<void(const std::string&)>& each);
 
 // data.train / val / test for `split`, for any data with those three members.
 template <typename Data>

@@ -1,11 +1,9 @@
 #include "backend/collections/nlp/punctuation_data.h"
 
 #include "backend/collections/nlp/nlp_files.h"
-#include "backend/protocol/json.h"
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -94,30 +92,18 @@ engine::Batch TaggedTextDataset::get(const std::vector<int64_t>& indices) const 
 
 PunctuationData loadPunctuationData(const std::filesystem::path& file, const std::string& textField,
                                     const text::Tokenizer& tokenizer, int64_t maxLength) {
-  std::ifstream in(file);
-  if (!in)
-    throw std::runtime_error("cannot read '" + file.string() +
-                             "': run scripts/prepare-data.sh, or set data.dataset to a " +
-                             "text file (one passage per line) or JSON lines");
-  const bool jsonl = file.extension() == ".jsonl";
   std::vector<TaggedExample> train, val, test;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    std::string text = line;
-    if (jsonl) {
-      const Json j = Json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object() || !j.contains(textField) || !j[textField].is_string())
-        throw std::runtime_error(file.string() + ":" + std::to_string(number) + ": needs a string field '" + textField +
-                                 "' (data.text_field)");
-      text = j[textField].get<std::string>();
-    }
-    const std::vector<Word> words = labelledWords(text);
-    if (words.size() < 3) continue;
-    TaggedExample e = tagWords(words, tokenizer, maxLength);
-    if (e.tokens.empty()) continue;
-    const engine::Split split = splitOfText(text);
-    (split == engine::Split::Train ? train : split == engine::Split::Val ? val : test).push_back(std::move(e));
-  }
+  forEachPassage(
+      file, textField,
+      "run scripts/prepare-data.sh, or set data.dataset to a text file (one passage per line) or JSON lines",
+      [&](const std::string& text) {
+        const std::vector<Word> words = labelledWords(text);
+        if (words.size() < 3) return;
+        TaggedExample e = tagWords(words, tokenizer, maxLength);
+        if (e.tokens.empty()) return;
+        const engine::Split split = splitOfText(text);
+        (split == engine::Split::Train ? train : split == engine::Split::Val ? val : test).push_back(std::move(e));
+      });
   if (train.empty()) throw std::runtime_error("'" + file.string() + "' has no passage of three words or more");
   std::vector<int64_t> counts(punctuationMarks().size());
   for (const auto& e : train)
