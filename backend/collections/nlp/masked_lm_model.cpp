@@ -1,9 +1,9 @@
 #include "backend/collections/nlp/masked_lm_model.h"
 
+#include "backend/collections/nlp/nlp_collection.h"
 #include "backend/collections/nlp/nlp_files.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace reef::nlp {
 
@@ -40,12 +40,7 @@ class MaskedLmEvaluation : public engine::Evaluation {
 
 std::vector<std::filesystem::path> fileList(const std::filesystem::path& root, const std::string& list) {
   std::vector<std::filesystem::path> files;
-  std::stringstream s(list);
-  for (std::string item; std::getline(s, item, ',');) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) files.push_back(underDataRoot(root, item));
-  }
+  for (const std::string& item : commaList(list)) files.push_back(underDataRoot(root, item));
   if (files.empty()) throw std::runtime_error("data.dataset names no file to pretrain on");
   return files;
 }
@@ -92,10 +87,8 @@ MaskedLanguageModel::MaskedLanguageModel(const engine::ModelContext& context) {
   tokenizer_ = loadTokenizer(tokenizer);
   tokenizerAsset_ = std::filesystem::relative(tokenizer, context.dataRoot);
   probability_ = m.at("mask_probability").get<double>();
-  net_ = std::make_shared<MaskedLmNet>(
-      EncoderTrunkOptions{tokenizer_.vocabSize(), corpus_.maxLength, m["dim"].get<int64_t>(), m["depth"].get<int64_t>(),
-                          m["heads"].get<int64_t>(), m["mlp_ratio"].get<double>(), m["dropout"].get<double>()},
-      padId(tokenizer_));
+  net_ = std::make_shared<MaskedLmNet>(encoderTrunkOptions(m, tokenizer_.vocabSize(), corpus_.maxLength),
+                                       padId(tokenizer_));
 }
 
 MaskedLmData& MaskedLanguageModel::data() {

@@ -9,7 +9,7 @@ namespace reef::nlp {
 protocol::Section encoderTrunkParams();
 EncoderTrunkOptions encoderTrunkOptions(const Json& model, int64_t vocab, int64_t maxLength);
 
-// Declares the NLP collection (its data keys) and its models: bow, encoder, punctuation.
+// Declares the NLP collection (its data keys) and its models: bow, encoder, punctuation, mlm.
 void registerNlpCollection(engine::Registry& registry);
 
 }  // namespace reef::nlp

@@ -3,6 +3,7 @@
 #include "backend/protocol/json.h"
 
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -30,6 +31,17 @@ std::vector<int> encoderTokens(const text::Tokenizer& tokenizer, const std::stri
 }
 
 int padId(const text::Tokenizer& tokenizer) { return tokenizer.pad() >= 0 ? tokenizer.pad() : tokenizer.unk(); }
+
+std::vector<std::string> commaList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  for (std::string item; std::getline(s, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
 
 uint64_t textHash(const std::string& text) {
   uint64_t hash = 14695981039346656037ull;

@@ -24,6 +24,9 @@ std::vector<int> encoderTokens(const text::Tokenizer& tokenizer, const std::stri
 // The id that pads batches: the tokenizer's pad piece, or unk when it has none.
 int padId(const text::Tokenizer& tokenizer);
 
+// The items of a comma-separated list, trimmed of spaces; empty items are dropped.
+std::vector<std::string> commaList(const std::string& text);
+
 // The split of a text, from a hash of its bytes: a tenth is test, a tenth validation. Every NLP
 // task splits by this one rule, so that pretraining on a file never trains on a text that a
 // fine-tune on the same file evaluates (and copies of a text always share a split).

@@ -1,5 +1,6 @@
 #include "backend/collections/nlp/punctuation_model.h"
 
+#include "backend/collections/nlp/nlp_collection.h"
 #include "backend/collections/nlp/nlp_files.h"
 #include "backend/engine/core/json_artifact.h"
 
@@ -168,10 +169,7 @@ PunctuationModel::PunctuationModel(const engine::ModelContext& context) : contex
   maxLength_ = d.at("max_length").get<int64_t>();
   tokenizer_ = loadTokenizer(tokenizerPath_);
   const int64_t pad = padId(tokenizer_);
-  net_ = std::make_shared<PunctuationNet>(
-      EncoderTrunkOptions{tokenizer_.vocabSize(), maxLength_, m["dim"].get<int64_t>(), m["depth"].get<int64_t>(),
-                          m["heads"].get<int64_t>(), m["mlp_ratio"].get<double>(), m["dropout"].get<double>()},
-      pad);
+  net_ = std::make_shared<PunctuationNet>(encoderTrunkOptions(m, tokenizer_.vocabSize(), maxLength_), pad);
 }
 
 PunctuationData& PunctuationModel::data() {

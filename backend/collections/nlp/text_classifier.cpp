@@ -4,26 +4,10 @@
 #include "backend/collections/nlp/text_evaluation.h"
 
 #include <algorithm>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
 namespace reef::nlp {
-
-namespace {
-
-std::vector<std::string> splitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream s(text);
-  for (std::string item; std::getline(s, item, ',');) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-}  // namespace
 
 TextClassifier::TextClassifier(const engine::ModelContext& context, const NetworkBuilder& build) : context_(context) {
   const Json& d = context.spec.at("data");
@@ -31,7 +15,7 @@ TextClassifier::TextClassifier(const engine::ModelContext& context, const Networ
   tokenizerPath_ = underDataRoot(context.dataRoot, d.at("tokenizer").get<std::string>());
   format_.textField = d.at("text_field").get<std::string>();
   format_.labelField = d.at("label_field").get<std::string>();
-  format_.classes = splitList(d.at("classes").get<std::string>());
+  format_.classes = commaList(d.at("classes").get<std::string>());
   format_.minCount = d.at("min_count").get<int64_t>();
   format_.maxLength = d.at("max_length").get<int64_t>();
   tokenizer_ = loadTokenizer(tokenizerPath_);
