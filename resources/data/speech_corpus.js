@@ -16,16 +16,25 @@
 // training (and are not each other's): train.jsonl, val.jsonl (unseen variants), test.jsonl
 // (other unseen variants) and test_seen.jsonl (training voices, unseen texts).
 // TTS (tts/): one voice at a fixed speed and pitch, train/val/test by text.
+//
+// General English (asr/general_*.jsonl), for an open-vocabulary recognizer: the templates above
+// plus sentences of the fortunes, clauses of the whole KJV, and generated sentences that put
+// random wamerican words into short frames. A fortune sentence or KJV clause is held out by the
+// hash of its text (one in ten), so general_test and general_val say sentences that no training
+// utterance and no line of the language-model text (asr/lm_text.txt) contains; their voices are
+// the unseen variants as above. general_train.jsonl also lists every utterance of train.jsonl.
+// asr/lexicon.txt: wamerican's words plus the corpus', the recognizer's vocabulary.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const os = require('os');
 const { spawn } = require('child_process');
 
-const [kjvPath, wordsPath, outDir, reefSpeak] = process.argv.slice(2);
+const [kjvPath, wordsPath, outDir, reefSpeak, fortunesPath] = process.argv.slice(2);
 const scale = Number(process.env.REEF_SPEECH_SCALE || 1);  // fewer utterances for quick trials
-if (!kjvPath || !wordsPath || !outDir || !reefSpeak) {
-  console.error('usage: speech_corpus.js <kjv.txt> <wamerican words> <output folder> <reef-speak program>');
+if (!kjvPath || !wordsPath || !outDir || !reefSpeak || !fortunesPath) {
+  console.error('usage: speech_corpus.js <kjv.txt> <wamerican words> <output folder> <reef-speak program> '
+    + '<fortunes.jsonl>');
   process.exit(2);
 }
 
@@ -148,6 +157,65 @@ plan('tts', 'test', 100, ttsVoice);
 plan('tts', 'val', 100, ttsVoice);
 plan('tts', 'train', 2400, ttsVoice);
 
+// General English. Text is what the character vocabulary spells: lower-case letters, apostrophes
+// inside words, single spaces; a sentence with digits or symbols is left out rather than guessed at.
+function spelled(raw) {
+  if (/[0-9@#$%&*=+<>\/\\|_~^{}\[\]]/.test(raw)) return '';
+  return raw.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).map((w) => w.replace(/^'+|'+$/g, ''))
+    .filter((w) => w).join(' ');
+}
+function fnv1a(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; ++i) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+const heldOutText = (text) => fnv1a(text) % 10 === 0;
+const withWords = (lo, hi) => (t) => { const n = t.split(' ').length; return n >= lo && n <= hi; };
+const fortuneSentences = [...new Set(fs.readFileSync(fortunesPath, 'utf8').split('\n').filter((l) => l)
+  .flatMap((l) => JSON.parse(l).text.split('\n').filter((line) => !/^\s*--/.test(line)).join(' ')
+    .split(/(?<=[.!?])\s+|\s--\s/))
+  .map(spelled).filter(withWords(4, 14)))];
+const kjvClauses = [...new Set(kjv.split(/[\n,;:.?!()]+/).map(spelled).filter(withWords(4, 12)))];
+const dictionary = fs.readFileSync(wordsPath, 'utf8').split('\n').filter((w) => /^[a-z]{3,12}$/.test(w));
+const frames = ['please spell the word X', 'the X is next to the Y', 'she bought a X and a Y', 'we talked about X all day',
+  'is X a real word', 'he wrote X on the board', 'they found the X near the Y', 'my favorite word is X',
+  'do not forget the X', 'the X and the Y were gone', 'i think X is spelled right', 'look up X in the dictionary',
+  'X comes before Y', 'can you say X again', 'the last word was X'];
+const generatedSentence = () => pick(frames).replace('X', pick(dictionary)).replace('Y', pick(dictionary));
+const generalSources = [['fortune', fortuneSentences], ['kjv', kjvClauses]].map(([kind, all]) => ({
+  kind, train: all.filter((t) => !heldOutText(t)), heldOut: all.filter(heldOutText) }));
+
+// A distinct text of a kind for a split: held-out fortunes and clauses only for val and test.
+function generalSentence(kind, split) {
+  for (;;) {
+    let text;
+    if (kind === 'templates') text = sentence().text;
+    else if (kind === 'generated') text = generatedSentence();
+    else text = pick(generalSources.find((g) => g.kind === kind)[split === 'general_train' ? 'train' : 'heldOut']);
+    if (!taken.has(text)) {
+      taken.add(text);
+      return { kind, text };
+    }
+  }
+}
+function planGeneral() {
+  const counts = { general_test: 200, general_val: 100, general_train: { fortune: 9000, kjv: 7000, generated: 6000 } };
+  const voices = { general_test: [...testVariants], general_val: [...valVariants], general_train: trainVariants };
+  for (const split of ['general_test', 'general_val', 'general_train']) {
+    const kinds = split === 'general_train' ? ['fortune', 'kjv', 'generated'] : ['templates', 'fortune', 'kjv', 'generated'];
+    let i = 0;
+    for (const kind of kinds) {
+      const n = Math.round((split === 'general_train' ? counts[split][kind] : counts[split]) * scale);
+      for (let k = 0; k < n; ++k, ++i) {
+        const s = generalSentence(kind, split);
+        utterances.push({ dir: 'asr', split, file: `${split}/${String(i).padStart(5, '0')}.wav`, ...s,
+          ...voice(voices[split]) });
+      }
+    }
+  }
+}
+planGeneral();
+
 // WAV duration from its RIFF chunks (sox writes a plain 44-byte header, but this does not rely on it).
 function duration(file) {
   const b = fs.readFileSync(file);
@@ -185,10 +253,26 @@ async function main() {
     manifests.get(key).push(JSON.stringify({ audio_filepath: u.file, duration: Number(duration(path.join(outDir, u.dir, u.file)).toFixed(4)),
       text: u.text, speaker: u.speaker, kind: u.kind }));
   }
+  const asrManifest = (split) => path.join(outDir, 'asr', `${split}.jsonl`);
+  manifests.get(asrManifest('general_train')).unshift(...manifests.get(asrManifest('train')));
   for (const [file, lines] of manifests) fs.writeFileSync(file, lines.join('\n') + '\n');
   // The text the sub-word tokenizer learns from: training sentences only.
   fs.writeFileSync(path.join(outDir, 'asr', 'train_text.txt'),
     utterances.filter((u) => u.dir === 'asr' && u.split === 'train').map((u) => u.text).join('\n') + '\n');
-  console.log(`speech_corpus: ${utterances.length} utterances, ${clauses.length} bible clauses, ${namePool.length} names`);
+  writeLanguageModelText();
+  console.log(`speech_corpus: ${utterances.length} utterances, ${clauses.length} bible clauses, ${namePool.length} names, `
+    + `${fortuneSentences.length} fortune sentences, ${kjvClauses.length} KJV clauses`);
+}
+
+// The general recognizer's word language model counts every training fortune sentence and KJV
+// clause (spoken or not) and every training transcript; no text of a validation or test split.
+function writeLanguageModelText() {
+  const asr = utterances.filter((u) => u.dir === 'asr');
+  const heldOut = new Set(asr.filter((u) => !/train$/.test(u.split)).map((u) => u.text));
+  const text = new Set([...generalSources.flatMap((g) => g.train),
+    ...asr.filter((u) => /train$/.test(u.split)).map((u) => u.text)]);
+  fs.writeFileSync(path.join(outDir, 'asr', 'lm_text.txt'), [...text].filter((t) => !heldOut.has(t)).join('\n') + '\n');
+  const lexicon = new Set(fs.readFileSync(wordsPath, 'utf8').split('\n').map(spelled).filter((w) => w && !w.includes(' ')));
+  fs.writeFileSync(path.join(outDir, 'asr', 'lexicon.txt'), [...lexicon].join('\n') + '\n');
 }
 main().catch((e) => { console.error(e.message); process.exit(1); });
