@@ -18,7 +18,7 @@ namespace {
 
 struct TranscribeOptions {
   std::string target, checkpoint = "best", manifest, decoder;
-  std::vector<std::string> files;
+  std::vector<std::string> files, sets;
   int beamWidth = 0;
   double lmWeight = -1, wordBonus = 1e9;
   bool json = false;
@@ -27,7 +27,7 @@ struct TranscribeOptions {
 int transcribeCommand(const TranscribeOptions& o) {
   if (o.files.empty() && o.manifest.empty())
     throw CLI::ValidationError("reef transcribe", "give audio files, or --manifest with a speech manifest to score");
-  std::vector<std::string> sets;
+  std::vector<std::string> sets = o.sets;
   if (!o.decoder.empty()) sets.push_back("model.decoder=" + o.decoder);
   if (o.beamWidth > 0) sets.push_back("model.beam_width=" + std::to_string(o.beamWidth));
   if (o.lmWeight >= 0) sets.push_back("model.lm_weight=" + std::to_string(o.lmWeight));
@@ -94,6 +94,9 @@ void addTranscribeCommand(CLI::App& app, int& status) {
   cmd->add_option("--beam-width", o->beamWidth, "Prefixes kept by the beam search");
   cmd->add_option("--lm-weight", o->lmWeight, "beam_lm: weight of the language model");
   cmd->add_option("--word-bonus", o->wordBonus, "beam_lm: score added per word");
+  cmd->add_option("--set", o->sets,
+                  "Override a spec value, e.g. --set model.unknown_penalty=4 or --set data.lm_text=FILE (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--checkpoint", o->checkpoint, "best, last, or a step number");
   cmd->add_flag("--json", o->json, "Print the results as JSON");
   cmd->callback([o, &status] { status = transcribeCommand(*o); });

@@ -43,8 +43,32 @@ Section commonModelParams() {
       floatParam("lm_weight", 0.5, 0, 10, "beam_lm: weight of the language model's log-probability"),
       floatParam("word_bonus", 1.0, -20, 20,
                  "beam_lm: score added per word (balances the language model's preference for fewer)"),
+      floatParam("unknown_penalty", 0.0, 0, 100,
+                 "beam_lm: score taken from a word the language model and its lexicon do not know, beyond its "
+                 "unknown-word probability (with a large lexicon, most such words are misspellings)"),
       floatParam("dropout", 0.1, 0, 0.9, "Dropout inside the network"),
   };
+}
+
+Section dataParams() {
+  return {stringParam("train_manifest", "speech/asr/train.jsonl",
+                      "Training manifest (JSON lines: audio_filepath, duration, text)"),
+          stringParam("val_manifest", "speech/asr/val.jsonl",
+                      "Validation manifest (the example's: voices unseen in training)"),
+          stringParam("test_manifest", "speech/asr/test.jsonl", "Test manifest (the example's: other unseen voices)"),
+          stringParam("tokenizer", "speech/asr/tokenizer.model", "SentencePiece model for model.labels: subwords"),
+          stringParam("lm_text", "speech/asr/train_text.txt",
+                      "Sentences (one a line) the word language model of model.decoder: beam_lm is counted from"),
+          stringParam("lm_lexicon", "",
+                      "Words (one a line) the language model knows beyond lm_text's, each as if seen once; empty: "
+                      "none"),
+          floatParam("max_duration", 16.0, 0.5, 600, "Longer utterances are left out of the datasets (seconds)")};
+}
+
+// A run trained before a key existed has a spec without it; the key's default is what it ran with.
+void fillDefaults(Json& section, const Section& params) {
+  for (const auto& p : params)
+    if (!section.contains(p.key)) section[p.key] = p.defaultValue;
 }
 
 Section concat(Section a, const Section& b) {
@@ -116,9 +140,11 @@ std::unique_ptr<AsrModel> loadTrainedAsr(const std::filesystem::path& run, const
   const auto weights = collections::trainedWeights(run, key);
   // The weights' run directory: <run>/checkpoints/step-N/model.safetensors.
   const auto runDir = weights.parent_path().parent_path().parent_path();
-  const Json spec = protocol::loadSpecFile(runDir / "spec.yaml");
+  Json spec = protocol::loadSpecFile(runDir / "spec.yaml");
   if (!spec.contains("model") || spec["model"].value("collection", "") != "asr")
     throw std::runtime_error(key + ": '" + run.string() + "' is not an asr run");
+  fillDefaults(spec["model"], commonModelParams());
+  fillDefaults(spec["data"], concat(dataParams(), spectrogramParams()));
   auto model = buildAsrModel({spec, dataRoot, nullptr});
   engine::loadModuleState(model->module(), engine::loadTensors(weights), weights.string());
   model->module().eval();
@@ -130,17 +156,7 @@ void registerAsrCollection(engine::Registry& registry) {
       "asr",
       "Speech recognition with CTC on NeMo-style manifests (16 kHz speech from scripts/prepare-data.sh), scored in "
       "WER and CER",
-      concat(
-          {stringParam("train_manifest", "speech/asr/train.jsonl",
-                       "Training manifest (JSON lines: audio_filepath, duration, text)"),
-           stringParam("val_manifest", "speech/asr/val.jsonl",
-                       "Validation manifest (the example's: voices unseen in training)"),
-           stringParam("test_manifest", "speech/asr/test.jsonl", "Test manifest (the example's: other unseen voices)"),
-           stringParam("tokenizer", "speech/asr/tokenizer.model", "SentencePiece model for model.labels: subwords"),
-           stringParam("lm_text", "speech/asr/train_text.txt",
-                       "Sentences (one a line) the word language model of model.decoder: beam_lm is counted from"),
-           floatParam("max_duration", 16.0, 0.5, 600, "Longer utterances are left out of the datasets (seconds)")},
-          spectrogramParams()));
+      concat(dataParams(), spectrogramParams()));
 
   registry.addModel(
       "asr",

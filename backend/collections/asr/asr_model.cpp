@@ -44,8 +44,12 @@ AsrModel::AsrModel(const engine::ModelContext& context, const NetworkBuilder& bu
   if (decoder == "beam_lm") {
     lmText_ = nlp::underDataRoot(context.dataRoot, d.at("lm_text").get<std::string>());
     languageModel_ = std::make_unique<WordLanguageModel>(WordLanguageModel::fromFile(lmText_, *vocabulary_));
+    if (const auto lexicon = d.at("lm_lexicon").get<std::string>(); !lexicon.empty()) {
+      lmLexicon_ = nlp::underDataRoot(context.dataRoot, lexicon);
+      languageModel_->addLexicon(lmLexicon_, *vocabulary_);
+    }
     scorer_ = std::make_unique<LexiconScorer>(*languageModel_, *vocabulary_, m.at("lm_weight").get<double>(),
-                                              m.at("word_bonus").get<double>());
+                                              m.at("word_bonus").get<double>(), m.at("unknown_penalty").get<double>());
   }
   maxSeconds_ = d.at("max_duration").get<double>();
   network_ = build(features_.options().nMels, vocabulary_->size());
@@ -165,7 +169,8 @@ std::unique_ptr<engine::Evaluation> AsrModel::evaluation(engine::Split split) {
 std::optional<std::vector<fs::path>> AsrModel::inferenceAssets() const {
   std::vector<fs::path> assets;
   if (vocabulary_->isSubword()) assets.push_back(fs::relative(tokenizerPath_, context_.dataRoot));
-  if (!lmText_.empty()) assets.push_back(fs::relative(lmText_, context_.dataRoot));
+  for (const auto& file : {lmText_, lmLexicon_})
+    if (!file.empty()) assets.push_back(fs::relative(file, context_.dataRoot));
   return assets;
 }
 

@@ -62,7 +62,8 @@ class AsrModel : public engine::Model, public engine::SpeechRecognition {
   SpecAugmentOptions augment_;
   bool beam_ = false;
   BeamOptions beamOptions_;
-  std::filesystem::path lmText_;  // empty: no language model
+  std::filesystem::path lmText_;     // empty: no language model
+  std::filesystem::path lmLexicon_;  // empty: only the words of lmText_
   std::unique_ptr<WordLanguageModel> languageModel_;
   std::unique_ptr<LexiconScorer> scorer_;
   double maxSeconds_;

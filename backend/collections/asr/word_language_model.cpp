@@ -27,16 +27,30 @@ WordLanguageModel WordLanguageModel::fromSentences(const std::vector<std::string
     auto words = protocol::audio::words(s);
     words.push_back("</s>");
     for (const auto& w : words) {
-      ++lm.unigrams_[w];
-      ++lm.tokens_;
+      lm.countWord(w);
       ++lm.bigrams_[previous][w];
       ++lm.contextTotals_[previous];
-      if (w != "</s>")
-        for (size_t n = 1; n <= w.size(); ++n) lm.prefixes_.insert(w.substr(0, n));
       previous = w;
     }
   }
   return lm;
+}
+
+void WordLanguageModel::countWord(const std::string& word) {
+  ++unigrams_[word];
+  ++tokens_;
+  if (word != "</s>")
+    for (size_t n = 1; n <= word.size(); ++n) prefixes_.insert(word.substr(0, n));
+}
+
+void WordLanguageModel::addLexicon(const std::filesystem::path& words, const AsrVocabulary& vocabulary) {
+  std::ifstream in(words);
+  if (!in) throw std::runtime_error("cannot read the lexicon '" + words.string() + "' (data.lm_lexicon)");
+  for (std::string line; std::getline(in, line);) {
+    const auto word = vocabulary.normalise(line);
+    // A line that normalises to several words is a phrase, not a lexicon entry.
+    if (!word.empty() && word.find(' ') == std::string::npos && !knows(word)) countWord(word);
+  }
 }
 
 double WordLanguageModel::unigramLogProb(const std::string& word) const {
@@ -45,8 +59,6 @@ double WordLanguageModel::unigramLogProb(const std::string& word) const {
   // Add-one over the known words plus one slot for all unknown ones.
   return std::log((count + 1) / (static_cast<double>(tokens_) + static_cast<double>(unigrams_.size()) + 1));
 }
-
-double WordLanguageModel::unknownLogProb() const { return unigramLogProb(""); }
 
 double WordLanguageModel::logProb(const std::string& previous, const std::string& word) const {
   const auto context = bigrams_.find(previous);
@@ -60,8 +72,8 @@ double WordLanguageModel::logProb(const std::string& previous, const std::string
 }
 
 LexiconScorer::LexiconScorer(const WordLanguageModel& model, const AsrVocabulary& vocabulary, double weight,
-                             double wordBonus)
-    : model_(model), weight_(weight), bonus_(wordBonus) {
+                             double wordBonus, double unknownPenalty)
+    : model_(model), weight_(weight), bonus_(wordBonus), unknownPenalty_(unknownPenalty) {
   for (int64_t id = 0; id < vocabulary.size(); ++id) labelText_.push_back(vocabulary.labelText(id));
 }
 
@@ -84,7 +96,7 @@ PrefixScorer::State LexiconScorer::extend(const State& state, int64_t label) con
     s.partial += c;
     if (!s.offLexicon && !model_.beginsAWord(s.partial)) {
       s.offLexicon = true;
-      s.score += weight_ * model_.unknownLogProb();
+      s.score += weight_ * model_.unknownLogProb(s.previous) - unknownPenalty_;
     }
   }
   return s;

@@ -1,7 +1,7 @@
 // The speech collections' pieces on inputs whose answers are known: the engine's log-mel against
-// the torch-free reference, CTC decoding and forced alignment on hand-built log-probabilities,
-// pitch of a tone, Griffin-Lim keeping a tone's frequency, length bucketing, and the networks'
-// shapes and frame counts.
+// the torch-free reference, CTC decoding (with a word language model and a lexicon) and forced
+// alignment on hand-built log-probabilities, pitch of a tone, Griffin-Lim keeping a tone's
+// frequency, length bucketing, and the networks' shapes and frame counts.
 #include <torch/torch.h>
 
 #include "backend/collections/asr/conformer.h"
@@ -19,6 +19,8 @@
 #include <QtTest>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 using namespace reef;
@@ -36,6 +38,35 @@ torch::Tensor frames(const std::vector<std::vector<double>>& rows) {
   for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
   return torch::log(torch::tensor(flat).reshape({static_cast<int64_t>(rows.size()), -1}));
 }
+
+// Log-probabilities of CTC frames over characters, built a frame at a time: each frame gives the
+// named characters their probability and spreads the rest evenly.
+class Spelling {
+ public:
+  explicit Spelling(const asr::AsrVocabulary& vocabulary) : vocabulary_(vocabulary) {}
+  Spelling& frame(const std::vector<std::pair<char, double>>& mass) {
+    std::vector<double> row(static_cast<size_t>(vocabulary_.size()), 0.0);
+    double rest = 1;
+    for (const auto& [c, p] : mass) row[static_cast<size_t>(id(c))] = p, rest -= p;
+    for (auto& p : row)
+      if (p == 0) p = rest / static_cast<double>(vocabulary_.size() - static_cast<int64_t>(mass.size()));
+    rows_.push_back(row);
+    return *this;
+  }
+  Spelling& spell(const std::string& text) {
+    for (const char c : text) frame({{c, 0.9}});
+    return *this;
+  }
+  torch::Tensor logProbs() const { return frames(rows_); }
+
+ private:
+  int64_t id(char c) const {
+    const auto& alphabet = vocabulary_.alphabet();
+    return std::find(alphabet.begin(), alphabet.end(), std::string(1, c)) - alphabet.begin() + 1;
+  }
+  const asr::AsrVocabulary& vocabulary_;
+  std::vector<std::vector<double>> rows_;
+};
 
 double dominantHz(const torch::Tensor& signal, int rate = 16000) {
   const auto spectrum = torch::fft_rfft(signal.to(torch::kFloat64)).abs();
@@ -129,27 +160,38 @@ class TestSpeech : public QObject {
     const auto vocabulary = asr::AsrVocabulary::characters(" abcdefghijklmnopqrstuvwxyz'");
     const auto lm = asr::WordLanguageModel::fromSentences({"the cat sat", "the cat ran", "a cat"});
     // Frames spelling "the kat" most likely; 'c' a close second on the fifth.
-    const auto& alphabet = vocabulary.alphabet();
-    auto id = [&](char c) {
-      return std::find(alphabet.begin(), alphabet.end(), std::string(1, c)) - alphabet.begin() + 1;
-    };
-    std::vector<std::vector<double>> rows;
-    auto frame = [&](std::vector<std::pair<int64_t, double>> mass) {
-      std::vector<double> row(static_cast<size_t>(vocabulary.size()), 0.0);
-      double rest = 1;
-      for (const auto& [label, p] : mass) row[static_cast<size_t>(label)] = p, rest -= p;
-      for (auto& p : row)
-        if (p == 0) p = rest / static_cast<double>(vocabulary.size() - static_cast<int64_t>(mass.size()));
-      rows.push_back(row);
-    };
-    for (char c : std::string("the ")) frame({{id(c), 0.9}});
-    frame({{id('k'), 0.5}, {id('c'), 0.4}});
-    for (char c : std::string("at")) frame({{id(c), 0.9}});
-    const auto lp = frames(rows);
+    Spelling spelling(vocabulary);
+    spelling.spell("the ").frame({{'k', 0.5}, {'c', 0.4}}).spell("at");
+    const auto lp = spelling.logProbs();
     QCOMPARE(vocabulary.decode(asr::ctcGreedy(lp, 7)), std::string("the kat"));
     QCOMPARE(vocabulary.decode(asr::ctcBeamSearch(lp, 7, {8, 8, -50})), std::string("the kat"));
     const asr::LexiconScorer scorer(lm, vocabulary, 0.5, 1.0);
     QCOMPARE(vocabulary.decode(asr::ctcBeamSearch(lp, 7, {8, 8, -50}, &scorer)), std::string("the cat"));
+  }
+
+  void lexiconLetsTheBeamSpellWordsTheTextNeverHad() {
+    const auto vocabulary = asr::AsrVocabulary::characters(" abcdefghijklmnopqrstuvwxyz'");
+    auto lm = asr::WordLanguageModel::fromSentences({"the cat sat", "the cat ran", "a cat"});
+    // "the zebro" a little more likely than "the zebra": neither is in the text.
+    Spelling spelling(vocabulary);
+    spelling.spell("the zebr").frame({{'o', 0.45}, {'a', 0.4}});
+    const auto lp = spelling.logProbs();
+    const int64_t frames = lp.size(0);
+    const asr::LexiconScorer textOnly(lm, vocabulary, 1.0, 1.0);
+    QCOMPARE(vocabulary.decode(asr::ctcBeamSearch(lp, frames, {8, 8, -50}, &textOnly)), std::string("the zebro"));
+
+    QTemporaryDir dir;
+    const auto words = std::filesystem::path(dir.path().toStdString()) / "words.txt";
+    std::ofstream(words) << "Zebra\nzebra crossing\n\nquagga\ncat\n";
+    lm.addLexicon(words, vocabulary);
+    QVERIFY(lm.knows("zebra") && lm.knows("quagga"));
+    QVERIFY(!lm.knows("crossing"));                                  // a phrase is not a word of the lexicon
+    QCOMPARE(lm.words(), size_t(8));                                 // the cat sat ran a </s>, zebra, quagga
+    QVERIFY(lm.logProb("the", "cat") > lm.logProb("the", "zebra"));  // a word of the text stays likelier
+    QVERIFY(lm.logProb("the", "zebra") > lm.unknownLogProb("the"));
+    const asr::LexiconScorer withLexicon(lm, vocabulary, 1.0, 1.0);
+    QCOMPARE(vocabulary.decode(asr::ctcBeamSearch(lp, frames, {8, 8, -50}, &withLexicon)), std::string("the zebra"));
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, lm.addLexicon(words.parent_path() / "missing.txt", vocabulary));
   }
 
   void forcedAlignmentGivesEachLabelItsFrames() {
