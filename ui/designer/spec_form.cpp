@@ -111,6 +111,7 @@ QWidget* SpecForm::makeEditor(const protocol::Param& p) {
     case protocol::ParamType::Int:
       if (fitsInt(p)) {
         auto* spin = new QSpinBox(this);
+        spin->setFocusPolicy(Qt::StrongFocus);  // a wheel does not take focus (see eventFilter)
         spin->setRange(static_cast<int>(*p.min), static_cast<int>(*p.max));
         if (!p.special.empty()) spin->setSpecialValueText(QString::fromStdString(p.special));
         connect(spin, &QSpinBox::valueChanged, this, [this] {
@@ -143,6 +144,7 @@ QWidget* SpecForm::makeEditor(const protocol::Param& p) {
     }
     case protocol::ParamType::Choice: {
       auto* combo = new QComboBox(this);
+      combo->setFocusPolicy(Qt::StrongFocus);
       for (const auto& c : p.choices) combo->addItem(QString::fromStdString(c));
       connect(combo, &QComboBox::currentIndexChanged, this, [this] {
         if (!loading_) emit edited();
@@ -201,6 +203,13 @@ void SpecForm::pickRun(const std::string& dottedKey) {
 }
 
 bool SpecForm::eventFilter(QObject* watched, QEvent* event) {
+  // The form scrolls under the pointer: a wheel over a spin box or list the user never clicked
+  // would change its value on the way. Ignored here, the wheel goes on to the scroll area.
+  if (event->type() == QEvent::Wheel && (qobject_cast<QSpinBox*>(watched) || qobject_cast<QComboBox*>(watched)) &&
+      !static_cast<QWidget*>(watched)->hasFocus()) {
+    event->ignore();
+    return true;
+  }
   if (event->type() == QEvent::FocusIn) {
     const QString key = watched->property("specKey").toString();
     if (const auto it = fields_.find(key.toStdString()); it != fields_.end())

@@ -8,6 +8,7 @@
 #include "ui/designer/spec_form.h"
 #include "ui/engine_client.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
@@ -19,6 +20,7 @@
 #include <QSpinBox>
 #include <QTextBrowser>
 #include <QTreeWidget>
+#include <QWheelEvent>
 #include <QtTest>
 
 using namespace reef;
@@ -53,6 +55,32 @@ class TestSpecForm : public QObject {
     form.setSpec(spec);
     QVERIFY(form.editor("model.patch_size"));
     QVERIFY(!form.editor("model.width"));
+  }
+
+  // Scrolling the form over a spin box or list must not change it; once clicked into, the wheel
+  // steps it as usual.
+  void wheelChangesOnlyAFocusedEditor() {
+    SpecForm form(*catalog_);
+    form.show();
+    QApplication::setActiveWindow(&form);
+    QVERIFY(QTest::qWaitForWindowActive(&form));
+    auto* epochs = qobject_cast<QSpinBox*>(form.editor("trainer.max_epochs"));
+    auto* optimizer = qobject_cast<QComboBox*>(form.editor("optim.name"));
+    const int before = epochs->value();
+    auto wheel = [](QWidget* w) {
+      const QPointF at(w->width() / 2.0, w->height() / 2.0);
+      QWheelEvent up(at, w->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase,
+                     false);
+      QApplication::sendEvent(w, &up);
+    };
+    wheel(epochs);
+    wheel(optimizer);
+    QCOMPARE(epochs->value(), before);
+    QCOMPARE(optimizer->currentText(), QString("adamw"));
+    epochs->setFocus();
+    QTRY_VERIFY(epochs->hasFocus());
+    wheel(epochs);
+    QCOMPARE(epochs->value(), before + 1);
   }
 
   // trainer.init_from names a run: its menu offers the workspace's runs of the spec's collection
