@@ -117,7 +117,14 @@ void registerNlpCollection(engine::Registry& registry) {
       "nlp",
       {"punctuation",
        "Punctuation and capitalisation restoration: the transformer trunk with a mark head and a capital head per word",
-       encoderTrunkParams(), punctuationCapabilities()},
+       [] {
+         Section s = encoderTrunkParams();
+         s.push_back(intParam(
+             "context_kernel", 0, 0, 31,
+             "Pieces seen by a convolution between the trunk and the heads (odd; 0: none; the example uses 9)"));
+         return s;
+       }(),
+       punctuationCapabilities()},
       [](const engine::ModelContext& context) -> std::unique_ptr<engine::Model> {
         return std::make_unique<PunctuationModel>(context);
       });

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <stdexcept>
 
 namespace fs = std::filesystem;
 
@@ -149,14 +150,28 @@ class PunctuationEvaluation : public engine::Evaluation {
 
 }  // namespace
 
-PunctuationNet::PunctuationNet(const EncoderTrunkOptions& trunk, int64_t pad) : trunk_(*this, trunk), pad_(pad) {
+PunctuationNet::PunctuationNet(const EncoderTrunkOptions& trunk, int64_t pad, int64_t contextKernel)
+    : trunk_(*this, trunk), pad_(pad) {
+  if (contextKernel > 0 && contextKernel % 2 == 0)
+    throw std::runtime_error("model.context_kernel " + std::to_string(contextKernel) +
+                             " is even: give an odd number of pieces (centred on each piece), or 0 for none");
+  if (contextKernel > 0) context_ = register_module("context", torch::nn::Linear(trunk.dim * contextKernel, trunk.dim));
+  contextKernel_ = contextKernel;
   punctuationHead_ =
       register_module("punct_head", torch::nn::Linear(trunk.dim, static_cast<int64_t>(punctuationMarks().size())));
   capitalHead_ = register_module("capital_head", torch::nn::Linear(trunk.dim, 2));
 }
 
 std::pair<torch::Tensor, torch::Tensor> PunctuationNet::forward(const torch::Tensor& tokens) {
-  const torch::Tensor features = trunk_.encode(tokens, tokens == pad_, is_training());
+  const torch::Tensor padding = tokens == pad_;
+  torch::Tensor features = trunk_.encode(tokens, padding, is_training());
+  if (context_) {
+    // Each piece's window of neighbours, zeros beyond the text: [B, L, dim, kernel] -> [B, L, dim * kernel].
+    const int64_t half = contextKernel_ / 2;
+    const torch::Tensor shown = features.masked_fill(padding.unsqueeze(-1), 0.0);
+    const torch::Tensor windows = torch::constant_pad_nd(shown, {0, 0, half, half}).unfold(1, contextKernel_, 1);
+    features = features + torch::gelu(context_->forward(windows.flatten(2)));
+  }
   return {punctuationHead_->forward(features), capitalHead_->forward(features)};
 }
 
@@ -169,7 +184,8 @@ PunctuationModel::PunctuationModel(const engine::ModelContext& context) : contex
   maxLength_ = d.at("max_length").get<int64_t>();
   tokenizer_ = loadTokenizer(tokenizerPath_);
   const int64_t pad = padId(tokenizer_);
-  net_ = std::make_shared<PunctuationNet>(encoderTrunkOptions(m, tokenizer_.vocabSize(), maxLength_), pad);
+  net_ = std::make_shared<PunctuationNet>(encoderTrunkOptions(m, tokenizer_.vocabSize(), maxLength_), pad,
+                                          m.at("context_kernel").get<int64_t>());
 }
 
 PunctuationData& PunctuationModel::data() {
@@ -182,13 +198,15 @@ std::shared_ptr<engine::Dataset> PunctuationModel::dataset(engine::Split split) 
 torch::Tensor PunctuationModel::trainingStep(const engine::Batch& batch) {
   auto [marks, capitals] = net_->forward(batch.at("tokens"));
   if (!markWeights_.defined()) {
-    // Most words are followed by no mark: each mark's loss is weighted by the square root of how
-    // much rarer it is than none (at most 10x), or the model learns to predict none everywhere.
+    // Most words are followed by no mark: each mark's loss is weighted by how much rarer it is than
+    // none to the power 0.35 (at most 10x), or the model learns to predict none everywhere. The
+    // square root over-predicted every mark (recall 0.46 against precision 0.32 for commas); 0.35
+    // brings the two level, which is where F1 is highest.
     std::vector<float> w;
     const auto& counts = data().markCounts;
     for (int64_t c : counts)
-      w.push_back(
-          static_cast<float>(std::clamp(std::sqrt(double(counts[0]) / double(std::max<int64_t>(c, 1))), 1.0, 10.0)));
+      w.push_back(static_cast<float>(
+          std::clamp(std::pow(double(counts[0]) / double(std::max<int64_t>(c, 1)), 0.35), 1.0, 10.0)));
     markWeights_ = torch::tensor(w).to(marks.device());
   }
   const auto ignore = torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100);

@@ -16,13 +16,17 @@ namespace reef::nlp {
 
 class PunctuationNet : public torch::nn::Module {
  public:
-  PunctuationNet(const EncoderTrunkOptions& trunk, int64_t pad);
+  // contextKernel > 0: a convolution over that many neighbouring pieces between the trunk and the
+  // heads, so that a word's mark sees the words right after it at their exact offsets.
+  PunctuationNet(const EncoderTrunkOptions& trunk, int64_t pad, int64_t contextKernel);
   // tokens [B, L] -> (mark logits [B, L, marks], capital logits [B, L, 2])
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& tokens);
   int64_t pad() const { return pad_; }
 
  private:
   EncoderTrunk trunk_;
+  torch::nn::Linear context_{nullptr};  // over a window of contextKernel_ pieces
+  int64_t contextKernel_ = 0;
   torch::nn::Linear punctuationHead_{nullptr}, capitalHead_{nullptr};
   int64_t pad_;
 };
@@ -36,7 +40,7 @@ class PunctuationModel : public engine::Model, public engine::TextRestoration {
   torch::Tensor trainingStep(const engine::Batch& batch) override;
   std::unique_ptr<engine::Evaluation> evaluation(engine::Split split) override;
   std::optional<std::vector<std::filesystem::path>> inferenceAssets() const override;
-  std::vector<std::string> taskHeads() const override { return {"punct_head.", "capital_head."}; }
+  std::vector<std::string> taskHeads() const override { return {"punct_head.", "capital_head.", "context."}; }
 
   // `text` with its punctuation and capitals restored (whatever it had is dropped first).
   std::string restore(const std::string& text) override;
