@@ -50,30 +50,33 @@ Section commonModelParams() {
   };
 }
 
+Section concat(Section a, const Section& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The collection's data section: manifests, decoding text, and the spectrogram.
 Section dataParams() {
-  return {stringParam("train_manifest", "speech/asr/train.jsonl",
-                      "Training manifest (JSON lines: audio_filepath, duration, text)"),
-          stringParam("val_manifest", "speech/asr/val.jsonl",
-                      "Validation manifest (the example's: voices unseen in training)"),
-          stringParam("test_manifest", "speech/asr/test.jsonl", "Test manifest (the example's: other unseen voices)"),
-          stringParam("tokenizer", "speech/asr/tokenizer.model", "SentencePiece model for model.labels: subwords"),
-          stringParam("lm_text", "speech/asr/train_text.txt",
-                      "Sentences (one a line) the word language model of model.decoder: beam_lm is counted from"),
-          stringParam("lm_lexicon", "",
-                      "Words (one a line) the language model knows beyond lm_text's, each as if seen once; empty: "
-                      "none"),
-          floatParam("max_duration", 16.0, 0.5, 600, "Longer utterances are left out of the datasets (seconds)")};
+  return concat(
+      {stringParam("train_manifest", "speech/asr/train.jsonl",
+                   "Training manifest (JSON lines: audio_filepath, duration, text)"),
+       stringParam("val_manifest", "speech/asr/val.jsonl",
+                   "Validation manifest (the example's: voices unseen in training)"),
+       stringParam("test_manifest", "speech/asr/test.jsonl", "Test manifest (the example's: other unseen voices)"),
+       stringParam("tokenizer", "speech/asr/tokenizer.model", "SentencePiece model for model.labels: subwords"),
+       stringParam("lm_text", "speech/asr/train_text.txt",
+                   "Sentences (one a line) the word language model of model.decoder: beam_lm is counted from"),
+       stringParam("lm_lexicon", "",
+                   "Words (one a line) the language model knows beyond lm_text's, each as if seen once; empty: "
+                   "none"),
+       floatParam("max_duration", 16.0, 0.5, 600, "Longer utterances are left out of the datasets (seconds)")},
+      spectrogramParams());
 }
 
 // A run trained before a key existed has a spec without it; the key's default is what it ran with.
 void fillDefaults(Json& section, const Section& params) {
   for (const auto& p : params)
     if (!section.contains(p.key)) section[p.key] = p.defaultValue;
-}
-
-Section concat(Section a, const Section& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
 }
 
 ModelCapabilities recognizerCapabilities() {
@@ -144,7 +147,7 @@ std::unique_ptr<AsrModel> loadTrainedAsr(const std::filesystem::path& run, const
   if (!spec.contains("model") || spec["model"].value("collection", "") != "asr")
     throw std::runtime_error(key + ": '" + run.string() + "' is not an asr run");
   fillDefaults(spec["model"], commonModelParams());
-  fillDefaults(spec["data"], concat(dataParams(), spectrogramParams()));
+  fillDefaults(spec["data"], dataParams());
   auto model = buildAsrModel({spec, dataRoot, nullptr});
   engine::loadModuleState(model->module(), engine::loadTensors(weights), weights.string());
   model->module().eval();
@@ -156,7 +159,7 @@ void registerAsrCollection(engine::Registry& registry) {
       "asr",
       "Speech recognition with CTC on NeMo-style manifests (16 kHz speech from scripts/prepare-data.sh), scored in "
       "WER and CER",
-      concat(dataParams(), spectrogramParams()));
+      dataParams());
 
   registry.addModel(
       "asr",
