@@ -18,6 +18,7 @@ packages=(
   xvfb xauth                               # the studio's screenshot test runs real windows under Xvfb
   libsentencepiece-dev bible-kjv fortunes xz-utils  # the LLM collection: tokenizer, corpora, the xz baseline
   espeak-ng libespeak-ng-dev wamerican libsndfile1-dev libsamplerate0-dev qt6-multimedia-dev  # speech: corpus, audio I/O, playback
+  pulseaudio                               # the Playground's recording test: a PulseAudio server whose microphone is a pipe
   libcpp-httplib-dev libstb-dev            # reef serve: HTTP server, image decoding
   libonnx-dev libopencv-dnn-dev            # ONNX export (written with libonnx), checked by OpenCV DNN
   libssh-dev openssh-client procps         # cluster backends: SSH and SFTP to the login node (procps: the tests)

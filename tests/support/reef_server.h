@@ -16,8 +16,10 @@ class ReefServer {
  public:
   static inline const QString kKey = "sk-reef-test";
 
-  ReefServer(const QString& target, const QStringList& extra = {}) {
-    process_.start(REEF_BINARY, QStringList{"serve", target, "--port", "0", "--api-key", kKey} + extra);
+  // `key` empty: open to any client, as the studio's Deploy starts it.
+  ReefServer(const QString& target, const QStringList& extra = {}, const QString& key = kKey) {
+    const QStringList auth = key.isEmpty() ? QStringList{} : QStringList{"--api-key", key};
+    process_.start(REEF_BINARY, QStringList{"serve", target, "--port", "0"} + auth + extra);
     QElapsedTimer t;
     t.start();
     while (port_ == 0 && t.elapsed() < 60000 && process_.state() != QProcess::NotRunning) {

@@ -1,5 +1,7 @@
 #include "ui/audio/audio_player.h"
 
+#include "ui/audio/media_backend.h"
+
 #include <QAudioDevice>
 #include <QAudioOutput>
 #include <QMediaDevices>
@@ -7,20 +9,6 @@
 #include <QUrl>
 
 namespace reef::ui {
-
-namespace {
-
-// Qt 6.4 picks its GStreamer backend, which crashes constructing a player where gst-plugins-base
-// is not installed (libqt6multimedia6 does not depend on it); its FFmpeg backend, Qt's default
-// from 6.5, needs only libraries Qt Multimedia itself links. Set before the backend first loads,
-// unless the person chose one.
-void preferFfmpegBackend() {
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-  if (!qEnvironmentVariableIsSet("QT_MEDIA_BACKEND")) qputenv("QT_MEDIA_BACKEND", "ffmpeg");
-#endif
-}
-
-}  // namespace
 
 AudioPlayer::AudioPlayer(QObject* parent) : QObject(parent) {}
 

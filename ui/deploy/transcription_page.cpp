@@ -1,6 +1,8 @@
 #include "ui/deploy/transcription_page.h"
 
+#include "backend/protocol/audio/audio_file.h"
 #include "backend/protocol/json.h"
+#include "ui/audio/audio_recorder.h"
 #include "ui/deploy/api_error.h"
 
 #include <QFile>
@@ -12,14 +14,20 @@
 #include <QLabel>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <cmath>
+
 namespace reef::ui {
 
 namespace {
+
+QString red(const QString& text) { return "<span style='color:#c22'>" + text.toHtmlEscaped() + "</span>"; }
 
 QHttpPart field(const QString& name, const QByteArray& value) {
   QHttpPart part;
@@ -35,8 +43,19 @@ TranscriptionPage::TranscriptionPage(QNetworkAccessManager* network, QWidget* pa
   auto* layout = new QVBoxLayout(this);
   auto* top = new QHBoxLayout;
   open_ = new QPushButton(tr("Open audio..."), this);
+  record_ = new QPushButton(tr("Record"), this);
+  record_->setToolTip(tr("Record from the microphone; click again to stop and transcribe"));
+  recorder_ = new AudioRecorder(this);
   file_ = new QLabel(tr("WAV, FLAC, OGG or MP3, any sample rate"), this);
   top->addWidget(open_);
+  top->addWidget(record_);
+  level_ = new QProgressBar(this);
+  level_->setRange(0, 100);
+  level_->setTextVisible(false);
+  level_->setMaximumWidth(100);
+  level_->setToolTip(tr("The microphone's level"));
+  level_->hide();
+  top->addWidget(level_);
   top->addWidget(file_, 1);
   layout->addLayout(top);
   text_ = new QTextBrowser(this);
@@ -52,10 +71,21 @@ TranscriptionPage::TranscriptionPage(QNetworkAccessManager* network, QWidget* pa
                                                       tr("Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"));
     if (!path.isEmpty()) transcribeFile(path);
   });
+  connect(record_, &QPushButton::clicked, this, &TranscriptionPage::toggleRecording);
+  connect(recorder_, &AudioRecorder::progressed, this, [this] {
+    file_->setText(tr("Recording from %1: %2 s").arg(recorder_->device()).arg(recorder_->seconds(), 0, 'f', 1));
+    level_->setValue(static_cast<int>(std::lround(100 * recorder_->level())));
+    if (recorder_->seconds() >= kMaxRecordingSeconds) stopRecording(true);
+  });
+  connect(recorder_, &AudioRecorder::failed, this, [this](const QString& message) {
+    stopRecording(false);
+    Q_EMIT status(red(message));
+  });
 }
 
 void TranscriptionPage::setServer(const QUrl& url, const QString& modelId) {
   if (reply_) reply_->abort();  // its answer would come from a server that has gone
+  if (recorder_->recording()) stopRecording(false);
   url_ = url;
   modelId_ = modelId;
   text_->clear();
@@ -64,17 +94,65 @@ void TranscriptionPage::setServer(const QUrl& url, const QString& modelId) {
 
 void TranscriptionPage::transcribeFile(const QString& path) {
   QFile file(path);
-  if (reply_) return;
+  if (reply_ || recorder_->recording()) return;
   if (url_.isEmpty() || !file.open(QIODevice::ReadOnly)) {
     Q_EMIT status(tr("Cannot read %1").arg(path.toHtmlEscaped()));
     return;
   }
   file_->setText(QFileInfo(path).fileName());
+  transcribe(file.readAll(), QFileInfo(path).fileName());
+}
+
+void TranscriptionPage::toggleRecording() {
+  if (recorder_->recording()) {
+    stopRecording(true);
+    return;
+  }
+  if (reply_ || url_.isEmpty()) return;
+  if (const QString why = recorder_->start(); !why.isEmpty()) {
+    Q_EMIT status(red(why));
+    return;
+  }
+  record_->setText(tr("Stop and transcribe"));
+  open_->setEnabled(false);
+  level_->setValue(0);
+  level_->show();
+  file_->setText(tr("Recording from %1...").arg(recorder_->device()));
+  Q_EMIT status(tr("Speak now; click Stop and transcribe when done."));
+}
+
+void TranscriptionPage::stopRecording(bool transcribeIt) {
+  const int rate = recorder_->sampleRate();
+  const std::vector<float> samples = recorder_->stop();
+  record_->setText(tr("Record"));
+  open_->setEnabled(true);
+  level_->hide();
+  file_->clear();
+  if (!transcribeIt) return;
+  const double seconds = rate > 0 ? static_cast<double>(samples.size()) / rate : 0;
+  float peak = 0;
+  for (float x : samples) peak = std::max(peak, std::abs(x));
+  if (seconds < 0.1 || peak < 1e-4f) {
+    Q_EMIT status(red(seconds < 0.1
+                          ? tr("Nothing was recorded from %1.").arg(recorder_->device())
+                          : tr("The recording from %1 is silent: is the microphone muted?").arg(recorder_->device())));
+    return;
+  }
+  file_->setText(tr("Recording, %1 s from %2").arg(seconds, 0, 'f', 1).arg(recorder_->device()));
+  // FLAC at no more than 16 kHz keeps the longest recording (even of noise) under `reef serve`'s 8 MB
+  // body limit.
+  const int sent = std::min(rate, 16000);
+  const std::string flac = protocol::audio::encodeAudio(
+      sent == rate ? samples : protocol::audio::resample(samples, rate, sent), sent, "flac");
+  transcribe(QByteArray(flac.data(), static_cast<qsizetype>(flac.size())), "recording.flac");
+}
+
+void TranscriptionPage::transcribe(const QByteArray& bytes, const QString& name) {
   auto* form = new QHttpMultiPart(QHttpMultiPart::FormDataType);
   QHttpPart audio;
   audio.setHeader(QNetworkRequest::ContentDispositionHeader,
-                  QString("form-data; name=\"file\"; filename=\"%1\"").arg(QFileInfo(path).fileName()));
-  audio.setBody(file.readAll());
+                  QString("form-data; name=\"file\"; filename=\"%1\"").arg(name));
+  audio.setBody(bytes);
   form->append(audio);
   form->append(field("model", modelId_.toUtf8()));
   form->append(field("response_format", "verbose_json"));
@@ -91,7 +169,7 @@ void TranscriptionPage::transcribeFile(const QString& path) {
     words_->setRowCount(0);
     if (reply->error() != QNetworkReply::NoError) {
       text_->clear();
-      Q_EMIT status("<span style='color:#c22'>" + apiErrorOf(reply, answer).toHtmlEscaped() + "</span>");
+      Q_EMIT status(red(apiErrorOf(reply, answer)));
       return;
     }
     const Json result = Json::parse(answer.toStdString(), nullptr, false);

@@ -1,7 +1,8 @@
 #pragma once
-// The Playground for a speech recognizer: open an audio file (any format libsndfile reads, any
-// rate), send it to the running server's /v1/audio/transcriptions as any client would
-// (multipart, verbose_json with word times), and show the transcript and each word's times.
+// The Playground for a speech recognizer: record from the microphone or open an audio file (any
+// format libsndfile reads, any rate), send it to the running server's /v1/audio/transcriptions as
+// any client would (multipart, verbose_json with word times), and show the transcript and each
+// word's times.
 #include <QPointer>
 #include <QUrl>
 #include <QWidget>
@@ -9,11 +10,14 @@
 class QLabel;
 class QNetworkAccessManager;
 class QNetworkReply;
+class QProgressBar;
 class QPushButton;
 class QTableWidget;
 class QTextBrowser;
 
 namespace reef::ui {
+
+class AudioRecorder;
 
 class TranscriptionPage : public QWidget {
   Q_OBJECT
@@ -23,9 +27,15 @@ class TranscriptionPage : public QWidget {
   void setServer(const QUrl& url, const QString& modelId);
   // What "Open audio..." does after its dialog.
   void transcribeFile(const QString& path);
+  // What "Record" does: starts recording, or stops and transcribes what was recorded.
+  void toggleRecording();
+  // Recordings stop by themselves after this long.
+  static constexpr double kMaxRecordingSeconds = 180;
 
   QTextBrowser* text() const { return text_; }
   QTableWidget* words() const { return words_; }
+  QPushButton* recordButton() const { return record_; }
+  AudioRecorder* recorder() const { return recorder_; }
 
  Q_SIGNALS:
   // A line for the Playground's status (what is happening, or the server's error as HTML).
@@ -33,11 +43,18 @@ class TranscriptionPage : public QWidget {
   void transcribed();
 
  private:
+  // Posts an audio file's bytes; `name` is its file name in the form.
+  void transcribe(const QByteArray& audio, const QString& name);
+  void stopRecording(bool transcribeIt);
+
   QNetworkAccessManager* network_;
   QUrl url_;
   QString modelId_;
   QPointer<QNetworkReply> reply_;  // the request being answered
   QPushButton* open_;
+  QPushButton* record_;
+  QProgressBar* level_;  // the microphone's level while recording
+  AudioRecorder* recorder_;
   QLabel* file_;
   QTextBrowser* text_;
   QTableWidget* words_;
