@@ -2,11 +2,11 @@
 // transcribes each input. An input is an audio file's path, or "say:" and a text, which `reef
 // serve` of a speech synthesizer at SPEECH_URL first speaks as WAV, so that one model judges the
 // other over HTTP. Prints [{input, text}] as JSON.
-// Usage: node openai_listen.mjs NODE_MODULES API_KEY ASR_URL SPEECH_URL|- INPUT...
+// Usage: node openai_listen.mjs NODE_MODULES ASR_URL API_KEY SPEECH_URL|- INPUT...
 import fs from "node:fs";
 import { connect } from "./reef_openai.mjs";
 
-const [modules, apiKey, asrURL, speechURL, ...inputs] = process.argv.slice(2);
+const [modules, asrURL, apiKey, speechURL, ...inputs] = process.argv.slice(2);
 const asr = await connect(modules, asrURL, apiKey);
 const tts = speechURL === "-" ? null : await connect(modules, speechURL, apiKey);
 

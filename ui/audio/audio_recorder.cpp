@@ -11,6 +11,24 @@
 
 namespace reef::ui {
 
+namespace {
+
+// What Qt's error code means to the person recording, and what to do about it.
+QString explain(QAudio::Error error) {
+  switch (error) {
+    case QAudio::OpenError:
+      return AudioRecorder::tr("the device is busy or refused the format; close other programs using it");
+    case QAudio::IOError:
+      return AudioRecorder::tr("reading from the device failed; check that it is still connected");
+    case QAudio::FatalError:
+      return AudioRecorder::tr("the sound server (PulseAudio or PipeWire) stopped or cannot be reached");
+    default:
+      return AudioRecorder::tr("Qt Multimedia error %1").arg(int(error));
+  }
+}
+
+}  // namespace
+
 AudioRecorder::AudioRecorder(QObject* parent) : QObject(parent) {}
 
 AudioRecorder::~AudioRecorder() { release(); }
@@ -20,7 +38,9 @@ QString AudioRecorder::start() {
   preferFfmpegBackend();
   const QAudioDevice input = QMediaDevices::defaultAudioInput();
   if (input.isNull())
-    return tr("No microphone: the system lists no audio input. Connect one, or open a recording instead.");
+    return tr(
+        "No microphone: the system lists no audio input (none connected, or no sound server running). "
+        "Connect one, or open a recording instead.");
   // The recognizers' own rate, so that nothing is resampled twice; any other the server resamples.
   format_.setSampleRate(16000);
   format_.setChannelCount(1);
@@ -34,18 +54,20 @@ QString AudioRecorder::start() {
   io_ = source_->start();
   if (const QAudio::Error error = source_->error(); !io_ || error != QAudio::NoError) {
     release();
-    return tr("Cannot record from %1 (Qt Multimedia error %2).").arg(device_).arg(int(error));
+    return tr("Cannot record from %1: %2.").arg(device_, explain(error));
   }
-  connect(io_, &QIODevice::readyRead, this, &AudioRecorder::read);
+  connect(io_, &QIODevice::readyRead, this, [this] { read(true); });
   connect(source_, &QAudioSource::stateChanged, this, [this](QAudio::State state) {
-    if (state == QAudio::StoppedState && source_ && source_->error() != QAudio::NoError)
-      Q_EMIT failed(
-          tr("Recording from %1 stopped: the device reported error %2.").arg(device_).arg(int(source_->error())));
+    if (state != QAudio::StoppedState || !source_ || source_->error() == QAudio::NoError) return;
+    const QString message = tr("Recording from %1 stopped: %2.").arg(device_, explain(source_->error()));
+    // Queued: the receiver stops the recording, which must not happen inside Qt's own failure path.
+    QMetaObject::invokeMethod(
+        this, [this, message] { Q_EMIT failed(message); }, Qt::QueuedConnection);
   });
   return {};
 }
 
-void AudioRecorder::read() {
+void AudioRecorder::read(bool announce) {
   if (!io_) return;
   partial_ += io_->readAll();
   const int frameBytes = format_.bytesPerFrame(), sampleBytes = format_.bytesPerSample();
@@ -53,7 +75,6 @@ void AudioRecorder::read() {
   if (frameBytes <= 0) return;
   const qsizetype frames = partial_.size() / frameBytes;
   const char* data = partial_.constData();
-  samples_.reserve(samples_.size() + frames);
   level_ = 0;
   for (qsizetype f = 0; f < frames; ++f) {
     float sum = 0;
@@ -62,11 +83,11 @@ void AudioRecorder::read() {
     level_ = std::max(level_, std::abs(samples_.back()));
   }
   partial_.remove(0, frames * frameBytes);
-  if (frames > 0) Q_EMIT progressed();
+  if (announce && frames > 0) Q_EMIT progressed();
 }
 
 std::vector<float> AudioRecorder::stop() {
-  read();
+  read(false);
   release();
   return std::move(samples_);
 }

@@ -5,6 +5,7 @@
 #include <QAudioFormat>
 #include <QByteArray>
 #include <QObject>
+#include <QPointer>
 #include <QString>
 
 #include <vector>
@@ -26,23 +27,25 @@ class AudioRecorder : public QObject {
   std::vector<float> stop();
   bool recording() const { return source_ != nullptr; }
   double seconds() const;
-  // The loudest sample of the audio that arrived last, 0..1: a level meter's reading.
-  float level() const { return level_; }
   int sampleRate() const { return format_.sampleRate(); }
   // The input's description, as the system names it.
   QString device() const { return device_; }
+  // The loudest sample of the audio that arrived last, 0..1: a level meter's reading.
+  float level() const { return level_; }
 
  Q_SIGNALS:
   void progressed();  // more audio arrived
-  // The device stopped with an error while recording; what was recorded is kept.
+  // The device or the sound server failed while recording (emitted queued); stop() still returns
+  // what had arrived.
   void failed(const QString& message);
 
  private:
-  void read();
+  // Takes what has arrived; `announce`: emit progressed() when there was some.
+  void read(bool announce);
   void release();
 
   QAudioSource* source_ = nullptr;
-  QIODevice* io_ = nullptr;
+  QPointer<QIODevice> io_;  // Qt deletes it itself when the sound server fails
   QAudioFormat format_;
   QString device_;
   QByteArray partial_;  // the bytes of a frame not wholly arrived

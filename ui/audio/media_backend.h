@@ -1,6 +1,6 @@
 #pragma once
-// Which Qt Multimedia backend the studio loads: chosen once, before anything (a player, a
-// recorder, the list of devices) first loads one.
+// Which Qt Multimedia backend the studio loads: Qt picks it once, when anything (a player, a
+// recorder, the list of devices) first needs Qt Multimedia, so each calls this before.
 namespace reef::ui {
 
 // Qt 6.4 picks its GStreamer backend, which crashes constructing a player where gst-plugins-base

@@ -18,6 +18,7 @@
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -72,20 +73,46 @@ TranscriptionPage::TranscriptionPage(QNetworkAccessManager* network, QWidget* pa
     if (!path.isEmpty()) transcribeFile(path);
   });
   connect(record_, &QPushButton::clicked, this, &TranscriptionPage::toggleRecording);
+  connectRecorder();
+}
+
+void TranscriptionPage::connectRecorder() {
   connect(recorder_, &AudioRecorder::progressed, this, [this] {
+    lastAudio_.start();
     file_->setText(tr("Recording from %1: %2 s").arg(recorder_->device()).arg(recorder_->seconds(), 0, 'f', 1));
     level_->setValue(static_cast<int>(std::lround(100 * recorder_->level())));
-    if (recorder_->seconds() >= kMaxRecordingSeconds) stopRecording(true);
+    if (recorder_->seconds() >= kMaxRecordingSeconds)  // queued: not from inside the recorder's read
+      QMetaObject::invokeMethod(
+          this,
+          [this] {
+            if (recorder_->recording()) stopRecording(true);
+          },
+          Qt::QueuedConnection);
   });
   connect(recorder_, &AudioRecorder::failed, this, [this](const QString& message) {
+    if (!recorder_->recording()) return;
+    const double seconds = recorder_->seconds();
     stopRecording(false);
-    Q_EMIT status(red(message));
+    Q_EMIT status(red(message + " " + tr("The %1 s recorded were not sent.").arg(seconds, 0, 'f', 1)));
+  });
+  // A device unplugged mid-recording stops sending audio without an error: say so.
+  watchdog_ = new QTimer(this);
+  watchdog_->setInterval(500);
+  connect(watchdog_, &QTimer::timeout, this, [this] {
+    if (!recorder_->recording() || lastAudio_.elapsed() < 2000 || stalled_) return;
+    stalled_ = true;
+    Q_EMIT status(red(tr("No audio has arrived from %1 for 2 s: is it still connected? Stop and transcribe "
+                         "sends what was recorded.")
+                          .arg(recorder_->device())));
   });
 }
 
 void TranscriptionPage::setServer(const QUrl& url, const QString& modelId) {
   if (reply_) reply_->abort();  // its answer would come from a server that has gone
-  if (recorder_->recording()) stopRecording(false);
+  if (recorder_->recording()) {
+    stopRecording(false);
+    Q_EMIT status(tr("The recording was discarded: the server it was for stopped."));
+  }
   url_ = url;
   modelId_ = modelId;
   text_->clear();
@@ -117,13 +144,18 @@ void TranscriptionPage::toggleRecording() {
   open_->setEnabled(false);
   level_->setValue(0);
   level_->show();
+  lastAudio_.start();
+  stalled_ = false;
+  watchdog_->start();
   file_->setText(tr("Recording from %1...").arg(recorder_->device()));
   Q_EMIT status(tr("Speak now; click Stop and transcribe when done."));
 }
 
 void TranscriptionPage::stopRecording(bool transcribeIt) {
   const int rate = recorder_->sampleRate();
+  const bool limit = recorder_->seconds() >= kMaxRecordingSeconds;
   const std::vector<float> samples = recorder_->stop();
+  watchdog_->stop();
   record_->setText(tr("Record"));
   open_->setEnabled(true);
   level_->hide();
@@ -138,13 +170,20 @@ void TranscriptionPage::stopRecording(bool transcribeIt) {
                           : tr("The recording from %1 is silent: is the microphone muted?").arg(recorder_->device())));
     return;
   }
-  file_->setText(tr("Recording, %1 s from %2").arg(seconds, 0, 'f', 1).arg(recorder_->device()));
-  // FLAC at no more than 16 kHz keeps the longest recording (even of noise) under `reef serve`'s 8 MB
-  // body limit.
-  const int sent = std::min(rate, 16000);
-  const std::string flac = protocol::audio::encodeAudio(
-      sent == rate ? samples : protocol::audio::resample(samples, rate, sent), sent, "flac");
-  transcribe(QByteArray(flac.data(), static_cast<qsizetype>(flac.size())), "recording.flac");
+  file_->setText(tr("Recording, %1 s from %2").arg(seconds, 0, 'f', 1).arg(recorder_->device()) +
+                 (limit ? tr(" (stopped at the %1-minute limit)").arg(kMaxRecordingSeconds / 60) : QString()));
+  try {
+    // FLAC at no more than 16 kHz keeps the longest recording (even of noise) under `reef serve`'s
+    // 8 MB body limit.
+    const int sent = std::min(rate, 16000);
+    const std::string flac = protocol::audio::encodeAudio(
+        sent == rate ? samples
+                     : protocol::audio::resample(samples, rate, sent, protocol::audio::ResampleQuality::Medium),
+        sent, "flac");
+    transcribe(QByteArray(flac.data(), static_cast<qsizetype>(flac.size())), "recording.flac");
+  } catch (const std::exception& e) {
+    Q_EMIT status(red(tr("Cannot encode the recording: %1").arg(QString::fromUtf8(e.what()))));
+  }
 }
 
 void TranscriptionPage::transcribe(const QByteArray& bytes, const QString& name) {
@@ -160,10 +199,12 @@ void TranscriptionPage::transcribe(const QByteArray& bytes, const QString& name)
   QNetworkReply* reply = reply_ =
       network_->post(QNetworkRequest(url_.resolved(QUrl("/v1/audio/transcriptions"))), form);
   form->setParent(reply);
+  record_->setEnabled(false);  // one request at a time
   Q_EMIT status(tr("Transcribing..."));
   connect(reply, &QNetworkReply::finished, this, [this, reply] {
     reply->deleteLater();
     reply_.clear();
+    record_->setEnabled(true);
     const QByteArray answer = reply->readAll();
     if (reply->error() == QNetworkReply::OperationCanceledError) return;  // by setServer()
     words_->setRowCount(0);

@@ -3,6 +3,7 @@
 // format libsndfile reads, any rate), send it to the running server's /v1/audio/transcriptions as
 // any client would (multipart, verbose_json with word times), and show the transcript and each
 // word's times.
+#include <QElapsedTimer>
 #include <QPointer>
 #include <QUrl>
 #include <QWidget>
@@ -14,6 +15,7 @@ class QProgressBar;
 class QPushButton;
 class QTableWidget;
 class QTextBrowser;
+class QTimer;
 
 namespace reef::ui {
 
@@ -46,6 +48,7 @@ class TranscriptionPage : public QWidget {
   // Posts an audio file's bytes; `name` is its file name in the form.
   void transcribe(const QByteArray& audio, const QString& name);
   void stopRecording(bool transcribeIt);
+  void connectRecorder();
 
   QNetworkAccessManager* network_;
   QUrl url_;
@@ -55,6 +58,9 @@ class TranscriptionPage : public QWidget {
   QPushButton* record_;
   QProgressBar* level_;  // the microphone's level while recording
   AudioRecorder* recorder_;
+  QTimer* watchdog_ = nullptr;  // while recording: notices when audio stops arriving
+  QElapsedTimer lastAudio_;
+  bool stalled_ = false;  // said so already
   QLabel* file_;
   QTextBrowser* text_;
   QTableWidget* words_;

@@ -69,13 +69,14 @@ class TestSpeechCli : public QObject {
   static std::vector<std::string> listen(const ReefServer& asr, const ReefServer* tts, const QStringList& inputs) {
     const auto url = [](const ReefServer& s) { return QString("http://127.0.0.1:%1/v1").arg(s.port()); };
     const auto r = runProgram("node", QStringList{sourceDir() + "/tests/consumers/openai_listen.mjs",
-                                                  sourceDir() + "/data/consumers/node_modules", ReefServer::kKey,
-                                                  url(asr), tts ? url(*tts) : "-"} +
+                                                  sourceDir() + "/data/consumers/node_modules", url(asr),
+                                                  ReefServer::kKey, tts ? url(*tts) : "-"} +
                                           inputs);
-    if (r.exitCode != 0) qWarning("%s", qPrintable(r.err));
+    const Json out = Json::parse(r.out.toStdString(), nullptr, false);
     std::vector<std::string> heard;
-    if (r.exitCode == 0)
-      for (const auto& h : Json::parse(r.out.toStdString())) heard.push_back(h["text"].get<std::string>());
+    if (r.exitCode != 0 || !out.is_array()) qWarning("%s", qPrintable(r.out + r.err));
+    if (out.is_array())
+      for (const auto& h : out) heard.push_back(h.value("text", ""));
     return heard;
   }
 

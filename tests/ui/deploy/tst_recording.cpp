@@ -3,7 +3,7 @@
 // trained here and served by `reef serve`. Sentences said into the microphone, in voices the model
 // never heard, while the page records are transcribed when recording stops, with word times inside
 // the recording; a recording stopped before any audio arrived, or holding only silence, is not
-// sent, and the page says why.
+// sent, and the page says why; the sound server dying mid-recording is reported, not a crash.
 #include "backend/protocol/audio/audio_file.h"
 #include "backend/protocol/audio/speech_manifest.h"
 #include "backend/protocol/audio/word_errors.h"
@@ -33,18 +33,28 @@ class TestRecording : public QObject {
   QTemporaryDir dir_;
   fs::path asr_;
 
-  // Records `sentence` said into the microphone on `page`, then waits for its transcript.
-  bool recordAndTranscribe(TranscriptionPage& page, const protocol::audio::Audio& sentence) {
-    QSignalSpy transcribed(&page, &TranscriptionPage::transcribed);
+  // Records `sentence` said into the microphone on `page`, then waits for its transcript; returns
+  // what went wrong, or "".
+  QString recordAndTranscribe(TranscriptionPage& page, const protocol::audio::Audio& sentence) {
+    QSignalSpy transcribed(&page, &TranscriptionPage::transcribed), status(&page, &TranscriptionPage::status);
     QTest::mouseClick(page.recordButton(), Qt::LeftButton);
-    if (!page.recorder()->recording()) return false;
+    if (!page.recorder()->recording())
+      return "not recording: " + (status.isEmpty() ? QString() : status.last()[0].toString());
+    const QString device = page.recorder()->device();
     mic_.say(sentence.samples, 0.3);
     // What was said has reached the recorder, the trailing silence included.
-    const bool heard = QTest::qWaitFor([&] { return page.recorder()->seconds() >= sentence.seconds() + 0.5; }, 20000);
+    const double expected = sentence.seconds() + 0.5;
+    const bool heard = QTest::qWaitFor([&] { return page.recorder()->seconds() >= expected; }, 20000);
+    const double got = page.recorder()->seconds();
     mic_.finish();
-    if (!heard) return false;
+    if (!heard)
+      return QString("%1 s of %2 s reached the recorder from %3 (%4)")
+          .arg(got)
+          .arg(expected)
+          .arg(device, QString::fromStdString(mic_.writeError()));
     QTest::mouseClick(page.recordButton(), Qt::LeftButton);
-    return transcribed.wait(60000);
+    if (!transcribed.wait(60000)) return "no transcript: " + status.last()[0].toString();
+    return {};
   }
 
  private Q_SLOTS:
@@ -73,20 +83,22 @@ class TestRecording : public QObject {
     QSignalSpy status(&page, &TranscriptionPage::status);
     protocol::audio::ErrorCounts errors;
     const auto sentences = protocol::audio::readManifest(fs::path(dir_.path().toStdString()) / "data/asr_test.jsonl");
+    QVERIFY(sentences.size() >= 3);
     for (size_t i = 0; i < 3; ++i) {
       const auto sentence = protocol::audio::readAudio(sentences[i].audio, PulseMicrophone::kRate);
-      QVERIFY2(recordAndTranscribe(page, sentence), qPrintable(status.isEmpty() ? "" : status.last()[0].toString()));
+      const QString failure = recordAndTranscribe(page, sentence);
+      QVERIFY2(failure.isEmpty(), qPrintable(failure));
       const std::string heard = page.text()->toPlainText().toStdString();
       errors += protocol::audio::wordErrors(sentences[i].text, heard);
       qInfo("said \"%s\" in %s; heard \"%s\"", sentences[i].text.c_str(), sentences[i].speaker.c_str(), heard.c_str());
       // The recording holds the sentence and the silences around it, and every word lies inside it.
       const QString done = status.last()[0].toString();
       const double seconds = done.section(' ', 0, 0).toDouble();
-      QVERIFY2(seconds >= sentence.seconds() + 0.5 && seconds < sentence.seconds() + 2, qPrintable(done));
+      QVERIFY2(seconds >= sentence.seconds() + 0.45 && seconds < sentence.seconds() + 2, qPrintable(done));
       QVERIFY(page.words()->rowCount() > 0);
       QVERIFY(page.words()->item(page.words()->rowCount() - 1, 2)->text().toDouble() <= seconds);
     }
-    // Measured: every word right (2026-12-05); the recognizer gets 3.6 % over 40 such sentences.
+    // Measured 1 error in 29 words (2026-12-05); the recognizer gets 3.6 % over 40 such sentences.
     QVERIFY2(errors.rate() <= 0.1, qPrintable(QString::number(errors.rate())));
     QVERIFY(page.recordButton()->text() == "Record");
   }
@@ -109,9 +121,25 @@ class TestRecording : public QObject {
     mic_.finish();
     QTest::mouseClick(page.recordButton(), Qt::LeftButton);
     QVERIFY2(status.last()[0].toString().contains("is silent"), qPrintable(status.last()[0].toString()));
-    QTest::qWait(300);
-    QVERIFY2(!status.last()[0].toString().contains("Transcribing"), qPrintable(status.last()[0].toString()));
+    for (const auto& said : status) QVERIFY2(!said[0].toString().contains("Transcribing"), "a request went out");
     QCOMPARE(page.recordButton()->text(), QString("Record"));
+  }
+
+  // Last: the sound server dies mid-recording. The page says so and the studio goes on.
+  void soundServerDyingIsReported() {
+    QNetworkAccessManager network;
+    TranscriptionPage page(&network);
+    page.setServer(QUrl("http://127.0.0.1:9"), "asr");
+    QSignalSpy status(&page, &TranscriptionPage::status);
+    QTest::mouseClick(page.recordButton(), Qt::LeftButton);
+    QVERIFY(page.recorder()->recording());
+    mic_.say(std::vector<float>(PulseMicrophone::kRate / 2, 0.5f), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(page.recorder()->seconds() >= 0.4, 20000);
+    mic_.killServer();
+    QTRY_VERIFY_WITH_TIMEOUT(!page.recorder()->recording(), 20000);
+    QVERIFY2(status.last()[0].toString().contains("sound server"), qPrintable(status.last()[0].toString()));
+    QCOMPARE(page.recordButton()->text(), QString("Record"));
+    QVERIFY(page.recordButton()->isEnabled());
   }
 };
 
