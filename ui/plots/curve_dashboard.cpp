@@ -135,6 +135,7 @@ void CurveDashboard::setRuns(const QList<qint64>& runs) {
   updateLegend();
   updateKeys();
   for (CurvePlot* p : panels_) p->setRuns(runs_);
+  updateEmptyMessage();  // runs with no metrics leave the panels as they were: only the message changes
 }
 
 void CurveDashboard::updateLegend() {
@@ -217,12 +218,18 @@ void CurveDashboard::relayout() {
     body->show();
   }
   canvasLayout_->addStretch(1);
-  empty_->setText(runs_.isEmpty()    ? tr("Select runs in the table to see their metrics.")
-                  : keys_.isEmpty()  ? tr("The selected runs have reported no metrics yet.")
+  updateEmptyMessage();
+  updateHiddenMenu();
+}
+
+void CurveDashboard::updateEmptyMessage() {
+  empty_->setText(runs_.isEmpty() ? tr("Select runs in the table to see their metrics.")
+                  : keys_.isEmpty()
+                      ? tr("The selected runs have reported no metrics yet (a run that failed at its start says why "
+                           "in the Logs tab).")
                   : shown_.isEmpty() ? tr("No panel matches \"%1\".").arg(filter_)
                                      : QString());
   empty_->setVisible(!empty_->text().isEmpty());
-  updateHiddenMenu();
 }
 
 void CurveDashboard::updateHiddenMenu() {

@@ -60,6 +60,7 @@ class CurveDashboard : public QWidget {
   void relayout();
   void layoutChanged();  // saves the layout and lays the panels out again
   void updateHiddenMenu();
+  void updateEmptyMessage();  // why no panel shows, if none does
   void updateLegend();
   int columns() const;
 

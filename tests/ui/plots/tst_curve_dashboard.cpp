@@ -50,8 +50,10 @@ class TestCurveDashboard : public QObject {
     const std::filesystem::path ws = dir_.path().toStdString();
     addMetrics(test::writeRun(ws, "run-a", "alpha", 0.001, 0.9, 40), 40);
     addMetrics(test::writeRun(ws, "run-b", "beta", 0.002, 0.8, 30), 30);
-    storage::WorkspaceIndex(ws).sync();
-    runs_ = {1, 2};
+    test::writeRun(ws, "run-c", "gamma", 0.001, 0, 0);  // ended before its first step
+    storage::WorkspaceIndex index(ws);
+    index.sync();
+    runs_ = {index.resolveRun("run-a"), index.resolveRun("run-b")};
   }
 
   void everyMetricHasAPanelInItsSection() {
@@ -64,9 +66,9 @@ class TestCurveDashboard : public QObject {
     QVERIFY(!dashboard.findChild<QLabel*>("dashboardEmpty")->isVisible());
     QCOMPARE(sectionNames(dashboard), QStringList({"train", "val", "perf", "system", "other"}));
     QCOMPARE(dashboard.sections()[0].keys, QStringList({"train/loss", "train/lr"}));
-    QCOMPARE(dashboard.panel("train/loss")->pointCount(1), size_t(40));
-    QCOMPARE(dashboard.panel("train/loss")->pointCount(2), size_t(30));
-    QCOMPARE(dashboard.panel("system/cpu_percent")->pointCount(1), size_t(1));
+    QCOMPARE(dashboard.panel("train/loss")->pointCount(runs_[0]), size_t(40));
+    QCOMPARE(dashboard.panel("train/loss")->pointCount(runs_[1]), size_t(30));
+    QCOMPARE(dashboard.panel("system/cpu_percent")->pointCount(runs_[0]), size_t(1));
     QVERIFY(dashboard.panel("val/loss")->isVisible());
     QVERIFY(!dashboard.panel("no/such"));
 
@@ -77,6 +79,24 @@ class TestCurveDashboard : public QObject {
     QVERIFY(dashboard.findChild<QLabel*>("dashboardEmpty")->text().contains("nothing matches this"));
     dashboard.setFilter({});
     QCOMPARE(dashboard.sections().size(), 5);
+  }
+
+  // A run without metrics, selected, is said to have none (and where to look), not to be unselected.
+  void aRunWithoutMetricsSaysSo() {
+    WorkspaceSession session(dir_.path(), nullptr, 3600 * 1000);
+    CurveDashboard dashboard(session);
+    dashboard.show();
+    const QLabel* empty = dashboard.findChild<QLabel*>("dashboardEmpty");
+    QVERIFY(empty->text().startsWith("Select runs"));
+    const qint64 gamma = session.index().resolveRun("run-c");
+    QVERIFY(gamma != 0);
+    dashboard.setRuns({gamma});
+    QVERIFY2(empty->text().contains("no metrics") && empty->text().contains("Logs"), qPrintable(empty->text()));
+    QVERIFY(empty->isVisible());
+    dashboard.setRuns(runs_);
+    QVERIFY(!empty->isVisible());
+    dashboard.setRuns({});
+    QVERIFY(empty->text().startsWith("Select runs"));
   }
 
   void pinHideMoveAndCollapseAreKeptPerWorkspace() {
