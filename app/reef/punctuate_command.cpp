@@ -33,7 +33,9 @@ void addPunctuateCommand(CLI::App& app, int& status) {
       app.add_subcommand("punctuate", "Restore punctuation and capitals to text with a trained nlp/punctuation model");
   cmd->add_option("target", o->target, "Run directory, a checkpoints/step-<N> folder of one, or a .reef bundle")
       ->required();
-  cmd->add_option("--text", o->text, "The text (any punctuation and capitals it has are dropped first); - reads stdin")
+  // Positional too, so that `reef punctuate RUN -` reads stdin as `--text -` does.
+  cmd->add_option("text,--text", o->text,
+                  "The text (any punctuation and capitals it has are dropped first); - reads stdin")
       ->required();
   cmd->add_option("--checkpoint", o->checkpoint, "best, last, or a step number");
   cmd->callback([o, &status] { status = punctuateCommand(*o); });

@@ -326,7 +326,10 @@ class TestServe : public QObject {
     const Json data = jsonOf(res->body)["data"];
     QCOMPARE(data.size(), texts.size());
     for (size_t i = 0; i < texts.size(); ++i) {
-      const ReefRun alone = runReef({"punctuate", bundle, "--text", QString::fromStdString(texts[i])});
+      // The text as --text, then as the second argument: the same command.
+      const ReefRun alone =
+          runReef(i == 0 ? QStringList{"punctuate", bundle, "--text", QString::fromStdString(texts[i])}
+                         : QStringList{"punctuate", bundle, QString::fromStdString(texts[i])});
       QVERIFY2(alone.exitCode == 0, qPrintable(alone.err));
       QCOMPARE(QString::fromStdString(data[i]["text"].get<std::string>()), alone.out.trimmed());
     }
