@@ -2,6 +2,7 @@
 // Small speech corpora for the tests that train speech models: the first lines of a prepared
 // manifest (scripts/prepare-data.sh), so that a test trains in seconds, not on the whole corpus.
 #include "backend/protocol/audio/speech_manifest.h"
+#include "backend/protocol/audio/word_errors.h"
 #include "backend/protocol/json.h"
 
 #include <QString>
@@ -61,6 +62,16 @@ inline QStringList digitRecognizerSettings(const std::filesystem::path& dir) {
           "trainer.max_steps=600",
           "trainer.val_interval=200",
           "optim.warmup_steps=30"};
+}
+
+// The word errors of each `heard[i]` against `said[i]`, summed (heard may be short: the rest count
+// as deleted).
+inline protocol::audio::ErrorCounts wordErrorsOf(const std::vector<std::string>& said,
+                                                 const std::vector<std::string>& heard) {
+  protocol::audio::ErrorCounts errors;
+  for (size_t i = 0; i < said.size(); ++i)
+    errors += protocol::audio::wordErrors(said[i], i < heard.size() ? heard[i] : "");
+  return errors;
 }
 
 }  // namespace reef::test

@@ -13,4 +13,6 @@ QString apiErrorOf(QNetworkReply* reply, const QByteArray& body) {
   return reply->errorString();
 }
 
+QString errorHtml(const QString& message) { return "<span style='color:#c22'>" + message.toHtmlEscaped() + "</span>"; }
+
 }  // namespace reef::ui

@@ -359,7 +359,7 @@ void DeployView::serverStarted() {
 }
 
 void DeployView::serverStopped(const QString& error) {
-  address_->setText(error.isEmpty() ? tr("stopped") : "<span style='color:#c22'>" + error.toHtmlEscaped() + "</span>");
+  address_->setText(error.isEmpty() ? tr("stopped") : errorHtml(error));
   latency_->setText(tr("not serving"));
   playground_->setCurrentIndex(0);
   transcription_->setServer({}, {});
@@ -418,7 +418,7 @@ void DeployView::sendChat() {
       conversation_.erase(conversation_.end() - 1);
       renderTranscript();
       const QString why = failure->isEmpty() ? apiErrorOf(reply, *received) : *failure;
-      playgroundStatus_->setText("<span style='color:#c22'>" + why.toHtmlEscaped() + "</span>");
+      playgroundStatus_->setText(errorHtml(why));
     } else {
       conversation_.push_back({{"role", "assistant"}, {"content", answer->toStdString()}});
       renderTranscript();
@@ -485,7 +485,7 @@ void DeployView::classify(const Json& input) {
     const QByteArray answer = reply->readAll();
     predictions_->setRowCount(0);
     if (reply->error() != QNetworkReply::NoError) {
-      playgroundStatus_->setText("<span style='color:#c22'>" + apiErrorOf(reply, answer).toHtmlEscaped() + "</span>");
+      playgroundStatus_->setText(errorHtml(apiErrorOf(reply, answer)));
       return;
     }
     const Json result = Json::parse(answer.toStdString(), nullptr, false);

@@ -20,9 +20,7 @@ void PlaygroundPage::setServer(const QUrl& url, const QString& modelId) {
   updateControls();
 }
 
-void PlaygroundPage::showError(const QString& message) {
-  Q_EMIT status("<span style='color:#c22'>" + message.toHtmlEscaped() + "</span>");
-}
+void PlaygroundPage::showError(const QString& message) { Q_EMIT status(errorHtml(message)); }
 
 void PlaygroundPage::postJson(const QString& endpoint, const Json& body,
                               std::function<void(const Json&, qint64)> done) {

@@ -50,9 +50,7 @@ SynthesisPage::SynthesisPage(QNetworkAccessManager* network, QWidget* parent)
   connect(play_, &QPushButton::clicked, this, [this] {
     if (const QString why = player_->play(file_); !why.isEmpty()) Q_EMIT status(why.toHtmlEscaped());
   });
-  connect(player_, &AudioPlayer::failed, this, [this](const QString& message) {
-    Q_EMIT status("<span style='color:#c22'>" + message.toHtmlEscaped() + "</span>");
-  });
+  connect(player_, &AudioPlayer::failed, this, [this](const QString& message) { Q_EMIT status(errorHtml(message)); });
 }
 
 void SynthesisPage::setServer(const QUrl& url, const QString& modelId) {
@@ -89,7 +87,7 @@ void SynthesisPage::speak() {
     const QByteArray answer = reply->readAll();
     if (reply->error() == QNetworkReply::OperationCanceledError) return;  // by setServer()
     if (reply->error() != QNetworkReply::NoError) {
-      Q_EMIT status("<span style='color:#c22'>" + apiErrorOf(reply, answer).toHtmlEscaped() + "</span>");
+      Q_EMIT status(errorHtml(apiErrorOf(reply, answer)));
       return;
     }
     received(answer, *firstMs < 0 ? clock->elapsed() : *firstMs, clock->elapsed());

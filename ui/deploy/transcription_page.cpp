@@ -28,8 +28,6 @@ namespace reef::ui {
 
 namespace {
 
-QString red(const QString& text) { return "<span style='color:#c22'>" + text.toHtmlEscaped() + "</span>"; }
-
 QHttpPart field(const QString& name, const QByteArray& value) {
   QHttpPart part;
   part.setHeader(QNetworkRequest::ContentDispositionHeader, QString("form-data; name=\"%1\"").arg(name));
@@ -93,7 +91,7 @@ void TranscriptionPage::connectRecorder() {
     if (!recorder_->recording()) return;
     const double seconds = recorder_->seconds();
     stopRecording(false);
-    Q_EMIT status(red(message + " " + tr("The %1 s recorded were not sent.").arg(seconds, 0, 'f', 1)));
+    Q_EMIT status(errorHtml(message + " " + tr("The %1 s recorded were not sent.").arg(seconds, 0, 'f', 1)));
   });
   // A device unplugged mid-recording stops sending audio without an error: say so.
   watchdog_ = new QTimer(this);
@@ -101,9 +99,9 @@ void TranscriptionPage::connectRecorder() {
   connect(watchdog_, &QTimer::timeout, this, [this] {
     if (!recorder_->recording() || lastAudio_.elapsed() < 2000 || stalled_) return;
     stalled_ = true;
-    Q_EMIT status(red(tr("No audio has arrived from %1 for 2 s: is it still connected? Stop and transcribe "
-                         "sends what was recorded.")
-                          .arg(recorder_->device())));
+    Q_EMIT status(errorHtml(tr("No audio has arrived from %1 for 2 s: is it still connected? Stop and transcribe "
+                               "sends what was recorded.")
+                                .arg(recorder_->device())));
   });
 }
 
@@ -137,7 +135,7 @@ void TranscriptionPage::toggleRecording() {
   }
   if (reply_ || url_.isEmpty()) return;
   if (const QString why = recorder_->start(); !why.isEmpty()) {
-    Q_EMIT status(red(why));
+    Q_EMIT status(errorHtml(why));
     return;
   }
   record_->setText(tr("Stop and transcribe"));
@@ -165,9 +163,9 @@ void TranscriptionPage::stopRecording(bool transcribeIt) {
   float peak = 0;
   for (float x : samples) peak = std::max(peak, std::abs(x));
   if (seconds < 0.1 || peak < 1e-4f) {
-    Q_EMIT status(red(seconds < 0.1
-                          ? tr("Nothing was recorded from %1.").arg(recorder_->device())
-                          : tr("The recording from %1 is silent: is the microphone muted?").arg(recorder_->device())));
+    Q_EMIT status(errorHtml(
+        seconds < 0.1 ? tr("Nothing was recorded from %1.").arg(recorder_->device())
+                      : tr("The recording from %1 is silent: is the microphone muted?").arg(recorder_->device())));
     return;
   }
   file_->setText(tr("Recording, %1 s from %2").arg(seconds, 0, 'f', 1).arg(recorder_->device()) +
@@ -182,7 +180,7 @@ void TranscriptionPage::stopRecording(bool transcribeIt) {
         sent, "flac");
     transcribe(QByteArray(flac.data(), static_cast<qsizetype>(flac.size())), "recording.flac");
   } catch (const std::exception& e) {
-    Q_EMIT status(red(tr("Cannot encode the recording: %1").arg(QString::fromUtf8(e.what()))));
+    Q_EMIT status(errorHtml(tr("Cannot encode the recording: %1").arg(QString::fromUtf8(e.what()))));
   }
 }
 
@@ -210,7 +208,7 @@ void TranscriptionPage::transcribe(const QByteArray& bytes, const QString& name)
     words_->setRowCount(0);
     if (reply->error() != QNetworkReply::NoError) {
       text_->clear();
-      Q_EMIT status(red(apiErrorOf(reply, answer)));
+      Q_EMIT status(errorHtml(apiErrorOf(reply, answer)));
       return;
     }
     const Json result = Json::parse(answer.toStdString(), nullptr, false);

@@ -213,8 +213,7 @@ class TestSpeechCli : public QObject {
     for (const auto& v : voices) QVERIFY2(!heardInTraining.count(v), v.c_str());
     const auto r = listen(server, nullptr, files);
     QVERIFY2(r.size() == said.size(), qPrintable(server.banner()));
-    protocol::audio::ErrorCounts errors;
-    for (size_t i = 0; i < said.size(); ++i) errors += protocol::audio::wordErrors(said[i], r[i]);
+    const protocol::audio::ErrorCounts errors = wordErrorsOf(said, r);
     qInfo("unheard voices: WER %.3f over %lld words", errors.rate(), static_cast<long long>(errors.referenceLength));
     // Measured 0 errors in 71 words (2026-12-05); 3.6 % over the 40 test sentences.
     QVERIFY2(errors.rate() <= 0.1, qPrintable(QString("WER %1: first heard \"%2\" for \"%3\"")
@@ -327,8 +326,7 @@ class TestSpeechCli : public QObject {
     }
     const auto heard = listen(ear, &voice, inputs);
     QVERIFY2(heard.size() == said.size(), qPrintable(voice.banner() + ear.banner()));
-    protocol::audio::ErrorCounts errors;
-    for (size_t i = 0; i < said.size(); ++i) errors += protocol::audio::wordErrors(said[i], heard[i]);
+    const protocol::audio::ErrorCounts errors = wordErrorsOf(said, heard);
     qInfo("synthesized speech: WER %.3f over %lld words", errors.rate(),
           static_cast<long long>(errors.referenceLength));
     // The TTS bar (docs/collections.md) is 35 %; measured 6.1 % (2026-12-05).
@@ -337,10 +335,10 @@ class TestSpeechCli : public QObject {
                             .arg(errors.rate())
                             .arg(QString::fromStdString(heard[0]), QString::fromStdString(said[0]))));
     // The same sentences said in the wrong order are not understood: the bar measures the speech.
-    errors = {};
-    for (size_t i = 0; i < said.size(); ++i)
-      errors += protocol::audio::wordErrors(said[(i + 1) % said.size()], heard[i]);
-    QVERIFY2(errors.rate() > 0.5, qPrintable(QString::number(errors.rate())));
+    std::vector<std::string> shifted(said.begin() + 1, said.end());
+    shifted.push_back(said.front());
+    const double wrongOrder = wordErrorsOf(shifted, heard).rate();
+    QVERIFY2(wrongOrder > 0.5, qPrintable(QString::number(wrongOrder)));
   }
 };
 
