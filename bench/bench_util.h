@@ -1,5 +1,5 @@
 #pragma once
-// What every benchmark here needs: medians, integer options, and the JSON lines its Python
+// What every benchmark here needs: medians, integer and text options, and the JSON lines its Python
 // baseline prints.
 #include "backend/protocol/json.h"
 
@@ -21,6 +21,13 @@ inline double median(std::vector<double> v) {
 inline int argValue(int argc, char** argv, const char* name, int fallback) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string(argv[i]) == name) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+// `--name TEXT` from the command line, or `fallback`.
+inline std::string argText(int argc, char** argv, const char* name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == name) return argv[i + 1];
   return fallback;
 }
 

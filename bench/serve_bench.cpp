@@ -11,7 +11,9 @@
 //    alone and for 16 concurrent requests.
 // The models are trained here first: the MNIST CNN example (300 steps) and the KJV Llama example
 // (20 steps: speed does not depend on quality, and its greedy text never ends early).
-// Usage: reef-bench-serve [--clients 64] [--seconds 20] [--stream-tokens 100]
+// Each stream count runs `--rounds` bursts and reports the median.
+// Usage: reef-bench-serve [--clients 64] [--seconds 20] [--stream-tokens 100] [--rounds 5]
+//                         [--only classify,generate,streams,asr]
 #include "bench/bench_server.h"
 #include "bench/bench_util.h"
 
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -134,7 +137,21 @@ Streams llamaCppLoad(const std::string& gguf, int streams, int tokens, const Jso
   return {out.at("tokens_per_s").get<double>(), out.at("ttft_ms").get<std::vector<double>>()};
 }
 
-void compareStreams(const std::string& dir, int tokens) {
+// `rounds` bursts of `streams` streams: the median aggregate rate (one burst of 16 streams lasts
+// under half a second here, too short to measure once), every stream's time to first token.
+Streams repeatedStreamLoad(int rounds, const std::function<Streams()>& burst) {
+  std::vector<double> rates;
+  Streams all;
+  for (int r = 0; r < rounds; ++r) {
+    const Streams one = burst();
+    rates.push_back(one.tokensPerSecond);
+    all.ttftMs.insert(all.ttftMs.end(), one.ttftMs.begin(), one.ttftMs.end());
+  }
+  all.tokensPerSecond = bench::median(rates);
+  return all;
+}
+
+void compareStreams(const std::string& dir, int tokens, int rounds) {
   const std::string prompt = "And God said";
   const Json cli = Json::parse(run(kReef + " generate " + dir + "/kjv --prompt '" + prompt +
                                    "' --max-tokens 4 --temperature 0 --json 2>/dev/null"));
@@ -145,13 +162,16 @@ void compareStreams(const std::string& dir, int tokens) {
                                    std::pair{std::string("reef one at a time"), std::string("--max-batch 1")}}) {
     Server server(dir + "/kjv " + args + " --threads 80");
     streamLoad(server.port(), 1, 8, prompt);  // warm-up
-    for (int n : counts) table[name][n] = streamLoad(server.port(), n, tokens, prompt);
+    for (int n : counts)
+      table[name][n] = repeatedStreamLoad(rounds, [&] { return streamLoad(server.port(), n, tokens, prompt); });
   }
-  for (int n : counts) table["llama.cpp f32"][n] = llamaCppLoad(dir + "/kjv.gguf", n, tokens, cli["prompt_ids"]);
+  for (int n : counts)
+    table["llama.cpp f32"][n] =
+        repeatedStreamLoad(rounds, [&] { return llamaCppLoad(dir + "/kjv.gguf", n, tokens, cli["prompt_ids"]); });
   std::printf(
-      "\nconcurrent streams, KJV Llama example, %d greedy tokens each: aggregate tokens/s (p50 / p99 time to "
-      "first token, ms)\n  %-20s",
-      tokens, "streams");
+      "\nconcurrent streams, KJV Llama example, %d greedy tokens each: aggregate tokens/s, median of %d bursts (p50 / "
+      "p99 time to first token, ms)\n  %-20s",
+      tokens, rounds, "streams");
   for (int n : counts) std::printf("%24d", n);
   for (const auto& [name, row] : table) {
     std::printf("\n  %-20s", name.c_str());
@@ -205,82 +225,94 @@ void transcriptionSpeed(const std::string& dir) {
       audioSeconds, bench::median(alone), together);
 }
 
+// Vision classification with and without dynamic batching (part 1).
+void classification(const std::string& dir, int clients, int seconds) {
+  run(kReef + " train " + kSource + "/resources/examples/vision/mnist_cnn.yaml --run-dir " + dir +
+      "/mnist --set trainer.max_steps=300 --set trainer.val_interval=300 --plain > /dev/null");
+  run(kReef + " export " + dir + "/mnist --format bundle --out " + dir + "/mnist.reef > /dev/null");
+  // Request bodies: MNIST test images as pixel arrays.
+  std::ifstream idx(kSource + "/data/mnist/t10k-images-idx3-ubyte", std::ios::binary);
+  idx.seekg(16);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 256; ++i) {
+    Json image = Json::array();
+    for (int r = 0; r < 28; ++r) {
+      Json row = Json::array();
+      for (int c = 0; c < 28; ++c) row.push_back(static_cast<unsigned char>(idx.get()));
+      image.push_back(row);
+    }
+    bodies.push_back(Json{{"model", "mnist-cnn"}, {"input", image}, {"top_k", 1}}.dump());
+  }
+  std::printf("\nvision classification, %d clients for %d s each, one 28x28 image per request:\n", clients, seconds);
+  const Load batched = classifyLoad(dir + "/mnist.reef", "--max-batch 64 --batch-wait-ms 5", clients, seconds, bodies);
+  const Load single = classifyLoad(dir + "/mnist.reef", "--max-batch 1", clients, seconds, bodies);
+  for (const auto& [name, l] :
+       {std::pair{"dynamic batching (max 64, 5 ms)", batched}, std::pair{"no batching", single}})
+    std::printf("  %-32s %8.0f requests/s  p50 %6.1f ms  p99 %6.1f ms  mean batch %5.1f  failures %lld\n", name,
+                l.requestsPerSecond, l.p50Ms, l.p99Ms, l.meanBatch, static_cast<long long>(l.failures));
+  std::printf("  throughput ratio: %.2fx; p99 latency ratio %.2fx\n",
+              batched.requestsPerSecond / single.requestsPerSecond, single.p99Ms / batched.p99Ms);
+}
+
+// Generation (part 2): the CLI's own rate (model loaded, generation timed) vs the streamed
+// endpoint's rate as a client sees it (request sent to [DONE]).
+void streamedGeneration(const std::string& dir) {
+  const std::string prompt = "And God said";
+  const int tokens = 200;
+  const Json cli = Json::parse(run(kReef + " generate " + dir + "/kjv --prompt '" + prompt + "' --max-tokens " +
+                                   std::to_string(tokens) + " --temperature 0 --json 2>/dev/null"));
+  Server server(dir + "/kjv");
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(120, 0);
+  const Json request = {
+      {"model", "kjv-llama"}, {"prompt", prompt}, {"max_tokens", tokens}, {"temperature", 0}, {"stream", true}};
+  std::vector<double> rates;
+  int64_t chunks = 0;
+  for (int round = 0; round < 4; ++round) {  // the first warms up
+    chunks = 0;
+    const auto start = Clock::now();
+    auto res = client.Post("/v1/completions", request.dump(), "application/json");
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (!res || res->status != 200) throw std::runtime_error("the streamed completion failed");
+    for (size_t at = res->body.find("data: {"); at != std::string::npos; at = res->body.find("data: {", at + 1))
+      ++chunks;
+    if (round > 0) rates.push_back(cli["tokens"].size() / s);
+  }
+  const double served = bench::median(rates), direct = cli["tokens_per_s"].get<double>();
+  std::printf("\nstreamed generation, KJV Llama example (3.5M parameters), %zu greedy tokens, batch 1:\n",
+              cli["tokens"].size());
+  std::printf(
+      "  reef generate %.0f tokens/s; reef serve (streamed, %lld events) %.0f tokens/s: %.2fx of the CLI (overhead "
+      "%.1f%%)\n",
+      direct, static_cast<long long>(chunks), served, served / direct, 100.0 * (1 - served / direct));
+}
+
+bool wanted(const std::string& only, const std::string& part) {
+  return only.empty() || ("," + only + ",").find("," + part + ",") != std::string::npos;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int clients = bench::argValue(argc, argv, "--clients", 64);
   const int seconds = bench::argValue(argc, argv, "--seconds", 20);
   const int streamTokens = bench::argValue(argc, argv, "--stream-tokens", 100);
+  const int rounds = bench::argValue(argc, argv, "--rounds", 5);
+  const std::string only = bench::argText(argc, argv, "--only", "");
   char folder[] = "/tmp/reef-bench-serve-XXXXXX";
   if (!mkdtemp(folder)) return 1;
   const std::string dir = folder;
   try {
-    std::printf("training the models (MNIST CNN example, KJV Llama example)...\n");
-    run(kReef + " train " + kSource + "/resources/examples/vision/mnist_cnn.yaml --run-dir " + dir +
-        "/mnist --set trainer.max_steps=300 --set trainer.val_interval=300 --plain > /dev/null");
-    run(kReef + " export " + dir + "/mnist --format bundle --out " + dir + "/mnist.reef > /dev/null");
-    run(kReef + " train " + kSource + "/resources/examples/llm/kjv_llama.yaml --run-dir " + dir +
-        "/kjv --set trainer.max_steps=20 --set trainer.val_interval=20 --set trainer.limit_val_batches=1 --plain > "
-        "/dev/null");
-
-    // Request bodies: MNIST test images as pixel arrays.
-    std::ifstream idx(kSource + "/data/mnist/t10k-images-idx3-ubyte", std::ios::binary);
-    idx.seekg(16);
-    std::vector<std::string> bodies;
-    for (int i = 0; i < 256; ++i) {
-      Json image = Json::array();
-      for (int r = 0; r < 28; ++r) {
-        Json row = Json::array();
-        for (int c = 0; c < 28; ++c) row.push_back(static_cast<unsigned char>(idx.get()));
-        image.push_back(row);
-      }
-      bodies.push_back(Json{{"model", "mnist-cnn"}, {"input", image}, {"top_k", 1}}.dump());
+    if (wanted(only, "classify")) classification(dir, clients, seconds);
+    if (wanted(only, "generate") || wanted(only, "streams")) {
+      std::printf("training the KJV Llama example (20 steps)...\n");
+      run(kReef + " train " + kSource + "/resources/examples/llm/kjv_llama.yaml --run-dir " + dir +
+          "/kjv --set trainer.max_steps=20 --set trainer.val_interval=20 --set trainer.limit_val_batches=1 --plain > "
+          "/dev/null");
     }
-
-    std::printf("\nvision classification, %d clients for %d s each, one 28x28 image per request:\n", clients, seconds);
-    const Load batched =
-        classifyLoad(dir + "/mnist.reef", "--max-batch 64 --batch-wait-ms 5", clients, seconds, bodies);
-    const Load single = classifyLoad(dir + "/mnist.reef", "--max-batch 1", clients, seconds, bodies);
-    for (const auto& [name, l] :
-         {std::pair{"dynamic batching (max 64, 5 ms)", batched}, std::pair{"no batching", single}})
-      std::printf("  %-32s %8.0f requests/s  p50 %6.1f ms  p99 %6.1f ms  mean batch %5.1f  failures %lld\n", name,
-                  l.requestsPerSecond, l.p50Ms, l.p99Ms, l.meanBatch, static_cast<long long>(l.failures));
-    std::printf("  throughput ratio: %.2fx; p99 latency ratio %.2fx\n",
-                batched.requestsPerSecond / single.requestsPerSecond, single.p99Ms / batched.p99Ms);
-
-    // Generation: the CLI's own rate (model loaded, generation timed) vs the streamed endpoint's
-    // rate as a client sees it (request sent to [DONE]).
-    const std::string prompt = "And God said";
-    const int tokens = 200;
-    const Json cli = Json::parse(run(kReef + " generate " + dir + "/kjv --prompt '" + prompt + "' --max-tokens " +
-                                     std::to_string(tokens) + " --temperature 0 --json 2>/dev/null"));
-    Server server(dir + "/kjv");
-    httplib::Client client("127.0.0.1", server.port());
-    client.set_read_timeout(120, 0);
-    const Json request = {
-        {"model", "kjv-llama"}, {"prompt", prompt}, {"max_tokens", tokens}, {"temperature", 0}, {"stream", true}};
-    std::vector<double> rates;
-    int64_t chunks = 0;
-    for (int round = 0; round < 4; ++round) {  // the first warms up
-      std::string body;
-      chunks = 0;
-      const auto start = Clock::now();
-      auto res = client.Post("/v1/completions", request.dump(), "application/json");
-      const double s = std::chrono::duration<double>(Clock::now() - start).count();
-      if (!res || res->status != 200) throw std::runtime_error("the streamed completion failed");
-      for (size_t at = res->body.find("data: {"); at != std::string::npos; at = res->body.find("data: {", at + 1))
-        ++chunks;
-      if (round > 0) rates.push_back(cli["tokens"].size() / s);
-    }
-    const double served = bench::median(rates), direct = cli["tokens_per_s"].get<double>();
-    std::printf("\nstreamed generation, KJV Llama example (3.5M parameters), %zu greedy tokens, batch 1:\n",
-                cli["tokens"].size());
-    std::printf(
-        "  reef generate %.0f tokens/s; reef serve (streamed, %lld events) %.0f tokens/s: %.2fx of the CLI (overhead "
-        "%.1f%%)\n",
-        direct, static_cast<long long>(chunks), served, served / direct, 100.0 * (1 - served / direct));
-    compareStreams(dir, streamTokens);
-    transcriptionSpeed(dir);
+    if (wanted(only, "generate")) streamedGeneration(dir);
+    if (wanted(only, "streams")) compareStreams(dir, streamTokens, rounds);
+    if (wanted(only, "asr")) transcriptionSpeed(dir);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "reef-bench-serve: %s\n", e.what());
     std::filesystem::remove_all(dir);
