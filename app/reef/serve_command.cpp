@@ -120,6 +120,9 @@ void addServeCommand(CLI::App& app, int& status) {
   cmd->add_option("--max-body-mb", o->maxBodyMb, "Largest request body accepted (413 beyond)")
       ->check(CLI::Range(0.001, 1024.0));
   cmd->add_option("--threads", o->server.threads, "Connections served at once")->check(CLI::Range(1, 4096));
+  cmd->add_option("--compute-threads", o->model.computeThreads,
+                  "Threads for model calls (default: every core but one, left to the connections)")
+      ->check(CLI::Range(1, 4096));
   cmd->callback([o, &status] { status = serveCommand(*o); });
 }
 

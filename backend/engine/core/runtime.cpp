@@ -68,4 +68,8 @@ int configureRuntime(int requested) {
   return n;
 }
 
+int configureServingRuntime(int requested) {
+  return configureRuntime(requested > 0 ? requested : std::max(1, availableCores() - 1));
+}
+
 }  // namespace reef::engine

@@ -14,6 +14,13 @@ int availableCores();
 // (below). Returns the thread count set.
 int configureRuntime(int requested);
 
+// For a server: sets the intra-op thread count to `requested`, or, when it is 0, to every available
+// core but one (at least one), which is left to the threads that read requests and write answers;
+// returns it. On 2 cores, with the clients on the same machine, one compute thread decoded 16
+// streams 1.5x faster than two, whose spinning OpenMP worker took the core the connections needed
+// (measured, docs/benchmarks.md). Like configureRuntime, it holds for the calling thread's calls.
+int configureServingRuntime(int requested);
+
 // glibc serves blocks above a dynamic threshold with fresh mmap()s and trims freed heap back to
 // the OS, so every training step page-faults its activation buffers in again (measured: the CNN
 // step spends a third of its time zero-filling such pages). Raising both thresholds keeps freed

@@ -1,6 +1,7 @@
 #include "backend/export/deploy/served_model/served_model.h"
 
 #include "backend/engine/core/inference.h"
+#include "backend/engine/core/runtime.h"
 #include "backend/engine/trainer/loaded_run.h"
 #include "backend/export/deploy/dynamic_batcher.h"
 #include "backend/export/deploy/image_input.h"
@@ -192,6 +193,7 @@ ServedModel::ServedModel(const engine::Registry& registry, const ServedModelOpti
 void ServedModel::State::load(const engine::Registry& registry, const ServedModelOptions& options,
                               ServingMetrics& servingMetrics) {
   loaded = engine::loadRun(registry, options.target, options.checkpoint, {});
+  engine::configureServingRuntime(options.computeThreads);  // not the spec's training threads
   metrics = &servingMetrics;
   id = options.name.empty() ? engine::modelName(loaded) : options.name;
   description = engine::modelKind(loaded) + ", step " + std::to_string(loaded.step);

@@ -23,6 +23,7 @@ struct ServedModelOptions {
   size_t maxBatch = 32;     // classification: images or texts per model call; chat: sequences decoded at once
   int64_t cacheTokens = 0;  // chat: the KV cache in tokens; 0: every sequence can fill the context
   std::chrono::microseconds maxWait{5000};
+  int computeThreads = 0;  // threads for model calls; 0: every core but one (engine::configureServingRuntime)
 };
 
 class ServedModel final : public ModelEndpoint {
