@@ -81,9 +81,13 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   torch::Tensor v = v_proj.forward(x).view({b, t, kvHeads_, headDim_}).transpose(1, 2);
   const double scale = 1.0 / std::sqrt(static_cast<double>(headDim_));
   if (cache && cache->paged) {
-    std::tie(k, v) = cache->paged->store(layer, k, v);
-    const torch::Tensor& mask = cache->paged->groupedMask(heads_ / kvHeads_);
-    return o_proj.forward(pagedAttention(q, k, v, mask, scale).transpose(1, 2).reshape({b, t, -1}));
+    PagedKvCache& paged = *cache->paged;
+    paged.write(layer, k, v);
+    if (paged.attendsInPlace(q))
+      return o_proj.forward(paged.attend(layer, q, scale).transpose(1, 2).reshape({b, t, -1}));
+    std::tie(k, v) = paged.gather(layer);
+    return o_proj.forward(
+        pagedAttention(q, k, v, paged.groupedMask(heads_ / kvHeads_), scale).transpose(1, 2).reshape({b, t, -1}));
   }
   int64_t offset = 0;
   if (cache) {

@@ -1,0 +1,98 @@
+#include "backend/collections/llm/paged_attention.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace reef::llm {
+
+namespace {
+
+// Both loops serve the query heads that share a key/value head, so that each key and value is
+// loaded once for all of them, and take four positions at a time, so that four independent sums
+// overlap (one attention layer of 16 sequences at ~100 positions: 77 us, against 87 one position
+// at a time, measured). Built for AVX-512, AVX2 and the baseline, picked at load time (the project
+// compiles for plain x86-64); `omp simd` lets the compiler sum the products in vector lanes.
+constexpr int64_t kUnroll = 4;
+
+// scores[g][p] = q[g] . k[p] * scale for the row's `length` positions; the rest stay -inf.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void scoreGroup(const float* q, int64_t groups,
+                                                                             const float* keys, const int64_t* slots,
+                                                                             int64_t length, int64_t d, int64_t stride,
+                                                                             float scale, float* scores) {
+  for (int64_t p = 0; p < length; p += kUnroll) {
+    const float* k[kUnroll];
+    for (int64_t j = 0; j < kUnroll; ++j) k[j] = keys + slots[std::min(p + j, length - 1)] * d;
+    for (int64_t g = 0; g < groups; ++g) {
+      const float* qg = q + g * d;
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+      for (int64_t i = 0; i < d; ++i) {
+        s0 += qg[i] * k[0][i];
+        s1 += qg[i] * k[1][i];
+        s2 += qg[i] * k[2][i];
+        s3 += qg[i] * k[3][i];
+      }
+      const float sums[kUnroll] = {s0, s1, s2, s3};
+      for (int64_t j = 0; j < kUnroll && p + j < length; ++j) scores[g * stride + p + j] = sums[j] * scale;
+    }
+  }
+}
+
+// out[g] = sum over p of weights[g][p] v[p].
+__attribute__((target_clones("avx512f", "avx2", "default"))) void mixGroup(const float* weights, int64_t groups,
+                                                                           const float* values, const int64_t* slots,
+                                                                           int64_t length, int64_t d, int64_t stride,
+                                                                           float* out) {
+  std::fill_n(out, groups * d, 0.0f);
+  for (int64_t p = 0; p < length; p += kUnroll) {
+    const float* v[kUnroll];
+    for (int64_t j = 0; j < kUnroll; ++j) v[j] = values + slots[std::min(p + j, length - 1)] * d;
+    for (int64_t g = 0; g < groups; ++g) {
+      float w[kUnroll];
+      for (int64_t j = 0; j < kUnroll; ++j) w[j] = p + j < length ? weights[g * stride + p + j] : 0.0f;
+      float* o = out + g * d;
+#pragma omp simd
+      for (int64_t i = 0; i < d; ++i) o[i] += w[0] * v[0][i] + w[1] * v[1][i] + w[2] * v[2][i] + w[3] * v[3][i];
+    }
+  }
+}
+
+}  // namespace
+
+// Scores, LibTorch's softmax (its exp is vectorized), then the weighted values; each (row,
+// key/value head) is one unit of work.
+torch::Tensor pagedDecodeAttention(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values,
+                                   const std::vector<int64_t>& slots, int64_t stride,
+                                   const std::vector<int64_t>& lengths, double scale) {
+  const int64_t rows = q.size(0), heads = q.size(1), d = q.size(3), kvHeads = keys.size(0), groups = heads / kvHeads;
+  if (q.size(2) != 1 || static_cast<int64_t>(lengths.size()) != rows || keys.size(2) != d)
+    throw std::logic_error("paged decoding attention takes one query per row over its own cache");
+  const torch::Tensor query = q.contiguous();
+  const int64_t longest = *std::max_element(lengths.begin(), lengths.end()), pool = keys.size(1) * d;
+  torch::Tensor scores = torch::full({rows * kvHeads, groups, longest}, -std::numeric_limits<float>::infinity());
+  const float *pq = query.data_ptr<float>(), *pk = keys.data_ptr<float>(), *pv = values.data_ptr<float>();
+  float* ps = scores.data_ptr<float>();
+  const auto mySlots = [&](int64_t unit) { return slots.data() + unit / kvHeads * stride; };
+  const auto myLength = [&](int64_t unit) { return lengths[static_cast<size_t>(unit / kvHeads)]; };
+  at::parallel_for(0, rows * kvHeads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t u = begin; u < end; ++u)
+      scoreGroup(pq + u * groups * d, groups, pk + u % kvHeads * pool, mySlots(u), myLength(u), d, longest,
+                 static_cast<float>(scale), ps + u * groups * longest);
+  });
+  const torch::Tensor weights = torch::softmax(scores, -1);
+  torch::Tensor out = torch::empty_like(query);
+  const float* pw = weights.data_ptr<float>();
+  float* po = out.data_ptr<float>();
+  at::parallel_for(0, rows * kvHeads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t u = begin; u < end; ++u)
+      mixGroup(pw + u * groups * longest, groups, pv + u % kvHeads * pool, mySlots(u), myLength(u), d, longest,
+               po + u * groups * d);
+  });
+  return out;
+}
+
+}  // namespace reef::llm
