@@ -53,15 +53,21 @@ engine::GenerationResult generateRelayed(GenerationScheduler& scheduler, const s
   if (onText)
     toRelay = [relay](const std::string& piece) {
       if (relay->left) return false;
-      std::lock_guard lock(relay->mutex);
-      relay->pieces.push_back(piece);
+      {
+        std::lock_guard lock(relay->mutex);
+        relay->pieces.push_back(piece);
+      }
+      // After unlocking: woken under the lock, the writer would block on it at once, and the
+      // worker, which calls this for every sequence of every step, would then have to wake it twice.
       relay->changed.notify_one();
       return true;
     };
   scheduler.submit(prompt, options, toRelay, [relay](engine::GenerationResult result, std::exception_ptr error) {
-    std::lock_guard lock(relay->mutex);
-    relay->result = std::move(result);
-    relay->error = error;
+    {
+      std::lock_guard lock(relay->mutex);
+      relay->result = std::move(result);
+      relay->error = error;
+    }
     relay->changed.notify_one();
   });
   std::unique_lock lock(relay->mutex);
