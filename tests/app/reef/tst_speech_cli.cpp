@@ -49,11 +49,12 @@ int dropSpecKeys(const fs::path& spec, const std::set<std::string>& keys) {
 class TestSpeechCli : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
+  QString root_;  // the runs and data: dir_, or the digit recognizer's fixture folder
   fs::path asr_, tts_, data_;
 
   fs::path train(const QString& spec, const QString& name, const QStringList& sets, QString* err = nullptr) {
-    const fs::path run = fs::path(dir_.path().toStdString()) / "runs" / name.toStdString();
-    QStringList args = {"train",  spec, "--workspace", dir_.path(), "--run-dir", QString::fromStdString(run.string()),
+    const fs::path run = fs::path(root_.toStdString()) / "runs" / name.toStdString();
+    QStringList args = {"train",  spec, "--workspace", root_, "--run-dir", QString::fromStdString(run.string()),
                         "--plain"};
     for (const auto& s : sets) args << "--set" << s;
     const ReefRun r = runReef(args, 280000);
@@ -82,7 +83,10 @@ class TestSpeechCli : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    data_ = fs::path(dir_.path().toStdString()) / "data";
+    const fs::path fixture = digitRecognizerFixture();
+    root_ = fixture.empty() ? dir_.path() : QString::fromStdString(fixture.string());
+    if (!fixture.empty()) fs::remove_all(fixture);
+    data_ = fs::path(root_.toStdString()) / "data";
     fs::create_directories(data_);
     const fs::path speech = dataRoot() / "speech";
     writeDigitCorpus(data_);
@@ -103,6 +107,7 @@ class TestSpeechCli : public QObject {
     QVERIFY2(wer.back() < wer.front() && wer.back() < 0.2,
              qPrintable(QString("val/wer %1 -> %2").arg(wer.front()).arg(wer.back())));
     QVERIFY(fs::exists(asr_ / "artifacts"));
+    if (!digitRecognizerFixture().empty()) std::ofstream(digitRecognizerFixture() / "ready") << "passed\n";
   }
 
   void transcribeFilesAndScoreManifests() {
@@ -176,7 +181,7 @@ class TestSpeechCli : public QObject {
     QCOMPARE(j["french"]["param"], Json("language"));
     // Any sample rate: the same speech at 8 kHz is resampled to the model's rate and transcribed.
     const auto slow = protocol::audio::readAudio(first.audio, 8000);
-    const fs::path at8k = fs::path(dir_.path().toStdString()) / "at8k.wav";
+    const fs::path at8k = fs::path(root_.toStdString()) / "at8k.wav";
     protocol::audio::writeWav(at8k, slow.samples, 8000);
     std::ifstream in(at8k, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -243,8 +248,8 @@ class TestSpeechCli : public QObject {
       sawIntelligibility =
           sawIntelligibility || (m["values"].contains("val/mel_l1") && m["values"].contains("val/intelligibility_wer"));
     QVERIFY(sawIntelligibility);
-    const fs::path out = fs::path(dir_.path().toStdString()) / "hello.wav";
-    const fs::path fast = fs::path(dir_.path().toStdString()) / "fast.wav";
+    const fs::path out = fs::path(root_.toStdString()) / "hello.wav";
+    const fs::path fast = fs::path(root_.toStdString()) / "fast.wav";
     const QString text = "please call john at nine";
     const ReefRun normal = runReef({"synthesize", QString::fromStdString(tts_.string()), "--text", text, "--out",
                                     QString::fromStdString(out.string())});
@@ -267,7 +272,7 @@ class TestSpeechCli : public QObject {
     QVERIFY(!tts_.empty());
     ReefServer server(QString::fromStdString(tts_.string()));
     QVERIFY2(server.port() > 0, qPrintable(server.banner()));
-    const fs::path dir = dir_.path().toStdString();
+    const fs::path dir = root_.toStdString();
     const QString longText =
         "please call john at nine. then meet me at the bank. bring the red apples; and a loaf of bread! is it "
         "raining? we will walk home together.";
@@ -284,8 +289,16 @@ class TestSpeechCli : public QObject {
     QCOMPARE(j["types"]["wav"], Json("audio/wav"));
     QCOMPARE(j["types"]["flac"], Json("audio/flac"));
     QCOMPARE(wav.sampleRate, local.sampleRate);
-    QVERIFY2(wav.samples == local.samples, "the streamed WAV differs from reef synthesize's");
-    QVERIFY2(flac.samples == local.samples, "the FLAC differs from reef synthesize's");
+    // The server computes on one thread fewer than the CLI, so sums run in another order: a sample
+    // may differ by a 16-bit step or two (measured: at most 2, on 250 of 32,480).
+    const auto sameAudio = [&](const protocol::audio::Audio& a) {
+      if (a.samples.size() != local.samples.size()) return false;
+      for (size_t i = 0; i < a.samples.size(); ++i)
+        if (std::abs(a.samples[i] - local.samples[i]) > 4.5f / 32768) return false;
+      return true;
+    };
+    QVERIFY2(sameAudio(wav), "the streamed WAV differs from reef synthesize's");
+    QVERIFY2(sameAudio(flac), "the FLAC differs from reef synthesize's");
     // pcm: 16-bit at 24 kHz, as OpenAI's, the same length.
     const double pcmSeconds = static_cast<double>(fs::file_size(dir / "served.pcm")) / 2 / 24000;
     QVERIFY2(std::abs(pcmSeconds - local.seconds()) < 0.01, qPrintable(QString::number(pcmSeconds)));
