@@ -47,6 +47,13 @@ inline void writeDigitCorpus(const std::filesystem::path& dir) {
   subset(speech / "test.jsonl", "digits", 40, dir / "asr_test.jsonl");
 }
 
+// Where tst_speech_cli trains the digit recognizer, for tst_recording to serve rather than train it
+// again (a minute): $REEF_DIGIT_RECOGNIZER, which CTest sets; empty when unset. Once the model has
+// passed its WER bar the folder holds `ready`.
+inline std::filesystem::path digitRecognizerFixture() {
+  return qEnvironmentVariable("REEF_DIGIT_RECOGNIZER").toStdString();
+}
+
 // The --set values that make resources/examples/asr/quartznet_chars.yaml a small recognizer of
 // writeDigitCorpus(dir)'s digit strings. Trains in about a minute; its beam search with the word
 // LM of its transcripts then gets 3.6 % WER on the unheard voices (2026-12-05, one thread).
