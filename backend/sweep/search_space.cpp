@@ -78,7 +78,8 @@ std::optional<std::vector<Json>> Dimension::enumerate() const {
   const double first = integer() && !q ? std::ceil(min) : min;
   // Counted rather than stepped: x += step stops moving where step is below x's precision.
   const double count = std::floor((max - first) / step + 1e-9);
-  if ((!integer() && !q) || !(step > 0) || !(count < kMaxEnumerated)) return std::nullopt;
+  // Not finite where min or max is (a number too large for a double reads as infinity).
+  if ((!integer() && !q) || !(step > 0) || !std::isfinite(count) || !(count < kMaxEnumerated)) return std::nullopt;
   std::vector<Json> out;
   for (int64_t i = 0; i <= static_cast<int64_t>(count); ++i) out.push_back(snap(first + static_cast<double>(i) * step));
   out.erase(std::unique(out.begin(), out.end()), out.end());
