@@ -22,15 +22,6 @@ size_t completeUtf8(const std::string& s) {
   return i;
 }
 
-// The generated text as it continues the prompt: a piece's leading "\u2581" is the space before
-// it, except at the start of a document, where SentencePiece drops its dummy prefix.
-std::string continuation(const text::Tokenizer& tokenizer, const std::vector<int>& ids, bool documentStart) {
-  if (documentStart) return tokenizer.decode(ids);
-  std::string out;
-  for (int id : ids) out += tokenizer.tokenText(id);
-  return out;
-}
-
 // Length of the longest tail of `text` that could still grow into a stop string: held back from
 // the stream, so that a stop string never reaches the caller in part.
 size_t pendingStop(const std::string& text, const std::vector<std::string>& stops) {
@@ -76,7 +67,13 @@ bool SequenceDecoder::advance(std::vector<double> logits) {
   result_.tokens.push_back(next);
   all_.push_back(next);
   std::string& text = result_.text;
-  text = continuation(tokenizer_, result_.tokens, documentStart_);
+  // The text as it continues the prompt: a piece's leading "\u2581" is the space before it, so
+  // each piece is appended (decoding the whole reply again for every token made long replies
+  // quadratic), except at the start of a document, where SentencePiece drops its dummy prefix.
+  if (documentStart_)
+    text = tokenizer_.decode(result_.tokens);
+  else
+    text += tokenizer_.tokenText(next);
   bool stopped = false;
   for (const auto& s : options_.stop) {
     const auto at = s.empty() ? std::string::npos : text.find(s);
