@@ -98,6 +98,9 @@ void ClusterProfile::validate() const {
     fail("the remote workspace may not hold '%' or control characters");
   if (!plain(reefPath) || !plain(host) || !plain(user) || !plain(keyFile) || !plain(knownHosts))
     fail("host, user, paths and the reef path may not hold control characters");
+  // These become sbatch options, which a shell word cannot carry a NUL in.
+  if (!plain(partition) || !plain(account) || !plain(qos) || !plain(timeLimit) || !plain(memory))
+    fail("partition, account, QOS, time limit and memory may not hold control characters");
   if (reefPath.empty()) fail("reef path is empty: where the engine is on the cluster");
   if (nodes < 1 || tasksPerNode < 1 || gpusPerNode < 0 || cpusPerTask < 0)
     fail("nodes and tasks per node must be at least 1, GPUs and CPUs per task at least 0");
