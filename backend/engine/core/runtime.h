@@ -17,8 +17,9 @@ int configureRuntime(int requested);
 // For a server: sets the intra-op thread count to `requested`, or, when it is 0, to every available
 // core but one (at least one), which is left to the threads that read requests and write answers;
 // returns it. On 2 cores, with the clients on the same machine, one compute thread decoded 16
-// streams 1.5x faster than two, whose spinning OpenMP worker took the core the connections needed
-// (measured, docs/benchmarks.md). Like configureRuntime, it holds for the calling thread's calls.
+// streams at 5,246-5,296 tokens/s against 4,177-4,403 with two, whose spinning OpenMP worker took
+// the core the connections needed (2026-12-05, docs/export-and-serving.md). Like configureRuntime,
+// it holds for the calling thread's calls.
 int configureServingRuntime(int requested);
 
 // glibc serves blocks above a dynamic threshold with fresh mmap()s and trims freed heap back to
