@@ -6,6 +6,7 @@
 #include "ui/deploy/caption_page.h"
 #include "ui/deploy/client_snippets.h"
 #include "ui/deploy/export_dialog.h"
+#include "ui/deploy/playground_page.h"
 #include "ui/deploy/restoration_page.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/sse_parser.h"
@@ -39,6 +40,7 @@
 #include <QVBoxLayout>
 
 #include <memory>
+#include <type_traits>
 
 namespace reef::ui {
 
@@ -169,36 +171,40 @@ QWidget* DeployView::buildServerPanel() {
   return panel;
 }
 
-// The playground is a tab of its own (the main window adds it); this view drives it. Its pages:
-// 0 nothing to play with yet, 1 chat, 2 classification, 3 transcription, 4 speech, 5 captioning,
-// 6 punctuation.
+template <class Page>
+Page* DeployView::addPage(const std::string& servingMode, Page* page) {
+  if (playground_->indexOf(page) < 0) playground_->addWidget(page);
+  pages_[servingMode] = page;
+  if constexpr (std::is_base_of_v<PlaygroundPage, Page>) {
+    clientPages_[servingMode] = page;
+    connect(page, &PlaygroundPage::status, playgroundStatus_, &QLabel::setText);
+  }
+  return page;
+}
+
+// The playground is a tab of its own (the main window adds it); this view drives it, showing the
+// page for the served model's serving mode.
 QWidget* DeployView::buildPlayground() {
   auto* box = new QWidget;
   auto* boxLayout = new QVBoxLayout(box);
   playground_ = new QStackedWidget(box);
-  playground_->addWidget(new QLabel(tr("Deploy the run to try it here."), playground_));
-  playground_->addWidget(buildChatPage(playground_));
-  playground_->addWidget(buildClassifyPage(playground_));
-  transcription_ = new TranscriptionPage(network_, playground_);
-  playground_->addWidget(transcription_);
-  synthesis_ = new SynthesisPage(network_, playground_);
-  playground_->addWidget(synthesis_);
-  caption_ = new CaptionPage(network_, playground_);
-  playground_->addWidget(caption_);
-  restoration_ = new RestorationPage(network_, playground_);
-  playground_->addWidget(restoration_);
-  boxLayout->addWidget(playground_, 1);
+  playground_->setObjectName("playgroundPages");
   playgroundStatus_ = new QLabel(box);
   playgroundStatus_->setWordWrap(true);
+  idlePage_ = new QLabel(tr("Deploy the run to try it here."), playground_);
+  playground_->addWidget(idlePage_);
+  addPage("chat", buildChatPage(playground_));
+  QWidget* classify = buildClassifyPage(playground_);
+  for (const char* mode : {"image_classification", "text_classification", "embedding"}) addPage(mode, classify);
+  transcription_ = addPage("transcription", new TranscriptionPage(network_, playground_));
+  synthesis_ = addPage("speech", new SynthesisPage(network_, playground_));
+  caption_ = addPage("captioning", new CaptionPage(network_, playground_));
+  restoration_ = addPage("punctuation", new RestorationPage(network_, playground_));
+  boxLayout->addWidget(playground_, 1);
   boxLayout->addWidget(playgroundStatus_);
-  connect(transcription_, &TranscriptionPage::status, playgroundStatus_, &QLabel::setText);
-  connect(synthesis_, &SynthesisPage::status, playgroundStatus_, &QLabel::setText);
-  connect(caption_, &CaptionPage::status, playgroundStatus_, &QLabel::setText);
-  connect(restoration_, &RestorationPage::status, playgroundStatus_, &QLabel::setText);
   return box;
 }
 
-// Chat with a text-generating model, streamed.
 QWidget* DeployView::buildChatPage(QWidget* parent) {
   auto* chat = new QWidget(parent);
   auto* chatLayout = new QVBoxLayout(chat);
@@ -341,14 +347,11 @@ void DeployView::serverStarted() {
   curl_->setPlainText(snippets.curl);
   python_->setPlainText(snippets.python);
   snippets_->setTabText(1, snippets.pythonLabel);
-  const bool chat = servingMode_ == "chat", heard = servingMode_ == "transcription", said = servingMode_ == "speech";
-  const bool zeroShot = servingMode_ == "embedding", captions = servingMode_ == "captioning";
-  const bool restores = servingMode_ == "punctuation";
-  playground_->setCurrentIndex(chat ? 1 : heard ? 3 : said ? 4 : captions ? 5 : restores ? 6 : 2);
-  transcription_->setServer(heard ? server_->url() : QUrl(), server_->modelId());
-  synthesis_->setServer(said ? server_->url() : QUrl(), server_->modelId());
-  caption_->setServer(captions ? server_->url() : QUrl(), server_->modelId());
-  restoration_->setServer(restores ? server_->url() : QUrl(), server_->modelId());
+  const auto page = pages_.find(servingMode_);
+  playground_->setCurrentWidget(page == pages_.end() ? idlePage_ : page->second);
+  for (const auto& [mode, client] : clientPages_)
+    client->setServer(mode == servingMode_ ? server_->url() : QUrl(), server_->modelId());
+  const bool zeroShot = servingMode_ == "embedding";
   for (QWidget* w : std::initializer_list<QWidget*>{openImage_, image_})
     w->setVisible(servingMode_ == "image_classification" || zeroShot);
   labels_->setVisible(zeroShot);
@@ -361,11 +364,8 @@ void DeployView::serverStarted() {
 void DeployView::serverStopped(const QString& error) {
   address_->setText(error.isEmpty() ? tr("stopped") : errorHtml(error));
   latency_->setText(tr("not serving"));
-  playground_->setCurrentIndex(0);
-  transcription_->setServer({}, {});
-  synthesis_->setServer({}, {});
-  caption_->setServer({}, {});
-  restoration_->setServer({}, {});
+  playground_->setCurrentWidget(idlePage_);
+  for (const auto& [mode, client] : clientPages_) client->setServer({}, {});
   playgroundStatus_->clear();  // it spoke of the server that has gone
   updateButtons();
 }

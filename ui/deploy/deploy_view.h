@@ -13,6 +13,9 @@
 #include <QPointer>
 #include <QWidget>
 
+#include <map>
+#include <string>
+
 class QLabel;
 class QLineEdit;
 class QNetworkAccessManager;
@@ -30,6 +33,7 @@ namespace reef::ui {
 
 class ServeProcess;
 class CaptionPage;
+class PlaygroundPage;
 class RestorationPage;
 class SynthesisPage;
 class TranscriptionPage;
@@ -86,6 +90,9 @@ class DeployView : public QWidget {
   QWidget* buildPlayground();
   QWidget* buildChatPage(QWidget* parent);
   QWidget* buildClassifyPage(QWidget* parent);
+  // Adds `page` to the Playground as the one for `servingMode` (the catalog's).
+  template <class Page>
+  Page* addPage(const std::string& servingMode, Page* page);
   void openExportDialog();
   void startServer();
   void serverStarted();
@@ -119,6 +126,9 @@ class DeployView : public QWidget {
   QPlainTextEdit* log_;
   QPointer<QWidget> playgroundPanel_;
   QStackedWidget* playground_;
+  QWidget* idlePage_;                                   // while nothing is served
+  std::map<std::string, QWidget*> pages_;               // by serving mode
+  std::map<std::string, PlaygroundPage*> clientPages_;  // those of pages_ that talk to the server themselves
   QTextBrowser* transcript_;
   QLineEdit* prompt_;
   QPushButton* send_;

@@ -4,24 +4,18 @@
 #include "backend/protocol/json.h"
 #include "ui/audio/audio_player.h"
 #include "ui/audio/waveform_plot.h"
-#include "ui/deploy/api_error.h"
 
 #include <QDoubleSpinBox>
-#include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QVBoxLayout>
 
-#include <memory>
-
 namespace reef::ui {
 
 SynthesisPage::SynthesisPage(QNetworkAccessManager* network, QWidget* parent)
-    : QWidget(parent), network_(network), player_(new AudioPlayer(this)) {
+    : PlaygroundPage(network, parent), player_(new AudioPlayer(this)) {
   auto* layout = new QVBoxLayout(this);
   input_ = new QPlainTextEdit(this);
   input_->setPlaceholderText(tr("Type what the model should say; it speaks a sentence at a time."));
@@ -50,57 +44,34 @@ SynthesisPage::SynthesisPage(QNetworkAccessManager* network, QWidget* parent)
   connect(play_, &QPushButton::clicked, this, [this] {
     if (const QString why = player_->play(file_); !why.isEmpty()) Q_EMIT status(why.toHtmlEscaped());
   });
-  connect(player_, &AudioPlayer::failed, this, [this](const QString& message) { Q_EMIT status(errorHtml(message)); });
+  connect(player_, &AudioPlayer::failed, this, &SynthesisPage::showError);
+  updateControls();
 }
 
-void SynthesisPage::setServer(const QUrl& url, const QString& modelId) {
-  if (reply_) reply_->abort();  // its answer would come from a server that has gone
-  url_ = url;
-  modelId_ = modelId;
+void SynthesisPage::serverChanged() {
   player_->stop();
   waveform_->clear();
   play_->setEnabled(false);
-  speak_->setEnabled(!url.isEmpty());
 }
 
+void SynthesisPage::updateControls() { speak_->setEnabled(serving() && !busy()); }
+
 void SynthesisPage::speak() {
-  if (url_.isEmpty() || reply_) return;
-  const Json body = {{"model", modelId_.toStdString()},
+  if (!serving() || busy()) return;
+  const Json body = {{"model", modelId().toStdString()},
                      {"input", input_->toPlainText().toStdString()},
                      {"response_format", "wav"},
                      {"speed", speed_->value()}};
-  QNetworkRequest request(url_.resolved(QUrl("/v1/audio/speech")));
-  request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-  QNetworkReply* reply = reply_ = network_->post(request, QByteArray::fromStdString(body.dump()));
-  speak_->setEnabled(false);
   Q_EMIT status(tr("Speaking..."));
-  auto clock = std::make_shared<QElapsedTimer>();
-  clock->start();
-  auto firstMs = std::make_shared<qint64>(-1);
-  connect(reply, &QNetworkReply::readyRead, this, [clock, firstMs] {
-    if (*firstMs < 0) *firstMs = clock->elapsed();
-  });
-  connect(reply, &QNetworkReply::finished, this, [this, reply, clock, firstMs] {
-    reply->deleteLater();
-    reply_.clear();  // now, not when the deferred delete runs
-    speak_->setEnabled(!url_.isEmpty());
-    const QByteArray answer = reply->readAll();
-    if (reply->error() == QNetworkReply::OperationCanceledError) return;  // by setServer()
-    if (reply->error() != QNetworkReply::NoError) {
-      Q_EMIT status(errorHtml(apiErrorOf(reply, answer)));
-      return;
-    }
-    received(answer, *firstMs < 0 ? clock->elapsed() : *firstMs, clock->elapsed());
-  });
+  postJsonForBytes("/v1/audio/speech", body, [this](const QByteArray& wav, Timing timing) { received(wav, timing); });
 }
 
-void SynthesisPage::received(const QByteArray& wav, qint64 firstMs, qint64 allMs) {
+void SynthesisPage::received(const QByteArray& wav, Timing timing) {
   protocol::audio::Audio audio;
   try {
     audio = protocol::audio::decodeAudio(wav.toStdString());
   } catch (const std::exception& e) {
-    Q_EMIT status("<span style='color:#c22'>" +
-                  tr("The server's answer is not audio: %1").arg(e.what()).toHtmlEscaped() + "</span>");
+    showError(tr("The server's answer is not audio: %1").arg(e.what()));
     return;
   }
   player_->release();  // the file is about to be replaced
@@ -109,7 +80,7 @@ void SynthesisPage::received(const QByteArray& wav, qint64 firstMs, qint64 allMs
   try {
     protocol::audio::writeWav(file_.toStdString(), audio.samples, audio.sampleRate);
   } catch (const std::exception& e) {
-    Q_EMIT status("<span style='color:#c22'>" + QString::fromStdString(e.what()).toHtmlEscaped() + "</span>");
+    showError(QString::fromStdString(e.what()));
     return;
   }
   waveform_->setAudio(audio);
@@ -117,8 +88,8 @@ void SynthesisPage::received(const QByteArray& wav, qint64 firstMs, qint64 allMs
   QString line = tr("%1 s of speech at %2 Hz; first audio after %3 ms, all after %4 ms.")
                      .arg(audio.seconds(), 0, 'f', 2)
                      .arg(audio.sampleRate)
-                     .arg(firstMs)
-                     .arg(allMs);
+                     .arg(timing.firstMs)
+                     .arg(timing.allMs);
   if (const QString why = player_->play(file_); !why.isEmpty()) line += " " + why.toHtmlEscaped();
   Q_EMIT status(line);
   Q_EMIT spoken();

@@ -3,14 +3,11 @@
 // /v1/audio/speech as any client would (JSON in, a streamed WAV out), then see its waveform and
 // hear it. How soon the first audio came is shown beside the whole: the server speaks a sentence
 // at a time.
-#include <QPointer>
+#include "ui/deploy/playground_page.h"
+
 #include <QTemporaryDir>
-#include <QUrl>
-#include <QWidget>
 
 class QDoubleSpinBox;
-class QNetworkAccessManager;
-class QNetworkReply;
 class QPlainTextEdit;
 class QPushButton;
 
@@ -19,12 +16,10 @@ namespace reef::ui {
 class AudioPlayer;
 class WaveformPlot;
 
-class SynthesisPage : public QWidget {
+class SynthesisPage : public PlaygroundPage {
   Q_OBJECT
  public:
   SynthesisPage(QNetworkAccessManager* network, QWidget* parent = nullptr);
-  // The server to talk to (empty url: none).
-  void setServer(const QUrl& url, const QString& modelId);
   // What "Speak" does: synthesize the text box's text.
   void speak();
 
@@ -36,17 +31,15 @@ class SynthesisPage : public QWidget {
   QString lastSpeech() const { return file_; }
 
  Q_SIGNALS:
-  // A line for the Playground's status (what is happening, or the server's error as HTML).
-  void status(const QString& html);
   void spoken();
 
- private:
-  void received(const QByteArray& wav, qint64 firstMs, qint64 allMs);
+ protected:
+  void serverChanged() override;
+  void updateControls() override;
 
-  QNetworkAccessManager* network_;
-  QUrl url_;
-  QString modelId_;
-  QPointer<QNetworkReply> reply_;  // the request being answered
+ private:
+  void received(const QByteArray& wav, Timing timing);
+
   QTemporaryDir dir_;
   QString file_;
   QPlainTextEdit* input_;

@@ -1,9 +1,7 @@
 #include "ui/deploy/transcription_page.h"
 
 #include "backend/protocol/audio/audio_file.h"
-#include "backend/protocol/json.h"
 #include "ui/audio/audio_recorder.h"
-#include "ui/deploy/api_error.h"
 
 #include <QFile>
 #include <QFileDialog>
@@ -12,8 +10,7 @@
 #include <QHeaderView>
 #include <QHttpMultiPart>
 #include <QLabel>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
+#include <QNetworkRequest>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTableWidget>
@@ -38,7 +35,7 @@ QHttpPart field(const QString& name, const QByteArray& value) {
 }  // namespace
 
 TranscriptionPage::TranscriptionPage(QNetworkAccessManager* network, QWidget* parent)
-    : QWidget(parent), network_(network) {
+    : PlaygroundPage(network, parent) {
   auto* layout = new QVBoxLayout(this);
   auto* top = new QHBoxLayout;
   open_ = new QPushButton(tr("Open audio..."), this);
@@ -72,6 +69,7 @@ TranscriptionPage::TranscriptionPage(QNetworkAccessManager* network, QWidget* pa
   });
   connect(record_, &QPushButton::clicked, this, &TranscriptionPage::toggleRecording);
   connectRecorder();
+  updateControls();
 }
 
 void TranscriptionPage::connectRecorder() {
@@ -91,7 +89,7 @@ void TranscriptionPage::connectRecorder() {
     if (!recorder_->recording()) return;
     const double seconds = recorder_->seconds();
     stopRecording(false);
-    Q_EMIT status(errorHtml(message + " " + tr("The %1 s recorded were not sent.").arg(seconds, 0, 'f', 1)));
+    showError(message + " " + tr("The %1 s recorded were not sent.").arg(seconds, 0, 'f', 1));
   });
   // A device unplugged mid-recording stops sending audio without an error: say so.
   watchdog_ = new QTimer(this);
@@ -99,29 +97,33 @@ void TranscriptionPage::connectRecorder() {
   connect(watchdog_, &QTimer::timeout, this, [this] {
     if (!recorder_->recording() || lastAudio_.elapsed() < 2000 || stalled_) return;
     stalled_ = true;
-    Q_EMIT status(errorHtml(tr("No audio has arrived from %1 for 2 s: is it still connected? Stop and transcribe "
-                               "sends what was recorded.")
-                                .arg(recorder_->device())));
+    showError(tr("No audio has arrived from %1 for 2 s: is it still connected? Stop and transcribe sends what was "
+                 "recorded.")
+                  .arg(recorder_->device()));
   });
 }
 
-void TranscriptionPage::setServer(const QUrl& url, const QString& modelId) {
-  if (reply_) reply_->abort();  // its answer would come from a server that has gone
+void TranscriptionPage::serverChanged() {
   if (recorder_->recording()) {
     stopRecording(false);
     Q_EMIT status(tr("The recording was discarded: the server it was for stopped."));
   }
-  url_ = url;
-  modelId_ = modelId;
   text_->clear();
   words_->setRowCount(0);
 }
 
+// One request at a time, and no file opened while recording.
+void TranscriptionPage::updateControls() {
+  const bool recording = recorder_->recording();
+  record_->setEnabled(recording || (serving() && !busy()));
+  open_->setEnabled(!recording && serving() && !busy());
+}
+
 void TranscriptionPage::transcribeFile(const QString& path) {
+  if (!serving() || busy() || recorder_->recording()) return;
   QFile file(path);
-  if (reply_ || recorder_->recording()) return;
-  if (url_.isEmpty() || !file.open(QIODevice::ReadOnly)) {
-    Q_EMIT status(tr("Cannot read %1").arg(path.toHtmlEscaped()));
+  if (!file.open(QIODevice::ReadOnly)) {
+    showError(tr("Cannot read %1: %2").arg(path, file.errorString()));
     return;
   }
   file_->setText(QFileInfo(path).fileName());
@@ -133,13 +135,13 @@ void TranscriptionPage::toggleRecording() {
     stopRecording(true);
     return;
   }
-  if (reply_ || url_.isEmpty()) return;
+  if (!serving() || busy()) return;
   if (const QString why = recorder_->start(); !why.isEmpty()) {
-    Q_EMIT status(errorHtml(why));
+    showError(why);
     return;
   }
   record_->setText(tr("Stop and transcribe"));
-  open_->setEnabled(false);
+  updateControls();
   level_->setValue(0);
   level_->show();
   lastAudio_.start();
@@ -155,7 +157,7 @@ void TranscriptionPage::stopRecording(bool transcribeIt) {
   const std::vector<float> samples = recorder_->stop();
   watchdog_->stop();
   record_->setText(tr("Record"));
-  open_->setEnabled(true);
+  updateControls();
   level_->hide();
   file_->clear();
   if (!transcribeIt) return;
@@ -163,9 +165,8 @@ void TranscriptionPage::stopRecording(bool transcribeIt) {
   float peak = 0;
   for (float x : samples) peak = std::max(peak, std::abs(x));
   if (seconds < 0.1 || peak < 1e-4f) {
-    Q_EMIT status(errorHtml(
-        seconds < 0.1 ? tr("Nothing was recorded from %1.").arg(recorder_->device())
-                      : tr("The recording from %1 is silent: is the microphone muted?").arg(recorder_->device())));
+    showError(seconds < 0.1 ? tr("Nothing was recorded from %1.").arg(recorder_->device())
+                            : tr("The recording from %1 is silent: is the microphone muted?").arg(recorder_->device()));
     return;
   }
   file_->setText(tr("Recording, %1 s from %2").arg(seconds, 0, 'f', 1).arg(recorder_->device()) +
@@ -180,7 +181,7 @@ void TranscriptionPage::stopRecording(bool transcribeIt) {
         sent, "flac");
     transcribe(QByteArray(flac.data(), static_cast<qsizetype>(flac.size())), "recording.flac");
   } catch (const std::exception& e) {
-    Q_EMIT status(errorHtml(tr("Cannot encode the recording: %1").arg(QString::fromUtf8(e.what()))));
+    showError(tr("Cannot encode the recording: %1").arg(QString::fromUtf8(e.what())));
   }
 }
 
@@ -191,40 +192,33 @@ void TranscriptionPage::transcribe(const QByteArray& bytes, const QString& name)
                   QString("form-data; name=\"file\"; filename=\"%1\"").arg(name));
   audio.setBody(bytes);
   form->append(audio);
-  form->append(field("model", modelId_.toUtf8()));
+  form->append(field("model", modelId().toUtf8()));
   form->append(field("response_format", "verbose_json"));
   form->append(field("timestamp_granularities[]", "word"));
-  QNetworkReply* reply = reply_ =
-      network_->post(QNetworkRequest(url_.resolved(QUrl("/v1/audio/transcriptions"))), form);
-  form->setParent(reply);
-  record_->setEnabled(false);  // one request at a time
+  text_->clear();
+  words_->setRowCount(0);
   Q_EMIT status(tr("Transcribing..."));
-  connect(reply, &QNetworkReply::finished, this, [this, reply] {
-    reply->deleteLater();
-    reply_.clear();
-    record_->setEnabled(true);
-    const QByteArray answer = reply->readAll();
-    if (reply->error() == QNetworkReply::OperationCanceledError) return;  // by setServer()
-    words_->setRowCount(0);
-    if (reply->error() != QNetworkReply::NoError) {
-      text_->clear();
-      Q_EMIT status(errorHtml(apiErrorOf(reply, answer)));
-      return;
-    }
-    const Json result = Json::parse(answer.toStdString(), nullptr, false);
-    if (result.is_discarded() || !result.contains("text")) return;
-    text_->setPlainText(QString::fromStdString(result["text"].get<std::string>()));
-    for (const auto& w : result.value("words", Json::array())) {
-      const int row = words_->rowCount();
-      words_->insertRow(row);
-      words_->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(w["word"].get<std::string>())));
-      words_->setItem(row, 1, new QTableWidgetItem(QString::number(w["start"].get<double>(), 'f', 2)));
-      words_->setItem(row, 2, new QTableWidgetItem(QString::number(w["end"].get<double>(), 'f', 2)));
-    }
-    Q_EMIT status(
-        tr("%1 s of audio, %n word(s)", nullptr, words_->rowCount()).arg(result.value("duration", 0.0), 0, 'f', 1));
-    Q_EMIT transcribed();
+  postForm("/v1/audio/transcriptions", form, [this](const QByteArray& answer, Timing) {
+    showTranscript(Json::parse(answer.toStdString(), nullptr, false));
   });
+}
+
+void TranscriptionPage::showTranscript(const Json& result) {
+  if (!result.is_object() || !result.contains("text")) {
+    showError(tr("The server's answer has no transcript"));
+    return;
+  }
+  text_->setPlainText(QString::fromStdString(result["text"].get<std::string>()));
+  for (const auto& w : result.value("words", Json::array())) {
+    const int row = words_->rowCount();
+    words_->insertRow(row);
+    words_->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(w["word"].get<std::string>())));
+    words_->setItem(row, 1, new QTableWidgetItem(QString::number(w["start"].get<double>(), 'f', 2)));
+    words_->setItem(row, 2, new QTableWidgetItem(QString::number(w["end"].get<double>(), 'f', 2)));
+  }
+  Q_EMIT status(
+      tr("%1 s of audio, %n word(s)", nullptr, words_->rowCount()).arg(result.value("duration", 0.0), 0, 'f', 1));
+  Q_EMIT transcribed();
 }
 
 }  // namespace reef::ui

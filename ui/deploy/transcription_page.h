@@ -3,14 +3,11 @@
 // format libsndfile reads, any rate), send it to the running server's /v1/audio/transcriptions as
 // any client would (multipart, verbose_json with word times), and show the transcript and each
 // word's times.
+#include "ui/deploy/playground_page.h"
+
 #include <QElapsedTimer>
-#include <QPointer>
-#include <QUrl>
-#include <QWidget>
 
 class QLabel;
-class QNetworkAccessManager;
-class QNetworkReply;
 class QProgressBar;
 class QPushButton;
 class QTableWidget;
@@ -21,12 +18,10 @@ namespace reef::ui {
 
 class AudioRecorder;
 
-class TranscriptionPage : public QWidget {
+class TranscriptionPage : public PlaygroundPage {
   Q_OBJECT
  public:
   TranscriptionPage(QNetworkAccessManager* network, QWidget* parent = nullptr);
-  // The server to talk to (empty url: none).
-  void setServer(const QUrl& url, const QString& modelId);
   // What "Open audio..." does after its dialog.
   void transcribeFile(const QString& path);
   // What "Record" does: starts recording, or stops and transcribes what was recorded.
@@ -40,20 +35,19 @@ class TranscriptionPage : public QWidget {
   AudioRecorder* recorder() const { return recorder_; }
 
  Q_SIGNALS:
-  // A line for the Playground's status (what is happening, or the server's error as HTML).
-  void status(const QString& html);
   void transcribed();
+
+ protected:
+  void serverChanged() override;
+  void updateControls() override;
 
  private:
   // Posts an audio file's bytes; `name` is its file name in the form.
   void transcribe(const QByteArray& audio, const QString& name);
   void stopRecording(bool transcribeIt);
   void connectRecorder();
+  void showTranscript(const Json& transcript);
 
-  QNetworkAccessManager* network_;
-  QUrl url_;
-  QString modelId_;
-  QPointer<QNetworkReply> reply_;  // the request being answered
   QPushButton* open_;
   QPushButton* record_;
   QProgressBar* level_;  // the microphone's level while recording

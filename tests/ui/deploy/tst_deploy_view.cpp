@@ -33,6 +33,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -371,6 +372,8 @@ class TestDeployView : public QObject {
     QTest::mouseClick(view.deployButton(), Qt::LeftButton);
     QVERIFY(started.wait(60000));
     SynthesisPage* page = view.synthesisPage();
+    auto* pages = view.playground()->findChild<QStackedWidget*>("playgroundPages");
+    QCOMPARE(pages->currentWidget(), page);  // the page for the catalog's serving mode "speech"
     QVERIFY(page->speakButton()->isEnabled());
     QVERIFY(view.curlSnippet()->toPlainText().contains(view.server()->url().toString() + "/v1/audio/speech"));
     QVERIFY(view.pythonSnippet()->toPlainText().contains("client.audio.speech"));
@@ -402,6 +405,7 @@ class TestDeployView : public QObject {
     QTest::mouseClick(view.stopButton(), Qt::LeftButton);
     QVERIFY(stopped.wait(20000));
     QVERIFY(!page->speakButton()->isEnabled());
+    QVERIFY(pages->currentWidget() != page);
   }
 
   void deployedSpeechRecognizerTranscribesAFile() {
@@ -413,6 +417,8 @@ class TestDeployView : public QObject {
     QTest::mouseClick(view.deployButton(), Qt::LeftButton);
     QVERIFY(started.wait(60000));
     TranscriptionPage* page = view.transcriptionPage();
+    QCOMPARE(view.playground()->findChild<QStackedWidget*>("playgroundPages")->currentWidget(), page);
+    QVERIFY(page->recordButton()->isEnabled());
     QSignalSpy transcribed(page, &TranscriptionPage::transcribed);
     const QString jfk = QString::fromStdString((test::dataRoot() / "speech/samples/jfk.wav").string());
     page->transcribeFile(jfk);
@@ -422,10 +428,12 @@ class TestDeployView : public QObject {
     // A request still running when the page leaves its server (as Stop makes it) is abandoned,
     // never shown.
     page->transcribeFile(jfk);
+    QVERIFY2(!page->recordButton()->isEnabled(), "one request at a time");
     page->setServer({}, {});
     QTest::qWait(500);
     QCOMPARE(transcribed.count(), 1);
     QVERIFY(page->text()->toPlainText().isEmpty());
+    QVERIFY2(!page->recordButton()->isEnabled(), "nothing to send to");
     QSignalSpy stopped(view.server(), &ServeProcess::stopped);
     QTest::mouseClick(view.stopButton(), Qt::LeftButton);
     QVERIFY(stopped.wait(20000));
