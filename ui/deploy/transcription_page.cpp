@@ -1,7 +1,7 @@
 #include "ui/deploy/transcription_page.h"
 
-#include "backend/protocol/audio/audio_file.h"
 #include "ui/audio/audio_recorder.h"
+#include "ui/audio/recording_upload.h"
 
 #include <QFile>
 #include <QFileDialog>
@@ -172,13 +172,7 @@ void TranscriptionPage::stopRecording(bool transcribeIt) {
   file_->setText(tr("Recording, %1 s from %2").arg(seconds, 0, 'f', 1).arg(recorder_->device()) +
                  (limit ? tr(" (stopped at the %1-minute limit)").arg(kMaxRecordingSeconds / 60) : QString()));
   try {
-    // FLAC at no more than 16 kHz keeps the longest recording (even of noise) under `reef serve`'s
-    // 8 MB body limit.
-    const int sent = std::min(rate, 16000);
-    const std::string flac = protocol::audio::encodeAudio(
-        sent == rate ? samples
-                     : protocol::audio::resample(samples, rate, sent, protocol::audio::ResampleQuality::Medium),
-        sent, "flac");
+    const std::string flac = recordingUpload(samples, rate);
     transcribe(QByteArray(flac.data(), static_cast<qsizetype>(flac.size())), "recording.flac");
   } catch (const std::exception& e) {
     showError(tr("Cannot encode the recording: %1").arg(QString::fromUtf8(e.what())));

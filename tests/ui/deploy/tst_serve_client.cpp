@@ -1,8 +1,10 @@
 // The studio's pure pieces of talking to `reef serve`: server-sent events split at every possible
 // byte across network chunks, comments and multi-line data, the request counters and latency
-// read from /metrics (its own polling excluded), and the curl commands the Deploy tab offers,
-// run by a real shell.
+// read from /metrics (its own polling excluded), the curl commands the Deploy tab offers, run by a
+// real shell, and a microphone recording as the Playground uploads it.
+#include "backend/protocol/audio/audio_file.h"
 #include "backend/protocol/json.h"
+#include "ui/audio/recording_upload.h"
 #include "ui/deploy/client_snippets.h"
 #include "ui/deploy/serve_process.h"
 #include "ui/deploy/sse_parser.h"
@@ -10,6 +12,9 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <algorithm>
+#include <cmath>
 
 namespace {
 
@@ -125,6 +130,42 @@ class TestServeClient : public QObject {
     QCOMPARE(text["model"].get<std::string>(), model.toStdString());
     QVERIFY(text["input"].is_string());
     QCOMPARE(shellQuoted("a'b"), QString("'a'\\''b'"));
+  }
+
+  // A sound card at 48 kHz: sent at 16, the tone's pitch, level and length kept; one at 16 kHz or
+  // below: sent as recorded.
+  void recordingsAreUploadedAt16kHzAtMost() {
+    namespace audio = reef::protocol::audio;
+    const auto tone = [](int rate, double seconds) {
+      std::vector<float> s(static_cast<size_t>(rate * seconds));
+      for (size_t i = 0; i < s.size(); ++i) s[i] = 0.5f * static_cast<float>(std::sin(2 * M_PI * 440 * i / rate));
+      return s;
+    };
+    const audio::Audio sent = audio::decodeAudio(recordingUpload(tone(48000, 3), 48000));
+    QCOMPARE(sent.sampleRate, 16000);
+    QVERIFY2(std::abs(sent.seconds() - 3) < 0.01, qPrintable(QString::number(sent.seconds())));
+    int crossings = 0;
+    float peak = 0;
+    for (size_t i = 1; i < sent.samples.size(); ++i) {
+      crossings += (sent.samples[i - 1] < 0) != (sent.samples[i] < 0);
+      peak = std::max(peak, std::abs(sent.samples[i]));
+    }
+    QVERIFY2(std::abs(crossings - 2 * 440 * 3) <= 4, qPrintable(QString::number(crossings)));
+    QVERIFY2(std::abs(peak - 0.5f) < 0.01f, qPrintable(QString::number(peak)));
+    // The longest recording the page takes (three minutes), of noise, which FLAC cannot shrink,
+    // stays under the server's 8 MB body limit.
+    std::vector<float> noise(48000 * 180);
+    uint32_t state = 1;
+    for (float& x : noise) x = static_cast<float>((state = state * 1664525u + 1013904223u) >> 8) / (1 << 24) - 0.5f;
+    QVERIFY(recordingUpload(noise, 48000).size() < 8u * 1024 * 1024);
+    for (const int rate : {16000, 8000}) {
+      const std::vector<float> recorded = tone(rate, 1);
+      const audio::Audio kept = audio::decodeAudio(recordingUpload(recorded, rate));
+      QCOMPARE(kept.sampleRate, rate);
+      QCOMPARE(kept.samples.size(), recorded.size());
+      for (size_t i = 0; i < recorded.size(); ++i)
+        QVERIFY(std::abs(kept.samples[i] - recorded[i]) < 2.0f / 32768);  // 16-bit
+    }
   }
 };
 
