@@ -45,7 +45,8 @@ std::string Param::allowed() const {
   };
   switch (type) {
     case ParamType::Int:
-      return "an integer" + range();
+      return std::string(odd ? "an odd integer" : "an integer") + range() +
+             (odd && !special.empty() && min ? " (or " + formatNumber(*min) + ": " + special + ")" : "");
     case ParamType::Float:
       return "a number" + range();
     case ParamType::Bool:
@@ -77,6 +78,7 @@ std::optional<std::string> Param::check(const Json& value, Json& normalized) con
         return allowed();
       }
       if (!inRange(static_cast<double>(v))) return allowed();
+      if (odd && v % 2 == 0 && !(!special.empty() && min && static_cast<double>(v) == *min)) return allowed();
       normalized = v;
       return std::nullopt;
     }
@@ -157,6 +159,11 @@ Param advanced(Param param) {
   return param;
 }
 
+Param oddOnly(Param param) {
+  param.odd = true;
+  return param;
+}
+
 Param runParam(std::string key, std::string description) {
   Param p = stringParam(std::move(key), "", std::move(description));
   p.format = "run";
@@ -171,6 +178,7 @@ Json toJson(const Param& p) {
   if (p.min) j["min"] = *p.min;
   if (p.max) j["max"] = *p.max;
   if (p.minExclusive) j["min_exclusive"] = true;
+  if (p.odd) j["odd"] = true;
   if (!p.choices.empty()) j["choices"] = p.choices;
   j["description"] = p.description;
   if (!p.special.empty()) j["special"] = p.special;
@@ -187,6 +195,7 @@ Param paramFromJson(const Json& j) {
   if (j.contains("min")) p.min = j["min"].get<double>();
   if (j.contains("max")) p.max = j["max"].get<double>();
   p.minExclusive = j.value("min_exclusive", false);
+  p.odd = j.value("odd", false);
   if (j.contains("choices")) p.choices = j["choices"].get<std::vector<std::string>>();
   p.description = j.value("description", "");
   p.special = j.value("special", "");

@@ -20,6 +20,9 @@ struct Param {
   std::optional<double> min;  // inclusive unless minExclusive
   std::optional<double> max;  // inclusive
   bool minExclusive = false;
+  // An integer that must be odd (a kernel centred on each position); a special minimum (0: none)
+  // is allowed as it is.
+  bool odd = false;
   std::vector<std::string> choices;
   std::string description;
   // What the minimum means where it is not a quantity ("automatic", "off", "unset: max_epochs
@@ -51,6 +54,8 @@ Param choiceParam(std::string key, std::string def, std::vector<std::string> cho
 // The same declaration with a meaning for its minimum, or marked advanced.
 Param withSpecial(Param param, std::string meaning);
 Param advanced(Param param);
+// The same integer, odd only.
+Param oddOnly(Param param);
 // A string that names a run (format "run").
 Param runParam(std::string key, std::string description);
 

@@ -1,6 +1,7 @@
 #include "ui/designer/spec_form.h"
 
 #include "backend/protocol/number_format.h"
+#include "ui/designer/odd_spin_box.h"
 #include "ui/designer/spec_diff.h"
 
 #include <QCheckBox>
@@ -110,7 +111,7 @@ QWidget* SpecForm::makeEditor(const protocol::Param& p) {
   switch (p.type) {
     case protocol::ParamType::Int:
       if (fitsInt(p)) {
-        auto* spin = new QSpinBox(this);
+        auto* spin = p.odd ? new OddSpinBox(this) : new QSpinBox(this);
         spin->setFocusPolicy(Qt::StrongFocus);  // a wheel does not take focus (see eventFilter)
         spin->setRange(static_cast<int>(*p.min), static_cast<int>(*p.max));
         if (!p.special.empty()) spin->setSpecialValueText(QString::fromStdString(p.special));

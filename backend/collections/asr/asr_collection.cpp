@@ -170,7 +170,7 @@ void registerAsrCollection(engine::Registry& registry) {
          s.push_back(intParam("channels", 256, 16, 2048, "Channels of every block"));
          s.push_back(intParam("blocks", 5, 1, 20, "Residual blocks"));
          s.push_back(intParam("repeat", 2, 1, 10, "Separable convolutions per block"));
-         s.push_back(intParam("kernel", 11, 3, 129, "Kernel width of the first block (odd)"));
+         s.push_back(oddOnly(intParam("kernel", 11, 3, 129, "Kernel width of the first block")));
          s.push_back(intParam("kernel_growth", 4, 0, 32, "How much wider each next block's kernel is"));
          s.push_back(intParam("epilogue", 512, 16, 4096, "Channels of the pointwise layer before the labels"));
          return s;
@@ -188,7 +188,7 @@ void registerAsrCollection(engine::Registry& registry) {
          s.push_back(intParam("heads", 4, 1, 32, "Attention heads"));
          s.push_back(
              intParam("ff_multiplier", 4, 1, 8, "Hidden width of the feed-forward modules, as a multiple of dim"));
-         s.push_back(intParam("conv_kernel", 15, 3, 63, "Depthwise convolution kernel (odd)"));
+         s.push_back(oddOnly(intParam("conv_kernel", 15, 3, 63, "Depthwise convolution kernel")));
          s.push_back(intParam("subsampling", 2, 2, 4, "Time subsampling: 2 or 4"));
          return s;
        }(),

@@ -119,9 +119,10 @@ void registerNlpCollection(engine::Registry& registry) {
        "Punctuation and capitalisation restoration: the transformer trunk with a mark head and a capital head per word",
        [] {
          Section s = encoderTrunkParams();
-         s.push_back(intParam(
-             "context_kernel", 0, 0, 31,
-             "Pieces seen by a convolution between the trunk and the heads (odd; 0: none; the example uses 9)"));
+         s.push_back(withSpecial(
+             oddOnly(intParam("context_kernel", 0, 0, 31,
+                              "Pieces seen by a convolution between the trunk and the heads (the example uses 9)")),
+             "none"));
          return s;
        }(),
        punctuationCapabilities()},

@@ -34,7 +34,7 @@ void registerTtsCollection(engine::Registry& registry) {
            intParam("decoder_layers", 4, 1, 32, "Transformer blocks over the frames"),
            intParam("heads", 2, 1, 32, "Attention heads"),
            intParam("conv_hidden", 768, 16, 8192, "Hidden channels of each block's convolutional feed-forward"),
-           intParam("kernel", 3, 1, 31, "Kernel of the feed-forward and predictor convolutions (odd)"),
+           oddOnly(intParam("kernel", 3, 1, 31, "Kernel of the feed-forward and predictor convolutions")),
            floatParam("dropout", 0.1, 0, 0.9, "Dropout in every block and predictor"),
            intParam("griffin_lim_iterations", 32, 1, 1000, "Griffin-Lim iterations of the vocoder"),
            intParam(

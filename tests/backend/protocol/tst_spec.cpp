@@ -25,7 +25,10 @@ Catalog testCatalog() {
       {}};
   vision.models.push_back(
       {"cnn", "small cnn", {intParam("width", 32, 4, 512, "w"), floatParam("dropout", 0.25, 0, 0.9, "d")}});
-  vision.models.push_back({"vit", "vit", {intParam("dim", 64, 8, 4096, "d")}});
+  vision.models.push_back({"vit",
+                           "vit",
+                           {intParam("dim", 64, 8, 4096, "d"), oddOnly(intParam("kernel", 3, 1, 31, "k")),
+                            withSpecial(oddOnly(intParam("context", 0, 0, 31, "c")), "none")}});
   c.collections.push_back(vision);
   return c;
 }
@@ -83,6 +86,25 @@ class TestSpec : public QObject {
       QVERIFY2(text.contains("greater than 0"), qPrintable(text));
       QVERIFY2(text.contains("one of fp32, bf16-mixed"), qPrintable(text));
       QVERIFY2(text.startsWith("bad.yaml: 6 problems"), qPrintable(text));
+    }
+  }
+
+  // A centred kernel: even widths are refused naming the rule; a special minimum (0: none) is not
+  // held to it.
+  void oddIntegersRefuseEvenOnes() {
+    const Json ok = resolveSpec(parseYaml("model: {collection: vision, arch: vit, kernel: 5, context: 0}\n", "t.yaml"),
+                                testCatalog(), "t.yaml");
+    QCOMPARE(ok["model"]["kernel"].get<int>(), 5);
+    QCOMPARE(ok["model"]["context"].get<int>(), 0);
+    try {
+      resolveSpec(parseYaml("model: {collection: vision, arch: vit, kernel: 4, context: 2}\n", "odd.yaml"),
+                  testCatalog(), "odd.yaml");
+      QFAIL("expected a SpecError");
+    } catch (const SpecError& e) {
+      QCOMPARE(issueKeys(e), (QStringList{"model.kernel", "model.context"}));
+      const QString text = QString::fromUtf8(e.what());
+      QVERIFY2(text.contains("an odd integer from 1 to 31"), qPrintable(text));
+      QVERIFY2(text.contains("an odd integer from 0 to 31 (or 0: none)"), qPrintable(text));
     }
   }
 
@@ -210,6 +232,7 @@ class TestSpec : public QObject {
     QCOMPARE(back.model("vision", "cnn")->params[1].max.value(), 0.9);
     QCOMPARE(back.sections.at(0).second.at(0).special, std::string("unset"));
     QVERIFY(back.sections.at(0).second.at(1).advanced && !back.sections.at(0).second.at(0).advanced);
+    QVERIFY(back.model("vision", "vit")->params[1].odd && !back.model("vision", "vit")->params[0].odd);
   }
 };
 

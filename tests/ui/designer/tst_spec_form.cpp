@@ -122,6 +122,28 @@ class TestSpecForm : public QObject {
     QVERIFY(form.spec()["trainer"]["init_from"].get<std::string>().empty());
   }
 
+  // A centred kernel's box steps from odd to odd and refuses an even width; 0 (none) stays.
+  void oddKernelsStayOdd() {
+    SpecForm form(*catalog_);
+    form.setSpec({{"model", {{"collection", "nlp"}, {"arch", "punctuation"}, {"context_kernel", 0}}}});
+    auto* kernel = qobject_cast<QSpinBox*>(form.editor("model.context_kernel"));
+    QVERIFY(kernel);
+    QCOMPARE(kernel->text(), QString("none"));
+    kernel->stepBy(1);
+    QCOMPARE(kernel->value(), 1);
+    kernel->stepBy(2);
+    QCOMPARE(kernel->value(), 5);
+    kernel->stepBy(-3);
+    QCOMPARE(kernel->value(), 0);  // 3, 1, then none
+    kernel->setFocus();
+    kernel->selectAll();
+    QTest::keyClicks(kernel, "8");
+    QCOMPARE(kernel->value(), 0);  // 8 is not taken...
+    QTest::keyClick(kernel, Qt::Key_Enter);
+    QCOMPARE(kernel->value(), 9);  // ...and becomes the odd width above it
+    QCOMPARE(form.spec()["model"]["context_kernel"].get<int>(), 9);
+  }
+
   void sentinelsReadAsWhatTheyMeanAndAdvancedKeysFold() {
     SpecForm form(*catalog_);
     auto* threads = qobject_cast<QSpinBox*>(form.editor("trainer.threads"));
