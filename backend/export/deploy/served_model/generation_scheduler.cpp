@@ -112,10 +112,30 @@ void GenerationScheduler::run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !running_.empty(); });
-      if (stopping_ && queue_.empty() && running_.empty()) return;
+      if (stopping_ && queue_.empty() && running_.empty()) break;
     }
     stepOnce();
+    ring();
   }
+  ring();
+}
+
+void GenerationScheduler::ring() {
+  {
+    std::lock_guard lock(bellMutex_);
+    ++rung_;
+  }
+  bell_.notify_all();
+}
+
+uint64_t GenerationScheduler::steps() {
+  std::lock_guard lock(bellMutex_);
+  return rung_;
+}
+
+void GenerationScheduler::waitForStepAfter(uint64_t seen) {
+  std::unique_lock lock(bellMutex_);
+  bell_.wait(lock, [&] { return rung_ != seen; });
 }
 
 }  // namespace reef::deploy

@@ -34,6 +34,13 @@ class GenerationScheduler {
   void run();
   void stop();
 
+  // The step bell, for the threads that stream the running sequences' text: rung after every
+  // step (and when run() ends), it wakes them all with one call where a wake-up per token cost the
+  // worker a system call per sequence per step. steps() counts the rings; read it before looking
+  // for text, then waitForStepAfter() that count, so that no ring is missed.
+  uint64_t steps();
+  void waitForStepAfter(uint64_t seen);
+
  private:
   struct Job {
     uint64_t id = 0;
@@ -45,6 +52,7 @@ class GenerationScheduler {
   std::optional<Job> takeWaiting();
   void admit();
   void stepOnce();
+  void ring();
   // Fails the running requests, and the waiting ones with `queuedToo`.
   void failAll(const std::exception_ptr& error, bool queuedToo);
   size_t waiting();
@@ -58,6 +66,9 @@ class GenerationScheduler {
   std::unique_ptr<engine::GenerationBatch> batch_;  // null after a failure, until the next step
   uint64_t nextId_ = 0;
   bool stopping_ = false;
+  std::mutex bellMutex_;
+  std::condition_variable bell_;
+  uint64_t rung_ = 0;
 };
 
 }  // namespace reef::deploy

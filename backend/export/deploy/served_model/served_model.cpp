@@ -37,14 +37,20 @@ int64_t unixSeconds(const std::filesystem::path& file) {
 // end the sequence once the client has gone.
 struct Relay {
   std::mutex mutex;
-  std::condition_variable changed;
+  std::condition_variable changed;  // the first piece, or the result
   std::deque<std::string> pieces;
+  bool started = false;
   std::optional<engine::GenerationResult> result;
   std::exception_ptr error;
   std::atomic<bool> left{false};
 };
 
-// Generates on the scheduler's worker and streams the text to onText from this thread.
+// Generates on the scheduler's worker and streams the text to onText from this thread. Once its
+// first piece has come, this thread waits for the scheduler's step bell rather than for a wake-up
+// of its own: one call per step wakes every running stream, where a wake-up per token took 6 % of
+// the worker's time in system calls (16 streams: 5,837 tokens/s against 5,120, medians of 10
+// servers each, 2026-12-05). A request still queued waits on its relay, so that it is not woken at
+// every step of the others (one at a time, 16 streams: 1,358 against 1,357).
 engine::GenerationResult generateRelayed(GenerationScheduler& scheduler, const std::string& prompt,
                                          const engine::SamplingOptions& options,
                                          const std::function<bool(const std::string&)>& onText) {
@@ -53,12 +59,10 @@ engine::GenerationResult generateRelayed(GenerationScheduler& scheduler, const s
   if (onText)
     toRelay = [relay](const std::string& piece) {
       if (relay->left) return false;
-      {
-        std::lock_guard lock(relay->mutex);
-        relay->pieces.push_back(piece);
-      }
-      // After unlocking: woken under the lock, the writer would block on it at once, and the
-      // worker, which calls this for every sequence of every step, would then have to wake it twice.
+      std::unique_lock lock(relay->mutex);
+      relay->pieces.push_back(piece);
+      if (std::exchange(relay->started, true)) return true;
+      lock.unlock();
       relay->changed.notify_one();
       return true;
     };
@@ -70,9 +74,9 @@ engine::GenerationResult generateRelayed(GenerationScheduler& scheduler, const s
     }
     relay->changed.notify_one();
   });
-  std::unique_lock lock(relay->mutex);
   for (;;) {
-    relay->changed.wait(lock, [&] { return !relay->pieces.empty() || relay->result || relay->error; });
+    const uint64_t seen = scheduler.steps();  // read before looking, so that no ring is missed
+    std::unique_lock lock(relay->mutex);
     if (!relay->pieces.empty()) {
       // One event per piece, as clients expect; what piles up behind a slow client waits here,
       // never in the worker.
@@ -85,11 +89,16 @@ engine::GenerationResult generateRelayed(GenerationScheduler& scheduler, const s
         relay->left = true;  // nobody will read the rest: the sequence ends at its next piece
         throw;
       }
-      lock.lock();
       continue;  // text may have come, and the result after it, while this thread was writing
     }
     if (relay->error) std::rethrow_exception(relay->error);
     if (relay->result) return std::move(*relay->result);
+    if (relay->started) {
+      lock.unlock();
+      scheduler.waitForStepAfter(seen);
+    } else {
+      relay->changed.wait(lock, [&] { return relay->started || relay->result || relay->error; });
+    }
   }
 }
 

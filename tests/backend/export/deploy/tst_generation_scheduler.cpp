@@ -2,12 +2,14 @@
 // join in the order they came as room frees up, each result reaches its own request, a request
 // the batch refuses fails alone (and one that cannot fit even alone fails rather than waits), a
 // failed step fails the running requests and a new batch serves the next ones, or, when none can
-// be made, the waiting ones fail too; after stop() requests are refused at once.
+// be made, the waiting ones fail too; after stop() requests are refused at once. The step bell that
+// wakes the streams rings after every step and when the worker ends.
 #include "backend/export/deploy/served_model/generation_scheduler.h"
 
 #include <QtTest>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -121,6 +123,24 @@ class TestGenerationScheduler : public QObject {
     worker.join();
     // After stop(), a request is refused at once rather than left waiting.
     QVERIFY(submit(scheduler, "late").get().error.find("shutting down") != std::string::npos);
+  }
+
+  // The streams of running sequences wait for the step bell: it rings after every step, and when
+  // the worker ends, so that no stream waits for a step that never comes.
+  void theBellRingsAfterEachStepAndAtTheEnd() {
+    std::vector<std::string> joined;
+    deploy::GenerationScheduler scheduler([&] { return std::make_unique<ScriptedBatch>(2, joined); });
+    const uint64_t before = scheduler.steps();
+    std::future<Outcome> threeSteps = submit(scheduler, "abc");
+    std::thread worker([&] { scheduler.run(); });
+    QCOMPARE(threeSteps.get().text, std::string("abc"));
+    QTRY_COMPARE(scheduler.steps(), before + 3);  // one ring after each of its three steps
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    QCOMPARE(scheduler.steps(), before + 3);  // none while the worker is idle
+    std::thread stream([&] { scheduler.waitForStepAfter(before + 3); });
+    scheduler.stop();
+    stream.join();
+    worker.join();
   }
 
   void aRequestThatCannotFitFailsInsteadOfWaiting() {
