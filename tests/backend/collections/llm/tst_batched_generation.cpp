@@ -98,27 +98,38 @@ class TestBatchedGeneration : public QObject {
   }
 
   // The CPU decoding kernel reads each row's keys where its blocks hold them; it must give what
-  // attention over the gathered keys gives: rows of 1, 6 and 13 positions (none a multiple of the
-  // kernel's four), two query heads per key/value head, a head size that is not a multiple of 16.
+  // attention over the gathered keys gives: rows whose lengths are multiples of neither the
+  // kernels' four nor their sixteen positions, two query heads per key/value head, and a head size
+  // that is a multiple of 16 (the AVX-512 scores, where the CPU has them) or not.
+  void decodingAttentionInPlaceEqualsTheGatheredOne_data() {
+    QTest::addColumn<int64_t>("d");
+    QTest::addColumn<std::vector<int64_t>>("history");
+    QTest::newRow("head size 40") << int64_t(40) << std::vector<int64_t>{0, 5, 12};
+    QTest::newRow("head size 64") << int64_t(64) << std::vector<int64_t>{0, 5, 12, 16, 37};
+  }
+
   void decodingAttentionInPlaceEqualsTheGatheredOne() {
+    QFETCH(int64_t, d);
+    QFETCH(std::vector<int64_t>, history);
     torch::NoGradGuard noGrad;
     torch::manual_seed(5);
-    const int64_t kvHeads = 2, heads = 4, d = 40;
-    PagedKvCache paged(1, kvHeads, d, 10, 4, torch::kFloat32);
-    const std::vector<int64_t> history = {0, 5, 12};
+    const int64_t kvHeads = 2, heads = 4, rows = static_cast<int64_t>(history.size());
+    PagedKvCache paged(1, kvHeads, d, 24, 4, torch::kFloat32);
+    std::vector<PagedKvCache::Row> step;
     for (size_t r = 0; r < history.size(); ++r) {
       QVERIFY(paged.reserve(r, history[r] + 1));
+      step.push_back({r, history[r], 1});
       if (history[r] == 0) continue;
       paged.plan({{r, 0, history[r]}});
       paged.write(0, torch::randn({1, kvHeads, history[r], d}), torch::randn({1, kvHeads, history[r], d}));
     }
-    paged.plan({{0, 0, 1}, {1, 5, 1}, {2, 12, 1}});
-    paged.write(0, torch::randn({3, kvHeads, 1, d}), torch::randn({3, kvHeads, 1, d}));
-    const torch::Tensor q = torch::randn({3, heads, 1, d});
+    paged.plan(step);
+    paged.write(0, torch::randn({rows, kvHeads, 1, d}), torch::randn({rows, kvHeads, 1, d}));
+    const torch::Tensor q = torch::randn({rows, heads, 1, d});
     QVERIFY(paged.attendsInPlace(q));
     const torch::Tensor out = paged.attend(0, q, 0.3);
     const auto [keys, values] = paged.gather(0);  // [kvHeads, rows, longest, d]
-    for (int64_t r = 0; r < 3; ++r)
+    for (int64_t r = 0; r < rows; ++r)
       for (int64_t h = 0; h < heads; ++h) {
         const int64_t n = history[static_cast<size_t>(r)] + 1, g = h / (heads / kvHeads);
         const torch::Tensor k = keys[g][r].narrow(0, 0, n), v = values[g][r].narrow(0, 0, n);
