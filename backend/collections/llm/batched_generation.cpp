@@ -1,7 +1,5 @@
 #include "backend/collections/llm/batched_generation.h"
 
-#include "backend/collections/llm/generation.h"
-
 #include <stdexcept>
 #include <utility>
 
@@ -23,6 +21,14 @@ int64_t cacheBlocks(const LlamaConfig& c, const engine::BatchLimits& limits) {
   return blocks;
 }
 
+// Row `i` of a step's logits [rows, vocab] (float64, contiguous), read directly: a LibTorch select
+// and conversion per sequence per step cost more than the copy.
+std::vector<double> rowOf(const torch::Tensor& logits, int64_t i) {
+  const int64_t vocab = logits.size(1);
+  const double* row = logits.data_ptr<double>() + i * vocab;
+  return {row, row + vocab};
+}
+
 }  // namespace
 
 BatchedGeneration::BatchedGeneration(LlamaForCausalLM net, const text::Tokenizer& tokenizer,
@@ -41,7 +47,7 @@ torch::Tensor BatchedGeneration::forward(const std::vector<PagedKvCache::Row>& r
   KvCache view;
   view.paged = &cache_;
   const torch::Tensor input = torch::tensor(ids).view({static_cast<int64_t>(rows.size()), -1}).to(device_);
-  return net_->forward(input, &view).select(1, -1).to(torch::kCPU, torch::kFloat64);  // one conversion per step
+  return net_->forward(input, &view).select(1, -1).to(torch::kCPU, torch::kFloat64).contiguous();  // one per step
 }
 
 bool BatchedGeneration::add(uint64_t id, const std::string& prompt, const engine::SamplingOptions& options,
@@ -56,7 +62,7 @@ bool BatchedGeneration::add(uint64_t id, const std::string& prompt, const engine
       const auto size = static_cast<int64_t>(tokens.size());
       const torch::Tensor logits = forward({{id, 0, size}}, std::vector<int64_t>(tokens.begin(), tokens.end()));
       s.cached = size;
-      s.decoder->advance(hostLogits(logits[0]));
+      s.decoder->advance(rowOf(logits, 0));
     } catch (...) {
       cache_.release(id);
       throw;
@@ -81,7 +87,7 @@ std::vector<engine::GenerationBatch::Finished> BatchedGeneration::step() {
     for (size_t i = 0; i < running_.size(); ++i) {
       Sequence& s = running_[i];
       ++s.cached;
-      if (s.decoder->advance(hostLogits(logits[static_cast<int64_t>(i)])))
+      if (s.decoder->advance(rowOf(logits, static_cast<int64_t>(i))))
         still.push_back(std::move(s));
       else
         retire(s);
