@@ -92,6 +92,46 @@ __attribute__((target("avx512f"))) void scoreGroup16(const float* q, int64_t gro
   }
 }
 
+// e^x for x <= 0, 16 lanes: x = n ln 2 + r with |r| <= ln 2 / 2 (ln 2 in two parts, Cephes'), e^r
+// by its Taylor polynomial to r^6 (relative error under 2e-7), times 2^n.
+__attribute__((target("avx512f"))) __m512 expNonPositive(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  for (const float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  return _mm512_scalef_ps(p, n);
+}
+
+// x[0..n) = softmax(x[0..n)), in place.
+__attribute__((target("avx512f"))) void softmaxInPlace(float* x, int64_t n) {
+  const auto lanes = [&](int64_t i) { return static_cast<__mmask16>(n - i >= 16 ? 0xffff : (1u << (n - i)) - 1); };
+  __m512 top = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t i = 0; i < n; i += 16)
+    top = _mm512_mask_max_ps(top, lanes(i), top, _mm512_maskz_loadu_ps(lanes(i), x + i));
+  const __m512 most = _mm512_set1_ps(_mm512_reduce_max_ps(top));
+  __m512 total = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m512 e = expNonPositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes(i), x + i), most));
+    _mm512_mask_storeu_ps(x + i, lanes(i), e);
+    total = _mm512_mask_add_ps(total, lanes(i), total, e);
+  }
+  const __m512 inverse = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(total));
+  for (int64_t i = 0; i < n; i += 16)
+    _mm512_mask_storeu_ps(x + i, lanes(i), _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(i), x + i), inverse));
+}
+
+// One unit's weights for AVX-512 and a head size that is a multiple of 16: its scores, each
+// group's softmax in place, so that no LibTorch op runs between the two halves of the attention.
+__attribute__((target("avx512f"))) void weighGroup16(const float* q, int64_t groups, const float* keys,
+                                                     const int64_t* slots, int64_t length, int64_t d, int64_t stride,
+                                                     float scale, float* weights) {
+  scoreGroup16(q, groups, keys, slots, length, d, stride, scale, weights);
+  for (int64_t g = 0; g < groups; ++g) softmaxInPlace(weights + g * stride, length);
+}
+
 #pragma GCC diagnostic pop
 
 // out[g] = sum over p of weights[g][p] v[p].
@@ -115,8 +155,9 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void mixGroup(const
 
 }  // namespace
 
-// Scores, LibTorch's softmax (its exp is vectorized), then the weighted values; each (row,
-// key/value head) is one unit of work.
+// Each (row, key/value head) is one unit of work. With AVX-512 and a head size that is a multiple
+// of 16, each unit's weights are made in one pass (weighGroup16); otherwise its scores, then
+// LibTorch's softmax (its exp is vectorized) over the padded batch. Then the weighted values.
 torch::Tensor pagedDecodeAttention(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values,
                                    const std::vector<int64_t>& slots, int64_t stride,
                                    const std::vector<int64_t>& lengths, double scale) {
@@ -125,24 +166,27 @@ torch::Tensor pagedDecodeAttention(const torch::Tensor& q, const torch::Tensor& 
     throw std::logic_error("paged decoding attention takes one query per row over its own cache");
   const torch::Tensor query = q.contiguous();
   const int64_t longest = *std::max_element(lengths.begin(), lengths.end()), pool = keys.size(1) * d;
-  torch::Tensor scores = torch::full({rows * kvHeads, groups, longest}, -std::numeric_limits<float>::infinity());
+  const bool wide = d % 16 == 0 && __builtin_cpu_supports("avx512f");
+  torch::Tensor weights = wide
+                              ? torch::empty({rows * kvHeads, groups, longest})
+                              : torch::full({rows * kvHeads, groups, longest}, -std::numeric_limits<float>::infinity());
   const float *pq = query.data_ptr<float>(), *pk = keys.data_ptr<float>(), *pv = values.data_ptr<float>();
-  float* ps = scores.data_ptr<float>();
+  float* pw = weights.data_ptr<float>();
   const auto mySlots = [&](int64_t unit) { return slots.data() + unit / kvHeads * stride; };
   const auto myLength = [&](int64_t unit) { return lengths[static_cast<size_t>(unit / kvHeads)]; };
-  const auto score = d % 16 == 0 && __builtin_cpu_supports("avx512f") ? scoreGroup16 : scoreGroup;
+  const auto weigh = wide ? weighGroup16 : scoreGroup;
   at::parallel_for(0, rows * kvHeads, 1, [&](int64_t begin, int64_t end) {
     for (int64_t u = begin; u < end; ++u)
-      score(pq + u * groups * d, groups, pk + u % kvHeads * pool, mySlots(u), myLength(u), d, longest,
-            static_cast<float>(scale), ps + u * groups * longest);
+      weigh(pq + u * groups * d, groups, pk + u % kvHeads * pool, mySlots(u), myLength(u), d, longest,
+            static_cast<float>(scale), pw + u * groups * longest);
   });
-  const torch::Tensor weights = torch::softmax(scores, -1);
+  if (!wide) weights = torch::softmax(weights, -1);
   torch::Tensor out = torch::empty_like(query);
-  const float* pw = weights.data_ptr<float>();
+  const float* mixed = weights.data_ptr<float>();
   float* po = out.data_ptr<float>();
   at::parallel_for(0, rows * kvHeads, 1, [&](int64_t begin, int64_t end) {
     for (int64_t u = begin; u < end; ++u)
-      mixGroup(pw + u * groups * longest, groups, pv + u % kvHeads * pool, mySlots(u), myLength(u), d, longest,
+      mixGroup(mixed + u * groups * longest, groups, pv + u % kvHeads * pool, mySlots(u), myLength(u), d, longest,
                po + u * groups * d);
   });
   return out;
