@@ -11,7 +11,8 @@
 //    alone and for 16 concurrent requests.
 // The models are trained here first: the MNIST CNN example (300 steps) and the KJV Llama example
 // (20 steps: speed does not depend on quality, and its greedy text never ends early).
-// Each stream count runs `--rounds` bursts and reports the median.
+// Each stream count runs `--rounds` rounds, the engines taking turns, each round three bursts (a
+// fresh server for Reef), and reports the medians.
 // Usage: reef-bench-serve [--clients 64] [--seconds 20] [--stream-tokens 100] [--rounds 5]
 //                         [--only classify,generate,streams,asr]
 #include "bench/bench_server.h"
@@ -137,12 +138,11 @@ Streams llamaCppLoad(const std::string& gguf, int streams, int tokens, const Jso
   return {out.at("tokens_per_s").get<double>(), out.at("ttft_ms").get<std::vector<double>>()};
 }
 
-// `rounds` bursts of `streams` streams: the median aggregate rate (one burst of 16 streams lasts
-// under half a second here, too short to measure once), every stream's time to first token.
-Streams repeatedStreamLoad(int rounds, const std::function<Streams()>& burst) {
+// `bursts` bursts: the median aggregate rate, every stream's time to first token.
+Streams repeatedStreamLoad(int bursts, const std::function<Streams()>& burst) {
   std::vector<double> rates;
   Streams all;
-  for (int r = 0; r < rounds; ++r) {
+  for (int r = 0; r < bursts; ++r) {
     const Streams one = burst();
     rates.push_back(one.tokensPerSecond);
     all.ttftMs.insert(all.ttftMs.end(), one.ttftMs.begin(), one.ttftMs.end());
@@ -151,39 +151,63 @@ Streams repeatedStreamLoad(int rounds, const std::function<Streams()>& burst) {
   return all;
 }
 
+// Three measured bursts of `streams` streams on a `reef serve ARGS` started for them, after a
+// warm-up burst of the same size (its first model calls of each batch shape generate oneDNN's
+// kernels): their median rate and every stream's time to first token. A fresh server per round:
+// with two servers up at once the one started first ran slower (1.39x apart for two identical
+// servers). Three bursts, since one burst of 16 streams lasts about 0.3 s here, and single bursts
+// of adjacent rounds differed by up to 1.9x.
+Streams freshServerBursts(const std::string& args, int streams, int tokens, const std::string& prompt) {
+  Server server(args + " --threads 80");
+  streamLoad(server.port(), streams, std::min(tokens, 20), prompt);
+  return repeatedStreamLoad(3, [&] { return streamLoad(server.port(), streams, tokens, prompt); });
+}
+
+// Every stream count, `rounds` times, the three engines taking turns round by round, so that this
+// VM's drift (one stream: 1,880 tokens/s, then 1,355 a minute later) reaches them alike: the
+// median aggregate rate of each, every stream's time to its first text, and each round's ratio of
+// batched to one at a time.
 void compareStreams(const std::string& dir, int tokens, int rounds) {
   const std::string prompt = "And God said";
   const Json cli = Json::parse(run(kReef + " generate " + dir + "/kjv --prompt '" + prompt +
                                    "' --max-tokens 4 --temperature 0 --json 2>/dev/null"));
   run(kReef + " export " + dir + "/kjv --format gguf --type f32 --out " + dir + "/kjv.gguf > /dev/null");
   const std::vector<int> counts = {1, 4, 16, 64};
-  std::map<std::string, std::map<int, Streams>> table;
-  for (const auto& [name, args] : {std::pair{std::string("reef batched"), std::string("--max-batch 64")},
-                                   std::pair{std::string("reef one at a time"), std::string("--max-batch 1")}}) {
-    Server server(dir + "/kjv " + args + " --threads 80");
-    streamLoad(server.port(), 1, 8, prompt);  // warm-up
-    for (int n : counts)
-      table[name][n] = repeatedStreamLoad(rounds, [&] { return streamLoad(server.port(), n, tokens, prompt); });
-  }
+  const std::map<std::string, std::function<Streams(int)>> engines = {
+      {"reef batched", [&](int n) { return freshServerBursts(dir + "/kjv --max-batch 64", n, tokens, prompt); }},
+      {"reef one at a time", [&](int n) { return freshServerBursts(dir + "/kjv --max-batch 1", n, tokens, prompt); }},
+      {"llama.cpp f32", [&](int n) {
+         return repeatedStreamLoad(3, [&] { return llamaCppLoad(dir + "/kjv.gguf", n, tokens, cli["prompt_ids"]); });
+       }}};
+  std::map<std::string, std::map<int, std::vector<double>>> rates;
+  std::map<std::string, std::map<int, std::vector<double>>> ttft;
+  std::vector<double> ratios16;
   for (int n : counts)
-    table["llama.cpp f32"][n] =
-        repeatedStreamLoad(rounds, [&] { return llamaCppLoad(dir + "/kjv.gguf", n, tokens, cli["prompt_ids"]); });
+    for (int r = 0; r < rounds; ++r) {
+      for (const auto& [name, burst] : engines) {
+        const Streams one = burst(n);
+        rates[name][n].push_back(one.tokensPerSecond);
+        ttft[name][n].insert(ttft[name][n].end(), one.ttftMs.begin(), one.ttftMs.end());
+      }
+      if (n == 16) ratios16.push_back(rates["reef batched"][16].back() / rates["reef one at a time"][16].back());
+    }
   std::printf(
-      "\nconcurrent streams, KJV Llama example, %d greedy tokens each: aggregate tokens/s, median of %d bursts (p50 / "
-      "p99 time to first token, ms)\n  %-20s",
+      "\nconcurrent streams, KJV Llama example, %d greedy tokens each: aggregate tokens/s, median of %d rounds of 3 "
+      "bursts (p50 / p99 time to first token, ms)\n  %-20s",
       tokens, rounds, "streams");
   for (int n : counts) std::printf("%24d", n);
-  for (const auto& [name, row] : table) {
+  for (const auto& [name, row] : rates) {
     std::printf("\n  %-20s", name.c_str());
-    for (int n : counts) {
-      std::vector<double> ttft = row.at(n).ttftMs;
-      std::printf("%8.0f (%5.0f / %5.0f)", row.at(n).tokensPerSecond, percentile(ttft, 0.5), percentile(ttft, 0.99));
-    }
+    for (int n : counts)
+      std::printf("%8.0f (%5.0f / %5.0f)", bench::median(row.at(n)), percentile(ttft[name][n], 0.5),
+                  percentile(ttft[name][n], 0.99));
   }
-  const double batched = table["reef batched"][16].tokensPerSecond;
-  std::printf("\n  at 16 streams: reef batched %.2fx reef one at a time, %.2fx llama.cpp\n",
-              batched / table["reef one at a time"][16].tokensPerSecond,
-              batched / table["llama.cpp f32"][16].tokensPerSecond);
+  const double batched = bench::median(rates["reef batched"][16]);
+  std::printf("\n  at 16 streams: reef batched %.2fx reef one at a time, %.2fx llama.cpp; round by round:",
+              batched / bench::median(rates["reef one at a time"][16]),
+              batched / bench::median(rates["llama.cpp f32"][16]));
+  for (double x : ratios16) std::printf(" %.2fx", x);
+  std::printf("\n");
 }
 
 // Transcriptions: jfk.wav (11 s of real speech) through /v1/audio/transcriptions alone, then from
