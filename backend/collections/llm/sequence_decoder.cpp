@@ -60,6 +60,8 @@ bool SequenceDecoder::advance(const torch::Tensor& logits) { return advance(host
 bool SequenceDecoder::advance(std::vector<double> logits) {
   if (finished_) return false;
   const int next = sampleToken(std::move(logits), all_, options_, rng_);
+  if (all_.size() == result_.promptTokens.size())
+    result_.firstTokenSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (next == tokenizer_.eos() && !options_.ignoreEos) {
     result_.finishReason = "stop";
     return !(finished_ = true);

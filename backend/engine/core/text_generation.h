@@ -28,6 +28,9 @@ struct GenerationResult {
   std::string text;          // generated, stop string excluded
   std::string finishReason;  // "stop" (end of document or a stop string) or "length"
   double seconds = 0;
+  // Until the first token was sampled: the prompt's forward pass, and on a process's first call
+  // the kernels oneDNN generates for it, so the decoding rate is read after it.
+  double firstTokenSeconds = 0;
 };
 
 // Receives the generated text as it grows; returns false to stop early.

@@ -89,6 +89,10 @@ class TestLlmWorkflow : public QObject {
       QVERIFY(!a["tokens"].empty());
       QCOMPARE(a["tokens"], b["tokens"]);
       QCOMPARE(a["text"], b["text"]);
+      // The first token's time (prompt, first-call kernels) is reported apart from the decoding rate.
+      const double first = a["first_token_s"].get<double>();
+      QVERIFY2(first > 0 && first < a["seconds"].get<double>(), a.dump().c_str());
+      QVERIFY2(a["tokens"].size() < 2 || a["tokens_per_s"].get<double>() > 0, a.dump().c_str());
     }
     // Streaming: the text on stdout is the prompt and the result, cut before the stop string.
     const ReefRun streamed = runReef(
