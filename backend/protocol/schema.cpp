@@ -78,7 +78,8 @@ std::optional<std::string> Param::check(const Json& value, Json& normalized) con
         return allowed();
       }
       if (!inRange(static_cast<double>(v))) return allowed();
-      if (odd && v % 2 == 0 && !(!special.empty() && min && static_cast<double>(v) == *min)) return allowed();
+      const bool meansSpecial = !special.empty() && min && static_cast<double>(v) == *min;  // e.g. 0: none
+      if (odd && v % 2 == 0 && !meansSpecial) return allowed();
       normalized = v;
       return std::nullopt;
     }
